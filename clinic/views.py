@@ -1,0 +1,68 @@
+"""Composed pages: home by role, the clinician's patient list, a patient's overview, the patient's home."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from core import access
+from core import selectors as core_selectors
+from core.access import Action, Category
+
+
+@access.declare("no patient data: sends each role to its start page")
+@login_required
+@require_GET
+def home(request):
+    user = request.user
+    if user.is_clinician:
+        return redirect("patient_list")
+    if user.is_patient:
+        return redirect("patient_home")
+    if user.is_clinic_admin:
+        return redirect("audit_search")
+    raise Http404
+
+
+@access.declare("list: core.selectors.patient_list filters by access.patients_visible and audits")
+@login_required
+@require_GET
+def patient_list(request):
+    query = request.GET.get("q", "")[:100]
+    patients = core_selectors.patient_list(actor=request.user, search=query)
+    context = {"patients": patients, "q": query, "nav": "patients"}
+    if request.htmx:
+        return render(request, "clinic/patient_list.html#results", context)
+    return render(request, "clinic/patient_list.html", context)
+
+
+@login_required
+@access.patient_view(Category.PROFILE, Action.READ)
+@require_GET
+def patient_detail(request, patient):
+    context = {
+        "patient": patient,
+        "care_team": core_selectors.care_team_for(patient=patient),
+        "can_invite": access.decide(request.user, Action.UPDATE, Category.PROFILE, patient).allowed
+        and patient.user_id is None,
+        "nav": "patients",
+    }
+    return render(request, "clinic/patient_detail.html", context)
+
+
+@access.declare(
+    "the patient's own home: core.selectors.patient_for_user, then access.require(PROFILE)"
+)
+@login_required
+@require_GET
+def patient_home(request):
+    patient = core_selectors.patient_for_user(user=request.user)
+    if patient is None:
+        raise Http404
+    access.require(request.user, Action.READ, Category.PROFILE, patient, obj=patient)
+    context = {
+        "patient": patient,
+        "care_team": core_selectors.care_team_for(patient=patient),
+        "nav": "home",
+    }
+    return render(request, "clinic/patient_home.html", context)

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from core import access
+from core.views import health
+
+# The schema and its viewer describe the API; they carry no patient data.
+schema_view = access.declare("no patient data: API description")(SpectacularAPIView.as_view())
+docs_view = access.declare("no patient data: API description")(
+    SpectacularSwaggerSplitView.as_view(url_name="api_schema")
+)
+
+urlpatterns = [
+    path("health/", health, name="health"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/schema/", schema_view, name="api_schema"),
+    path("api/docs/", docs_view, name="api_docs"),
+    path("api/v1/", include("core.api.urls")),
+    path("", include("core.urls")),
+    path("", include("clinic.urls")),
+]

@@ -1,0 +1,338 @@
+"""The one access policy. Default deny.
+
+A decision answers: may *actor* do *action* on *category* of *patient*'s record?
+Grants come from providers listed in settings.CONCORD_GRANT_PROVIDERS, asked in order, the
+way Django asks authentication backends: core provides self and care-team grants; a domain
+app (referrals) adds release grants without core importing it.
+
+The same policy gives a yes/no for one patient or record (`decide`), a queryset filter for
+lists (`patients_visible`, `records_visible`), and the getters views use (`patient_get`),
+which answer "not found" alike for a record that does not exist and one the user may not see.
+Every decision made through the getters is audited.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache, wraps
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.module_loading import import_string
+
+from . import audit
+from .models import AuditEvent, CareTeamMembership, Patient, Role
+
+
+class Category(StrEnum):
+    """The fixed vocabulary of kinds of patient information."""
+
+    PROFILE = "profile"  # who the person is: name, date of birth, care team
+    MEDICATIONS = "medications"
+    REFILLS = "refills"
+    OBSERVATIONS = "observations"  # adherence, response, side effects
+    ALLIANCE = "alliance"
+    OUTCOMES = "outcomes"
+    GOALS = "goals"
+    NARRATIVE_NOTES = "narrative_notes"
+    PSYCHOTHERAPY_NOTES = "psychotherapy_notes"
+    REFERRALS = "referrals"
+    RELEASES = "releases"
+    SUBSTANCE_USE = "substance_use"
+    AUDIT = "audit"  # the accounting of who has seen the record
+
+
+class Action(StrEnum):
+    READ = "read"
+    LIST = "list"
+    CREATE = "create"
+    UPDATE = "update"
+    EXPORT = "export"
+
+
+READS = frozenset({Action.READ, Action.LIST, Action.EXPORT})
+WRITES = frozenset({Action.CREATE, Action.UPDATE})
+ALL = READS | WRITES
+
+# What a patient may do with their own record. Psychotherapy process notes are absent:
+# HIPAA keeps them from the patient portal.
+SELF_RULES: dict[Category, frozenset[Action]] = {
+    Category.PROFILE: READS,
+    Category.MEDICATIONS: READS,
+    Category.REFILLS: ALL,
+    Category.OBSERVATIONS: ALL,
+    Category.ALLIANCE: ALL,
+    Category.OUTCOMES: ALL,
+    Category.GOALS: ALL,
+    Category.NARRATIVE_NOTES: ALL,
+    Category.REFERRALS: READS,
+    Category.RELEASES: ALL,
+    Category.SUBSTANCE_USE: READS,
+    Category.AUDIT: READS,
+}
+
+# What an active care-team member may do, by their role on the team. Psychotherapy notes
+# are absent: only their author sees them (the author rule in `records_visible`).
+_CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
+    Category.PROFILE: READS | {Action.UPDATE},
+    Category.REFILLS: ALL,
+    Category.OBSERVATIONS: ALL,
+    Category.ALLIANCE: ALL,
+    Category.OUTCOMES: ALL,
+    Category.GOALS: ALL,
+    Category.NARRATIVE_NOTES: ALL,
+    Category.REFERRALS: ALL,
+    Category.RELEASES: READS,
+    Category.SUBSTANCE_USE: ALL,
+}
+CARE_TEAM_RULES: dict[str, dict[Category, frozenset[Action]]] = {
+    CareTeamMembership.TeamRole.PRESCRIBER: {**_CLINICIAN_COMMON, Category.MEDICATIONS: ALL},
+    # A therapist sees the medication plan but does not prescribe.
+    CareTeamMembership.TeamRole.THERAPIST: {**_CLINICIAN_COMMON, Category.MEDICATIONS: READS},
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Why something is allowed. `practice_id` limits it to records written in that practice."""
+
+    via: str
+    practice_id: int | None = None
+    release_id: str | None = None
+
+
+class GrantProvider:
+    """Base for providers: answer for one patient, and as a filter for lists."""
+
+    def grants(self, actor, action: Action, category: Category, patient: Patient) -> list[Grant]:
+        return []
+
+    def patients_q(self, actor, action: Action, category: Category) -> Q | None:
+        """A filter on Patient for the patients this provider opens to the actor, or None."""
+        return None
+
+    def records_q(self, actor, action: Action, category: Category) -> Q | None:
+        """A filter on records (fields patient, practice) this provider opens, or None."""
+        return None
+
+
+class SelfGrants(GrantProvider):
+    """A patient's own record."""
+
+    def _allowed(self, actor, action, category) -> bool:
+        if actor.role != Role.PATIENT:
+            return False
+        return action in SELF_RULES.get(category, frozenset())
+
+    def grants(self, actor, action, category, patient):
+        if not self._allowed(actor, action, category):
+            return []
+        if patient.user_id != actor.pk:
+            return []
+        return [Grant(via="self")]
+
+    def patients_q(self, actor, action, category):
+        if not self._allowed(actor, action, category):
+            return None
+        return Q(user_id=actor.pk)
+
+    def records_q(self, actor, action, category):
+        if not self._allowed(actor, action, category):
+            return None
+        return Q(patient__user_id=actor.pk)
+
+
+class CareTeamGrants(GrantProvider):
+    """Active care-team membership, limited to what was written in the member's practice."""
+
+    def _memberships(self, actor):
+        if not actor.is_clinician:
+            return CareTeamMembership.objects.none()
+        return CareTeamMembership.objects.active().filter(clinician_id=actor.pk)
+
+    def _roles_allowing(self, action, category) -> list[str]:
+        return [
+            role for role, rules in CARE_TEAM_RULES.items() if action in rules.get(category, ())
+        ]
+
+    def grants(self, actor, action, category, patient):
+        roles = self._roles_allowing(action, category)
+        if not roles:
+            return []
+        membership = self._memberships(actor).filter(patient_id=patient.pk, role__in=roles).first()
+        if membership is None:
+            return []
+        return [Grant(via="care_team", practice_id=membership.practice_id)]
+
+    def patients_q(self, actor, action, category):
+        roles = self._roles_allowing(action, category)
+        if not roles:
+            return None
+        members = self._memberships(actor).filter(role__in=roles)
+        return Q(pk__in=members.values("patient_id"))
+
+    def records_q(self, actor, action, category):
+        roles = self._roles_allowing(action, category)
+        if not roles or not actor.is_clinician:
+            return None
+        members = self._memberships(actor).filter(role__in=roles)
+        return Q(patient_id__in=members.values("patient_id"), practice_id=actor.practice_id)
+
+
+@cache
+def _providers_for(paths: tuple[str, ...]) -> tuple[GrantProvider, ...]:
+    return tuple(import_string(path)() for path in paths)
+
+
+def providers() -> tuple[GrantProvider, ...]:
+    return _providers_for(tuple(settings.CONCORD_GRANT_PROVIDERS))
+
+
+def _signed_in(actor) -> bool:
+    if actor is None:
+        return False
+    if not actor.is_authenticated:
+        return False
+    return actor.is_active
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    grants: tuple[Grant, ...] = ()
+
+    @property
+    def via(self) -> str:
+        return ",".join(sorted({g.via for g in self.grants}))
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def decide(actor, action: Action, category: Category, patient: Patient) -> Decision:
+    """May the actor do this to some of this patient's information of this category?"""
+    if not _signed_in(actor):
+        return Decision(False)
+    found: list[Grant] = []
+    for provider in providers():
+        found.extend(provider.grants(actor, action, category, patient))
+    return Decision(bool(found), tuple(found))
+
+
+def patients_visible(
+    actor, category: Category = Category.PROFILE, action: Action = Action.LIST
+) -> QuerySet:
+    """Patients the actor may see this category of. Empty for anyone without a grant."""
+    if not _signed_in(actor):
+        return Patient.objects.none()
+    q = _any(provider.patients_q(actor, action, category) for provider in providers())
+    if q is None:
+        return Patient.objects.none()
+    return Patient.objects.filter(q)
+
+
+def records_visible(
+    actor, queryset: QuerySet, category: Category, action: Action = Action.LIST
+) -> QuerySet:
+    """Filter a queryset of records (with fields patient, practice, author) to what the actor may see.
+
+    A clinician always sees what they wrote; psychotherapy notes are seen by their author only.
+    """
+    if not _signed_in(actor):
+        return queryset.none()
+    author_q = Q(author_id=actor.pk)
+    if category == Category.PSYCHOTHERAPY_NOTES:
+        return queryset.filter(author_q)
+    q = _any(provider.records_q(actor, action, category) for provider in providers())
+    if q is None:
+        return queryset.filter(author_q)
+    return queryset.filter(q | author_q)
+
+
+def _any(qs) -> Q | None:
+    combined = None
+    for q in qs:
+        if q is None:
+            continue
+        combined = q if combined is None else combined | q
+    return combined
+
+
+def patient_get(
+    actor, patient_uuid, category: Category, action: Action = Action.READ
+) -> tuple[Patient, Decision]:
+    """The patient, if the actor may do this; audited either way. Raises Http404 otherwise."""
+    patient = _patient_or_none(patient_uuid)
+    decision = decide(actor, action, category, patient) if patient is not None else Decision(False)
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=category,
+        action=action,
+        outcome=AuditEvent.Outcome.ALLOWED if decision else AuditEvent.Outcome.DENIED,
+        object_type="core.Patient",
+        object_id=str(patient_uuid),
+        via=decision.via,
+    )
+    if not decision:
+        raise Http404("No such patient.")
+    return patient, decision
+
+
+def _patient_or_none(patient_uuid):
+    try:
+        return Patient.objects.filter(uuid=patient_uuid).first()
+    except ValidationError:
+        return None
+
+
+def require(actor, action: Action, category: Category, patient: Patient, *, obj=None) -> Decision:
+    """Check again before a write or a read of one record; audited. Raises Http404 when denied."""
+    decision = decide(actor, action, category, patient)
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=category,
+        action=action,
+        outcome=AuditEvent.Outcome.ALLOWED if decision else AuditEvent.Outcome.DENIED,
+        obj=obj,
+        via=decision.via,
+    )
+    if not decision:
+        raise Http404("Not found.")
+    return decision
+
+
+# --- View declarations -------------------------------------------------------------------
+# Every URL pattern of ours declares its access decision; tests/core/test_url_access.py walks
+# the resolver and fails on a view that does not.
+
+ACCESS_ATTR = "concord_access"
+
+
+def patient_view(category: Category, action: Action = Action.READ):
+    """Decorate a view taking `patient_uuid`: resolves and audits access, passes `patient`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, patient_uuid, *args, **kwargs):
+            patient, decision = patient_get(request.user, patient_uuid, category, action)
+            request.access_decision = decision
+            return view(request, patient, *args, **kwargs)
+
+        setattr(wrapper, ACCESS_ATTR, f"patient:{category}:{action}")
+        return wrapper
+
+    return decorator
+
+
+def declare(description: str):
+    """Mark a view whose access is decided inside it (lists through `patients_visible`),
+    or that touches no patient information at all ("no patient data")."""
+
+    def decorator(view):
+        setattr(view, ACCESS_ATTR, description)
+        return view
+
+    return decorator

@@ -1,0 +1,40 @@
+from rest_framework import serializers
+
+from core.models import CareTeamMembership, Patient, User
+
+
+class MeSerializer(serializers.ModelSerializer):
+    practice = serializers.CharField(source="practice.name", default=None, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["uuid", "email", "full_name", "role", "practice"]
+        read_only_fields = fields
+
+
+class CareTeamMemberSerializer(serializers.ModelSerializer):
+    clinician = serializers.CharField(source="clinician.full_name")
+    clinician_uuid = serializers.UUIDField(source="clinician.uuid")
+    practice = serializers.CharField(source="practice.name")
+
+    class Meta:
+        model = CareTeamMembership
+        fields = ["clinician", "clinician_uuid", "role", "practice", "since"]
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+    care_team = CareTeamMemberSerializer(source="active_team", many=True, read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "uuid",
+            "display_name",
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "date_of_birth",
+            "care_team",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="api_me"),
+    path("patients/", views.PatientListView.as_view(), name="api_patient_list"),
+    path(
+        "patients/<uuid:patient_uuid>/",
+        views.PatientDetailView.as_view(),
+        name="api_patient_detail",
+    ),
+]

@@ -1,0 +1,217 @@
+"""The audit trail: append-only, hash-chained per patient, no clinical content.
+
+Every read, list, export, write and denial of patient information calls `record()`.
+One chain per patient (and one for events with no patient): appending locks only that
+chain's head row, so requests about different patients never wait on each other.
+"""
+
+import contextvars
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import AuditChainHead, AuditEvent
+
+GENESIS = "0" * 64
+NO_PATIENT_CHAIN = "none"
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str = ""
+    ip: str | None = None
+
+
+_NO_REQUEST = RequestContext()
+_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("concord_audit_context")
+
+
+def set_context(ctx: RequestContext) -> contextvars.Token:
+    """Bind the request id and address that audit rows written from here will carry."""
+    return _context.set(ctx)
+
+
+def reset_context(token: contextvars.Token) -> None:
+    _context.reset(token)
+
+
+def _chain_key(patient) -> str:
+    return str(patient.uuid) if patient is not None else NO_PATIENT_CHAIN
+
+
+def compute_hash(event: AuditEvent) -> str:
+    """The hash of one row's content and its predecessor's hash."""
+    payload = {
+        "chain": event.chain,
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": event.actor_id,
+        "actor_role": event.actor_role,
+        "patient": event.patient_id,
+        "category": str(event.category),
+        "action": str(event.action),
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "outcome": str(event.outcome),
+        "via": event.via,
+        "request_id": event.request_id,
+        "ip": event.ip,
+        "prev_hash": event.prev_hash,
+    }
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def record(
+    *,
+    actor,
+    patient,
+    category: str,
+    action: str,
+    outcome: str = AuditEvent.Outcome.ALLOWED,
+    obj=None,
+    object_type: str = "",
+    object_id: str = "",
+    via: str = "",
+) -> AuditEvent:
+    """Append one event to the patient's chain. Never pass clinical content."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label
+        object_id = object_id or str(getattr(obj, "uuid", None) or obj.pk)
+    ctx = _context.get(_NO_REQUEST)
+    actor = actor if (actor is not None and getattr(actor, "is_authenticated", False)) else None
+    chain = _chain_key(patient)
+    with transaction.atomic():
+        head = _lock_head(chain)
+        event = AuditEvent(
+            chain=chain,
+            seq=head.seq + 1,
+            at=timezone.now(),
+            actor=actor,
+            actor_role=actor.role if actor else "",
+            patient=patient,
+            category=str(category),
+            action=str(action),
+            object_type=object_type,
+            object_id=object_id[:64],
+            outcome=str(outcome),
+            via=via,
+            request_id=ctx.request_id,
+            ip=ctx.ip,
+            prev_hash=head.hash,
+        )
+        event.hash = compute_hash(event)
+        event.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=head.pk).update(seq=event.seq, hash=event.hash)
+    return event
+
+
+def _lock_head(chain: str) -> AuditChainHead:
+    """Return the chain's head row, locked until the surrounding transaction ends."""
+    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is not None:
+        return head
+    with transaction.atomic():
+        # Two first events for one patient may race to create the head: the unique
+        # constraint lets one win; the other then locks the winner's row.
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True
+        )
+    return AuditChainHead.objects.select_for_update().get(chain=chain)
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    message: str
+
+
+def verify() -> VerifyResult:
+    """Walk every chain; report the first broken link, or that all chains are intact."""
+    checked = 0
+    current_chain = None
+    prev_hash = GENESIS
+    expected_seq = 1
+    last = {}
+    rows = AuditEvent.objects.order_by("chain", "seq").iterator(chunk_size=2000)
+    for event in rows:
+        if event.chain != current_chain:
+            current_chain = event.chain
+            prev_hash = GENESIS
+            expected_seq = 1
+        where = f"chain {event.chain}, event #{event.seq} (id {event.pk})"
+        if event.seq != expected_seq:
+            return VerifyResult(
+                False,
+                checked,
+                f"Broken at {where}: expected event #{expected_seq}; a row is missing.",
+            )
+        if event.prev_hash != prev_hash:
+            return VerifyResult(
+                False, checked, f"Broken at {where}: it does not link to the event before it."
+            )
+        if compute_hash(event) != event.hash:
+            return VerifyResult(
+                False, checked, f"Broken at {where}: its content does not match its hash."
+            )
+        prev_hash = event.hash
+        expected_seq += 1
+        last[event.chain] = (event.seq, event.hash)
+        checked += 1
+    for head in AuditChainHead.objects.all():
+        if head.seq == 0:
+            continue
+        if last.get(head.chain) != (head.seq, head.hash):
+            return VerifyResult(
+                False, checked, f"Broken at chain {head.chain}: its last events are missing."
+            )
+    return VerifyResult(True, checked, f"The audit trail is intact: {checked} events checked.")
+
+
+# Database triggers that make the table append-only. Used by the migration, and by the
+# test suite to drop and restore them around SQLite's DELETE-based flush.
+_PG_INSTALL = """
+CREATE OR REPLACE FUNCTION concord_audit_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit events are append-only';
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent;
+CREATE TRIGGER core_auditevent_append_only BEFORE UPDATE OR DELETE ON core_auditevent
+    FOR EACH ROW EXECUTE FUNCTION concord_audit_append_only();
+"""
+_PG_DROP = "DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent;"
+_SQLITE_INSTALL = [
+    """CREATE TRIGGER IF NOT EXISTS core_auditevent_no_update BEFORE UPDATE ON core_auditevent
+       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;""",
+    """CREATE TRIGGER IF NOT EXISTS core_auditevent_no_delete BEFORE DELETE ON core_auditevent
+       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;""",
+]
+_SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS core_auditevent_no_update;",
+    "DROP TRIGGER IF EXISTS core_auditevent_no_delete;",
+]
+
+
+def install_append_only_triggers(conn=None) -> None:
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(_PG_INSTALL)
+        else:
+            for statement in _SQLITE_INSTALL:
+                cursor.execute(statement)
+
+
+def drop_append_only_triggers(conn=None) -> None:
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(_PG_DROP)
+        else:
+            for statement in _SQLITE_DROP:
+                cursor.execute(statement)

@@ -1,0 +1,279 @@
+"""People and access: users, practices, patients, care teams, the audit trail, notifications."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    PRESCRIBER = "prescriber", "Prescriber"
+    THERAPIST = "therapist", "Therapist"
+    PATIENT = "patient", "Patient"
+    ADMIN = "admin", "Clinic admin"
+
+
+CLINICIAN_ROLES = frozenset({Role.PRESCRIBER, Role.THERAPIST})
+
+
+class Practice(models.Model):
+    class Kind(models.TextChoices):
+        PSYCHIATRY = "psychiatry", "Psychiatry practice"
+        THERAPY = "therapy", "Therapy practice"
+        PRIMARY_CARE = "primary_care", "Primary care practice"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+
+    def __str__(self):
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("role", Role.ADMIN)
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in. Patients get a User once they accept an invitation."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    practice = models.ForeignKey(
+        Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="clinician_has_practice",
+                condition=~Q(role__in=["prescriber", "therapist"]) | Q(practice__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role in CLINICIAN_ROLES
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_clinic_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class Patient(models.Model):
+    """A person in care. The record may exist before the patient has a login."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="patient_record"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        indexes = [models.Index(fields=["family_name", "given_name"])]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.given_name
+        return f"{first} {self.family_name}"
+
+
+class CareTeamMembershipQuerySet(models.QuerySet):
+    def active(self, on=None):
+        on = on or timezone.localdate()
+        return self.filter(Q(since__lte=on), Q(until__isnull=True) | Q(until__gte=on))
+
+
+class CareTeamMembership(models.Model):
+    class TeamRole(models.TextChoices):
+        PRESCRIBER = "prescriber", "Prescriber"
+        THERAPIST = "therapist", "Therapist"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team")
+    clinician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=20, choices=TeamRole.choices)
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="memberships")
+    since = models.DateField(default=timezone.localdate)
+    until = models.DateField(null=True, blank=True)
+
+    objects = CareTeamMembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "clinician", "since"], name="one_membership_start_per_day"
+            ),
+            models.CheckConstraint(
+                name="membership_until_after_since",
+                condition=Q(until__isnull=True) | Q(until__gte=models.F("since")),
+            ),
+        ]
+        indexes = [models.Index(fields=["clinician", "patient"])]
+
+    def __str__(self):
+        return f"{self.clinician} · {self.get_role_display()} for {self.patient}"
+
+
+class Invitation(models.Model):
+    """A single-use link that lets a patient set a password. Only the token's hash is kept."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Invitation for {self.email}"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.used_at is None and now < self.expires_at
+
+
+class AuditEvent(models.Model):
+    """One read, list, export, write or denial of patient information. Append-only.
+
+    Rows of one chain (one patient, or the no-patient chain) are hash-linked: each stores
+    the previous row's hash. UPDATE and DELETE are refused by a database trigger.
+    No clinical content is ever stored here.
+    """
+
+    class Action(models.TextChoices):
+        READ = "read", "Read"
+        LIST = "list", "List"
+        EXPORT = "export", "Export"
+        CREATE = "create", "Create"
+        UPDATE = "update", "Update"
+        DELETE = "delete", "Delete"
+        SIGN_IN = "sign_in", "Sign-in"
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", "Allowed"
+        DENIED = "denied", "Denied"
+
+    chain = models.CharField(max_length=40)
+    seq = models.PositiveBigIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(max_length=20, blank=True)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.CharField(max_length=40)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    via = models.CharField(
+        max_length=60, blank=True, help_text="What allowed it: self, care team, release:<id>"
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["chain", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")
+        ]
+        indexes = [
+            models.Index(fields=["patient", "-at"], name="audit_patient_at"),
+            models.Index(fields=["actor", "-at"], name="audit_actor_at"),
+            models.Index(fields=["-at"], name="audit_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.chain}#{self.seq} {self.action} {self.category} {self.outcome}"
+
+
+class AuditChainHead(models.Model):
+    """The last link of one audit chain; locked while a row is appended to that chain only."""
+
+    chain = models.CharField(max_length=40, unique=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"{self.chain} at #{self.seq}"
+
+
+class Notification(models.Model):
+    """An in-app message. Its title is never clinical: the link leads to the content."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_enabled = models.BooleanField(default=True)
+    in_app_enabled = models.BooleanField(default=True)
+
+    def __str__(self):
+        return f"Preferences of {self.user}"

@@ -1,0 +1,101 @@
+"""Reads of people and the audit trail, always scoped by the access policy."""
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from . import access, audit
+from .access import Action, Category
+from .models import AuditEvent, CareTeamMembership, Notification, Patient
+
+
+def patient_list(*, actor, search: str = "") -> QuerySet:
+    """Patients the actor may see, optionally matching a name; the list is audited."""
+    patients = access.patients_visible(actor, Category.PROFILE, Action.LIST)
+    search = search.strip()
+    for word in search.split()[:4]:
+        patients = patients.filter(
+            Q(given_name__icontains=word)
+            | Q(family_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+        )
+    patients = patients.prefetch_related(
+        Prefetch(
+            "care_team",
+            queryset=CareTeamMembership.objects.active().select_related("clinician", "practice"),
+            to_attr="active_team",
+        )
+    ).order_by("family_name", "given_name")
+    audit.record(
+        actor=actor,
+        patient=None,
+        category=Category.PROFILE,
+        action=Action.LIST,
+        object_type="core.Patient",
+    )
+    return patients
+
+
+def care_team_for(*, patient: Patient) -> list[CareTeamMembership]:
+    """Active care-team members of a patient the caller already has access to."""
+    return list(
+        CareTeamMembership.objects.active()
+        .filter(patient=patient)
+        .select_related("clinician", "practice")
+        .order_by("role", "clinician__full_name")
+    )
+
+
+def patient_for_user(*, user) -> Patient | None:
+    """The patient record linked to a signed-in patient, or None."""
+    if not user.is_authenticated or not user.is_patient:
+        return None
+    return Patient.objects.filter(user=user).first()
+
+
+def record_views_for_patient(*, actor, patient: Patient, limit: int = 200) -> QuerySet:
+    """Who has looked at this patient's record: reads and exports by others, newest first."""
+    access.require(actor, Action.READ, Category.AUDIT, patient)
+    return (
+        AuditEvent.objects.filter(patient=patient, outcome=AuditEvent.Outcome.ALLOWED)
+        .filter(action__in=[Action.READ, Action.LIST, Action.EXPORT])
+        .exclude(actor_id=actor.pk)
+        .exclude(category=Category.AUDIT)
+        .select_related("actor", "actor__practice")
+        .order_by("-at")[:limit]
+    )
+
+
+def audit_search(
+    *,
+    actor,
+    email: str = "",
+    patient_name: str = "",
+    action: str = "",
+    outcome: str = "",
+    limit: int = 200,
+):
+    """The audit trail for clinic admins, newest first. Raises PermissionDenied for anyone else."""
+    from django.core.exceptions import PermissionDenied
+
+    if not (actor.is_authenticated and actor.is_clinic_admin):
+        raise PermissionDenied
+    events = AuditEvent.objects.select_related("actor", "patient").order_by("-at")
+    if email:
+        events = events.filter(actor__email__icontains=email.strip())
+    if patient_name:
+        for word in patient_name.split()[:3]:
+            events = events.filter(
+                Q(patient__given_name__icontains=word) | Q(patient__family_name__icontains=word)
+            )
+    if action:
+        events = events.filter(action=action)
+    if outcome:
+        events = events.filter(outcome=outcome)
+    return events[:limit]
+
+
+def unread_notification_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_list(*, user, limit: int = 100) -> QuerySet:
+    return Notification.objects.filter(recipient=user).order_by("-created_at")[:limit]

@@ -1,0 +1,230 @@
+"""Every write to people, invitations and notifications."""
+
+import hashlib
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from . import access, audit
+from .access import Action, Category
+from .models import CareTeamMembership, Invitation, Notification, Patient, Practice, Role, User
+
+
+class InvitationInvalid(Exception):
+    """The link is unknown, already used, or expired."""
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    actor,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date,
+    email: str = "",
+    preferred_name: str = "",
+) -> Patient:
+    """A new patient record, with the creating clinician on the care team."""
+    if not actor.is_clinician:
+        raise ValidationError("Only a clinician can add a patient.")
+    patient = Patient(
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        preferred_name=preferred_name.strip(),
+        date_of_birth=date_of_birth,
+        email=email.strip().lower(),
+    )
+    patient.full_clean()
+    patient.save()
+    care_team_add(patient=patient, clinician=actor)
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.PROFILE,
+        action=Action.CREATE,
+        obj=patient,
+        via="care_team",
+    )
+    return patient
+
+
+def care_team_add(
+    *, patient: Patient, clinician: User, since: date | None = None
+) -> CareTeamMembership:
+    """Put a clinician on a patient's care team in the role their profession gives them."""
+    membership = CareTeamMembership(
+        patient=patient,
+        clinician=clinician,
+        role=clinician.role,
+        practice=clinician.practice,
+        since=since or timezone.localdate(),
+    )
+    membership.full_clean()
+    membership.save()
+    return membership
+
+
+def invitation_create(*, actor, patient: Patient, email: str) -> tuple[Invitation, str]:
+    """Invite a patient to sign in; returns the invitation and its one-time link.
+
+    Raises Http404 if the actor may not update this patient's profile, ValidationError on
+    a bad address or when the patient already has a login.
+    """
+    access.require(actor, Action.UPDATE, Category.PROFILE, patient)
+    email = (email or "").strip().lower()
+    from django.core.validators import validate_email
+
+    validate_email(email)
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        if locked.user_id is not None:
+            raise ValidationError("This patient already has a Concord sign-in.")
+        if User.objects.filter(email=email).exists():
+            raise ValidationError("That e-mail address already belongs to another account.")
+        token = secrets.token_urlsafe(32)
+        invitation = Invitation.objects.create(
+            patient=locked,
+            email=email,
+            token_hash=_hash_token(token),
+            invited_by=actor,
+            expires_at=timezone.now() + settings.CONCORD_INVITATION_VALID,
+        )
+        if not locked.email:
+            locked.email = email
+            locked.save(update_fields=["email"])
+        link = settings.CONCORD_SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+        transaction.on_commit(lambda: _send_invitation_email(email, link))
+    return invitation, link
+
+
+def _send_invitation_email(email: str, link: str) -> None:
+    # The e-mail names no clinician, diagnosis or medicine: only that a link awaits.
+    send_mail(
+        subject="Your invitation to Concord",
+        message=(
+            "Your care team has invited you to Concord.\n\n"
+            f"Set your password here (the link works once, for {settings.CONCORD_INVITATION_VALID.days} days):\n{link}\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
+def invitation_get(*, token: str) -> Invitation:
+    """The usable invitation for this token. Raises InvitationInvalid."""
+    invitation = (
+        Invitation.objects.select_related("patient").filter(token_hash=_hash_token(token)).first()
+    )
+    if invitation is None or not invitation.is_usable():
+        raise InvitationInvalid
+    return invitation
+
+
+def invitation_accept(*, token: str, full_name: str, password: str) -> User:
+    """Create the patient's login from a one-time link. Raises InvitationInvalid or ValidationError."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("patient")
+            .filter(token_hash=_hash_token(token))
+            .first()
+        )
+        if invitation is None or not invitation.is_usable():
+            raise InvitationInvalid
+        patient = Patient.objects.select_for_update().get(pk=invitation.patient_id)
+        if patient.user_id is not None:
+            raise InvitationInvalid
+        user = User(
+            email=invitation.email,
+            full_name=full_name.strip() or patient.display_name,
+            role=Role.PATIENT,
+        )
+        validate_password(password, user)
+        user.set_password(password)
+        user.full_clean()
+        user.save()
+        patient.user = user
+        patient.save(update_fields=["user"])
+        invitation.used_at = timezone.now()
+        invitation.save(update_fields=["used_at"])
+        audit.record(
+            actor=user,
+            patient=patient,
+            category=Category.PROFILE,
+            action=Action.UPDATE,
+            obj=patient,
+            via="self",
+        )
+    return user
+
+
+def clinician_create(
+    *, email: str, full_name: str, role: str, practice: Practice, password: str | None = None
+) -> User:
+    """An admin adds a clinician; without a password they set one by the reset link."""
+    if role not in (Role.PRESCRIBER, Role.THERAPIST):
+        raise ValidationError("A clinician is a prescriber or a therapist.")
+    user = User(
+        email=email.strip().lower(), full_name=full_name.strip(), role=role, practice=practice
+    )
+    if password:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    return user
+
+
+def notification_send(*, recipient: User, kind: str, title: str, link: str = "") -> Notification:
+    """An in-app notification, and an e-mail with the link after commit when the user wants one.
+
+    `title` must carry no clinical content: it is shown in lists and sent by e-mail.
+    """
+    from .models import NotificationPreference
+
+    pref = NotificationPreference.objects.filter(user=recipient).first()
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind, title=title, link=link
+    )
+    if pref is None or pref.email_enabled:
+        transaction.on_commit(lambda: _email_notification(notification.pk))
+    return notification
+
+
+def _email_notification(notification_id: int) -> None:
+    with transaction.atomic():
+        # Claim it first: a retry or a second worker finds emailed_at set and sends nothing.
+        claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+        if not claimed:
+            return
+        notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    url = settings.CONCORD_SITE_URL.rstrip("/") + (notification.link or reverse("notifications"))
+    send_mail(
+        subject="You have a new notification in Concord",
+        message=f"{notification.title}\n\nSign in to read it: {url}\n",
+        from_email=None,
+        recipient_list=[notification.recipient.email],
+    )
+
+
+def notification_mark_read(*, user: User, notification_uuid=None) -> int:
+    """Mark one (or, with no uuid, every) unread notification of the user read."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_uuid is not None:
+        unread = unread.filter(uuid=notification_uuid)
+    return unread.update(read_at=timezone.now())
