@@ -1,0 +1,94 @@
+"""Shared fixtures. With CONCORD_REQUIRE_SERVICES=1 (CI), a test that would skip for a
+missing database, Redis, browser or system library fails instead."""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("CONCORD_REQUIRE_SERVICES") == "1"
+
+
+def need(condition: bool, what: str) -> None:
+    """Skip when a service is missing on a developer machine; fail in CI."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (CONCORD_REQUIRE_SERVICES=1) but not available.")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture
+def require_postgresql(db):
+    need(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis():
+    url = os.environ.get("REDIS_URL", "")
+    ok = False
+    if url:
+        try:
+            import redis
+
+            ok = bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+        except Exception:  # noqa: BLE001 - any failure means not available
+            ok = False
+    need(ok, "Redis (set REDIS_URL)")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_audit_flush(request):
+    """SQLite flushes with DELETE, which the audit table's trigger refuses. Around tests that
+    flush (transactional ones), drop the trigger at teardown and restore it at the next setup.
+    PostgreSQL flushes with TRUNCATE, which the trigger (UPDATE/DELETE) leaves alone."""
+    transactional = bool({"transactional_db", "live_server"} & set(request.fixturenames))
+    if not transactional:
+        yield
+        return
+    from core.audit import drop_append_only_triggers, install_append_only_triggers
+
+    # Requested from here so that its flush runs after this fixture's teardown.
+    request.getfixturevalue("transactional_db")
+    if connection.vendor == "sqlite":
+        install_append_only_triggers()
+    yield
+    if connection.vendor == "sqlite":
+        drop_append_only_triggers()
+
+
+@pytest.fixture
+def prescriber(db):
+    return factories.PrescriberFactory(full_name="Dr. Priya Raman")
+
+
+@pytest.fixture
+def therapist(db):
+    return factories.TherapistFactory(full_name="Jordan Lee")
+
+
+@pytest.fixture
+def patient_user(db):
+    return factories.PatientUserFactory(full_name="Dan Brooks")
+
+
+@pytest.fixture
+def patient(db, patient_user, prescriber, therapist):
+    """A patient with a login, treated by the prescriber and the therapist."""
+    p = factories.PatientFactory(
+        given_name="Daniel", family_name="Brooks", preferred_name="Dan", user=patient_user
+    )
+    factories.MembershipFactory(patient=p, clinician=prescriber)
+    factories.MembershipFactory(patient=p, clinician=therapist)
+    return p
+
+
+@pytest.fixture
+def chromium_path():
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    need(os.path.exists(path), "Debian's Chromium (/usr/bin/chromium)")
+    return path

@@ -1,0 +1,199 @@
+"""The audit trail: every patient-data request leaves a row; rows are append-only and chained."""
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from core import audit
+from core.access import Action, Category
+from core.models import AuditEvent
+from tests import factories
+
+
+@pytest.mark.django_db
+def test_each_patient_data_request_leaves_an_event(client, prescriber, patient):
+    client.force_login(prescriber)
+    before = AuditEvent.objects.count()
+    client.get(
+        reverse("patient_detail", args=[patient.uuid]),
+        REMOTE_ADDR="10.1.2.3",
+        HTTP_X_REQUEST_ID="req-42",
+    )
+    event = AuditEvent.objects.get(pk__gt=0, seq__gte=1, request_id="req-42")
+    assert AuditEvent.objects.count() == before + 1
+    assert (event.actor, event.patient, event.category, event.action) == (
+        prescriber,
+        patient,
+        "profile",
+        "read",
+    )
+    assert (event.outcome, event.via, event.ip, event.actor_role) == (
+        "allowed",
+        "care_team",
+        "10.1.2.3",
+        "prescriber",
+    )
+
+
+@pytest.mark.django_db
+def test_api_reads_and_lists_are_audited(client, prescriber, patient):
+    client.force_login(prescriber)
+    client.get(reverse("api_patient_list"))
+    client.get(reverse("api_patient_detail", args=[patient.uuid]))
+    actions = list(
+        AuditEvent.objects.filter(actor=prescriber)
+        .order_by("at", "id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["list", "read"]
+
+
+@pytest.mark.django_db
+def test_denials_are_audited(client, patient):
+    outsider = factories.TherapistFactory()
+    client.force_login(outsider)
+    client.get(reverse("patient_detail", args=[patient.uuid]))
+    event = AuditEvent.objects.get(actor=outsider)
+    assert event.outcome == "denied"
+    assert event.patient == patient
+
+
+@pytest.mark.django_db
+def test_no_clinical_content_in_audit_rows(client, prescriber, patient):
+    client.force_login(prescriber)
+    client.get(reverse("patient_list"), {"q": "Brooks"})
+    client.get(reverse("patient_detail", args=[patient.uuid]))
+    for row in AuditEvent.objects.values():
+        text = " ".join(str(v) for v in row.values())
+        assert "Brooks" not in text
+        assert "Daniel" not in text
+
+
+@pytest.mark.django_db
+def test_chain_links_and_verify_reports_intact(prescriber, patient):
+    for _ in range(3):
+        audit.record(
+            actor=prescriber, patient=patient, category=Category.PROFILE, action=Action.READ
+        )
+    events = list(AuditEvent.objects.filter(chain=str(patient.uuid)).order_by("seq"))
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert events[0].prev_hash == audit.GENESIS
+    assert events[1].prev_hash == events[0].hash
+    result = audit.verify()
+    assert result.ok, result.message
+
+
+def _tamper(sql, params):
+    """What an attacker with database access would do: switch off the guard and edit."""
+    audit.drop_append_only_triggers()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    finally:
+        audit.install_append_only_triggers()
+
+
+@pytest.mark.django_db
+def test_verify_catches_an_altered_row(prescriber, patient):
+    for _ in range(3):
+        audit.record(
+            actor=prescriber, patient=patient, category=Category.PROFILE, action=Action.READ
+        )
+    target = AuditEvent.objects.get(chain=str(patient.uuid), seq=2)
+    _tamper("UPDATE core_auditevent SET action = %s WHERE id = %s", ["export", target.pk])
+    with pytest.raises(
+        CommandError, match=f"event #2 \\(id {target.pk}\\).*does not match its hash"
+    ):
+        call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_verify_catches_a_deleted_row(prescriber, patient):
+    for _ in range(3):
+        audit.record(
+            actor=prescriber, patient=patient, category=Category.PROFILE, action=Action.READ
+        )
+    target = AuditEvent.objects.get(chain=str(patient.uuid), seq=2)
+    _tamper("DELETE FROM core_auditevent WHERE id = %s", [target.pk])
+    with pytest.raises(CommandError, match="expected event #2; a row is missing"):
+        call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_verify_catches_a_removed_tail(prescriber, patient):
+    for _ in range(3):
+        audit.record(
+            actor=prescriber, patient=patient, category=Category.PROFILE, action=Action.READ
+        )
+    target = AuditEvent.objects.get(chain=str(patient.uuid), seq=3)
+    _tamper("DELETE FROM core_auditevent WHERE id = %s", [target.pk])
+    with pytest.raises(CommandError, match="last events are missing"):
+        call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_audit_verify_command_says_intact(prescriber, patient, capsys):
+    audit.record(actor=prescriber, patient=patient, category=Category.PROFILE, action=Action.READ)
+    call_command("audit_verify")
+    assert "intact: 1 events checked" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "statement", ["UPDATE core_auditevent SET action = 'export'", "DELETE FROM core_auditevent"]
+)
+def test_database_refuses_update_and_delete(prescriber, patient, statement):
+    """Holds on PostgreSQL (CI) and SQLite (embedded) alike."""
+    audit.record(actor=prescriber, patient=patient, category=Category.PROFILE, action=Action.READ)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert AuditEvent.objects.filter(action="read").count() == 1
+
+
+@pytest.mark.django_db
+def test_orm_update_and_delete_are_refused(prescriber, patient):
+    event = audit.record(
+        actor=prescriber, patient=patient, category=Category.PROFILE, action=Action.READ
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(outcome="denied")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_each_chain_whole(require_postgresql):
+    """Eight threads append to two patients' chains at once: no gaps, no forks."""
+    prescriber = factories.PrescriberFactory()
+    patients = [factories.PatientFactory(), factories.PatientFactory()]
+    errors = []
+
+    def work(p):
+        try:
+            for _ in range(10):
+                audit.record(
+                    actor=prescriber, patient=p, category=Category.PROFILE, action=Action.READ
+                )
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(patients[i % 2],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for p in patients:
+        assert list(
+            AuditEvent.objects.filter(chain=str(p.uuid))
+            .order_by("seq")
+            .values_list("seq", flat=True)
+        ) == list(range(1, 41))
+    assert audit.verify().ok

@@ -1,0 +1,80 @@
+from datetime import date
+
+import factory
+from django.utils import timezone
+
+from core.models import CareTeamMembership, Patient, Practice, Role, User
+
+PASSWORD = "a-long-test-password"
+
+
+class PracticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Practice
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Practice {n}")
+    kind = Practice.Kind.PSYCHIATRY
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    full_name = factory.Faker("name")
+    role = Role.PRESCRIBER
+    practice = factory.SubFactory(PracticeFactory)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class PrescriberFactory(UserFactory):
+    role = Role.PRESCRIBER
+    practice = factory.SubFactory(
+        PracticeFactory, name="Riverside Psychiatry", kind=Practice.Kind.PSYCHIATRY
+    )
+
+
+class TherapistFactory(UserFactory):
+    role = Role.THERAPIST
+    practice = factory.SubFactory(
+        PracticeFactory, name="Harbor Counseling", kind=Practice.Kind.THERAPY
+    )
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
+    practice = None
+    is_staff = True
+    is_superuser = True
+
+
+class PatientUserFactory(UserFactory):
+    role = Role.PATIENT
+    practice = None
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    given_name = factory.Faker("first_name")
+    family_name = factory.Faker("last_name")
+    date_of_birth = date(1985, 5, 17)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CareTeamMembership
+
+    patient = factory.SubFactory(PatientFactory)
+    clinician = factory.SubFactory(PrescriberFactory)
+    role = factory.LazyAttribute(lambda o: o.clinician.role)
+    practice = factory.LazyAttribute(lambda o: o.clinician.practice)
+    since = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
