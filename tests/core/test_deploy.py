@@ -1,0 +1,119 @@
+"""The three profiles, seen from outside: each case starts manage.py in a subprocess, because
+under pytest the settings module always picks the test profile."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+# Everything settings.py reads, so that neither the developer's shell nor CI (which exports
+# DATABASE_URL, REDIS_URL and CONCORD_PROFILE=test) leaks into the profile under test.
+SETTINGS_VARIABLES = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+    "TIME_ZONE",
+    "CONN_MAX_AGE",
+    "PROXY_COUNT",
+    "LOG_LEVEL",
+    "DEFAULT_FROM_EMAIL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "AXES_FAILURE_LIMIT",
+    "AXES_COOLOFF_MINUTES",
+}
+
+# A production database that is never connected to: the commands below refuse, or check
+# settings, before opening a connection. Port 1 makes sure nothing is written anywhere.
+UNREACHABLE_POSTGRES = "postgres://postgres@127.0.0.1:1/concord"
+
+
+def manage(*args: str, **variables: str) -> subprocess.CompletedProcess:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in SETTINGS_VARIABLES and not name.startswith("CONCORD_")
+    }
+    env.update(variables)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def production(**overrides: str) -> dict[str, str]:
+    return {
+        "CONCORD_PROFILE": "production",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/concord",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "EMAIL_URL": "smtp://concord:secret@mail.example.org:587/?tls=True",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "concord.example.org",
+        **overrides,
+    }
+
+
+def test_check_deploy_passes_in_the_production_profile():
+    # `check --deploy` opens no database connection (only `--database` would), so this runs
+    # whether or not PostgreSQL is up. It also generates the OpenAPI schema, and any schema
+    # warning fails it (drf_spectacular.W001/W002).
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_refuses_sqlite_with_debug_off(tmp_path):
+    database = tmp_path / "production.sqlite3"
+    result = manage("check", **production(DATABASE_URL=f"sqlite:///{database}"))
+    assert result.returncode != 0
+    assert "concord.E001" in result.stderr
+    assert not database.exists()
+
+
+def test_seed_demo_is_refused_in_production():
+    result = manage("seed_demo", **production(DATABASE_URL=UNREACHABLE_POSTGRES))
+    assert result.returncode != 0
+    assert "refused in production" in result.stderr
+    # Refused by the command itself, not by failing to reach the database.
+    assert "OperationalError" not in result.stderr
+
+
+# Prints the settings that make a profile, and whether anything opened the database: the
+# embedded profile points at the developer's own .data/ database, which must stay untouched.
+SHOW_SETTINGS = """
+import json
+from django.conf import settings
+from django.db import connection
+print(json.dumps({
+    "profile": settings.PROFILE,
+    "debug": settings.DEBUG,
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "name": str(settings.DATABASES["default"]["NAME"]),
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "email": settings.EMAIL_BACKEND,
+    "connected": connection.connection is not None,
+}))
+"""
+
+
+def test_embedded_profile_with_nothing_set():
+    result = manage("shell", "--no-imports", "-c", SHOW_SETTINGS)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    assert shown["profile"] == "embedded"
+    assert shown["debug"] is True
+    assert shown["engine"] == "django.db.backends.sqlite3"
+    assert Path(shown["name"]).parent == BASE_DIR / ".data"
+    assert shown["eager"] is True
+    assert shown["email"] == "django.core.mail.backends.console.EmailBackend"
+    assert shown["connected"] is False
