@@ -19,5 +19,7 @@ urlpatterns = [
     path("api/docs/", docs_view, name="api_docs"),
     path("api/v1/", include("core.api.urls")),
     path("", include("core.urls")),
+    path("", include("stories.urls")),
+    path("api/v1/", include("stories.api.urls")),
     path("", include("clinic.urls")),
 ]

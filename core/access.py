@@ -58,7 +58,7 @@ ALL = READS | WRITES
 # What a patient may do with their own record. Psychotherapy process notes are absent:
 # HIPAA keeps them from the patient portal.
 SELF_RULES: dict[Category, frozenset[Action]] = {
-    Category.PROFILE: READS,
+    Category.PROFILE: READS | {Action.UPDATE},
     Category.MEDICATIONS: READS,
     Category.REFILLS: ALL,
     Category.OBSERVATIONS: ALL,
@@ -85,6 +85,8 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     Category.REFERRALS: ALL,
     Category.RELEASES: READS,
     Category.SUBSTANCE_USE: ALL,
+    # A clinician may write process notes; reading them is their author's alone.
+    Category.PSYCHOTHERAPY_NOTES: frozenset({Action.CREATE}),
 }
 CARE_TEAM_RULES: dict[str, dict[Category, frozenset[Action]]] = {
     CareTeamMembership.TeamRole.PRESCRIBER: {**_CLINICIAN_COMMON, Category.MEDICATIONS: ALL},
@@ -177,7 +179,9 @@ class CareTeamGrants(GrantProvider):
         if not roles or not actor.is_clinician:
             return None
         members = self._memberships(actor).filter(role__in=roles)
-        return Q(patient_id__in=members.values("patient_id"), practice_id=actor.practice_id)
+        # Written in the member's own practice, or by the patient (no practice).
+        written_here = Q(practice_id=actor.practice_id) | Q(practice_id__isnull=True)
+        return Q(patient_id__in=members.values("patient_id")) & written_here
 
 
 @cache
@@ -250,6 +254,48 @@ def records_visible(
     return queryset.filter(q | author_q)
 
 
+def decide_record(actor, action: Action, category: Category, record) -> Decision:
+    """May the actor do this to one record (with fields patient, practice, author)?
+
+    Its author always may; psychotherapy notes only their author; otherwise a grant for the
+    patient must cover the practice the record was written in (or the patient wrote it).
+    """
+    if not _signed_in(actor):
+        return Decision(False)
+    if record.author_id == actor.pk:
+        return Decision(True, (Grant(via="author"),))
+    if category == Category.PSYCHOTHERAPY_NOTES:
+        return Decision(False)
+    decision = decide(actor, action, category, record.patient)
+    covering = tuple(g for g in decision.grants if _grant_covers(g, record))
+    return Decision(bool(covering), covering)
+
+
+def _grant_covers(grant: Grant, record) -> bool:
+    if grant.practice_id is None:
+        return True
+    if record.practice_id is None:
+        return True
+    return record.practice_id == grant.practice_id
+
+
+def require_record(actor, action: Action, category: Category, record) -> Decision:
+    """`decide_record`, audited. Raises Http404 when denied (alike for missing records)."""
+    decision = decide_record(actor, action, category, record)
+    audit.record(
+        actor=actor,
+        patient=record.patient,
+        category=category,
+        action=action,
+        outcome=AuditEvent.Outcome.ALLOWED if decision else AuditEvent.Outcome.DENIED,
+        obj=record,
+        via=decision.via,
+    )
+    if not decision:
+        raise Http404("Not found.")
+    return decision
+
+
 def _any(qs) -> Q | None:
     combined = None
     for q in qs:
@@ -288,7 +334,11 @@ def _patient_or_none(patient_uuid):
 
 
 def require(actor, action: Action, category: Category, patient: Patient, *, obj=None) -> Decision:
-    """Check again before a write or a read of one record; audited. Raises Http404 when denied."""
+    """Check again before a write or a read of one record; audited. Raises Http404 when denied.
+
+    Call it before opening the write's transaction: a refusal raised inside one would roll
+    back its own audit row.
+    """
     decision = decide(actor, action, category, patient)
     audit.record(
         actor=actor,

@@ -1,0 +1,140 @@
+"""Shapes of goals, ratings, notes and the summary in the API. No logic: services decide."""
+
+from rest_framework import serializers
+
+from stories.models import GAS_MAX, GAS_MIN, Goal, GoalRating, NarrativeNote, PersonSummary
+
+
+class GoalRatingSerializer(serializers.ModelSerializer):
+    rated_by = serializers.CharField(source="author.full_name", read_only=True)
+
+    class Meta:
+        model = GoalRating
+        fields = ["uuid", "rating", "note", "rated_by", "rated_at"]
+        read_only_fields = ["uuid", "rated_by", "rated_at"]
+
+
+class GoalRatingInputSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=GAS_MIN, max_value=GAS_MAX)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.full_name", read_only=True)
+    ratings = GoalRatingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Goal
+        fields = [
+            "uuid",
+            "what",
+            "why",
+            "status",
+            "proposed_by",
+            "author",
+            "target_date",
+            "level_minus2",
+            "level_minus1",
+            "level_0",
+            "level_plus1",
+            "level_plus2",
+            "version",
+            "created_at",
+            "updated_at",
+            "ratings",
+        ]
+        read_only_fields = fields
+
+
+class GoalInputSerializer(serializers.Serializer):
+    what = serializers.CharField(max_length=500)
+    why = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    target_date = serializers.DateField(required=False, allow_null=True, default=None)
+    level_minus2 = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+    level_minus1 = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+    level_0 = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    level_plus1 = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+    level_plus2 = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+
+
+class GoalUpdateSerializer(GoalInputSerializer):
+    version = serializers.IntegerField(min_value=1)
+
+
+class GoalStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Goal.Status.choices)
+    version = serializers.IntegerField(min_value=1)
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.full_name", read_only=True)
+    author_uuid = serializers.UUIDField(source="author.uuid", read_only=True)
+
+    class Meta:
+        model = NarrativeNote
+        fields = [
+            "uuid",
+            "kind",
+            "audience",
+            "title",
+            "body",
+            "status",
+            "author",
+            "author_uuid",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class NoteInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=NarrativeNote.Kind.choices)
+    audience = serializers.ChoiceField(choices=NarrativeNote.Audience.choices)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=20000)
+
+
+class NoteUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=20000)
+    audience = serializers.ChoiceField(choices=NarrativeNote.Audience.choices, required=False)
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+
+
+class SummarySerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.full_name", read_only=True)
+
+    class Meta:
+        model = PersonSummary
+        fields = [
+            "text",
+            "author",
+            "version",
+            "updated_at",
+            "patient_response",
+            "patient_responded_at",
+        ]
+        read_only_fields = fields
+
+
+class SummaryInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=3000)
+    version = serializers.IntegerField(min_value=0, required=False, default=0)
+
+
+class SummaryResponseSerializer(serializers.Serializer):
+    response = serializers.CharField(max_length=3000, allow_blank=True)
+    version = serializers.IntegerField(min_value=1)

@@ -1,0 +1,186 @@
+"""Reads of goals, notes and the summary, always scoped by core.access and audited."""
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from core import access, audit
+from core.access import Action, Category
+
+from . import scoring
+from .models import Goal, GoalRating, GoalRevision, NarrativeNote, NoteRevision, PersonSummary
+
+
+def goals_visible(*, actor) -> QuerySet:
+    return access.records_visible(actor, Goal.objects.all(), Category.GOALS, Action.READ)
+
+
+def goal_list(*, actor, patient, include_closed: bool = True) -> list[Goal]:
+    """The patient's goals the actor may see, each with its ratings (oldest first); audited."""
+    goals = (
+        goals_visible(actor=actor)
+        .filter(patient=patient)
+        .select_related("author")
+        .prefetch_related(
+            Prefetch(
+                "ratings",
+                queryset=GoalRating.objects.select_related("author").order_by("rated_at", "id"),
+            )
+        )
+        .order_by("-created_at")
+    )
+    if not include_closed:
+        goals = goals.filter(
+            status__in=[Goal.Status.PROPOSED, Goal.Status.ACTIVE, Goal.Status.ON_HOLD]
+        )
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.GOALS,
+        action=Action.LIST,
+        object_type="stories.Goal",
+    )
+    return list(goals)
+
+
+def goal_get(*, actor, goal_uuid, action: Action = Action.READ) -> Goal:
+    """One goal, if the actor may do this to it; not found otherwise (audited either way)."""
+    goal = Goal.objects.select_related("patient", "author").filter(uuid=goal_uuid).first()
+    if goal is None:
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.GOALS,
+            action=action,
+            outcome="denied",
+            object_type="stories.Goal",
+            object_id=str(goal_uuid),
+        )
+        raise Http404("Not found.")
+    access.require_record(actor, action, Category.GOALS, goal)
+    return goal
+
+
+def goal_card(*, goal) -> Goal:
+    """A goal the caller already has access to, fresh, with its ratings for the card."""
+    return (
+        Goal.objects.select_related("author", "patient")
+        .prefetch_related(
+            Prefetch(
+                "ratings",
+                queryset=GoalRating.objects.select_related("author").order_by("rated_at", "id"),
+            )
+        )
+        .get(pk=goal.pk)
+    )
+
+
+def goal_history(*, goal) -> list[GoalRevision]:
+    """Earlier versions of a goal the caller already has access to, newest first."""
+    return list(goal.revisions.select_related("changed_by").order_by("-version"))
+
+
+def gas_summary(goals: list[Goal]) -> float | None:
+    """The T-score over the active goals' latest ratings (prefetched), or None."""
+    latest = []
+    for goal in goals:
+        ratings = list(goal.ratings.all())
+        if goal.status == Goal.Status.ACTIVE and ratings:
+            latest.append(ratings[-1].rating)
+    return scoring.gas_t_score(latest)
+
+
+def notes_visible(*, actor) -> QuerySet:
+    """Notes the actor may read: their own, psychotherapy notes only if theirs, and others'
+    narrative notes the policy opens, except those their author kept to themselves."""
+    narrative = access.records_visible(
+        actor,
+        NarrativeNote.objects.exclude(kind=NarrativeNote.Kind.PSYCHOTHERAPY),
+        Category.NARRATIVE_NOTES,
+        Action.READ,
+    ).filter(Q(author_id=actor.pk) | ~Q(audience=NarrativeNote.Audience.ONLY_ME))
+    own_process = access.records_visible(
+        actor,
+        NarrativeNote.objects.filter(kind=NarrativeNote.Kind.PSYCHOTHERAPY),
+        Category.PSYCHOTHERAPY_NOTES,
+        Action.READ,
+    )
+    return NarrativeNote.objects.filter(
+        Q(pk__in=narrative.values("pk")) | Q(pk__in=own_process.values("pk"))
+    )
+
+
+def note_list(*, actor, patient, kind: str = "", author_uuid: str = "") -> list[NarrativeNote]:
+    """The patient's notes the actor may read, newest first, filtered by kind and author; audited."""
+    notes = notes_visible(actor=actor).filter(patient=patient).select_related("author", "practice")
+    if kind in NarrativeNote.Kind.values:
+        notes = notes.filter(kind=kind)
+    if author_uuid:
+        notes = notes.filter(author__uuid=author_uuid) if _is_uuid(author_uuid) else notes.none()
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.NARRATIVE_NOTES,
+        action=Action.LIST,
+        object_type="stories.NarrativeNote",
+    )
+    return list(notes.order_by("-created_at", "-id"))
+
+
+def note_authors(*, actor, patient) -> list:
+    """The people whose notes about this patient the actor can read (for the filter)."""
+    from core.models import User
+
+    author_ids = notes_visible(actor=actor).filter(patient=patient).values("author_id")
+    return list(User.objects.filter(pk__in=author_ids).order_by("full_name"))
+
+
+def note_get(*, actor, note_uuid, action: Action = Action.READ) -> NarrativeNote:
+    """One note the actor may read; not found alike for missing and hidden (audited)."""
+    note = (
+        notes_visible(actor=actor)
+        .select_related("patient", "author")
+        .filter(uuid=note_uuid)
+        .first()
+        if _is_uuid(note_uuid)
+        else None
+    )
+    if note is None:
+        hidden = (
+            NarrativeNote.objects.select_related("patient").filter(uuid=note_uuid).first()
+            if _is_uuid(note_uuid)
+            else None
+        )
+        audit.record(
+            actor=actor,
+            patient=hidden.patient if hidden else None,
+            category=Category.NARRATIVE_NOTES,
+            action=action,
+            outcome="denied",
+            object_type="stories.NarrativeNote",
+            object_id=str(note_uuid),
+        )
+        raise Http404("Not found.")
+    from .services import note_category
+
+    access.require_record(actor, action, note_category(note.kind), note)
+    return note
+
+
+def note_history(*, note) -> list[NoteRevision]:
+    return list(note.revisions.select_related("changed_by").order_by("-version"))
+
+
+def summary_get(*, actor, patient) -> PersonSummary | None:
+    """The plain-language summary, if any; the read is audited."""
+    access.require(actor, Action.READ, Category.PROFILE, patient)
+    return PersonSummary.objects.select_related("author").filter(patient=patient).first()
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,393 @@
+"""Every write to goals, ratings, notes and the person's summary.
+
+Each service checks access again (audited) before it opens its transaction, so that a
+refusal's audit row is never rolled back with it; then it locks what it changes and keeps the
+earlier version. Stale edits (a version that is no longer current) raise Conflict and change
+nothing.
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core import access
+from core.access import Action, Category
+from core.exceptions import Conflict, NotAllowed
+
+from .models import (
+    GAS_MAX,
+    GAS_MIN,
+    Goal,
+    GoalRating,
+    GoalRevision,
+    NarrativeNote,
+    NoteRevision,
+    PersonSummary,
+    SummaryRevision,
+)
+
+LEVEL_FIELDS = ("level_minus2", "level_minus1", "level_0", "level_plus1", "level_plus2")
+
+
+def _practice_of(actor):
+    """Where a record is written: the clinician's practice; none for the patient's own words."""
+    return actor.practice if actor.is_clinician else None
+
+
+def _is_the_patient(actor, patient) -> bool:
+    return actor.is_patient and patient.user_id == actor.pk
+
+
+def goal_create(
+    *,
+    actor,
+    patient,
+    what: str,
+    why: str = "",
+    target_date: date | None = None,
+    levels: dict | None = None,
+) -> Goal:
+    """A goal in the patient's words; a clinician's goal waits, proposed, for the patient to accept."""
+    access.require(actor, Action.CREATE, Category.GOALS, patient)
+    with transaction.atomic():
+        return _goal_create(actor, patient, what, why, target_date, levels)
+
+
+def _goal_create(actor, patient, what, why, target_date, levels) -> Goal:
+    by_patient = _is_the_patient(actor, patient)
+    goal = Goal(
+        patient=patient,
+        practice=_practice_of(actor),
+        author=actor,
+        proposed_by=Goal.ProposedBy.PATIENT if by_patient else Goal.ProposedBy.CLINICIAN,
+        status=Goal.Status.ACTIVE if by_patient else Goal.Status.PROPOSED,
+        what=(what or "").strip(),
+        why=(why or "").strip(),
+        target_date=target_date,
+        **{field: (levels or {}).get(field, "").strip() for field in LEVEL_FIELDS},
+    )
+    goal.full_clean()
+    goal.save()
+    return goal
+
+
+def _lock_goal(goal: Goal, version: int | None) -> Goal:
+    locked = Goal.objects.select_for_update().select_related("patient").get(pk=goal.pk)
+    if version is not None and locked.version != version:
+        raise Conflict(
+            "This goal was changed by someone else while you were editing it. "
+            "Nothing was overwritten: look at the current words, then make your change again."
+        )
+    return locked
+
+
+def _snapshot(goal: Goal, actor) -> None:
+    GoalRevision.objects.create(
+        goal=goal,
+        version=goal.version,
+        what=goal.what,
+        why=goal.why,
+        status=goal.status,
+        target_date=goal.target_date,
+        levels=[text for _, text in goal.levels],
+        changed_by=actor,
+    )
+
+
+def goal_update(
+    *,
+    actor,
+    goal: Goal,
+    version: int,
+    what: str,
+    why: str = "",
+    target_date: date | None = None,
+    levels: dict | None = None,
+) -> Goal:
+    """Change a goal's words. The patient may always; a clinician only their own proposal, until accepted."""
+    access.require_record(actor, Action.UPDATE, Category.GOALS, goal)
+    with transaction.atomic():
+        return _goal_update(actor, goal, version, what, why, target_date, levels)
+
+
+def _goal_update(actor, goal, version, what, why, target_date, levels) -> Goal:
+    goal = _lock_goal(goal, version)
+    if not _is_the_patient(actor, goal.patient):
+        if goal.author_id != actor.pk or goal.status != Goal.Status.PROPOSED:
+            raise NotAllowed(
+                "A goal is in the patient's own words: only the patient can change it once accepted."
+            )
+    if goal.status == Goal.Status.ENTERED_IN_ERROR:
+        raise NotAllowed("This goal was marked entered in error and can no longer be changed.")
+    _snapshot(goal, actor)
+    goal.what = (what or "").strip()
+    goal.why = (why or "").strip()
+    goal.target_date = target_date
+    for field in LEVEL_FIELDS:
+        setattr(goal, field, (levels or {}).get(field, "").strip())
+    goal.version += 1
+    goal.updated_at = timezone.now()
+    goal.full_clean()
+    goal.save()
+    return goal
+
+
+def goal_transition(*, actor, goal: Goal, status: str, version: int | None = None) -> Goal:
+    """Move a goal along its lifecycle. Accepting a proposed goal is the patient's alone."""
+    access.require_record(actor, Action.UPDATE, Category.GOALS, goal)
+    with transaction.atomic():
+        return _goal_transition(actor, goal, status, version)
+
+
+def _goal_transition(actor, goal, status, version) -> Goal:
+    goal = _lock_goal(goal, version)
+    if status not in Goal.Status.values:
+        raise ValidationError({"status": "Unknown status."})
+    if not goal.can_become(status):
+        raise ValidationError(
+            {
+                "status": f"A goal that is {goal.get_status_display().lower()} cannot become {Goal.Status(status).label.lower()}."
+            }
+        )
+    accepting = goal.status == Goal.Status.PROPOSED and status == Goal.Status.ACTIVE
+    if accepting and not _is_the_patient(actor, goal.patient):
+        raise NotAllowed("Only the patient can accept a proposed goal.")
+    _snapshot(goal, actor)
+    goal.status = status
+    goal.version += 1
+    goal.updated_at = timezone.now()
+    goal.save(update_fields=["status", "version", "updated_at"])
+    return goal
+
+
+def _rating_value(rating) -> int:
+    """A whole number from −2 to +2, from an int or its text. Raises ValidationError."""
+    message = "Choose a rating from −2 to +2."
+    if isinstance(rating, bool) or rating is None:
+        raise ValidationError({"rating": message})
+    if isinstance(rating, str):
+        text = rating.strip().replace("−", "-").lstrip("+")
+        if not text.lstrip("-").isdigit():
+            raise ValidationError({"rating": message})
+        rating = int(text)
+    if not isinstance(rating, int):
+        raise ValidationError({"rating": message})
+    if not GAS_MIN <= rating <= GAS_MAX:
+        raise ValidationError({"rating": message})
+    return rating
+
+
+def goal_rate(*, actor, goal: Goal, rating, note: str = "") -> GoalRating:
+    """Record progress on an active or paused goal, −2 … +2."""
+    access.require_record(actor, Action.CREATE, Category.GOALS, goal)
+    value = _rating_value(rating)
+    with transaction.atomic():
+        return _goal_rate(actor, goal, value, note)
+
+
+def _goal_rate(actor, goal, value, note) -> GoalRating:
+    goal = _lock_goal(goal, None)
+    if goal.status not in (Goal.Status.ACTIVE, Goal.Status.ON_HOLD):
+        raise ValidationError(
+            {
+                "rating": f"Progress is rated on active goals; this one is {goal.get_status_display().lower()}."
+            }
+        )
+    result = GoalRating(
+        goal=goal,
+        patient=goal.patient,
+        practice=_practice_of(actor),
+        author=actor,
+        rating=value,
+        note=(note or "").strip(),
+    )
+    result.full_clean()
+    result.save()
+    return result
+
+
+def note_category(kind: str) -> Category:
+    return (
+        Category.PSYCHOTHERAPY_NOTES
+        if kind == NarrativeNote.Kind.PSYCHOTHERAPY
+        else Category.NARRATIVE_NOTES
+    )
+
+
+def note_create(
+    *, actor, patient, kind: str, audience: str, body: str, title: str = ""
+) -> NarrativeNote:
+    """A story entry by the patient, or a clinician's note; process notes stay with their author."""
+    if kind not in NarrativeNote.Kind.values:
+        raise ValidationError({"kind": "Choose what kind of note this is."})
+    access.require(actor, Action.CREATE, note_category(kind), patient)
+    with transaction.atomic():
+        return _note_create(actor, patient, kind, audience, body, title)
+
+
+def _note_create(actor, patient, kind, audience, body, title) -> NarrativeNote:
+    if _is_the_patient(actor, patient) and kind != NarrativeNote.Kind.STORY:
+        raise ValidationError({"kind": "Your entries are your story."})
+    if actor.is_clinician and kind == NarrativeNote.Kind.STORY:
+        raise ValidationError(
+            {"kind": "Story entries are the patient's own; write a clinician's note."}
+        )
+    if kind == NarrativeNote.Kind.PSYCHOTHERAPY:
+        audience = NarrativeNote.Audience.ONLY_ME
+    note = NarrativeNote(
+        patient=patient,
+        practice=_practice_of(actor),
+        author=actor,
+        kind=kind,
+        audience=audience,
+        title=(title or "").strip(),
+        body=(body or "").strip(),
+    )
+    note.full_clean()
+    note.save()
+    return note
+
+
+def _lock_note_for_author(actor, note: NarrativeNote, version: int) -> NarrativeNote:
+    """Call inside a transaction, after access.require_record."""
+    locked = NarrativeNote.objects.select_for_update().get(pk=note.pk)
+    if locked.author_id != actor.pk:
+        raise NotAllowed("Only the person who wrote a note can change it.")
+    if locked.status == NarrativeNote.Status.ENTERED_IN_ERROR:
+        raise NotAllowed("This note was marked entered in error and can no longer be changed.")
+    if locked.version != version:
+        raise Conflict(
+            "This note was changed elsewhere while you were editing it. "
+            "Nothing was overwritten: your text is below; compare it with the current note and save again."
+        )
+    NoteRevision.objects.create(
+        note=locked,
+        version=locked.version,
+        title=locked.title,
+        body=locked.body,
+        audience=locked.audience,
+        status=locked.status,
+        changed_by=actor,
+    )
+    return locked
+
+
+def note_update(
+    *,
+    actor,
+    note: NarrativeNote,
+    version: int,
+    body: str,
+    title: str = "",
+    audience: str | None = None,
+) -> NarrativeNote:
+    """Change one's own note; the earlier version is kept."""
+    access.require_record(actor, Action.UPDATE, note_category(note.kind), note)
+    with transaction.atomic():
+        return _note_update(actor, note, version, body, title, audience)
+
+
+def _note_update(actor, note, version, body, title, audience) -> NarrativeNote:
+    note = _lock_note_for_author(actor, note, version)
+    note.title = (title or "").strip()
+    note.body = (body or "").strip()
+    if audience is not None and note.kind != NarrativeNote.Kind.PSYCHOTHERAPY:
+        note.audience = audience
+    note.version += 1
+    note.updated_at = timezone.now()
+    note.full_clean()
+    note.save()
+    return note
+
+
+def note_mark_entered_in_error(*, actor, note: NarrativeNote, version: int) -> NarrativeNote:
+    """Notes are never deleted: their author marks them entered in error."""
+    access.require_record(actor, Action.UPDATE, note_category(note.kind), note)
+    with transaction.atomic():
+        return _note_mark_entered_in_error(actor, note, version)
+
+
+def _note_mark_entered_in_error(actor, note, version) -> NarrativeNote:
+    note = _lock_note_for_author(actor, note, version)
+    note.status = NarrativeNote.Status.ENTERED_IN_ERROR
+    note.version += 1
+    note.updated_at = timezone.now()
+    note.save(update_fields=["status", "version", "updated_at"])
+    return note
+
+
+def summary_save(*, actor, patient, text: str, version: int | None) -> PersonSummary:
+    """Write or rewrite the plain-language summary (care team). `version` None means a new summary."""
+    access.require(actor, Action.UPDATE, Category.PROFILE, patient)
+    with transaction.atomic():
+        return _summary_save(actor, patient, text, version)
+
+
+def _summary_save(actor, patient, text, version) -> PersonSummary:
+    if not actor.is_clinician:
+        raise NotAllowed("The care team writes this summary; you can respond to it.")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(
+            {"text": "Write a few plain words about who this person is and what matters to them."}
+        )
+    summary = PersonSummary.objects.select_for_update().filter(patient=patient).first()
+    if summary is None:
+        if version not in (None, 0):
+            raise Conflict("This summary was removed or never existed. Nothing was saved.")
+        summary = PersonSummary(patient=patient, author=actor, text=text)
+        summary.full_clean()
+        summary.save()
+        return summary
+    if version != summary.version:
+        raise Conflict(
+            "Someone else changed this summary while you were editing it. "
+            "Nothing was overwritten: read the current summary, then make your change again."
+        )
+    SummaryRevision.objects.create(
+        summary=summary,
+        version=summary.version,
+        text=summary.text,
+        patient_response=summary.patient_response,
+        changed_by=actor,
+    )
+    summary.text = text
+    summary.author = actor
+    summary.version += 1
+    summary.updated_at = timezone.now()
+    summary.full_clean()
+    summary.save()
+    return summary
+
+
+def summary_respond(*, actor, patient, response: str, version: int) -> PersonSummary:
+    """The patient's answer to how the care team describes them."""
+    access.require(actor, Action.UPDATE, Category.PROFILE, patient)
+    if not _is_the_patient(actor, patient):
+        raise NotAllowed("Only the patient can respond to their summary.")
+    with transaction.atomic():
+        return _summary_respond(actor, patient, response, version)
+
+
+def _summary_respond(actor, patient, response, version) -> PersonSummary:
+    summary = PersonSummary.objects.select_for_update().filter(patient=patient).first()
+    if summary is None:
+        raise ValidationError({"response": "There is no summary to respond to yet."})
+    if version != summary.version:
+        raise Conflict(
+            "The summary changed while you were writing. Nothing was saved: read it again, then respond."
+        )
+    SummaryRevision.objects.create(
+        summary=summary,
+        version=summary.version,
+        text=summary.text,
+        patient_response=summary.patient_response,
+        changed_by=actor,
+    )
+    summary.patient_response = (response or "").strip()
+    summary.patient_responded_at = timezone.now()
+    summary.version += 1
+    summary.save(update_fields=["patient_response", "patient_responded_at", "version"])
+    return summary

@@ -1,0 +1,433 @@
+"""Pages for goals, notes and the summary: access → form → service → render.
+
+The same view answers with the whole page or, for htmx, the partial that changed.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core import access
+from core.access import Action, Category
+from core.exceptions import Conflict, NotAllowed
+
+from . import selectors, services
+from .forms import (
+    GoalForm,
+    NoteErrorForm,
+    NoteForm,
+    RatingForm,
+    StatusForm,
+    SummaryForm,
+    SummaryResponseForm,
+)
+from .models import Goal, NarrativeNote
+
+
+def _first_error(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _rebind_with_version(form_class, data, version, **kwargs):
+    """After a conflict: keep what the person typed, against the version now current."""
+    data = data.copy()
+    data["version"] = version
+    form = form_class(data, **kwargs)
+    form.is_valid()
+    return form
+
+
+# --- Goals ---------------------------------------------------------------------------------
+
+
+def _goals_context(request, patient, *, goal_form=None):
+    goals = selectors.goal_list(actor=request.user, patient=patient)
+    summary = selectors.summary_get(actor=request.user, patient=patient)
+    return {
+        "patient": patient,
+        "goals": goals,
+        "open_goals": [g for g in goals if g.is_open],
+        "closed_goals": [g for g in goals if not g.is_open],
+        "t_score": selectors.gas_summary(goals),
+        "summary": summary,
+        "goal_form": goal_form or GoalForm(),
+        "rating_form": RatingForm(),
+        "can_add": access.decide(request.user, Action.CREATE, Category.GOALS, patient).allowed,
+        "is_patient": request.user.is_patient,
+        "nav": "goals" if request.user.is_patient else "patients",
+    }
+
+
+@login_required
+@access.patient_view(Category.GOALS, Action.LIST)
+@require_GET
+def goals(request, patient):
+    return render(request, "stories/goals.html", _goals_context(request, patient))
+
+
+@login_required
+@access.patient_view(Category.GOALS, Action.CREATE)
+@require_POST
+def goal_create(request, patient):
+    form = GoalForm(request.POST)
+    if form.is_valid():
+        try:
+            goal = services.goal_create(
+                actor=request.user,
+                patient=patient,
+                what=form.cleaned_data["what"],
+                why=form.cleaned_data["why"],
+                target_date=form.cleaned_data["target_date"],
+                levels=form.levels(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if goal.status == Goal.Status.PROPOSED:
+                messages.success(
+                    request,
+                    "Goal proposed. It becomes active when the patient accepts it in their words.",
+                )
+            else:
+                messages.success(request, "Your goal is saved.")
+            return redirect(reverse("goals", args=[patient.uuid]) + f"#goal-{goal.uuid}")
+    return render(
+        request, "stories/goals.html", _goals_context(request, patient, goal_form=form), status=400
+    )
+
+
+def _card_response(request, goal, *, rating_form=None, error=None):
+    """The goal's card for htmx, or back to the goals page."""
+    if request.htmx:
+        card = selectors.goal_card(goal=goal)
+        context = {
+            "goal": card,
+            "patient": card.patient,
+            "rating_form": rating_form or RatingForm(),
+            "card_error": error,
+            "is_patient": request.user.is_patient,
+        }
+        return render(request, "stories/goals.html#goal-card", context)
+    if error:
+        messages.error(request, error)
+    return redirect(reverse("goals", args=[goal.patient.uuid]) + f"#goal-{goal.uuid}")
+
+
+@login_required
+@access.declare("record: stories.selectors.goal_get → access.require_record")
+@require_POST
+def goal_rate(request, goal_uuid):
+    goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.CREATE)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        return _card_response(
+            request,
+            goal,
+            rating_form=form,
+            error=form.errors["rating"][0] if "rating" in form.errors else None,
+        )
+    try:
+        services.goal_rate(
+            actor=request.user,
+            goal=goal,
+            rating=form.cleaned_data["rating"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as error:
+        return _card_response(request, goal, rating_form=form, error=_first_error(error))
+    if not request.htmx:
+        messages.success(request, "Progress saved.")
+    return _card_response(request, goal)
+
+
+@login_required
+@access.declare("record: stories.selectors.goal_get → access.require_record")
+@require_POST
+def goal_status(request, goal_uuid):
+    goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.UPDATE)
+    form = StatusForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.goal_transition(
+                actor=request.user,
+                goal=goal,
+                status=form.cleaned_data["status"],
+                version=form.cleaned_data["version"],
+            )
+        except (ValidationError, NotAllowed, Conflict) as exc:
+            error = _first_error(exc) if isinstance(exc, ValidationError) else exc.message
+    else:
+        error = "Choose what should happen to this goal."
+    return _card_response(request, goal, error=error)
+
+
+@login_required
+@access.declare("record: stories.selectors.goal_get → access.require_record")
+@require_http_methods(["GET", "POST"])
+def goal_edit(request, goal_uuid):
+    goal = selectors.goal_get(
+        actor=request.user,
+        goal_uuid=goal_uuid,
+        action=Action.UPDATE if request.method == "POST" else Action.READ,
+    )
+    initial = {
+        "what": goal.what,
+        "why": goal.why,
+        "target_date": goal.target_date,
+        "version": goal.version,
+    }
+    initial.update({name: getattr(goal, name) for name in GoalForm.LEVELS})
+    form = GoalForm(request.POST or None, initial=initial)
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.goal_update(
+                actor=request.user,
+                goal=goal,
+                version=form.cleaned_data["version"] or 0,
+                what=form.cleaned_data["what"],
+                why=form.cleaned_data["why"],
+                target_date=form.cleaned_data["target_date"],
+                levels=form.levels(),
+            )
+        except Conflict as exc:
+            conflict = exc.message
+            goal.refresh_from_db()
+            form = _rebind_with_version(GoalForm, request.POST, goal.version)
+            status = 409
+        except NotAllowed as exc:
+            form.add_error(None, exc.message)
+            status = 403
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 400
+        else:
+            messages.success(request, "Goal updated. The earlier words are kept in its history.")
+            return redirect(reverse("goals", args=[goal.patient.uuid]) + f"#goal-{goal.uuid}")
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "goal": goal,
+        "patient": goal.patient,
+        "form": form,
+        "conflict": conflict,
+        "current_version": goal.version,
+        "history": selectors.goal_history(goal=goal),
+        "nav": "goals" if request.user.is_patient else "patients",
+    }
+    return render(request, "stories/goal_edit.html", context, status=status)
+
+
+# --- Notes ---------------------------------------------------------------------------------
+
+
+def _kinds_for(user) -> list[str]:
+    if user.is_patient:
+        return [NarrativeNote.Kind.STORY]
+    return [NarrativeNote.Kind.CLINICIAN, NarrativeNote.Kind.PSYCHOTHERAPY]
+
+
+def _notes_context(request, patient, *, note_form=None):
+    kind = request.GET.get("kind", "")
+    author = request.GET.get("author", "")
+    notes = selectors.note_list(actor=request.user, patient=patient, kind=kind, author_uuid=author)
+    return {
+        "patient": patient,
+        "notes": notes,
+        "authors": selectors.note_authors(actor=request.user, patient=patient),
+        "kind": kind,
+        "author": author,
+        "kinds": NarrativeNote.Kind.choices if not request.user.is_patient else [],
+        "note_form": note_form or NoteForm(kinds=_kinds_for(request.user)),
+        "can_write": access.decide(
+            request.user, Action.CREATE, Category.NARRATIVE_NOTES, patient
+        ).allowed,
+        "nav": "notes" if request.user.is_patient else "patients",
+    }
+
+
+@login_required
+@access.patient_view(Category.NARRATIVE_NOTES, Action.LIST)
+@require_GET
+def notes(request, patient):
+    context = _notes_context(request, patient)
+    if request.htmx:
+        return render(request, "stories/notes.html#timeline", context)
+    return render(request, "stories/notes.html", context)
+
+
+@login_required
+@access.patient_view(Category.NARRATIVE_NOTES, Action.CREATE)
+@require_POST
+def note_create(request, patient):
+    form = NoteForm(request.POST, kinds=_kinds_for(request.user))
+    if form.is_valid():
+        try:
+            services.note_create(
+                actor=request.user,
+                patient=patient,
+                kind=form.cleaned_data["kind"],
+                audience=form.cleaned_data["audience"],
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Note saved.")
+            return redirect("notes", patient_uuid=patient.uuid)
+    return render(
+        request, "stories/notes.html", _notes_context(request, patient, note_form=form), status=400
+    )
+
+
+@login_required
+@access.declare("record: stories.selectors.note_get → access.require_record")
+@require_http_methods(["GET", "POST"])
+def note_edit(request, note_uuid):
+    note = selectors.note_get(
+        actor=request.user,
+        note_uuid=note_uuid,
+        action=Action.UPDATE if request.method == "POST" else Action.READ,
+    )
+    initial = {
+        "kind": note.kind,
+        "audience": note.audience,
+        "title": note.title,
+        "body": note.body,
+        "version": note.version,
+    }
+    form = NoteForm(request.POST or None, initial=initial, kinds=[note.kind])
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.note_update(
+                actor=request.user,
+                note=note,
+                version=form.cleaned_data["version"] or 0,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                audience=form.cleaned_data["audience"],
+            )
+        except Conflict as exc:
+            conflict = exc.message
+            note.refresh_from_db()
+            form = _rebind_with_version(NoteForm, request.POST, note.version, kinds=[note.kind])
+            status = 409
+        except NotAllowed as exc:
+            form.add_error(None, exc.message)
+            status = 403
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 400
+        else:
+            messages.success(request, "Note updated. The earlier version is kept.")
+            return redirect("notes", patient_uuid=note.patient.uuid)
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "note": note,
+        "patient": note.patient,
+        "form": form,
+        "conflict": conflict,
+        "is_author": note.author_id == request.user.pk,
+        "history": selectors.note_history(note=note),
+        "nav": "notes" if request.user.is_patient else "patients",
+    }
+    return render(request, "stories/note_edit.html", context, status=status)
+
+
+@login_required
+@access.declare("record: stories.selectors.note_get → access.require_record")
+@require_POST
+def note_entered_in_error(request, note_uuid):
+    note = selectors.note_get(actor=request.user, note_uuid=note_uuid, action=Action.UPDATE)
+    form = NoteErrorForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Something was missing from the form; nothing was changed.")
+    else:
+        try:
+            services.note_mark_entered_in_error(
+                actor=request.user, note=note, version=form.cleaned_data["version"]
+            )
+        except (Conflict, NotAllowed) as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, "Marked as entered in error. It stays in the record, struck through."
+            )
+    return redirect("notes", patient_uuid=note.patient.uuid)
+
+
+# --- Summary -------------------------------------------------------------------------------
+
+
+@login_required
+@access.patient_view(Category.PROFILE, Action.UPDATE)
+@require_http_methods(["GET", "POST"])
+def summary_edit(request, patient):
+    summary = selectors.summary_get(actor=request.user, patient=patient)
+    if not request.user.is_clinician:
+        raise NotAllowed("The care team writes this summary; you can respond to it.")
+    initial = {"text": summary.text, "version": summary.version} if summary else {"version": 0}
+    form = SummaryForm(request.POST or None, initial=initial)
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.summary_save(
+                actor=request.user,
+                patient=patient,
+                text=form.cleaned_data["text"],
+                version=form.cleaned_data["version"],
+            )
+        except Conflict as exc:
+            conflict = exc.message
+            summary = selectors.summary_get(actor=request.user, patient=patient)
+            status = 409
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 400
+        else:
+            messages.success(request, "Summary saved.")
+            return redirect("goals", patient_uuid=patient.uuid)
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "patient": patient,
+        "summary": summary,
+        "form": form,
+        "conflict": conflict,
+        "nav": "patients",
+    }
+    return render(request, "stories/summary_edit.html", context, status=status)
+
+
+@login_required
+@access.patient_view(Category.PROFILE, Action.UPDATE)
+@require_POST
+def summary_respond(request, patient):
+    form = SummaryResponseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.summary_respond(
+                actor=request.user,
+                patient=patient,
+                response=form.cleaned_data["response"],
+                version=form.cleaned_data["version"],
+            )
+        except (Conflict, NotAllowed) as exc:
+            messages.error(request, exc.message)
+        except ValidationError as error:
+            messages.error(request, _first_error(error))
+        else:
+            messages.success(request, "Thank you: your care team will see your response.")
+    else:
+        messages.error(request, "Something was missing from the form; nothing was saved.")
+    return redirect("goals", patient_uuid=patient.uuid)
