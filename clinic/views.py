@@ -8,6 +8,8 @@ from django.views.decorators.http import require_GET
 from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
+from core.htmx import render_page_or_partial
+from stories import selectors as stories_selectors
 
 
 @access.declare("no patient data: sends each role to its start page")
@@ -31,9 +33,7 @@ def patient_list(request):
     query = request.GET.get("q", "")[:100]
     patients = core_selectors.patient_list(actor=request.user, search=query)
     context = {"patients": patients, "q": query, "nav": "patients"}
-    if request.htmx:
-        return render(request, "clinic/patient_list.html#results", context)
-    return render(request, "clinic/patient_list.html", context)
+    return render_page_or_partial(request, "clinic/patient_list.html", "results", context)
 
 
 @login_required
@@ -43,6 +43,7 @@ def patient_detail(request, patient):
     context = {
         "patient": patient,
         "care_team": core_selectors.care_team_for(patient=patient),
+        "summary": stories_selectors.summary_get(actor=request.user, patient=patient),
         "can_invite": access.decide(request.user, Action.UPDATE, Category.PROFILE, patient).allowed
         and patient.user_id is None,
         "nav": "patients",
@@ -63,6 +64,7 @@ def patient_home(request):
     context = {
         "patient": patient,
         "care_team": core_selectors.care_team_for(patient=patient),
+        "summary": stories_selectors.summary_get(actor=request.user, patient=patient),
         "nav": "home",
     }
     return render(request, "clinic/patient_home.html", context)

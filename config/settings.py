@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.HtmxRedirectMiddleware",
     "core.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -294,6 +295,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "GoalStatusEnum": "stories.models.Goal.Status",
         "NoteStatusEnum": "stories.models.NarrativeNote.Status",
+        "NoteKindEnum": "stories.models.NarrativeNote.Kind",
+        "MedicationStatusEnum": "prescribing.models.Medication.Status",
+        "DecisionKindEnum": "prescribing.models.DecisionRecord.Kind",
+        "DecisionInputKindEnum": ["dose_change", "active", "paused", "stopped"],
+        "ObservationKindEnum": "prescribing.models.Observation.Kind",
+        "RefillStatusEnum": "prescribing.models.RefillRequest.Status",
+        "RefillDecisionStatusEnum": ["approved", "declined", "needs_visit", "sent"],
     },
 }
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/v1/", include("core.api.urls")),
     path("", include("core.urls")),
     path("", include("stories.urls")),
+    path("", include("prescribing.urls")),
     path("api/v1/", include("stories.api.urls")),
+    path("api/v1/", include("prescribing.api.urls")),
     path("", include("clinic.urls")),
 ]

@@ -59,7 +59,8 @@ ALL = READS | WRITES
 # HIPAA keeps them from the patient portal.
 SELF_RULES: dict[Category, frozenset[Action]] = {
     Category.PROFILE: READS | {Action.UPDATE},
-    Category.MEDICATIONS: READS,
+    # Update: the patient writes what each medicine is for, in their own words.
+    Category.MEDICATIONS: READS | {Action.UPDATE},
     Category.REFILLS: ALL,
     Category.OBSERVATIONS: ALL,
     Category.ALLIANCE: ALL,

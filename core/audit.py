@@ -10,9 +10,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from . import db
 from .models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
@@ -172,46 +173,10 @@ def verify() -> VerifyResult:
     return VerifyResult(True, checked, f"The audit trail is intact: {checked} events checked.")
 
 
-# Database triggers that make the table append-only. Used by the migration, and by the
-# test suite to drop and restore them around SQLite's DELETE-based flush.
-_PG_INSTALL = """
-CREATE OR REPLACE FUNCTION concord_audit_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'audit events are append-only';
-END;
-$$ LANGUAGE plpgsql;
-DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent;
-CREATE TRIGGER core_auditevent_append_only BEFORE UPDATE OR DELETE ON core_auditevent
-    FOR EACH ROW EXECUTE FUNCTION concord_audit_append_only();
-"""
-_PG_DROP = "DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent;"
-_SQLITE_INSTALL = [
-    """CREATE TRIGGER IF NOT EXISTS core_auditevent_no_update BEFORE UPDATE ON core_auditevent
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;""",
-    """CREATE TRIGGER IF NOT EXISTS core_auditevent_no_delete BEFORE DELETE ON core_auditevent
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;""",
-]
-_SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS core_auditevent_no_update;",
-    "DROP TRIGGER IF EXISTS core_auditevent_no_delete;",
-]
-
-
 def install_append_only_triggers(conn=None) -> None:
-    conn = conn or connection
-    with conn.cursor() as cursor:
-        if conn.vendor == "postgresql":
-            cursor.execute(_PG_INSTALL)
-        else:
-            for statement in _SQLITE_INSTALL:
-                cursor.execute(statement)
+    """Make the audit table append-only at the database (used by its migration)."""
+    db.install_append_only(AuditEvent._meta.db_table, conn)
 
 
 def drop_append_only_triggers(conn=None) -> None:
-    conn = conn or connection
-    with conn.cursor() as cursor:
-        if conn.vendor == "postgresql":
-            cursor.execute(_PG_DROP)
-        else:
-            for statement in _SQLITE_DROP:
-                cursor.execute(statement)
+    db.drop_append_only(AuditEvent._meta.db_table, conn)

@@ -2,6 +2,7 @@
 
 import time
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -57,9 +58,17 @@ class SessionTimeoutMiddleware:
                     request,
                     "You were signed out after a period without activity. Please sign in again.",
                 )
-                return redirect(f"{reverse('account_login')}?next={request.path}")
+                return redirect(
+                    f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}"
+                )
             request.session[SESSION_SEEN] = now
-        return self.get_response(request)
+        response = self.get_response(request)
+        if request.user.is_authenticated and SESSION_SEEN not in request.session:
+            # Just signed in: the clocks start now, not at the next request.
+            now = time.time()
+            request.session[SESSION_STARTED] = now
+            request.session[SESSION_SEEN] = now
+        return response
 
 
 _MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/health/")
@@ -108,4 +117,23 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if not request.path.startswith("/static/"):
             response.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class HtmxRedirectMiddleware:
+    """An htmx request that ends in a redirect (say, to sign in after a timeout) must move the
+    whole page, not paste the target page into the part being updated."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # Read the header itself: this runs outside django-htmx's middleware, so that the
+        # session timeout's redirect is caught too.
+        htmx = request.headers.get("HX-Request") == "true"
+        if htmx and response.status_code in (301, 302, 303) and response.has_header("Location"):
+            from django_htmx.http import HttpResponseClientRedirect
+
+            return HttpResponseClientRedirect(response["Location"])
         return response

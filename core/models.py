@@ -27,6 +27,11 @@ class Practice(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="US state (two letters): selects the state's prescription limits.",
+    )
 
     def __str__(self):
         return self.name

@@ -36,10 +36,17 @@ def notifications_read(request):
 @login_required
 @require_GET
 def audit_search(request):
-    form = AuditSearchForm(request.GET or None)
-    events = []
     if not request.user.is_clinic_admin:
+        audit.record(
+            actor=request.user,
+            patient=None,
+            category=Category.AUDIT,
+            action=Action.LIST,
+            outcome="denied",
+            object_type="core.AuditEvent",
+        )
         raise PermissionDenied
+    form = AuditSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     events = selectors.audit_search(
         actor=request.user,
@@ -107,7 +114,8 @@ def invitation_accept(request, token):
     except services.InvitationInvalid:
         return render(request, "core/invitation_invalid.html", status=410)
     form = InvitationAcceptForm(
-        request.POST or None, initial={"full_name": invitation.patient.display_name}
+        request.POST if request.method == "POST" else None,
+        initial={"full_name": invitation.patient.display_name},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import access
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
+from core.htmx import render_page_or_partial, wants_partial
 
 from . import selectors, services
 from .forms import (
@@ -84,7 +85,7 @@ def goal_create(request, patient):
                 levels=form.levels(),
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(None, error.messages)
         else:
             if goal.status == Goal.Status.PROPOSED:
                 messages.success(
@@ -101,7 +102,7 @@ def goal_create(request, patient):
 
 def _card_response(request, goal, *, rating_form=None, error=None):
     """The goal's card for htmx, or back to the goals page."""
-    if request.htmx:
+    if wants_partial(request):
         card = selectors.goal_card(goal=goal)
         context = {
             "goal": card,
@@ -138,7 +139,7 @@ def goal_rate(request, goal_uuid):
         )
     except ValidationError as error:
         return _card_response(request, goal, rating_form=form, error=_first_error(error))
-    if not request.htmx:
+    if not wants_partial(request):
         messages.success(request, "Progress saved.")
     return _card_response(request, goal)
 
@@ -181,7 +182,7 @@ def goal_edit(request, goal_uuid):
         "version": goal.version,
     }
     initial.update({name: getattr(goal, name) for name in GoalForm.LEVELS})
-    form = GoalForm(request.POST or None, initial=initial)
+    form = GoalForm(request.POST if request.method == "POST" else None, initial=initial)
     conflict = None
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -204,7 +205,7 @@ def goal_edit(request, goal_uuid):
             form.add_error(None, exc.message)
             status = 403
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(None, error.messages)
             status = 400
         else:
             messages.success(request, "Goal updated. The earlier words are kept in its history.")
@@ -255,10 +256,9 @@ def _notes_context(request, patient, *, note_form=None):
 @access.patient_view(Category.NARRATIVE_NOTES, Action.LIST)
 @require_GET
 def notes(request, patient):
-    context = _notes_context(request, patient)
-    if request.htmx:
-        return render(request, "stories/notes.html#timeline", context)
-    return render(request, "stories/notes.html", context)
+    return render_page_or_partial(
+        request, "stories/notes.html", "timeline", _notes_context(request, patient)
+    )
 
 
 @login_required
@@ -277,7 +277,7 @@ def note_create(request, patient):
                 body=form.cleaned_data["body"],
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(None, error.messages)
         else:
             messages.success(request, "Note saved.")
             return redirect("notes", patient_uuid=patient.uuid)
@@ -302,7 +302,9 @@ def note_edit(request, note_uuid):
         "body": note.body,
         "version": note.version,
     }
-    form = NoteForm(request.POST or None, initial=initial, kinds=[note.kind])
+    form = NoteForm(
+        request.POST if request.method == "POST" else None, initial=initial, kinds=[note.kind]
+    )
     conflict = None
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -324,7 +326,7 @@ def note_edit(request, note_uuid):
             form.add_error(None, exc.message)
             status = 403
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(None, error.messages)
             status = 400
         else:
             messages.success(request, "Note updated. The earlier version is kept.")
@@ -376,7 +378,7 @@ def summary_edit(request, patient):
     if not request.user.is_clinician:
         raise NotAllowed("The care team writes this summary; you can respond to it.")
     initial = {"text": summary.text, "version": summary.version} if summary else {"version": 0}
-    form = SummaryForm(request.POST or None, initial=initial)
+    form = SummaryForm(request.POST if request.method == "POST" else None, initial=initial)
     conflict = None
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -392,7 +394,7 @@ def summary_edit(request, patient):
             summary = selectors.summary_get(actor=request.user, patient=patient)
             status = 409
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(None, error.messages)
             status = 400
         else:
             messages.success(request, "Summary saved.")

@@ -50,15 +50,17 @@ def _sqlite_audit_flush(request):
     if not transactional:
         yield
         return
-    from core.audit import drop_append_only_triggers, install_append_only_triggers
+    from core.db import APPEND_ONLY_TABLES, drop_append_only, install_append_only
 
     # Requested from here so that its flush runs after this fixture's teardown.
     request.getfixturevalue("transactional_db")
     if connection.vendor == "sqlite":
-        install_append_only_triggers()
+        for table in APPEND_ONLY_TABLES:
+            install_append_only(table)
     yield
     if connection.vendor == "sqlite":
-        drop_append_only_triggers()
+        for table in APPEND_ONLY_TABLES:
+            drop_append_only(table)
 
 
 @pytest.fixture

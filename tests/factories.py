@@ -1,7 +1,6 @@
 from datetime import date
 
 import factory
-from django.utils import timezone
 
 from core.models import CareTeamMembership, Patient, Practice, Role, User
 
@@ -77,4 +76,4 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     clinician = factory.SubFactory(PrescriberFactory)
     role = factory.LazyAttribute(lambda o: o.clinician.role)
     practice = factory.LazyAttribute(lambda o: o.clinician.practice)
-    since = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
+    since = date(2020, 1, 1)

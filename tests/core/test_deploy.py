@@ -38,7 +38,10 @@ def manage(*args: str, **variables: str) -> subprocess.CompletedProcess:
     env = {
         name: value
         for name, value in os.environ.items()
-        if name not in SETTINGS_VARIABLES and not name.startswith("CONCORD_")
+        if name not in SETTINGS_VARIABLES
+        and not name.startswith("CONCORD_")
+        # Set for the Playwright tests; Django's deploy check rightly refuses it.
+        and name != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     env.update(variables)
     return subprocess.run(

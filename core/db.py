@@ -1,0 +1,48 @@
+"""Database guards shared by the apps: append-only tables enforced by triggers.
+
+PostgreSQL and SQLite both have triggers, so the embedded mode is guarded like production.
+"""
+
+from django.db import connection
+
+_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION concord_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def install_append_only(table: str, conn=None) -> None:
+    """Refuse UPDATE and DELETE on `table` (a trusted, fixed name) at the database."""
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(_PG_FUNCTION)
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            cursor.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION concord_append_only()"
+            )
+        else:
+            for op in ("UPDATE", "DELETE"):
+                cursor.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END"
+                )
+
+
+def drop_append_only(table: str, conn=None) -> None:
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        else:
+            for op in ("update", "delete"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op}")
+
+
+# Every append-only table, so that the test suite can lift and restore the guards around
+# SQLite's DELETE-based flush.
+APPEND_ONLY_TABLES: list[str] = ["core_auditevent"]

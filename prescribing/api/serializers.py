@@ -1,0 +1,175 @@
+"""Shapes of medication plans in the API. No logic: services decide."""
+
+from rest_framework import serializers
+
+from prescribing.models import (
+    DecisionRecord,
+    Medication,
+    Observation,
+    RefillRequest,
+    ScheduleChoices,
+)
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.full_name", read_only=True)
+
+    class Meta:
+        model = DecisionRecord
+        fields = [
+            "uuid",
+            "kind",
+            "before",
+            "after",
+            "reason",
+            "patient_preference",
+            "decided_together",
+            "participants",
+            "decided_on",
+            "author",
+        ]
+        read_only_fields = fields
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.full_name", read_only=True)
+
+    class Meta:
+        model = Observation
+        fields = ["uuid", "kind", "severity", "text", "observed_on", "author"]
+        read_only_fields = ["uuid", "author"]
+
+
+class SupplySerializer(serializers.Serializer):
+    has_supply = serializers.BooleanField()
+    run_out = serializers.DateField(allow_null=True)
+    needed_by = serializers.DateField(allow_null=True)
+    refills_left = serializers.IntegerField(allow_null=True)
+    lead_days = serializers.IntegerField()
+    needs_renewal = serializers.SerializerMethodField()
+
+    def get_needs_renewal(self, status) -> bool:
+        return bool(status.answer and status.answer.needs_renewal)
+
+
+class MedicationSerializer(serializers.ModelSerializer):
+    prescriber = serializers.CharField(source="prescriber.full_name", read_only=True)
+    goals = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Medication
+        fields = [
+            "uuid",
+            "drug_name",
+            "rxnorm_code",
+            "strength",
+            "form",
+            "route",
+            "dose",
+            "directions",
+            "status",
+            "schedule",
+            "start_date",
+            "stop_date",
+            "purpose",
+            "hopes",
+            "worries",
+            "concerns",
+            "goals",
+            "prescriber",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def get_goals(self, medication) -> list[str]:
+        return [str(g.uuid) for g in medication.goals.all()]
+
+
+class PlanItemSerializer(serializers.Serializer):
+    medication = MedicationSerializer()
+    supply = SupplySerializer()
+
+
+class MedicationStartSerializer(serializers.Serializer):
+    drug_name = serializers.CharField(max_length=200)
+    strength = serializers.CharField(max_length=100)
+    form = serializers.CharField(max_length=60)
+    route = serializers.CharField(max_length=60, default="by mouth")
+    dose = serializers.CharField(max_length=100)
+    directions = serializers.CharField(max_length=300)
+    schedule = serializers.ChoiceField(choices=ScheduleChoices.choices, default="none")
+    rxnorm_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    purpose = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    hopes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    worries = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    concerns = serializers.ListField(
+        child=serializers.ChoiceField(choices=Medication.Concern.choices),
+        required=False,
+        default=list,
+    )
+    goal_uuids = serializers.ListField(child=serializers.UUIDField(), required=False, default=list)
+    reason = serializers.CharField(max_length=2000)
+    patient_preference = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+    decided_together = serializers.BooleanField(default=False)
+    participants = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+    proposed = serializers.BooleanField(default=False)
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["dose_change", "active", "paused", "stopped"])
+    version = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=2000)
+    strength = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    dose = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    directions = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    patient_preference = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+    decided_together = serializers.BooleanField(default=False)
+    participants = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+
+
+class ObservationInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Observation.Kind.choices)
+    severity = serializers.ChoiceField(choices=Observation.Severity.choices, default="none")
+    text = serializers.CharField(max_length=3000)
+    observed_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class RefillRequestSerializer(serializers.ModelSerializer):
+    medication = serializers.UUIDField(source="medication.uuid", read_only=True)
+    patient = serializers.UUIDField(source="patient.uuid", read_only=True)
+
+    class Meta:
+        model = RefillRequest
+        fields = [
+            "uuid",
+            "medication",
+            "patient",
+            "status",
+            "note",
+            "run_out_on",
+            "needed_by",
+            "late",
+            "needs_renewal",
+            "decision_reason",
+            "requested_at",
+            "decided_at",
+            "sent_at",
+        ]
+        read_only_fields = fields
+
+
+class RefillRequestInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RefillDecisionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["approved", "declined", "needs_visit", "sent"])
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

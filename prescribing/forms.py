@@ -1,0 +1,189 @@
+"""Input shape and messages for the medication plan."""
+
+from django import forms
+from django.utils import timezone
+
+from .models import Medication, Observation, RefillRequest, ScheduleChoices
+
+REQUIRED = "This is needed."
+
+
+def _required(label):
+    return {"required": f"{label} is needed."}
+
+
+class DecisionFields(forms.Form):
+    """What every decision records: why, what the patient prefers, whether it was decided together."""
+
+    reason = forms.CharField(
+        label="Why",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why: the reason is part of the record."},
+    )
+    patient_preference = forms.CharField(
+        label="What the patient said they prefer",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    decided_together = forms.BooleanField(
+        label="Decided together with the patient", required=False, initial=True
+    )
+    participants = forms.CharField(label="Who took part", required=False, max_length=300)
+
+
+class DrugFields(forms.Form):
+    drug_name = forms.CharField(
+        label="Medicine", max_length=200, error_messages=_required("The medicine's name")
+    )
+    strength = forms.CharField(
+        label="Strength", max_length=100, error_messages=_required("The strength")
+    )
+    form = forms.CharField(
+        label="Form", max_length=60, initial="tablet", error_messages=_required("The form")
+    )
+    route = forms.CharField(label="Route", max_length=60, initial="by mouth")
+    dose = forms.CharField(label="Dose", max_length=100, error_messages=_required("The dose"))
+    directions = forms.CharField(
+        label="Directions", max_length=300, error_messages=_required("Directions")
+    )
+    schedule = forms.ChoiceField(
+        label="Controlled-substance schedule", choices=ScheduleChoices.choices, initial="none"
+    )
+
+
+class PurposeFields(forms.Form):
+    purpose = forms.CharField(
+        label="What it is for, in the patient's words",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    hopes = forms.CharField(
+        label="What they hope it does",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    worries = forms.CharField(
+        label="What worries them about it",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    concerns = forms.MultipleChoiceField(
+        label="Concerns",
+        required=False,
+        choices=Medication.Concern.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    goals = forms.MultipleChoiceField(
+        label="Goals it serves", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, goals=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["goals"].choices = [(str(g.uuid), g.what) for g in goals]
+
+
+class MedicationStartForm(DrugFields, PurposeFields, DecisionFields):
+    rxnorm_code = forms.CharField(label="RxNorm code (optional)", required=False, max_length=20)
+    proposed = forms.BooleanField(label="Propose only: not started yet", required=False)
+
+
+class DecisionForm(DecisionFields):
+    KINDS = [
+        ("dose_change", "Change the dose"),
+        ("active", "Start or restart"),
+        ("paused", "Pause"),
+        ("stopped", "Stop"),
+    ]
+    kind = forms.ChoiceField(
+        label="Decision",
+        choices=KINDS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the decision."},
+    )
+    strength = forms.CharField(label="New strength", required=False, max_length=100)
+    dose = forms.CharField(label="New dose", required=False, max_length=100)
+    directions = forms.CharField(label="New directions", required=False, max_length=300)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SwitchForm(DrugFields, DecisionFields):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class PurposeForm(PurposeFields):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ObservationForm(forms.Form):
+    kind = forms.ChoiceField(label="What kind", choices=Observation.Kind.choices)
+    severity = forms.ChoiceField(
+        label="How much", choices=Observation.Severity.choices, initial="none"
+    )
+    text = forms.CharField(
+        label="What you noticed",
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write what you noticed."},
+    )
+    observed_on = forms.DateField(
+        label="When",
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date like 2026-11-20."},
+    )
+
+
+class PrescriptionForm(forms.Form):
+    quantity = forms.IntegerField(
+        label="Quantity", min_value=1, error_messages={"min_value": "At least 1."}
+    )
+    days_supply = forms.IntegerField(label="Days' supply", min_value=1, max_value=365)
+    refills_authorised = forms.IntegerField(label="Refills", min_value=0, max_value=99, initial=0)
+    written_on = forms.DateField(
+        label="Written on",
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    earliest_fill_on = forms.DateField(
+        label="Earliest fill date (schedule II series)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class FillForm(forms.Form):
+    prescription = forms.UUIDField(widget=forms.HiddenInput)
+    filled_on = forms.DateField(
+        label="Filled on",
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    quantity = forms.IntegerField(label="Quantity", min_value=1, required=False)
+    days_supply = forms.IntegerField(
+        label="Days' supply", min_value=1, max_value=365, required=False
+    )
+
+
+class RefillRequestForm(forms.Form):
+    note = forms.CharField(
+        label="Anything your prescriber should know? (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RefillDecisionForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            (s, label)
+            for s, label in RefillRequest.Status.choices
+            if s != RefillRequest.Status.REQUESTED
+        ]
+    )
+    reason = forms.CharField(label="Reason (the patient reads it)", required=False, max_length=500)

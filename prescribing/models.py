@@ -1,0 +1,374 @@
+"""Medication plans: each medicine with its purpose in the patient's words, the decisions made
+about it together, what anyone observed, its supply, and refill requests.
+
+Records carry `patient`, `practice` and `author`, the fields core.access filters on. A
+medication's state changes only through decisions (services.decision_*): DecisionRecord rows
+are append-only, refused UPDATE and DELETE by a database trigger.
+"""
+
+import uuid
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from . import supply
+
+
+class ScheduleChoices(models.TextChoices):
+    NONE = supply.Schedule.NONE, "Not controlled"
+    II = supply.Schedule.II, "Schedule II"
+    III = supply.Schedule.III, "Schedule III"
+    IV = supply.Schedule.IV, "Schedule IV"
+    V = supply.Schedule.V, "Schedule V"
+
+
+class SupplyPolicy(models.Model):
+    """The clinic's refill lead times and each state's limits, by schedule. Admin-editable.
+
+    `state` empty is the default row for a schedule; a state's row overrides it.
+    """
+
+    state = models.CharField(max_length=2, blank=True)
+    schedule = models.CharField(max_length=4, choices=ScheduleChoices.choices)
+    lead_days = models.PositiveSmallIntegerField(help_text="Notice a refill request needs.")
+    lead_in_business_days = models.BooleanField(default=False)
+    max_refills = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="State cap; federal caps apply anyway."
+    )
+    validity_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Months from the written date a prescription may be filled.",
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name_plural = "supply policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state", "schedule"], name="one_policy_per_state_schedule"
+            )
+        ]
+        ordering = ["state", "schedule"]
+
+    def __str__(self):
+        return f"{self.state or 'Default'} · {self.get_schedule_display()}"
+
+    def limits(self) -> supply.Limits:
+        return supply.Limits(
+            lead_days=self.lead_days,
+            lead_in_business_days=self.lead_in_business_days,
+            max_refills=self.max_refills,
+            validity_months=self.validity_months,
+        )
+
+
+class Medication(models.Model):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        STOPPED = "stopped", "Stopped"
+
+    class Concern(models.TextChoices):
+        DEPENDENCY = "dependency", "Becoming dependent on it"
+        SIDE_EFFECTS = "side_effects", "Side effects"
+        CONTROL = "control", "Feeling controlled or not myself"
+        COST = "cost", "Cost"
+        STIGMA = "stigma", "What taking it means to me or others"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        "core.Patient", on_delete=models.PROTECT, related_name="medications"
+    )
+    practice = models.ForeignKey("core.Practice", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    prescriber = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    drug_name = models.CharField(max_length=200)
+    rxnorm_code = models.CharField("RxNorm code", max_length=20, blank=True)
+    strength = models.CharField(max_length=100, help_text="e.g. 50 mg")
+    form = models.CharField(max_length=60, help_text="e.g. tablet")
+    route = models.CharField(max_length=60, default="by mouth")
+    dose = models.CharField(max_length=100, help_text="e.g. 1 tablet")
+    directions = models.CharField(max_length=300, help_text="e.g. once a day in the morning")
+    start_date = models.DateField(null=True, blank=True)
+    stop_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    schedule = models.CharField(
+        max_length=4, choices=ScheduleChoices.choices, default=ScheduleChoices.NONE
+    )
+    purpose = models.TextField(
+        "What it is for, in the patient's words", max_length=2000, blank=True
+    )
+    hopes = models.TextField("What the patient hopes it does", max_length=2000, blank=True)
+    worries = models.TextField("What worries the patient about it", max_length=2000, blank=True)
+    concerns = models.JSONField(default=list, blank=True)
+    goals = models.ManyToManyField("stories.Goal", blank=True, related_name="+")
+    switched_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="switched_to"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Allowed status changes, as data, with the decision kind that makes each.
+    TRANSITIONS: dict[str, dict[str, str]] = {
+        Status.PROPOSED: {Status.ACTIVE: "start", Status.STOPPED: "stop"},
+        Status.ACTIVE: {Status.PAUSED: "pause", Status.STOPPED: "stop"},
+        Status.PAUSED: {Status.ACTIVE: "restart", Status.STOPPED: "stop"},
+        Status.STOPPED: {Status.ACTIVE: "restart"},
+    }
+
+    class Meta:
+        ordering = ["drug_name"]
+        indexes = [models.Index(fields=["patient", "status"])]
+        constraints = [
+            models.CheckConstraint(name="medication_drug_not_blank", condition=~Q(drug_name="")),
+            models.CheckConstraint(
+                name="medication_stop_after_start",
+                condition=Q(stop_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(stop_date__gte=models.F("start_date")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.drug_name} {self.strength}"
+
+    @property
+    def is_controlled(self) -> bool:
+        return self.schedule in supply.Schedule.CONTROLLED
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, {})
+
+    @property
+    def is_current(self) -> bool:
+        return self.status in (self.Status.PROPOSED, self.Status.ACTIVE, self.Status.PAUSED)
+
+    def concern_labels(self) -> list[str]:
+        labels = dict(self.Concern.choices)
+        return [labels[c] for c in self.concerns if c in labels]
+
+
+class DecisionRecord(models.Model):
+    """One decision about a medication: what changed, why, the patient's preference, who took part.
+
+    Append-only: the timeline of a medication is exactly its decisions.
+    """
+
+    class Kind(models.TextChoices):
+        START = "start", "Start"
+        DOSE_CHANGE = "dose_change", "Dose change"
+        SWITCH = "switch", "Switch"
+        PAUSE = "pause", "Pause"
+        STOP = "stop", "Stop"
+        RESTART = "restart", "Restart"
+        PURPOSE = "purpose", "Purpose and goals in the patient's words"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="decisions")
+    patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")
+    practice = models.ForeignKey(
+        "core.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict)
+    reason = models.TextField(max_length=2000)
+    patient_preference = models.TextField(
+        "What the patient said they prefer", max_length=2000, blank=True
+    )
+    decided_together = models.BooleanField(default=False)
+    participants = models.CharField("Who took part", max_length=300, blank=True)
+    decided_on = models.DateField(default=timezone.localdate)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["medication", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.medication_id}"
+
+    CHANGE_LABELS = {
+        "strength": "Strength",
+        "dose": "Dose",
+        "directions": "Directions",
+        "status": "Status",
+        "drug_name": "Medicine",
+        "form": "Form",
+        "route": "Route",
+        "schedule": "Schedule",
+        "purpose": "Purpose",
+    }
+
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(label, before, after) for each field the decision changed."""
+        rows = []
+        for key, label in self.CHANGE_LABELS.items():
+            old, new = self.before.get(key), self.after.get(key)
+            if old != new and new is not None:
+                rows.append((label, old or "—", new))
+        return rows
+
+
+class Observation(models.Model):
+    class Kind(models.TextChoices):
+        RESPONSE = "response", "Response"
+        SIDE_EFFECT = "side_effect", "Side effect"
+        ADHERENCE = "adherence", "Adherence"
+        QUESTION = "question", "Question"
+
+    class Severity(models.TextChoices):
+        NONE = "none", "Not applicable"
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    medication = models.ForeignKey(
+        Medication, on_delete=models.PROTECT, related_name="observations"
+    )
+    patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")
+    practice = models.ForeignKey(
+        "core.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NONE)
+    text = models.TextField(max_length=3000)
+    observed_on = models.DateField(default=timezone.localdate)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-observed_on", "-created_at"]
+        indexes = [models.Index(fields=["medication", "-observed_on"])]
+        constraints = [
+            models.CheckConstraint(name="observation_text_not_blank", condition=~Q(text=""))
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.observed_on}"
+
+
+class Prescription(models.Model):
+    """One written prescription for a medication: what may be dispensed, and how often."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    medication = models.ForeignKey(
+        Medication, on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")
+    practice = models.ForeignKey("core.Practice", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    written_on = models.DateField(default=timezone.localdate)
+    earliest_fill_on = models.DateField(null=True, blank=True)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    days_supply = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    refills_authorised = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-written_on", "-created_at"]
+        indexes = [models.Index(fields=["medication", "-written_on"])]
+        constraints = [
+            models.CheckConstraint(
+                name="prescription_days_positive", condition=Q(days_supply__gte=1)
+            ),
+            models.CheckConstraint(
+                name="prescription_quantity_positive", condition=Q(quantity__gte=1)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.days_supply} days, {self.refills_authorised} refills"
+
+
+class Fill(models.Model):
+    """One dispensing of a prescription."""
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="fills")
+    patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")
+    practice = models.ForeignKey(
+        "core.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    filled_on = models.DateField()
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    days_supply = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-filled_on", "-created_at"]
+        indexes = [models.Index(fields=["prescription", "-filled_on"])]
+
+    def __str__(self):
+        return f"Filled {self.filled_on}"
+
+
+class RefillRequest(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        NEEDS_VISIT = "needs_visit", "Needs a visit"
+        SENT = "sent", "Sent to the pharmacy"
+
+    OPEN = (Status.REQUESTED, Status.APPROVED)
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.REQUESTED: frozenset({Status.APPROVED, Status.DECLINED, Status.NEEDS_VISIT}),
+        Status.APPROVED: frozenset({Status.SENT}),
+        Status.DECLINED: frozenset(),
+        Status.NEEDS_VISIT: frozenset(),
+        Status.SENT: frozenset(),
+    }
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    medication = models.ForeignKey(
+        Medication, on_delete=models.PROTECT, related_name="refill_requests"
+    )
+    patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")
+    practice = models.ForeignKey(
+        "core.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    note = models.CharField("A note for the prescriber", max_length=500, blank=True)
+    run_out_on = models.DateField(null=True, blank=True)
+    needed_by = models.DateField(null=True, blank=True)
+    late = models.BooleanField(
+        default=False, help_text="Asked after the needed-by date: inside the lead time."
+    )
+    needs_renewal = models.BooleanField(default=False)
+    decision_reason = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            # One open request per medication: simultaneous submissions make one row.
+            models.UniqueConstraint(
+                fields=["medication"],
+                condition=Q(status__in=["requested", "approved"]),
+                name="one_open_refill_request",
+            ),
+            models.CheckConstraint(
+                name="declined_has_reason", condition=~Q(status="declined") | ~Q(decision_reason="")
+            ),
+        ]
+
+    def __str__(self):
+        return f"Refill of {self.medication_id}: {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN

@@ -1,0 +1,242 @@
+"""Reads of medication plans, always scoped by core.access and audited."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from core import access, audit
+from core.access import Action, Category
+
+from . import supply
+from .models import (
+    DecisionRecord,
+    Fill,
+    Medication,
+    Observation,
+    Prescription,
+    RefillRequest,
+    SupplyPolicy,
+)
+
+
+def limits_for(medication: Medication, policies: dict | None = None) -> supply.Limits:
+    """The policy row for the prescribing practice's state and the schedule, else the default row."""
+    state = medication.practice.state if medication.practice_id else ""
+    if policies is None:
+        policies = policy_table()
+    return (
+        policies.get((state, medication.schedule))
+        or policies.get(("", medication.schedule))
+        or supply.DEFAULT_LIMITS[medication.schedule]
+    )
+
+
+def policy_table() -> dict:
+    """Every policy row as limits, by (state, schedule): one query for a whole page."""
+    return {(p.state, p.schedule): p.limits() for p in SupplyPolicy.objects.all()}
+
+
+def _facts(medication: Medication) -> supply.Prescription | None:
+    """The current prescription as plain facts, from prefetched prescriptions and fills."""
+    prescriptions = list(medication.prescriptions.all())
+    if not prescriptions:
+        return None
+    current = prescriptions[0]
+    fills = list(current.fills.all())
+    last = fills[0] if fills else None
+    return supply.Prescription(
+        schedule=medication.schedule,
+        written_on=current.written_on,
+        refills_authorised=current.refills_authorised,
+        fills=len(fills),
+        days_supply=last.days_supply if last else current.days_supply,
+        last_fill_on=last.filled_on if last else None,
+        earliest_fill_on=current.earliest_fill_on,
+    )
+
+
+def supply_status_for(
+    *, medication: Medication, on: date, policies: dict | None = None
+) -> supply.SupplyStatus:
+    return supply.supply_status(_facts(medication), on, limits_for(medication, policies))
+
+
+def schedule_ii_series_days(*, medication: Medication, written_on: date) -> list[int]:
+    """Days' supply of the schedule II prescriptions written the same day for this medication."""
+    return list(
+        medication.prescriptions.filter(written_on=written_on).values_list("days_supply", flat=True)
+    )
+
+
+def _plan_queryset() -> QuerySet:
+    return Medication.objects.select_related("prescriber", "practice", "patient").prefetch_related(
+        "goals",
+        Prefetch(
+            "decisions",
+            queryset=DecisionRecord.objects.select_related("author").order_by("-created_at", "-id"),
+        ),
+        Prefetch(
+            "observations",
+            queryset=Observation.objects.select_related("author").order_by("-observed_on", "-id"),
+        ),
+        Prefetch(
+            "prescriptions",
+            queryset=Prescription.objects.order_by("-written_on", "-created_at").prefetch_related(
+                Prefetch("fills", queryset=Fill.objects.order_by("-filled_on", "-created_at"))
+            ),
+        ),
+        Prefetch(
+            "refill_requests",
+            queryset=RefillRequest.objects.filter(status__in=RefillRequest.OPEN).select_related(
+                "author"
+            ),
+            to_attr="open_requests",
+        ),
+    )
+
+
+@dataclass
+class PlanItem:
+    medication: Medication
+    supply: supply.SupplyStatus
+    last_decision: DecisionRecord | None
+    observations: list = field(default_factory=list)
+    open_request: RefillRequest | None = None
+
+
+def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]:
+    """The patient's medications the actor may see, current first, with supply; audited."""
+    on = on or timezone.localdate()
+    medications = access.records_visible(
+        actor, _plan_queryset().filter(patient=patient), Category.MEDICATIONS, Action.READ
+    )
+    policies = policy_table()
+    visible_observations = set(
+        access.records_visible(
+            actor, Observation.objects.filter(patient=patient), Category.OBSERVATIONS
+        ).values_list("pk", flat=True)
+    )
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.MEDICATIONS,
+        action=Action.LIST,
+        object_type="prescribing.Medication",
+    )
+    items = []
+    for medication in medications:
+        decisions = list(medication.decisions.all())
+        items.append(
+            PlanItem(
+                medication=medication,
+                supply=supply_status_for(medication=medication, on=on, policies=policies),
+                last_decision=decisions[0] if decisions else None,
+                observations=[
+                    o for o in medication.observations.all() if o.pk in visible_observations
+                ],
+                open_request=medication.open_requests[0] if medication.open_requests else None,
+            )
+        )
+    order = {
+        Medication.Status.ACTIVE: 0,
+        Medication.Status.PROPOSED: 1,
+        Medication.Status.PAUSED: 2,
+        Medication.Status.STOPPED: 3,
+    }
+    items.sort(key=lambda item: (order[item.medication.status], item.medication.drug_name.lower()))
+    return items
+
+
+def medication_get(*, actor, medication_uuid, action: Action = Action.READ) -> Medication:
+    """One medication the actor may do this to; not found alike for missing and hidden (audited)."""
+    medication = _plan_queryset().filter(uuid=medication_uuid).first()
+    if medication is None:
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.MEDICATIONS,
+            action=action,
+            outcome="denied",
+            object_type="prescribing.Medication",
+            object_id=str(medication_uuid),
+        )
+        raise Http404("Not found.")
+    access.require_record(actor, action, Category.MEDICATIONS, medication)
+    return medication
+
+
+@dataclass
+class TimelineEntry:
+    at: object
+    kind: str
+    item: object
+
+
+def medication_timeline(*, actor, medication: Medication) -> list[TimelineEntry]:
+    """Decisions, observations, prescriptions, fills and refill requests, newest first."""
+    visible_observations = access.records_visible(
+        actor,
+        Observation.objects.filter(medication=medication).select_related("author"),
+        Category.OBSERVATIONS,
+    )
+    entries = [TimelineEntry(d.created_at, "decision", d) for d in medication.decisions.all()]
+    entries += [TimelineEntry(o.created_at, "observation", o) for o in visible_observations]
+    for prescription in medication.prescriptions.all():
+        entries.append(TimelineEntry(prescription.created_at, "prescription", prescription))
+        entries += [TimelineEntry(f.created_at, "fill", f) for f in prescription.fills.all()]
+    requests = medication.refill_requests.select_related("author", "decided_by")
+    entries += [TimelineEntry(r.requested_at, "refill_request", r) for r in requests]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries
+
+
+def refill_queue(*, actor) -> list[RefillRequest]:
+    """Open refill requests for medications this prescriber may change, oldest first; audited."""
+    if actor.role != "prescriber":
+        return []
+    medications = access.records_visible(
+        actor, Medication.objects.all(), Category.MEDICATIONS, Action.UPDATE
+    )
+    requests = list(
+        access.records_visible(actor, RefillRequest.objects.all(), Category.REFILLS, Action.UPDATE)
+        .filter(status__in=RefillRequest.OPEN, medication__in=medications)
+        .select_related("medication", "patient", "author")
+        .order_by("-late", "requested_at")
+    )
+    for patient_id in {r.patient_id for r in requests}:
+        patient = next(r.patient for r in requests if r.patient_id == patient_id)
+        audit.record(
+            actor=actor,
+            patient=patient,
+            category=Category.REFILLS,
+            action=Action.LIST,
+            object_type="prescribing.RefillRequest",
+        )
+    return requests
+
+
+def refill_request_get(*, actor, request_uuid, action: Action = Action.READ) -> RefillRequest:
+    request = (
+        RefillRequest.objects.select_related("medication", "patient", "medication__practice")
+        .filter(uuid=request_uuid)
+        .first()
+    )
+    if request is None:
+        raise Http404("Not found.")
+    access.require_record(actor, action, Category.REFILLS, request)
+    return request
+
+
+def prescription_get(*, actor, prescription_uuid) -> Prescription:
+    prescription = (
+        Prescription.objects.select_related("medication", "patient", "medication__practice")
+        .filter(uuid=prescription_uuid)
+        .first()
+    )
+    if prescription is None:
+        raise Http404("Not found.")
+    access.require_record(actor, Action.READ, Category.MEDICATIONS, prescription.medication)
+    return prescription

@@ -1,0 +1,613 @@
+"""Every write to medication plans: decisions, observations, prescriptions, fills, refill requests.
+
+A medication changes only through a decision, which keeps before and after. Each service
+checks access (audited) before opening its transaction, so a refusal's audit row stays.
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from core import access
+from core import services as core_services
+from core.access import Action, Category
+from core.exceptions import Conflict, NotAllowed
+from stories import selectors as stories_selectors
+
+from . import selectors, supply
+from .models import DecisionRecord, Fill, Medication, Observation, Prescription, RefillRequest
+
+CLINICAL_FIELDS = (
+    "drug_name",
+    "rxnorm_code",
+    "strength",
+    "form",
+    "route",
+    "dose",
+    "directions",
+    "schedule",
+)
+PURPOSE_FIELDS = ("purpose", "hopes", "worries", "concerns")
+SNAPSHOT_FIELDS = (*CLINICAL_FIELDS, *PURPOSE_FIELDS, "status", "start_date", "stop_date")
+
+
+def _snapshot(medication: Medication) -> dict:
+    data = {field: getattr(medication, field) for field in SNAPSHOT_FIELDS}
+    for key in ("start_date", "stop_date"):
+        data[key] = data[key].isoformat() if data[key] else None
+    if medication.pk:
+        data["goals"] = sorted(str(u) for u in medication.goals.values_list("uuid", flat=True))
+    return data
+
+
+def _practice_of(actor):
+    return actor.practice if actor.is_clinician else None
+
+
+def _is_the_patient(actor, patient) -> bool:
+    return actor.is_patient and patient.user_id == actor.pk
+
+
+def _require_prescriber(actor) -> None:
+    if actor.role != "prescriber":
+        raise NotAllowed("Only a prescriber can make this decision.")
+
+
+def _goals_for(actor, patient, goal_uuids) -> list:
+    """The patient's goals named, each of which the actor may see. Raises ValidationError."""
+    if not goal_uuids:
+        return []
+    wanted = {str(u) for u in goal_uuids}
+    goals = [
+        g
+        for g in stories_selectors.goals_visible(actor=actor).filter(patient=patient)
+        if str(g.uuid) in wanted
+    ]
+    if len(goals) != len(wanted):
+        raise ValidationError({"goals": "Choose goals from this patient's own goals."})
+    return goals
+
+
+def _decision(
+    *,
+    actor,
+    medication,
+    kind,
+    before,
+    reason,
+    patient_preference="",
+    decided_together=False,
+    participants="",
+):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why: the reason is part of the record."})
+    record = DecisionRecord(
+        medication=medication,
+        patient=medication.patient,
+        practice=_practice_of(actor),
+        author=actor,
+        kind=kind,
+        before=before,
+        after=_snapshot(medication),
+        reason=reason,
+        patient_preference=(patient_preference or "").strip(),
+        decided_together=bool(decided_together),
+        participants=(participants or "").strip(),
+    )
+    record.full_clean()
+    record.save()
+    return record
+
+
+def medication_start(
+    *,
+    actor,
+    patient,
+    drug_name: str,
+    strength: str,
+    form: str,
+    dose: str,
+    directions: str,
+    reason: str,
+    route: str = "by mouth",
+    schedule: str = supply.Schedule.NONE,
+    rxnorm_code: str = "",
+    purpose: str = "",
+    hopes: str = "",
+    worries: str = "",
+    concerns: list | None = None,
+    goal_uuids: list | None = None,
+    patient_preference: str = "",
+    decided_together: bool = False,
+    participants: str = "",
+    proposed: bool = False,
+    start_date: date | None = None,
+) -> Medication:
+    """Add a medication to the plan, with the decision that started (or proposed) it."""
+    access.require(actor, Action.CREATE, Category.MEDICATIONS, patient)
+    _require_prescriber(actor)
+    goals = _goals_for(actor, patient, goal_uuids)
+    unknown = set(concerns or []) - set(Medication.Concern.values)
+    if unknown:
+        raise ValidationError({"concerns": "Choose concerns from the list."})
+    with transaction.atomic():
+        medication = Medication(
+            patient=patient,
+            practice=actor.practice,
+            author=actor,
+            prescriber=actor,
+            drug_name=(drug_name or "").strip(),
+            rxnorm_code=(rxnorm_code or "").strip(),
+            strength=(strength or "").strip(),
+            form=(form or "").strip(),
+            route=(route or "").strip() or "by mouth",
+            dose=(dose or "").strip(),
+            directions=(directions or "").strip(),
+            schedule=schedule,
+            purpose=(purpose or "").strip(),
+            hopes=(hopes or "").strip(),
+            worries=(worries or "").strip(),
+            concerns=list(concerns or []),
+            status=Medication.Status.PROPOSED if proposed else Medication.Status.ACTIVE,
+            start_date=None if proposed else (start_date or timezone.localdate()),
+        )
+        medication.full_clean()
+        medication.save()
+        medication.goals.set(goals)
+        _decision(
+            actor=actor,
+            medication=medication,
+            kind=DecisionRecord.Kind.START,
+            before={},
+            reason=reason,
+            patient_preference=patient_preference,
+            decided_together=decided_together,
+            participants=participants,
+        )
+    return medication
+
+
+def _lock(medication: Medication, version: int | None) -> Medication:
+    locked = Medication.objects.select_for_update().select_related("patient").get(pk=medication.pk)
+    if version is not None and locked.version != version:
+        raise Conflict(
+            "This medication was changed by someone else while you were deciding. "
+            "Nothing was changed: look at the plan as it is now, then record your decision again."
+        )
+    return locked
+
+
+def medication_change_dose(
+    *,
+    actor,
+    medication: Medication,
+    version: int,
+    reason: str,
+    strength: str | None = None,
+    dose: str | None = None,
+    directions: str | None = None,
+    patient_preference: str = "",
+    decided_together: bool = False,
+    participants: str = "",
+) -> DecisionRecord:
+    """A dose change, recorded as a decision with before and after."""
+    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
+    _require_prescriber(actor)
+    with transaction.atomic():
+        locked = _lock(medication, version)
+        if locked.status == Medication.Status.STOPPED:
+            raise ValidationError(
+                {"status": "This medication is stopped: restart it before changing the dose."}
+            )
+        before = _snapshot(locked)
+        new = {"strength": strength, "dose": dose, "directions": directions}
+        changed = False
+        for field, value in new.items():
+            if value is not None and value.strip() and value.strip() != getattr(locked, field):
+                setattr(locked, field, value.strip())
+                changed = True
+        if not changed:
+            raise ValidationError(
+                {"dose": "Nothing changed: enter the new strength, dose or directions."}
+            )
+        locked.version += 1
+        locked.full_clean()
+        locked.save()
+        return _decision(
+            actor=actor,
+            medication=locked,
+            kind=DecisionRecord.Kind.DOSE_CHANGE,
+            before=before,
+            reason=reason,
+            patient_preference=patient_preference,
+            decided_together=decided_together,
+            participants=participants,
+        )
+
+
+def medication_set_status(
+    *,
+    actor,
+    medication: Medication,
+    version: int,
+    status: str,
+    reason: str,
+    patient_preference: str = "",
+    decided_together: bool = False,
+    participants: str = "",
+) -> DecisionRecord:
+    """Start a proposed medication, pause, stop or restart it: a decision each time."""
+    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
+    _require_prescriber(actor)
+    with transaction.atomic():
+        locked = _lock(medication, version)
+        if not locked.can_become(status):
+            raise ValidationError(
+                {
+                    "status": f"A {locked.get_status_display().lower()} medication cannot become {status}."
+                }
+            )
+        kind = Medication.TRANSITIONS[locked.status][status]
+        before = _snapshot(locked)
+        locked.status = status
+        today = timezone.localdate()
+        if status == Medication.Status.STOPPED:
+            locked.stop_date = max(today, locked.start_date) if locked.start_date else today
+        if status == Medication.Status.ACTIVE:
+            locked.stop_date = None
+            locked.start_date = (
+                locked.start_date if kind == "restart" and locked.start_date else today
+            )
+        locked.version += 1
+        locked.full_clean()
+        locked.save()
+        return _decision(
+            actor=actor,
+            medication=locked,
+            kind=kind,
+            before=before,
+            reason=reason,
+            patient_preference=patient_preference,
+            decided_together=decided_together,
+            participants=participants,
+        )
+
+
+def medication_switch(
+    *,
+    actor,
+    medication: Medication,
+    version: int,
+    reason: str,
+    drug_name: str,
+    strength: str,
+    form: str,
+    dose: str,
+    directions: str,
+    route: str = "by mouth",
+    schedule: str = supply.Schedule.NONE,
+    patient_preference: str = "",
+    decided_together: bool = False,
+    participants: str = "",
+) -> Medication:
+    """Stop one medication and start another in its place; the purpose and goals carry over."""
+    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
+    _require_prescriber(actor)
+    with transaction.atomic():
+        old = _lock(medication, version)
+        if old.status == Medication.Status.STOPPED:
+            raise ValidationError({"status": "This medication is already stopped."})
+        new = Medication(
+            patient=old.patient,
+            practice=actor.practice,
+            author=actor,
+            prescriber=actor,
+            drug_name=(drug_name or "").strip(),
+            strength=(strength or "").strip(),
+            form=(form or "").strip(),
+            route=(route or "").strip() or "by mouth",
+            dose=(dose or "").strip(),
+            directions=(directions or "").strip(),
+            schedule=schedule,
+            purpose=old.purpose,
+            hopes=old.hopes,
+            worries=old.worries,
+            concerns=old.concerns,
+            switched_from=old,
+            start_date=timezone.localdate(),
+        )
+        new.full_clean()
+        new.save()
+        new.goals.set(old.goals.all())
+        before = _snapshot(old)
+        old.status = Medication.Status.STOPPED
+        old.stop_date = timezone.localdate()
+        old.version += 1
+        old.save()
+        common = {
+            "reason": reason,
+            "patient_preference": patient_preference,
+            "decided_together": decided_together,
+            "participants": participants,
+        }
+        _decision(
+            actor=actor, medication=old, kind=DecisionRecord.Kind.SWITCH, before=before, **common
+        )
+        _decision(actor=actor, medication=new, kind=DecisionRecord.Kind.START, before={}, **common)
+    return new
+
+
+def medication_set_purpose(
+    *,
+    actor,
+    medication: Medication,
+    version: int,
+    purpose: str,
+    hopes: str = "",
+    worries: str = "",
+    concerns: list | None = None,
+    goal_uuids: list | None = None,
+    reason: str = "",
+) -> DecisionRecord:
+    """What the medicine is for, in the patient's words, and the goals it serves.
+
+    The patient may write this themselves; a prescriber records it with them.
+    """
+    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
+    if not (_is_the_patient(actor, medication.patient) or actor.role == "prescriber"):
+        raise NotAllowed("The patient and their prescriber write what a medicine is for.")
+    goals = _goals_for(actor, medication.patient, goal_uuids)
+    unknown = set(concerns or []) - set(Medication.Concern.values)
+    if unknown:
+        raise ValidationError({"concerns": "Choose concerns from the list."})
+    with transaction.atomic():
+        locked = _lock(medication, version)
+        before = _snapshot(locked)
+        locked.purpose = (purpose or "").strip()
+        locked.hopes = (hopes or "").strip()
+        locked.worries = (worries or "").strip()
+        locked.concerns = list(concerns or [])
+        locked.version += 1
+        locked.full_clean()
+        locked.save()
+        locked.goals.set(goals)
+        by_patient = _is_the_patient(actor, locked.patient)
+        return _decision(
+            actor=actor,
+            medication=locked,
+            kind=DecisionRecord.Kind.PURPOSE,
+            before=before,
+            reason=(reason or "").strip()
+            or ("In my own words." if by_patient else "Recorded with the patient."),
+            decided_together=by_patient,
+        )
+
+
+def observation_create(
+    *,
+    actor,
+    medication: Medication,
+    kind: str,
+    text: str,
+    severity: str = "none",
+    observed_on: date | None = None,
+) -> Observation:
+    """A response, side effect, adherence note or question about one medication."""
+    access.require_record(actor, Action.READ, Category.MEDICATIONS, medication)
+    access.require(actor, Action.CREATE, Category.OBSERVATIONS, medication.patient)
+    observed_on = observed_on or timezone.localdate()
+    if observed_on > timezone.localdate():
+        raise ValidationError({"observed_on": "An observation cannot be dated in the future."})
+    with transaction.atomic():
+        observation = Observation(
+            medication=medication,
+            patient=medication.patient,
+            practice=_practice_of(actor),
+            author=actor,
+            kind=kind,
+            severity=severity or Observation.Severity.NONE,
+            text=(text or "").strip(),
+            observed_on=observed_on,
+        )
+        observation.full_clean()
+        observation.save()
+    return observation
+
+
+def prescription_write(
+    *,
+    actor,
+    medication: Medication,
+    quantity: int,
+    days_supply: int,
+    refills_authorised: int = 0,
+    written_on: date | None = None,
+    earliest_fill_on: date | None = None,
+) -> Prescription:
+    """A new prescription (or renewal) for a medication, within federal and state limits."""
+    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
+    _require_prescriber(actor)
+    limits = selectors.limits_for(medication)
+    problems = supply.validate_prescription(
+        medication.schedule, refills_authorised, days_supply, limits
+    )
+    written_on = written_on or timezone.localdate()
+    if earliest_fill_on and earliest_fill_on < written_on:
+        problems.append("The earliest fill date cannot be before the written date.")
+    if medication.schedule == supply.Schedule.II and earliest_fill_on:
+        series = selectors.schedule_ii_series_days(medication=medication, written_on=written_on)
+        problems += supply.validate_schedule_ii_series([*series, days_supply])
+    if medication.status == Medication.Status.STOPPED:
+        problems.append("This medication is stopped: restart it before writing a prescription.")
+    if problems:
+        raise ValidationError({"refills_authorised": problems})
+    with transaction.atomic():
+        prescription = Prescription(
+            medication=medication,
+            patient=medication.patient,
+            practice=actor.practice,
+            author=actor,
+            written_on=written_on,
+            earliest_fill_on=earliest_fill_on,
+            quantity=quantity,
+            days_supply=days_supply,
+            refills_authorised=refills_authorised,
+        )
+        prescription.full_clean()
+        prescription.save()
+    return prescription
+
+
+def fill_record(
+    *,
+    actor,
+    prescription: Prescription,
+    filled_on: date,
+    quantity: int | None = None,
+    days_supply: int | None = None,
+) -> Fill:
+    """A dispensing. A refill the prescription does not allow is refused with the reason."""
+    medication = prescription.medication
+    access.require_record(actor, Action.READ, Category.MEDICATIONS, medication)
+    access.require(actor, Action.CREATE, Category.REFILLS, medication.patient)
+    if filled_on > timezone.localdate():
+        raise ValidationError({"filled_on": "A fill cannot be dated in the future."})
+    if prescription.earliest_fill_on and filled_on < prescription.earliest_fill_on:
+        raise ValidationError(
+            {
+                "filled_on": f"This prescription cannot be filled before {prescription.earliest_fill_on:%d %b %Y}."
+            }
+        )
+    if filled_on < prescription.written_on:
+        raise ValidationError(
+            {"filled_on": "A fill cannot be before the prescription was written."}
+        )
+    with transaction.atomic():
+        locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
+        fills = locked.fills.count()
+        if fills:
+            facts = supply.Prescription(
+                schedule=medication.schedule,
+                written_on=locked.written_on,
+                refills_authorised=locked.refills_authorised,
+                fills=fills,
+                days_supply=locked.days_supply,
+                last_fill_on=None,
+            )
+            answer = supply.refill_answer(facts, filled_on, selectors.limits_for(medication))
+            if not answer.allowed:
+                raise ValidationError({"filled_on": answer.reason})
+        fill = Fill(
+            prescription=locked,
+            patient=medication.patient,
+            practice=_practice_of(actor),
+            author=actor,
+            filled_on=filled_on,
+            quantity=quantity or locked.quantity,
+            days_supply=days_supply or locked.days_supply,
+        )
+        fill.full_clean()
+        fill.save()
+    return fill
+
+
+def refill_request_create(*, actor, medication: Medication, note: str = "") -> RefillRequest:
+    """Ask for more of a medicine. One open request per medicine; late requests are flagged, not refused.
+
+    Raises ValidationError when a request is already open (also under simultaneous submits).
+    """
+    access.require_record(actor, Action.READ, Category.MEDICATIONS, medication)
+    access.require(actor, Action.CREATE, Category.REFILLS, medication.patient)
+    if medication.status not in (Medication.Status.ACTIVE, Medication.Status.PAUSED):
+        raise ValidationError({"medication": "Refills are asked for active medicines only."})
+    status = selectors.supply_status_for(medication=medication, on=timezone.localdate())
+    request = RefillRequest(
+        medication=medication,
+        patient=medication.patient,
+        practice=_practice_of(actor),
+        author=actor,
+        note=(note or "").strip(),
+        run_out_on=status.run_out,
+        needed_by=status.needed_by,
+        late=status.is_late,
+        needs_renewal=bool(status.answer and status.answer.needs_renewal),
+    )
+    request.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            request.save()
+            transaction.on_commit(lambda: _tell_prescriber(medication))
+    except IntegrityError:
+        open_request = RefillRequest.objects.filter(
+            medication=medication, status__in=RefillRequest.OPEN
+        ).first()
+        asked = (
+            f" (asked on {timezone.localtime(open_request.requested_at):%d %b})"
+            if open_request
+            else ""
+        )
+        raise ValidationError(
+            {
+                "medication": f"A refill request for this medicine is already open{asked}. Your prescriber will answer it."
+            }
+        ) from None
+    return request
+
+
+def _tell_prescriber(medication: Medication) -> None:
+    core_services.notification_send(
+        recipient=medication.prescriber,
+        kind="refill_requested",
+        title="A refill request is waiting for you",
+        link=reverse("refill_queue"),
+    )
+
+
+def refill_request_decide(
+    *, actor, request: RefillRequest, status: str, reason: str = ""
+) -> RefillRequest:
+    """Approve, decline (with a reason) or ask for a visit; then mark sent. The patient is told."""
+    access.require_record(actor, Action.UPDATE, Category.REFILLS, request)
+    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, request.medication)
+    _require_prescriber(actor)
+    reason = (reason or "").strip()
+    if status == RefillRequest.Status.DECLINED and not reason:
+        raise ValidationError(
+            {"reason": "Say why the refill is declined: the patient will read it."}
+        )
+    with transaction.atomic():
+        locked = (
+            RefillRequest.objects.select_for_update()
+            .select_related("medication", "patient")
+            .get(pk=request.pk)
+        )
+        if status not in RefillRequest.TRANSITIONS.get(locked.status, ()):
+            raise ValidationError(
+                {
+                    "status": f"This request is already {locked.get_status_display().lower()}; it cannot become {status}."
+                }
+            )
+        locked.status = status
+        if status == RefillRequest.Status.SENT:
+            locked.sent_at = timezone.now()
+        else:
+            locked.decision_reason = reason
+            locked.decided_by = actor
+            locked.decided_at = timezone.now()
+        locked.full_clean(validate_constraints=False)
+        locked.save()
+        patient_user = locked.patient.user
+        if patient_user is not None:
+            transaction.on_commit(
+                lambda: core_services.notification_send(
+                    recipient=patient_user,
+                    kind="refill_answered",
+                    title="Your prescriber answered a refill request",
+                    link=reverse("medications", args=[locked.patient.uuid]),
+                )
+            )
+    return locked

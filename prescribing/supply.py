@@ -1,0 +1,223 @@
+"""Supply and refill rules as pure functions: no database, no clock.
+
+Federal rules for controlled substances are invariants here; lead times and stricter state
+limits come from the clinic's policy table (prescribing.models.SupplyPolicy) as `Limits`.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+
+class Schedule:
+    NONE = "none"
+    II = "II"
+    III = "III"
+    IV = "IV"
+    V = "V"
+    CONTROLLED = frozenset({II, III, IV, V})
+    ALL = (NONE, II, III, IV, V)
+
+
+FEDERAL_MAX_REFILLS = {Schedule.II: 0, Schedule.III: 5, Schedule.IV: 5}
+FEDERAL_VALIDITY_MONTHS = {Schedule.III: 6, Schedule.IV: 6}
+SCHEDULE_II_SERIES_MAX_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the policy table says for one state and schedule."""
+
+    lead_days: int
+    lead_in_business_days: bool = False
+    max_refills: int | None = None
+    validity_months: int | None = None
+
+
+@dataclass(frozen=True)
+class Prescription:
+    schedule: str
+    written_on: date
+    refills_authorised: int
+    fills: int  # fills so far, the first included
+    days_supply: int
+    last_fill_on: date | None
+    earliest_fill_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RefillAnswer:
+    allowed: bool
+    needs_renewal: bool
+    reason: str
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it is shorter (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year = day.year + month_index // 12
+    month = month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def subtract_business_days(day: date, n: int) -> date:
+    """`n` weekdays before `day` (weekends skipped; holidays are not known here)."""
+    while n > 0:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def run_out_date(last_fill_on: date, days_supply: int) -> date:
+    """The first day without medicine: a 30-day fill on 1 March runs out on 31 March."""
+    if days_supply <= 0:
+        raise ValueError("Days' supply must be at least one day.")
+    return last_fill_on + timedelta(days=days_supply)
+
+
+def needed_by_date(run_out: date, limits: Limits) -> date:
+    """The last day to ask for more so that the clinic's lead time is respected."""
+    if limits.lead_in_business_days:
+        return subtract_business_days(run_out, limits.lead_days)
+    return run_out - timedelta(days=limits.lead_days)
+
+
+def max_refills(schedule: str, limits: Limits) -> int | None:
+    """The most refills a prescription may carry: the stricter of federal law and the state."""
+    caps = [c for c in (FEDERAL_MAX_REFILLS.get(schedule), limits.max_refills) if c is not None]
+    return min(caps) if caps else None
+
+
+def validity_end(schedule: str, written_on: date, limits: Limits) -> date | None:
+    """The first day on which the prescription can no longer be filled, or None."""
+    months = [
+        m for m in (FEDERAL_VALIDITY_MONTHS.get(schedule), limits.validity_months) if m is not None
+    ]
+    if not months:
+        return None
+    return add_months(written_on, min(months))
+
+
+def validate_prescription(
+    schedule: str, refills_authorised: int, days_supply: int, limits: Limits
+) -> list[str]:
+    """What is wrong with a new prescription, in words a prescriber reads; empty when it is fine."""
+    problems = []
+    if schedule not in Schedule.ALL:
+        problems.append("Choose the controlled-substance schedule, or none.")
+        return problems
+    if refills_authorised < 0:
+        problems.append("Refills cannot be negative.")
+    if days_supply <= 0:
+        problems.append("Days' supply must be at least one day.")
+    cap = max_refills(schedule, limits)
+    if schedule == Schedule.II and refills_authorised > 0:
+        problems.append(
+            "Schedule II medicines cannot have refills: write a new prescription for each fill "
+            "(several may be written at once, with earliest-fill dates, for up to 90 days)."
+        )
+    elif cap is not None and refills_authorised > cap:
+        problems.append(f"Schedule {schedule} allows at most {cap} refills here.")
+    return problems
+
+
+def validate_schedule_ii_series(days_supplies: list[int]) -> list[str]:
+    """Several schedule II prescriptions written together may cover at most 90 days."""
+    total = sum(days_supplies)
+    if total > SCHEDULE_II_SERIES_MAX_DAYS:
+        return [
+            f"Schedule II prescriptions written together may cover at most 90 days; these cover {total}."
+        ]
+    return []
+
+
+def refills_remaining(rx: Prescription) -> int:
+    return max(rx.refills_authorised - max(rx.fills - 1, 0), 0)
+
+
+def refill_answer(rx: Prescription, on: date, limits: Limits) -> RefillAnswer:
+    """May this prescription be refilled on `on`? If not, does the patient need a renewal?"""
+    if rx.schedule == Schedule.II:
+        return RefillAnswer(
+            False,
+            True,
+            "Schedule II medicines cannot be refilled: each fill needs a new prescription from your prescriber.",
+        )
+    end = validity_end(rx.schedule, rx.written_on, limits)
+    if end is not None and on >= end:
+        return RefillAnswer(
+            False,
+            True,
+            f"This prescription was valid until {_long(end - timedelta(days=1))}: it needs renewing by your prescriber.",
+        )
+    if refills_remaining(rx) <= 0:
+        return RefillAnswer(
+            False,
+            True,
+            "No refills remain on this prescription: it needs renewing by your prescriber.",
+        )
+    cap = max_refills(rx.schedule, limits)
+    if cap is not None and rx.fills - 1 >= cap:
+        return RefillAnswer(
+            False, True, f"Schedule {rx.schedule} allows at most {cap} refills: it needs renewing."
+        )
+    return RefillAnswer(True, False, "A refill can be requested.")
+
+
+def _long(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+# Used when the clinic's policy table has no row (the same values its migration seeds).
+DEFAULT_LIMITS = {
+    Schedule.NONE: Limits(lead_days=7, validity_months=12),
+    Schedule.II: Limits(lead_days=10, lead_in_business_days=True, max_refills=0),
+    Schedule.III: Limits(
+        lead_days=10, lead_in_business_days=True, max_refills=5, validity_months=6
+    ),
+    Schedule.IV: Limits(lead_days=10, lead_in_business_days=True, max_refills=5, validity_months=6),
+    Schedule.V: Limits(lead_days=10, lead_in_business_days=True, validity_months=12),
+}
+
+
+@dataclass(frozen=True)
+class SupplyStatus:
+    """Where a medication's supply stands on one day, for pages, PDFs and nudges."""
+
+    has_supply: bool
+    run_out: date | None = None
+    needed_by: date | None = None
+    refills_left: int | None = None
+    answer: RefillAnswer | None = None
+    lead_days: int = 0
+    lead_in_business_days: bool = False
+
+    @property
+    def is_late(self) -> bool:
+        return (
+            self.needed_by is not None and self._today is not None and self._today > self.needed_by
+        )
+
+    _today: date | None = None
+
+
+def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplyStatus:
+    """Run-out, needed-by and refill answer for the current prescription, if it was filled."""
+    if rx is None or rx.last_fill_on is None:
+        return SupplyStatus(
+            has_supply=False,
+            lead_days=limits.lead_days,
+            lead_in_business_days=limits.lead_in_business_days,
+        )
+    run_out = run_out_date(rx.last_fill_on, rx.days_supply)
+    return SupplyStatus(
+        has_supply=True,
+        run_out=run_out,
+        needed_by=needed_by_date(run_out, limits),
+        refills_left=0 if rx.schedule == Schedule.II else refills_remaining(rx),
+        answer=refill_answer(rx, on, limits),
+        lead_days=limits.lead_days,
+        lead_in_business_days=limits.lead_in_business_days,
+        _today=on,
+    )

@@ -1,0 +1,168 @@
+"""Supply and refill rules: worked cases across month ends and leap days, and properties."""
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from prescribing import supply
+from prescribing.supply import DEFAULT_LIMITS, Limits, Schedule
+
+ORDINARY = DEFAULT_LIMITS[Schedule.NONE]
+
+
+def rx(
+    schedule=Schedule.NONE,
+    written=date(2026, 1, 10),
+    refills=3,
+    fills=1,
+    days=30,
+    last=date(2026, 1, 10),
+):
+    return supply.Prescription(
+        schedule=schedule,
+        written_on=written,
+        refills_authorised=refills,
+        fills=fills,
+        days_supply=days,
+        last_fill_on=last,
+    )
+
+
+class TestDates:
+    @pytest.mark.parametrize(
+        ("filled", "days", "runs_out"),
+        [
+            (date(2026, 3, 1), 30, date(2026, 3, 31)),
+            (date(2026, 1, 31), 30, date(2026, 3, 2)),  # across February
+            (date(2028, 2, 1), 29, date(2028, 3, 1)),  # leap year: 29 days in February 2028
+            (date(2027, 2, 1), 28, date(2027, 3, 1)),
+            (date(2026, 12, 15), 30, date(2027, 1, 14)),  # across the year end
+        ],
+    )
+    def test_run_out(self, filled, days, runs_out):
+        assert supply.run_out_date(filled, days) == runs_out
+
+    def test_needed_by_in_calendar_days(self):
+        assert supply.needed_by_date(date(2026, 3, 2), Limits(lead_days=7)) == date(2026, 2, 23)
+
+    def test_needed_by_in_business_days_skips_weekends(self):
+        # Monday 16 March 2026 minus 10 business days is Monday 2 March.
+        assert supply.needed_by_date(
+            date(2026, 3, 16), Limits(lead_days=10, lead_in_business_days=True)
+        ) == date(2026, 3, 2)
+
+    def test_controlled_lead_time_moves_the_date_earlier(self):
+        run_out = date(2026, 6, 30)
+        assert supply.needed_by_date(run_out, DEFAULT_LIMITS[Schedule.IV]) < supply.needed_by_date(
+            run_out, ORDINARY
+        )
+
+    @pytest.mark.parametrize(
+        ("start", "months", "end"),
+        [
+            (date(2026, 1, 31), 1, date(2026, 2, 28)),
+            (date(2028, 1, 31), 1, date(2028, 2, 29)),
+            (date(2026, 8, 31), 6, date(2027, 2, 28)),
+            (date(2026, 3, 15), 6, date(2026, 9, 15)),
+        ],
+    )
+    def test_add_months_clamps_to_month_end(self, start, months, end):
+        assert supply.add_months(start, months) == end
+
+    def test_zero_days_supply_is_refused(self):
+        with pytest.raises(ValueError, match="at least one day"):
+            supply.run_out_date(date(2026, 1, 1), 0)
+
+
+class TestControlledSubstances:
+    def test_schedule_ii_refill_is_refused_with_a_clear_message(self):
+        answer = supply.refill_answer(
+            rx(Schedule.II, refills=0), date(2026, 1, 20), DEFAULT_LIMITS[Schedule.II]
+        )
+        assert not answer.allowed
+        assert answer.needs_renewal
+        assert "Schedule II medicines cannot be refilled" in answer.reason
+
+    def test_schedule_ii_prescription_with_refills_is_invalid(self):
+        problems = supply.validate_prescription(Schedule.II, 1, 30, DEFAULT_LIMITS[Schedule.II])
+        assert problems and "cannot have refills" in problems[0]
+
+    def test_schedule_ii_series_up_to_90_days(self):
+        assert supply.validate_schedule_ii_series([30, 30, 30]) == []
+        assert "at most 90 days" in supply.validate_schedule_ii_series([30, 30, 31])[0]
+
+    def test_schedule_iii_sixth_refill_is_refused(self):
+        limits = DEFAULT_LIMITS[Schedule.III]
+        assert "at most 5 refills" in supply.validate_prescription(Schedule.III, 6, 30, limits)[0]
+        five_used = rx(Schedule.III, refills=5, fills=6, written=date(2026, 1, 10))
+        answer = supply.refill_answer(five_used, date(2026, 5, 1), limits)
+        assert not answer.allowed and answer.needs_renewal
+
+    def test_schedule_iii_refill_after_six_months_is_refused(self):
+        limits = DEFAULT_LIMITS[Schedule.III]
+        written = date(2026, 1, 10)
+        fresh = rx(Schedule.III, refills=5, fills=2, written=written)
+        assert supply.refill_answer(fresh, date(2026, 7, 9), limits).allowed
+        late = supply.refill_answer(fresh, date(2026, 7, 10), limits)
+        assert not late.allowed
+        assert "valid until 9 July 2026" in late.reason
+
+    def test_a_state_may_be_stricter_than_federal_law(self):
+        strict = Limits(lead_days=10, max_refills=2, validity_months=3)
+        assert "at most 2 refills" in supply.validate_prescription(Schedule.IV, 3, 30, strict)[0]
+        assert supply.validity_end(Schedule.IV, date(2026, 1, 10), strict) == date(2026, 4, 10)
+
+    def test_a_state_cannot_loosen_federal_law(self):
+        loose = Limits(lead_days=10, max_refills=11, validity_months=12)
+        assert supply.max_refills(Schedule.III, loose) == 5
+        assert supply.validity_end(Schedule.III, date(2026, 1, 10), loose) == date(2026, 7, 10)
+
+    def test_no_refills_left_needs_a_renewal_not_a_refill(self):
+        answer = supply.refill_answer(rx(refills=2, fills=3), date(2026, 3, 1), ORDINARY)
+        assert not answer.allowed and answer.needs_renewal
+        assert "No refills remain" in answer.reason
+
+
+dates = st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31))
+
+
+@given(dates, st.integers(min_value=1, max_value=365))
+def test_run_out_is_exactly_days_supply_later(filled, days):
+    assert (supply.run_out_date(filled, days) - filled).days == days
+
+
+@given(dates, st.integers(min_value=0, max_value=30), st.booleans())
+def test_needed_by_is_never_after_run_out_and_at_least_lead_days_before(run_out, lead, business):
+    needed = supply.needed_by_date(run_out, Limits(lead_days=lead, lead_in_business_days=business))
+    assert needed <= run_out
+    assert (run_out - needed).days >= lead
+    if business and lead:
+        assert needed.weekday() < 5
+
+
+@given(dates, st.integers(min_value=0, max_value=60))
+def test_add_months_is_monotonic_and_clamped(start, months):
+    end = supply.add_months(start, months)
+    assert end >= start
+    assert end.day <= start.day
+    assert (end.year - start.year) * 12 + end.month - start.month == months
+
+
+@given(
+    st.sampled_from([Schedule.III, Schedule.IV]),
+    st.integers(min_value=0, max_value=5),
+    st.integers(min_value=1, max_value=6),
+    dates,
+    st.integers(min_value=0, max_value=400),
+)
+def test_schedule_iii_iv_never_refillable_after_six_months_or_five_refills(
+    schedule, refills, fills, written, offset
+):
+    on = written + timedelta(days=offset)
+    facts = rx(schedule, written=written, refills=refills, fills=fills, last=written)
+    answer = supply.refill_answer(facts, on, Limits(lead_days=10))
+    if answer.allowed:
+        assert on < supply.add_months(written, 6)
+        assert fills - 1 < min(refills, 5)
