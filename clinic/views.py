@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from alliance import selectors as alliance_selectors
 from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
@@ -44,6 +45,7 @@ def patient_detail(request, patient):
         "patient": patient,
         "care_team": core_selectors.care_team_for(patient=patient),
         "summary": stories_selectors.summary_get(actor=request.user, patient=patient),
+        "flags": alliance_selectors.open_flags(actor=request.user, patient=patient),
         "can_invite": access.decide(request.user, Action.UPDATE, Category.PROFILE, patient).allowed
         and patient.user_id is None,
         "nav": "patients",
@@ -65,6 +67,11 @@ def patient_home(request):
         "patient": patient,
         "care_team": core_selectors.care_team_for(patient=patient),
         "summary": stories_selectors.summary_get(actor=request.user, patient=patient),
+        "due": [
+            o
+            for o in alliance_selectors.check_in_offers(actor=request.user, patient=patient)
+            if o.is_due or o.draft
+        ],
         "nav": "home",
     }
     return render(request, "clinic/patient_home.html", context)

@@ -21,7 +21,9 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("stories.urls")),
     path("", include("prescribing.urls")),
+    path("", include("alliance.urls")),
     path("api/v1/", include("stories.api.urls")),
     path("api/v1/", include("prescribing.api.urls")),
+    path("api/v1/", include("alliance.api.urls")),
     path("", include("clinic.urls")),
 ]

@@ -44,6 +44,11 @@ def care_team_for(*, patient: Patient) -> list[CareTeamMembership]:
     )
 
 
+def is_on_care_team(*, patient: Patient, clinician) -> bool:
+    """Is this clinician an active member of the patient's care team today?"""
+    return CareTeamMembership.objects.active().filter(patient=patient, clinician=clinician).exists()
+
+
 def patient_for_user(*, user) -> Patient | None:
     """The patient record linked to a signed-in patient, or None."""
     if not user.is_authenticated or not user.is_patient:

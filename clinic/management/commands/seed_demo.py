@@ -276,3 +276,35 @@ class Command(BaseCommand):
             audience="care_team",
             body="Dan describes mornings as easier. We practised a grounding exercise he can use at work.",
         )
+        self._check_ins(dan, patient, priya, jordan)
+
+    def _check_ins(self, dan, patient, priya, jordan) -> None:
+        """A few weeks of alliance and PHQ-9 check-ins; the last one with Dr. Raman dips."""
+        from alliance import selectors as alliance_selectors
+        from alliance import services as alliance
+
+        alliance.install_shipped()
+        offered = {i.key: i for i in alliance_selectors.instruments_offered()}
+
+        def send(instrument, values, clinician=None, open_answer=""):
+            check_in = alliance.check_in_start(
+                actor=dan, patient=patient, instrument=instrument, clinician=clinician
+            )
+            answers = dict(
+                zip([item["id"] for item in instrument.definition["items"]], values, strict=True)
+            )
+            alliance.check_in_submit(
+                actor=dan, check_in=check_in, answers=answers, open_answer=open_answer
+            )
+
+        for values in ((9, 8, 8, 9), (9, 9, 8, 9)):
+            send(offered["concord-alliance"], values, jordan)
+        for values in ((9, 8, 8, 9), (8, 8, 8, 8), (7, 6, 5, 6)):
+            send(
+                offered["concord-alliance"],
+                values,
+                priya,
+                open_answer="The last visit felt rushed.",
+            )
+        for values in ((2, 2, 2, 2, 1, 1, 1, 0, 0), (1, 1, 2, 1, 1, 1, 1, 0, 0)):
+            send(offered["phq-9"], values)

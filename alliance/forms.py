@@ -1,0 +1,29 @@
+from django import forms
+from django.utils import timezone
+
+
+class StartForm(forms.Form):
+    instrument = forms.IntegerField(widget=forms.HiddenInput)
+    clinician = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(label="What you will do (optional)", required=False, max_length=500)
+
+
+class ConsultationForm(forms.Form):
+    issues = forms.CharField(
+        label="Are there issues in our alliance with this patient?",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write what you see, even if it is “none”."},
+    )
+    actions = forms.CharField(
+        label="What can we do to strengthen it?",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write what you agreed to do."},
+    )
+    held_on = forms.DateField(
+        label="When", initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -1,0 +1,180 @@
+"""Reads of instruments, check-ins, trends, flags and consultations, scoped by core.access."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.http import Http404
+from django.utils import timezone
+
+from core import access, audit
+from core import selectors as core_selectors
+from core.access import Action, Category
+
+from . import scoring
+from .models import AllianceSettings, CheckIn, Consultation, Flag, Instrument, Schedule
+
+
+def instruments_offered() -> list[Instrument]:
+    """The newest active version of each instrument."""
+    newest = {}
+    for instrument in Instrument.objects.filter(active=True).order_by("key", "-version"):
+        newest.setdefault(instrument.key, instrument)
+    return sorted(newest.values(), key=lambda i: (i.kind, i.name))
+
+
+def show_scores_to_patients() -> bool:
+    settings = AllianceSettings.objects.first()
+    return settings is None or settings.show_alliance_scores_to_patients
+
+
+@dataclass
+class Offer:
+    """One check-in the patient may do: an instrument, and for alliance the clinician it is about."""
+
+    instrument: Instrument
+    clinician: object = None
+    draft: CheckIn | None = None
+    last_submitted: date | None = None
+    due_on: date | None = None
+
+    @property
+    def is_due(self) -> bool:
+        return self.due_on is None or self.due_on <= timezone.localdate()
+
+
+def check_in_offers(*, actor, patient) -> list[Offer]:
+    """What the patient can fill in now, due ones first: one alliance check-in per clinician."""
+    access.require(actor, Action.LIST, Category.ALLIANCE, patient)
+    team = [m.clinician for m in core_selectors.care_team_for(patient=patient)]
+    mine = list(
+        CheckIn.objects.filter(patient=patient).select_related("instrument").order_by("created_at")
+    )
+    schedules = {
+        (s.instrument_key, s.clinician_id): s for s in Schedule.objects.filter(patient=patient)
+    }
+    offers = []
+    for instrument in instruments_offered():
+        for clinician in team if instrument.about_clinician else [None]:
+            clinician_id = clinician.pk if clinician else None
+            same = [
+                c
+                for c in mine
+                if c.instrument.key == instrument.key and c.clinician_id == clinician_id
+            ]
+            draft = next((c for c in same if c.status == CheckIn.Status.DRAFT), None)
+            submitted = [c for c in same if c.status == CheckIn.Status.SUBMITTED]
+            last = timezone.localdate(submitted[-1].submitted_at) if submitted else None
+            schedule = schedules.get((instrument.key, clinician_id))
+            due = scoring.due_on(
+                last,
+                schedule.every_weeks if schedule else 4,
+                schedule.next_visit_on if schedule else None,
+            )
+            offers.append(Offer(instrument, clinician, draft, last, due))
+    offers.sort(
+        key=lambda o: (not o.is_due, o.instrument.kind, getattr(o.clinician, "full_name", ""))
+    )
+    return offers
+
+
+def check_in_get(*, actor, check_in_uuid, action: Action = Action.READ) -> CheckIn:
+    """One check-in the actor may see; not found alike for missing and hidden (audited)."""
+    check_in = (
+        CheckIn.objects.select_related("instrument", "clinician", "patient")
+        .filter(uuid=check_in_uuid)
+        .first()
+    )
+    if check_in is None:
+        raise Http404("Not found.")
+    access.require_record(actor, action, Category(check_in.category), check_in)
+    return check_in
+
+
+@dataclass
+class Series:
+    instrument: Instrument
+    clinician: object
+    check_ins: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+
+    @property
+    def latest(self) -> CheckIn | None:
+        return self.check_ins[-1] if self.check_ins else None
+
+
+def trends(*, actor, patient) -> list[Series]:
+    """Submitted check-ins grouped per instrument and relationship, oldest first; audited."""
+    series: dict = {}
+    for category in (Category.ALLIANCE, Category.OUTCOMES):
+        kind = (
+            Instrument.Kind.ALLIANCE if category == Category.ALLIANCE else Instrument.Kind.OUTCOME
+        )
+        visible = (
+            access.records_visible(
+                actor,
+                CheckIn.objects.filter(
+                    patient=patient, status=CheckIn.Status.SUBMITTED, instrument__kind=kind
+                ),
+                category,
+            )
+            .select_related("instrument", "clinician")
+            .order_by("submitted_at")
+        )
+        audit.record(
+            actor=actor,
+            patient=patient,
+            category=category,
+            action=Action.LIST,
+            object_type="alliance.CheckIn",
+        )
+        for check_in in visible:
+            key = (check_in.instrument.key, check_in.clinician_id)
+            entry = series.setdefault(key, Series(check_in.instrument, check_in.clinician))
+            entry.check_ins.append(check_in)
+            entry.instrument = check_in.instrument  # the newest version names the series
+    return sorted(
+        series.values(),
+        key=lambda s: (s.instrument.kind, s.instrument.name, getattr(s.clinician, "full_name", "")),
+    )
+
+
+def open_flags(*, actor, patient) -> list[Flag]:
+    """Unacknowledged concern flags and safety alerts, for clinicians; audited."""
+    if not actor.is_clinician:
+        return []
+    flags = []
+    for category, kind in (
+        (Category.OUTCOMES, Flag.Kind.SAFETY),
+        (Category.ALLIANCE, Flag.Kind.ALLIANCE_CONCERN),
+    ):
+        qs = access.records_visible(
+            actor,
+            Flag.objects.filter(patient=patient, kind=kind, acknowledged_at__isnull=True),
+            category,
+        ).select_related("clinician", "check_in", "check_in__instrument")
+        flags += list(qs.order_by("-created_at"))
+    if flags:
+        audit.record(
+            actor=actor,
+            patient=patient,
+            category=Category.ALLIANCE,
+            action=Action.LIST,
+            object_type="alliance.Flag",
+        )
+    return flags
+
+
+def flag_get(*, actor, flag_uuid, action: Action = Action.READ) -> Flag:
+    flag = Flag.objects.select_related("patient").filter(uuid=flag_uuid).first()
+    if flag is None:
+        raise Http404("Not found.")
+    category = Category.OUTCOMES if flag.kind == Flag.Kind.SAFETY else Category.ALLIANCE
+    access.require_record(actor, action, category, flag)
+    return flag
+
+
+def consultations(*, actor, patient) -> list[Consultation]:
+    visible = access.records_visible(
+        actor, Consultation.objects.filter(patient=patient), Category.ALLIANCE
+    )
+    return list(visible.select_related("prescriber", "therapist", "author"))

@@ -1,0 +1,310 @@
+"""Every write of check-ins, flags, acknowledgements, consultations and instrument imports.
+
+Access is checked (and audited) before each transaction opens, so a refusal's audit row stays.
+"""
+
+import json
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from core import access, audit
+from core import selectors as core_selectors
+from core import services as core_services
+from core.access import Action, Category
+from core.exceptions import NotAllowed
+
+from . import scoring
+from .models import CheckIn, Consultation, Flag, Instrument
+
+SHIPPED_FOLDER = Path(__file__).resolve().parent / "instruments"
+
+
+def category_of(instrument: Instrument) -> Category:
+    return Category.ALLIANCE if instrument.kind == Instrument.Kind.ALLIANCE else Category.OUTCOMES
+
+
+# --- Instruments -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def instrument_import(*, definition: dict) -> Instrument:
+    """Add an instrument version from its definition (with its licence note). Raises ValidationError.
+
+    A version, once imported, never changes: responses keep pointing at what they were given with.
+    """
+    try:
+        scoring.validate_definition(definition)
+    except scoring.DefinitionError as error:
+        raise ValidationError(f"This instrument definition cannot be used: {error}") from None
+    if Instrument.objects.filter(key=definition["key"], version=definition["version"]).exists():
+        raise ValidationError(
+            f"{definition['name']} version {definition['version']} is already installed; give the new one a new version."
+        )
+    return Instrument.objects.create(
+        key=definition["key"],
+        version=definition["version"],
+        name=definition["name"],
+        kind=definition["kind"],
+        licence_note=definition["licence_note"],
+        definition=definition,
+    )
+
+
+def install_shipped() -> None:
+    """Install the instruments Concord ships, if missing (the migration does this too)."""
+    for path in sorted(SHIPPED_FOLDER.glob("*.json")):
+        definition = json.loads(path.read_text())
+        if not Instrument.objects.filter(
+            key=definition["key"], version=definition["version"]
+        ).exists():
+            instrument_import(definition=definition)
+
+
+# --- Check-ins -------------------------------------------------------------------------------
+
+
+def _relationship_ok(patient, clinician) -> bool:
+    return core_selectors.is_on_care_team(patient=patient, clinician=clinician)
+
+
+def check_in_start(*, actor, patient, instrument: Instrument, clinician=None) -> CheckIn:
+    """Begin (or resume) a check-in; one draft per instrument and relationship."""
+    category = category_of(instrument)
+    access.require(actor, Action.CREATE, category, patient)
+    if not (actor.is_patient and patient.user_id == actor.pk):
+        raise NotAllowed("Check-ins are the patient's own answers.")
+    if not instrument.active:
+        raise ValidationError("This questionnaire is no longer offered.")
+    if instrument.about_clinician:
+        if clinician is None or not _relationship_ok(patient, clinician):
+            raise ValidationError("Choose one of the clinicians on your care team.")
+    else:
+        clinician = None
+    with transaction.atomic():
+        draft = CheckIn.objects.filter(
+            patient=patient, instrument=instrument, clinician=clinician, status=CheckIn.Status.DRAFT
+        ).first()
+        if draft is not None:
+            return draft
+        try:
+            with transaction.atomic():
+                return CheckIn.objects.create(
+                    patient=patient, author=actor, instrument=instrument, clinician=clinician
+                )
+        except IntegrityError:
+            # A second tab started the same check-in at the same moment: resume that one.
+            return CheckIn.objects.get(
+                patient=patient,
+                instrument=instrument,
+                clinician=clinician,
+                status=CheckIn.Status.DRAFT,
+            )
+
+
+def _clean_answers(instrument: Instrument, answers: dict) -> dict:
+    """Keep only valid answers to known items, as integers."""
+    definition = instrument.definition
+    cleaned = {}
+    for item in definition["items"]:
+        raw = answers.get(item["id"])
+        if raw in (None, ""):
+            continue
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            continue
+        if value in scoring.item_values(definition, item):
+            cleaned[item["id"]] = value
+    return cleaned
+
+
+def check_in_save(*, actor, check_in: CheckIn, answers: dict, open_answer: str = "") -> CheckIn:
+    """Keep the answers so far (resumable). Submitted check-ins cannot change."""
+    access.require_record(actor, Action.UPDATE, category_of(check_in.instrument), check_in)
+    if check_in.author_id != actor.pk:
+        raise NotAllowed("Only the patient can answer their check-in.")
+    cleaned = _clean_answers(check_in.instrument, answers)
+    with transaction.atomic():
+        updated = CheckIn.objects.filter(pk=check_in.pk, status=CheckIn.Status.DRAFT).update(
+            answers=cleaned, open_answer=(open_answer or "").strip()[:3000]
+        )
+        if not updated:
+            raise ValidationError("This check-in was already sent; thank you.")
+    check_in.refresh_from_db()
+    return check_in
+
+
+class Incomplete(ValidationError):
+    """Some questions are unanswered; carries them so the page can point at each."""
+
+    def __init__(self, items):
+        self.items = items
+        super().__init__(
+            f"Please answer every question before sending: {len(items)} still unanswered."
+        )
+
+
+def check_in_submit(*, actor, check_in: CheckIn, answers: dict, open_answer: str = "") -> CheckIn:
+    """Score and send a complete check-in, exactly once; then raise any flag it calls for.
+
+    Raises Incomplete (and stores nothing) when a question is unanswered. A second submit
+    of the same check-in returns it unchanged.
+    """
+    category = category_of(check_in.instrument)
+    access.require_record(actor, Action.UPDATE, category, check_in)
+    if check_in.author_id != actor.pk:
+        raise NotAllowed("Only the patient can answer their check-in.")
+    definition = check_in.instrument.definition
+    cleaned = _clean_answers(check_in.instrument, answers)
+    missing = scoring.missing_items(definition, cleaned)
+    if missing:
+        raise Incomplete(missing)
+    result = scoring.score(definition, cleaned)
+    with transaction.atomic():
+        # The conditional UPDATE is the claim: of two simultaneous submits, one wins.
+        claimed = CheckIn.objects.filter(pk=check_in.pk, status=CheckIn.Status.DRAFT).update(
+            status=CheckIn.Status.SUBMITTED,
+            answers=cleaned,
+            open_answer=(open_answer or "").strip()[:3000],
+            total=result.total,
+            subscales=result.subscales,
+            band=result.band,
+            submitted_at=timezone.now(),
+        )
+        check_in.refresh_from_db()
+        if claimed:
+            _raise_flags(check_in, result)
+    return check_in
+
+
+def _previous_totals(check_in: CheckIn) -> list[float]:
+    earlier = CheckIn.objects.filter(
+        patient=check_in.patient,
+        instrument__key=check_in.instrument.key,
+        clinician=check_in.clinician,
+        status=CheckIn.Status.SUBMITTED,
+        submitted_at__lt=check_in.submitted_at,
+    ).order_by("submitted_at")
+    return [c.total for c in earlier]
+
+
+def _raise_flags(check_in: CheckIn, result: scoring.Score) -> None:
+    """Call inside the submit's transaction. Notifications go out after commit."""
+    instrument = check_in.instrument
+    if result.safety_alert:
+        alert = Flag.objects.create(
+            patient=check_in.patient,
+            author=check_in.author,
+            check_in=check_in,
+            kind=Flag.Kind.SAFETY,
+            reasons=["safety_item"],
+            score=result.total,
+        )
+        team = [m.clinician for m in core_selectors.care_team_for(patient=check_in.patient)]
+        link = reverse("alliance", args=[check_in.patient.uuid]) + f"#flag-{alert.uuid}"
+        transaction.on_commit(
+            lambda: _notify_all(
+                team, "safety_alert", "Urgent: a safety alert needs a clinician", link
+            )
+        )
+    if instrument.kind != Instrument.Kind.ALLIANCE:
+        return
+    decision = scoring.flag(instrument.definition, result.total, _previous_totals(check_in))
+    if not decision.raised:
+        return
+    concern = Flag.objects.create(
+        patient=check_in.patient,
+        author=check_in.author,
+        check_in=check_in,
+        kind=Flag.Kind.ALLIANCE_CONCERN,
+        clinician=check_in.clinician,
+        reasons=decision.reasons,
+        score=result.total,
+        baseline=decision.baseline,
+    )
+    link = reverse("alliance", args=[check_in.patient.uuid]) + f"#flag-{concern.uuid}"
+    clinician = check_in.clinician
+    transaction.on_commit(
+        lambda: _notify(
+            clinician, "alliance_concern", "An alliance check-in needs your attention", link
+        )
+    )
+
+
+def _notify(user, kind, title, link) -> None:
+    core_services.notification_send(recipient=user, kind=kind, title=title, link=link)
+
+
+def _notify_all(users, kind, title, link) -> None:
+    for user in users:
+        _notify(user, kind, title, link)
+
+
+def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:
+    """A clinician has seen the flag (audited); a safety alert stops showing once acknowledged."""
+    category = Category.OUTCOMES if flag.kind == Flag.Kind.SAFETY else Category.ALLIANCE
+    access.require_record(actor, Action.UPDATE, category, flag)
+    if not actor.is_clinician:
+        raise NotAllowed("A clinician acknowledges flags.")
+    with transaction.atomic():
+        updated = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+            acknowledged_by=actor,
+            acknowledged_at=timezone.now(),
+            acknowledgement_note=(note or "").strip()[:500],
+        )
+    flag.refresh_from_db()
+    if not updated and flag.acknowledged_by_id != actor.pk:
+        # Someone else got there first; the acknowledgement stands as theirs.
+        audit.record(
+            actor=actor,
+            patient=flag.patient,
+            category=category,
+            action=Action.READ,
+            obj=flag,
+            via="care_team",
+        )
+    return flag
+
+
+# --- Consultations ---------------------------------------------------------------------------
+
+
+def consultation_create(
+    *, actor, patient, prescriber, therapist, issues: str, actions: str, held_on=None
+) -> Consultation:
+    """Record a prescriber–therapist alliance consultation about one patient."""
+    access.require(actor, Action.CREATE, Category.ALLIANCE, patient)
+    if not actor.is_clinician:
+        raise NotAllowed("Consultations are between the patient's clinicians.")
+    if (
+        prescriber is None
+        or prescriber.role != "prescriber"
+        or not _relationship_ok(patient, prescriber)
+    ):
+        raise ValidationError({"prescriber": "Choose the patient's prescriber."})
+    if (
+        therapist is None
+        or therapist.role != "therapist"
+        or not _relationship_ok(patient, therapist)
+    ):
+        raise ValidationError({"therapist": "Choose the patient's therapist."})
+    if actor.pk not in (prescriber.pk, therapist.pk):
+        raise NotAllowed("Only the prescriber or the therapist in it records a consultation.")
+    with transaction.atomic():
+        consultation = Consultation(
+            patient=patient,
+            practice=actor.practice,
+            author=actor,
+            prescriber=prescriber,
+            therapist=therapist,
+            issues=(issues or "").strip(),
+            actions=(actions or "").strip(),
+            held_on=held_on or timezone.localdate(),
+        )
+        consultation.full_clean()
+        consultation.save()
+    return consultation
