@@ -74,7 +74,7 @@ def _relationship_ok(patient, clinician) -> bool:
 def check_in_start(*, actor, patient, instrument: Instrument, clinician=None) -> CheckIn:
     """Begin (or resume) a check-in; one draft per instrument and relationship."""
     category = category_of(instrument)
-    access.require(actor, Action.CREATE, category, patient)
+    decision = access.authorize(actor, Action.CREATE, category, patient)
     if not (actor.is_patient and patient.user_id == actor.pk):
         raise NotAllowed("Check-ins are the patient's own answers.")
     if not instrument.active:
@@ -92,9 +92,11 @@ def check_in_start(*, actor, patient, instrument: Instrument, clinician=None) ->
             return draft
         try:
             with transaction.atomic():
-                return CheckIn.objects.create(
+                check_in = CheckIn.objects.create(
                     patient=patient, author=actor, instrument=instrument, clinician=clinician
                 )
+                access.audit_write(actor, decision, category, Action.CREATE, check_in)
+                return check_in
         except IntegrityError:
             # A second tab started the same check-in at the same moment: resume that one.
             return CheckIn.objects.get(
@@ -277,7 +279,7 @@ def consultation_create(
     *, actor, patient, prescriber, therapist, issues: str, actions: str, held_on=None
 ) -> Consultation:
     """Record a prescriber–therapist alliance consultation about one patient."""
-    access.require(actor, Action.CREATE, Category.ALLIANCE, patient)
+    decision = access.authorize(actor, Action.CREATE, Category.ALLIANCE, patient)
     if not actor.is_clinician:
         raise NotAllowed("Consultations are between the patient's clinicians.")
     if (
@@ -307,4 +309,5 @@ def consultation_create(
         )
         consultation.full_clean()
         consultation.save()
+        access.audit_write(actor, decision, Category.ALLIANCE, Action.CREATE, consultation)
     return consultation

@@ -20,8 +20,8 @@ RECORD = "record: alliance.selectors.*_get → access.require_record"
 
 
 @login_required
-@access.patient_view(Category.ALLIANCE, Action.LIST)
 @require_GET
+@access.patient_view(Category.ALLIANCE, Action.LIST)
 def check_ins(request, patient):
     """The patient's check-ins: what is due, what is in progress, what they sent."""
     if not request.user.is_patient:
@@ -37,8 +37,8 @@ def check_ins(request, patient):
 
 
 @login_required
-@access.patient_view(Category.ALLIANCE, Action.CREATE)
 @require_POST
+@access.patient_view(Category.ALLIANCE, Action.CREATE)
 def check_in_start(request, patient):
     form = StartForm(request.POST)
     instrument = None
@@ -70,8 +70,8 @@ def check_in_start(request, patient):
 
 
 @login_required
-@access.declare(RECORD)
 @require_http_methods(["GET", "POST"])
+@access.declare(RECORD)
 def check_in(request, check_in_uuid):
     action = Action.UPDATE if request.method == "POST" else Action.READ
     check_in = selectors.check_in_get(
@@ -166,8 +166,8 @@ def _alliance_context(request, patient, *, consultation_form=None):
 
 
 @login_required
-@access.patient_view(Category.ALLIANCE, Action.LIST)
 @require_GET
+@access.patient_view(Category.ALLIANCE, Action.LIST)
 def alliance(request, patient):
     """For clinicians: flags, alliance trends per relationship, outcome measures, consultations."""
     if request.user.is_patient:
@@ -176,8 +176,8 @@ def alliance(request, patient):
 
 
 @login_required
-@access.declare(RECORD)
 @require_POST
+@access.declare(RECORD)
 def flag_acknowledge(request, flag_uuid):
     flag = selectors.flag_get(actor=request.user, flag_uuid=flag_uuid, action=Action.UPDATE)
     form = AcknowledgeForm(request.POST)
@@ -192,8 +192,8 @@ def flag_acknowledge(request, flag_uuid):
 
 
 @login_required
-@access.patient_view(Category.ALLIANCE, Action.CREATE)
 @require_POST
+@access.patient_view(Category.ALLIANCE, Action.CREATE)
 def consultation_create(request, patient):
     form = ConsultationForm(request.POST)
     team = core_selectors.care_team_for(patient=patient)

@@ -38,8 +38,8 @@ def patient_list(request):
 
 
 @login_required
-@access.patient_view(Category.PROFILE, Action.READ)
 @require_GET
+@access.patient_view(Category.PROFILE, Action.READ)
 def patient_detail(request, patient):
     context = {
         "patient": patient,

@@ -17,7 +17,7 @@ from functools import cache, wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.module_loading import import_string
 
@@ -86,8 +86,8 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     Category.REFERRALS: ALL,
     Category.RELEASES: READS,
     Category.SUBSTANCE_USE: ALL,
-    # A clinician may write process notes; reading them is their author's alone.
-    Category.PSYCHOTHERAPY_NOTES: frozenset({Action.CREATE}),
+    # A clinician may write (and correct) process notes; reading them is their author's alone.
+    Category.PSYCHOTHERAPY_NOTES: frozenset({Action.CREATE, Action.UPDATE}),
 }
 CARE_TEAM_RULES: dict[str, dict[Category, frozenset[Action]]] = {
     CareTeamMembership.TeamRole.PRESCRIBER: {**_CLINICIAN_COMMON, Category.MEDICATIONS: ALL},
@@ -180,9 +180,13 @@ class CareTeamGrants(GrantProvider):
         if not roles or not actor.is_clinician:
             return None
         members = self._memberships(actor).filter(role__in=roles)
-        # Written in the member's own practice, or by the patient (no practice).
-        written_here = Q(practice_id=actor.practice_id) | Q(practice_id__isnull=True)
-        return Q(patient_id__in=members.values("patient_id")) & written_here
+        # Written in the practice of the membership itself (as `grants` decides for one
+        # record), or by the patient (no practice).
+        written_here = Exists(
+            members.filter(patient_id=OuterRef("patient_id"), practice_id=OuterRef("practice_id"))
+        )
+        by_the_patient = Q(practice_id__isnull=True, patient_id__in=members.values("patient_id"))
+        return Q(written_here) | by_the_patient
 
 
 @cache
@@ -192,6 +196,16 @@ def _providers_for(paths: tuple[str, ...]) -> tuple[GrantProvider, ...]:
 
 def providers() -> tuple[GrantProvider, ...]:
     return _providers_for(tuple(settings.CONCORD_GRANT_PROVIDERS))
+
+
+def is_self(actor, patient) -> bool:
+    """Is the actor this patient, signed in?"""
+    return actor.is_patient and patient.user_id == actor.pk
+
+
+def writing_practice(actor):
+    """Where a record is written: the clinician's practice; none for the patient's own words."""
+    return actor.practice if actor.is_clinician else None
 
 
 def _signed_in(actor) -> bool:
@@ -240,35 +254,40 @@ def patients_visible(
 def records_visible(
     actor, queryset: QuerySet, category: Category, action: Action = Action.LIST
 ) -> QuerySet:
-    """Filter a queryset of records (with fields patient, practice, author) to what the actor may see.
-
-    A clinician always sees what they wrote; psychotherapy notes are seen by their author only.
-    """
+    """Filter a queryset of records (with fields patient, practice, author) to those the actor
+    may do this to. Authors may always read what they wrote; psychotherapy notes are their
+    author's alone."""
     if not _signed_in(actor):
         return queryset.none()
-    author_q = Q(author_id=actor.pk)
+    own = Q(author_id=actor.pk)
+    granted = _any(provider.records_q(actor, action, category) for provider in providers())
     if category == Category.PSYCHOTHERAPY_NOTES:
-        return queryset.filter(author_q)
-    q = _any(provider.records_q(actor, action, category) for provider in providers())
-    if q is None:
-        return queryset.filter(author_q)
-    return queryset.filter(q | author_q)
+        if action in READS:
+            return queryset.filter(own)
+        return queryset.filter(own).filter(granted) if granted is not None else queryset.none()
+    if action in READS:
+        # A clinician always sees what they wrote.
+        return queryset.filter(granted | own) if granted is not None else queryset.filter(own)
+    # Changing a record needs a grant in force, authors included.
+    return queryset.filter(granted) if granted is not None else queryset.none()
 
 
 def decide_record(actor, action: Action, category: Category, record) -> Decision:
     """May the actor do this to one record (with fields patient, practice, author)?
 
-    Its author always may; psychotherapy notes only their author; otherwise a grant for the
-    patient must cover the practice the record was written in (or the patient wrote it).
+    Its author may always read it; changing it needs a grant in force today, like anyone's.
+    Psychotherapy notes: their author only. Otherwise a grant for the patient must cover the
+    practice the record was written in (or the patient wrote it).
     """
     if not _signed_in(actor):
         return Decision(False)
-    if record.author_id == actor.pk:
-        return Decision(True, (Grant(via="author"),))
-    if category == Category.PSYCHOTHERAPY_NOTES:
+    is_author = record.author_id == actor.pk
+    if category == Category.PSYCHOTHERAPY_NOTES and not is_author:
         return Decision(False)
+    if is_author and action in READS:
+        return Decision(True, (Grant(via="author"),))
     decision = decide(actor, action, category, record.patient)
-    covering = tuple(g for g in decision.grants if _grant_covers(g, record))
+    covering = tuple(g for g in decision.grants if is_author or _grant_covers(g, record))
     return Decision(bool(covering), covering)
 
 
@@ -353,6 +372,53 @@ def require(actor, action: Action, category: Category, patient: Patient, *, obj=
     if not decision:
         raise Http404("Not found.")
     return decision
+
+
+def authorize(actor, action: Action, category: Category, patient: Patient) -> Decision:
+    """For a create: refuse (audited, Http404) now; the allowed write is audited by the
+    service with the new record, inside its transaction, through `audit_write`."""
+    decision = decide(actor, action, category, patient)
+    if not decision:
+        audit.record(
+            actor=actor,
+            patient=patient,
+            category=category,
+            action=action,
+            outcome=AuditEvent.Outcome.DENIED,
+            object_type="core.Patient",
+            object_id=str(patient.uuid),
+        )
+        raise Http404("Not found.")
+    return decision
+
+
+def authorize_record(actor, action: Action, category: Category, record) -> Decision:
+    """`authorize` for a write touching one record (a rating on a goal, say)."""
+    decision = decide_record(actor, action, category, record)
+    if not decision:
+        audit.record(
+            actor=actor,
+            patient=record.patient,
+            category=category,
+            action=action,
+            outcome=AuditEvent.Outcome.DENIED,
+            obj=record,
+        )
+        raise Http404("Not found.")
+    return decision
+
+
+def audit_write(actor, decision: Decision, category: Category, action: Action, obj) -> None:
+    """Record a write that `authorize` allowed, naming what was written. Call inside the
+    write's transaction, after the record is saved."""
+    audit.record(
+        actor=actor,
+        patient=obj.patient,
+        category=category,
+        action=action,
+        obj=obj,
+        via=decision.via,
+    )
 
 
 # --- View declarations -------------------------------------------------------------------

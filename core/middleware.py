@@ -1,5 +1,7 @@
 """Request id, session timeouts, MFA enforcement and no-store caching."""
 
+import ipaddress
+import re
 import time
 import uuid
 from urllib.parse import urlencode
@@ -16,8 +18,28 @@ SESSION_STARTED = "concord_started"
 SESSION_SEEN = "concord_seen"
 
 
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address: behind PROXY_COUNT trusted proxies, from X-Forwarded-For."""
+    proxies = settings.AXES_IPWARE_PROXY_COUNT
+    if proxies:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return _valid_ip(forwarded[-proxies])
+    return _valid_ip(request.META.get("REMOTE_ADDR"))
+
+
+def _valid_ip(value) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
 
 
 class RequestIdMiddleware:
@@ -27,7 +49,9 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.id = request.META.get("HTTP_X_REQUEST_ID", "")[:64] or uuid.uuid4().hex
+        supplied = request.META.get("HTTP_X_REQUEST_ID", "")
+        # A proxy's request id is kept when it looks like one; anything else is replaced.
+        request.id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
         token = audit.set_context(
             audit.RequestContext(request_id=request.id, ip=_client_ip(request))
         )

@@ -2,7 +2,6 @@
 
 import hashlib
 import secrets
-from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from . import access, audit
 from .access import Action, Category
-from .models import CareTeamMembership, Invitation, Notification, Patient, Practice, Role, User
+from .models import Invitation, Notification, Patient, Role, User
 
 
 class InvitationInvalid(Exception):
@@ -23,56 +22,6 @@ class InvitationInvalid(Exception):
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@transaction.atomic
-def patient_create(
-    *,
-    actor,
-    given_name: str,
-    family_name: str,
-    date_of_birth: date,
-    email: str = "",
-    preferred_name: str = "",
-) -> Patient:
-    """A new patient record, with the creating clinician on the care team."""
-    if not actor.is_clinician:
-        raise ValidationError("Only a clinician can add a patient.")
-    patient = Patient(
-        given_name=given_name.strip(),
-        family_name=family_name.strip(),
-        preferred_name=preferred_name.strip(),
-        date_of_birth=date_of_birth,
-        email=email.strip().lower(),
-    )
-    patient.full_clean()
-    patient.save()
-    care_team_add(patient=patient, clinician=actor)
-    audit.record(
-        actor=actor,
-        patient=patient,
-        category=Category.PROFILE,
-        action=Action.CREATE,
-        obj=patient,
-        via="care_team",
-    )
-    return patient
-
-
-def care_team_add(
-    *, patient: Patient, clinician: User, since: date | None = None
-) -> CareTeamMembership:
-    """Put a clinician on a patient's care team in the role their profession gives them."""
-    membership = CareTeamMembership(
-        patient=patient,
-        clinician=clinician,
-        role=clinician.role,
-        practice=clinician.practice,
-        since=since or timezone.localdate(),
-    )
-    membership.full_clean()
-    membership.save()
-    return membership
 
 
 def invitation_create(*, actor, patient: Patient, email: str) -> tuple[Invitation, str]:
@@ -166,25 +115,6 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
             obj=patient,
             via="self",
         )
-    return user
-
-
-def clinician_create(
-    *, email: str, full_name: str, role: str, practice: Practice, password: str | None = None
-) -> User:
-    """An admin adds a clinician; without a password they set one by the reset link."""
-    if role not in (Role.PRESCRIBER, Role.THERAPIST):
-        raise ValidationError("A clinician is a prescriber or a therapist.")
-    user = User(
-        email=email.strip().lower(), full_name=full_name.strip(), role=role, practice=practice
-    )
-    if password:
-        validate_password(password, user)
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    user.full_clean()
-    user.save()
     return user
 
 

@@ -85,8 +85,8 @@ def record_views(request):
 
 
 @login_required
-@access.patient_view(Category.PROFILE, Action.UPDATE)
 @require_POST
+@access.patient_view(Category.PROFILE, Action.UPDATE)
 def patient_invite(request, patient):
     form = InviteForm(request.POST)
     if form.is_valid():

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core import access, audit
 from core.access import Action, Category
+from stories import selectors as stories_selectors
 
 from . import supply
 from .models import (
@@ -40,18 +41,27 @@ def policy_table() -> dict:
 
 
 def _facts(medication: Medication) -> supply.Prescription | None:
-    """The current prescription as plain facts, from prefetched prescriptions and fills."""
-    prescriptions = list(medication.prescriptions.all())
+    """Supply facts from prefetched prescriptions and fills.
+
+    The run-out comes from the latest fill of any prescription, so a renewal not yet filled
+    does not hide it. The refill answer comes from the prescription filled next: the earliest
+    unfilled one (a renewal, or the next of a schedule II series), else the newest.
+    """
+    prescriptions = list(medication.prescriptions.all())  # newest first
     if not prescriptions:
         return None
-    current = prescriptions[0]
-    fills = list(current.fills.all())
-    last = fills[0] if fills else None
+    fills = [f for p in prescriptions for f in p.fills.all()]
+    last = max(fills, key=lambda f: (f.filled_on, f.created_at), default=None)
+    unfilled = [p for p in prescriptions if not p.fills.all()]
+    if unfilled:
+        current = min(unfilled, key=lambda p: (p.earliest_fill_on or p.written_on, p.created_at))
+    else:
+        current = prescriptions[0]
     return supply.Prescription(
         schedule=medication.schedule,
         written_on=current.written_on,
         refills_authorised=current.refills_authorised,
-        fills=len(fills),
+        fills=len(current.fills.all()),
         days_supply=last.days_supply if last else current.days_supply,
         last_fill_on=last.filled_on if last else None,
         earliest_fill_on=current.earliest_fill_on,
@@ -71,9 +81,10 @@ def schedule_ii_series_days(*, medication: Medication, written_on: date) -> list
     )
 
 
-def _plan_queryset() -> QuerySet:
+def _plan_queryset(actor) -> QuerySet:
+    # Goals are the patient's words, shown only where the actor may read them.
     return Medication.objects.select_related("prescriber", "practice", "patient").prefetch_related(
-        "goals",
+        Prefetch("goals", queryset=stories_selectors.goals_visible(actor=actor)),
         Prefetch(
             "decisions",
             queryset=DecisionRecord.objects.select_related("author").order_by("-created_at", "-id"),
@@ -111,7 +122,7 @@ def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]
     """The patient's medications the actor may see, current first, with supply; audited."""
     on = on or timezone.localdate()
     medications = access.records_visible(
-        actor, _plan_queryset().filter(patient=patient), Category.MEDICATIONS, Action.READ
+        actor, _plan_queryset(actor).filter(patient=patient), Category.MEDICATIONS, Action.READ
     )
     policies = policy_table()
     visible_observations = set(
@@ -152,7 +163,7 @@ def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]
 
 def medication_get(*, actor, medication_uuid, action: Action = Action.READ) -> Medication:
     """One medication the actor may do this to; not found alike for missing and hidden (audited)."""
-    medication = _plan_queryset().filter(uuid=medication_uuid).first()
+    medication = _plan_queryset(actor).filter(uuid=medication_uuid).first()
     if medication is None:
         audit.record(
             actor=actor,
@@ -219,24 +230,22 @@ def refill_queue(*, actor) -> list[RefillRequest]:
 
 
 def refill_request_get(*, actor, request_uuid, action: Action = Action.READ) -> RefillRequest:
+    """One refill request the actor may do this to; not found alike for missing and hidden (audited)."""
     request = (
         RefillRequest.objects.select_related("medication", "patient", "medication__practice")
         .filter(uuid=request_uuid)
         .first()
     )
     if request is None:
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.REFILLS,
+            action=action,
+            outcome="denied",
+            object_type="prescribing.RefillRequest",
+            object_id=str(request_uuid),
+        )
         raise Http404("Not found.")
     access.require_record(actor, action, Category.REFILLS, request)
     return request
-
-
-def prescription_get(*, actor, prescription_uuid) -> Prescription:
-    prescription = (
-        Prescription.objects.select_related("medication", "patient", "medication__practice")
-        .filter(uuid=prescription_uuid)
-        .first()
-    )
-    if prescription is None:
-        raise Http404("Not found.")
-    access.require_record(actor, Action.READ, Category.MEDICATIONS, prescription.medication)
-    return prescription

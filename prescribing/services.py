@@ -43,14 +43,6 @@ def _snapshot(medication: Medication) -> dict:
     return data
 
 
-def _practice_of(actor):
-    return actor.practice if actor.is_clinician else None
-
-
-def _is_the_patient(actor, patient) -> bool:
-    return actor.is_patient and patient.user_id == actor.pk
-
-
 def _require_prescriber(actor) -> None:
     if actor.role != "prescriber":
         raise NotAllowed("Only a prescriber can make this decision.")
@@ -88,7 +80,7 @@ def _decision(
     record = DecisionRecord(
         medication=medication,
         patient=medication.patient,
-        practice=_practice_of(actor),
+        practice=access.writing_practice(actor),
         author=actor,
         kind=kind,
         before=before,
@@ -128,7 +120,7 @@ def medication_start(
     start_date: date | None = None,
 ) -> Medication:
     """Add a medication to the plan, with the decision that started (or proposed) it."""
-    access.require(actor, Action.CREATE, Category.MEDICATIONS, patient)
+    decision = access.authorize(actor, Action.CREATE, Category.MEDICATIONS, patient)
     _require_prescriber(actor)
     goals = _goals_for(actor, patient, goal_uuids)
     unknown = set(concerns or []) - set(Medication.Concern.values)
@@ -158,6 +150,7 @@ def medication_start(
         medication.full_clean()
         medication.save()
         medication.goals.set(goals)
+        access.audit_write(actor, decision, Category.MEDICATIONS, Action.CREATE, medication)
         _decision(
             actor=actor,
             medication=medication,
@@ -358,7 +351,7 @@ def medication_set_purpose(
     The patient may write this themselves; a prescriber records it with them.
     """
     access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
-    if not (_is_the_patient(actor, medication.patient) or actor.role == "prescriber"):
+    if not (access.is_self(actor, medication.patient) or actor.role == "prescriber"):
         raise NotAllowed("The patient and their prescriber write what a medicine is for.")
     goals = _goals_for(actor, medication.patient, goal_uuids)
     unknown = set(concerns or []) - set(Medication.Concern.values)
@@ -374,8 +367,15 @@ def medication_set_purpose(
         locked.version += 1
         locked.full_clean()
         locked.save()
-        locked.goals.set(goals)
-        by_patient = _is_the_patient(actor, locked.patient)
+        # Links to goals this person cannot see (written in another practice) stay as they were.
+        visible = set(
+            stories_selectors.goals_visible(actor=actor)
+            .filter(patient=locked.patient)
+            .values_list("pk", flat=True)
+        )
+        unseen = [g for g in locked.goals.all() if g.pk not in visible]
+        locked.goals.set(unseen + goals)
+        by_patient = access.is_self(actor, locked.patient)
         return _decision(
             actor=actor,
             medication=locked,
@@ -398,7 +398,7 @@ def observation_create(
 ) -> Observation:
     """A response, side effect, adherence note or question about one medication."""
     access.require_record(actor, Action.READ, Category.MEDICATIONS, medication)
-    access.require(actor, Action.CREATE, Category.OBSERVATIONS, medication.patient)
+    decision = access.authorize(actor, Action.CREATE, Category.OBSERVATIONS, medication.patient)
     observed_on = observed_on or timezone.localdate()
     if observed_on > timezone.localdate():
         raise ValidationError({"observed_on": "An observation cannot be dated in the future."})
@@ -406,7 +406,7 @@ def observation_create(
         observation = Observation(
             medication=medication,
             patient=medication.patient,
-            practice=_practice_of(actor),
+            practice=access.writing_practice(actor),
             author=actor,
             kind=kind,
             severity=severity or Observation.Severity.NONE,
@@ -415,6 +415,7 @@ def observation_create(
         )
         observation.full_clean()
         observation.save()
+        access.audit_write(actor, decision, Category.OBSERVATIONS, Action.CREATE, observation)
     return observation
 
 
@@ -428,24 +429,39 @@ def prescription_write(
     written_on: date | None = None,
     earliest_fill_on: date | None = None,
 ) -> Prescription:
-    """A new prescription (or renewal) for a medication, within federal and state limits."""
+    """A new prescription (or renewal) for a medication, within federal and state limits.
+
+    Schedule II: several may be written on one day for up to 90 days in all, each after the
+    first with its earliest-fill date.
+    """
     access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
     _require_prescriber(actor)
     limits = selectors.limits_for(medication)
+    today = timezone.localdate()
+    written_on = written_on or today
     problems = supply.validate_prescription(
         medication.schedule, refills_authorised, days_supply, limits
     )
-    written_on = written_on or timezone.localdate()
+    if written_on > today:
+        problems.append("A prescription cannot be dated in the future.")
     if earliest_fill_on and earliest_fill_on < written_on:
         problems.append("The earliest fill date cannot be before the written date.")
-    if medication.schedule == supply.Schedule.II and earliest_fill_on:
-        series = selectors.schedule_ii_series_days(medication=medication, written_on=written_on)
-        problems += supply.validate_schedule_ii_series([*series, days_supply])
     if medication.status == Medication.Status.STOPPED:
         problems.append("This medication is stopped: restart it before writing a prescription.")
     if problems:
         raise ValidationError({"refills_authorised": problems})
     with transaction.atomic():
+        # Locked so that two prescriptions written at once are counted against one series.
+        _lock(medication, None)
+        if medication.schedule == supply.Schedule.II:
+            series = selectors.schedule_ii_series_days(medication=medication, written_on=written_on)
+            series_problems = supply.validate_schedule_ii_series([*series, days_supply])
+            if series and not earliest_fill_on:
+                series_problems.append(
+                    "This is not the first schedule II prescription written today: give it an earliest fill date."
+                )
+            if series_problems:
+                raise ValidationError({"refills_authorised": series_problems})
         prescription = Prescription(
             medication=medication,
             patient=medication.patient,
@@ -470,41 +486,35 @@ def fill_record(
     quantity: int | None = None,
     days_supply: int | None = None,
 ) -> Fill:
-    """A dispensing. A refill the prescription does not allow is refused with the reason."""
+    """A dispensing, recorded by the prescriber. A fill the prescription does not allow (too
+    late, too early, no refills left, schedule II) is refused with the reason."""
     medication = prescription.medication
-    access.require_record(actor, Action.READ, Category.MEDICATIONS, medication)
-    access.require(actor, Action.CREATE, Category.REFILLS, medication.patient)
+    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
+    _require_prescriber(actor)
     if filled_on > timezone.localdate():
         raise ValidationError({"filled_on": "A fill cannot be dated in the future."})
-    if prescription.earliest_fill_on and filled_on < prescription.earliest_fill_on:
-        raise ValidationError(
-            {
-                "filled_on": f"This prescription cannot be filled before {prescription.earliest_fill_on:%d %b %Y}."
-            }
-        )
     if filled_on < prescription.written_on:
         raise ValidationError(
             {"filled_on": "A fill cannot be before the prescription was written."}
         )
     with transaction.atomic():
         locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
-        fills = locked.fills.count()
-        if fills:
-            facts = supply.Prescription(
-                schedule=medication.schedule,
-                written_on=locked.written_on,
-                refills_authorised=locked.refills_authorised,
-                fills=fills,
-                days_supply=locked.days_supply,
-                last_fill_on=None,
-            )
-            answer = supply.refill_answer(facts, filled_on, selectors.limits_for(medication))
-            if not answer.allowed:
-                raise ValidationError({"filled_on": answer.reason})
+        facts = supply.Prescription(
+            schedule=medication.schedule,
+            written_on=locked.written_on,
+            refills_authorised=locked.refills_authorised,
+            fills=locked.fills.count(),
+            days_supply=locked.days_supply,
+            last_fill_on=None,
+            earliest_fill_on=locked.earliest_fill_on,
+        )
+        answer = supply.fill_answer(facts, filled_on, selectors.limits_for(medication))
+        if not answer.allowed:
+            raise ValidationError({"filled_on": answer.reason})
         fill = Fill(
             prescription=locked,
             patient=medication.patient,
-            practice=_practice_of(actor),
+            practice=access.writing_practice(actor),
             author=actor,
             filled_on=filled_on,
             quantity=quantity or locked.quantity,
@@ -521,14 +531,14 @@ def refill_request_create(*, actor, medication: Medication, note: str = "") -> R
     Raises ValidationError when a request is already open (also under simultaneous submits).
     """
     access.require_record(actor, Action.READ, Category.MEDICATIONS, medication)
-    access.require(actor, Action.CREATE, Category.REFILLS, medication.patient)
+    decision = access.authorize(actor, Action.CREATE, Category.REFILLS, medication.patient)
     if medication.status not in (Medication.Status.ACTIVE, Medication.Status.PAUSED):
         raise ValidationError({"medication": "Refills are asked for active medicines only."})
     status = selectors.supply_status_for(medication=medication, on=timezone.localdate())
     request = RefillRequest(
         medication=medication,
         patient=medication.patient,
-        practice=_practice_of(actor),
+        practice=access.writing_practice(actor),
         author=actor,
         note=(note or "").strip(),
         run_out_on=status.run_out,
@@ -540,6 +550,7 @@ def refill_request_create(*, actor, medication: Medication, note: str = "") -> R
     try:
         with transaction.atomic():
             request.save()
+            access.audit_write(actor, decision, Category.REFILLS, Action.CREATE, request)
             transaction.on_commit(lambda: _tell_prescriber(medication))
     except IntegrityError:
         open_request = RefillRequest.objects.filter(
@@ -575,6 +586,16 @@ def refill_request_decide(
     access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, request.medication)
     _require_prescriber(actor)
     reason = (reason or "").strip()
+    if status == RefillRequest.Status.APPROVED and request.needs_renewal:
+        renewed = request.medication.prescriptions.filter(
+            created_at__gt=request.requested_at
+        ).exists()
+        if not renewed:
+            raise ValidationError(
+                {
+                    "status": "This request needs a new prescription, not a refill: write one on the medicine's page, then approve."
+                }
+            )
     if status == RefillRequest.Status.DECLINED and not reason:
         raise ValidationError(
             {"reason": "Say why the refill is declined: the patient will read it."}

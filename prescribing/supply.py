@@ -90,13 +90,38 @@ def max_refills(schedule: str, limits: Limits) -> int | None:
 
 
 def validity_end(schedule: str, written_on: date, limits: Limits) -> date | None:
-    """The first day on which the prescription can no longer be filled, or None."""
+    """The first day on which the prescription can no longer be filled, or None.
+
+    Federal law forbids filling "more than six months after the date issued": the day six
+    months on is still allowed, the day after is not.
+    """
     months = [
         m for m in (FEDERAL_VALIDITY_MONTHS.get(schedule), limits.validity_months) if m is not None
     ]
     if not months:
         return None
-    return add_months(written_on, min(months))
+    return add_months(written_on, min(months)) + timedelta(days=1)
+
+
+def fill_answer(rx: Prescription, on: date, limits: Limits) -> RefillAnswer:
+    """May the prescription be dispensed on `on`? The first fill needs only a valid
+    prescription on or after its earliest fill date; every later one is a refill."""
+    if rx.fills == 0:
+        end = validity_end(rx.schedule, rx.written_on, limits)
+        if end is not None and on >= end:
+            return RefillAnswer(
+                False,
+                True,
+                f"This prescription was valid until {_long(end - timedelta(days=1))}: it needs renewing.",
+            )
+        if rx.earliest_fill_on and on < rx.earliest_fill_on:
+            return RefillAnswer(
+                False,
+                False,
+                f"This prescription cannot be filled before {_long(rx.earliest_fill_on)}.",
+            )
+        return RefillAnswer(True, False, "It can be filled.")
+    return refill_answer(rx, on, limits)
 
 
 def validate_prescription(
@@ -192,32 +217,27 @@ class SupplyStatus:
     answer: RefillAnswer | None = None
     lead_days: int = 0
     lead_in_business_days: bool = False
-
-    @property
-    def is_late(self) -> bool:
-        return (
-            self.needed_by is not None and self._today is not None and self._today > self.needed_by
-        )
-
-    _today: date | None = None
+    is_late: bool = False  # past the needed-by date: inside the lead time
 
 
 def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplyStatus:
-    """Run-out, needed-by and refill answer for the current prescription, if it was filled."""
+    """Run-out, needed-by and the answer for the next fill, if the medicine was ever filled."""
     if rx is None or rx.last_fill_on is None:
         return SupplyStatus(
             has_supply=False,
+            answer=fill_answer(rx, on, limits) if rx is not None else None,
             lead_days=limits.lead_days,
             lead_in_business_days=limits.lead_in_business_days,
         )
     run_out = run_out_date(rx.last_fill_on, rx.days_supply)
+    needed_by = needed_by_date(run_out, limits)
     return SupplyStatus(
         has_supply=True,
         run_out=run_out,
-        needed_by=needed_by_date(run_out, limits),
+        needed_by=needed_by,
         refills_left=0 if rx.schedule == Schedule.II else refills_remaining(rx),
-        answer=refill_answer(rx, on, limits),
+        answer=fill_answer(rx, on, limits),
         lead_days=limits.lead_days,
         lead_in_business_days=limits.lead_in_business_days,
-        _today=on,
+        is_late=on > needed_by,
     )

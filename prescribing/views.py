@@ -45,8 +45,8 @@ def _nav(user) -> str:
 
 
 @login_required
-@access.patient_view(Category.MEDICATIONS, Action.LIST)
 @require_GET
+@access.patient_view(Category.MEDICATIONS, Action.LIST)
 def medications(request, patient):
     context = {
         "patient": patient,
@@ -63,8 +63,8 @@ def medications(request, patient):
 
 
 @login_required
-@access.patient_view(Category.MEDICATIONS, Action.CREATE)
 @require_http_methods(["GET", "POST"])
+@access.patient_view(Category.MEDICATIONS, Action.CREATE)
 def medication_new(request, patient):
     goals = _open_goals(request.user, patient)
     form = MedicationStartForm(request.POST if request.method == "POST" else None, goals=goals)
@@ -147,8 +147,8 @@ def _detail_context(request, medication, **forms):
 
 
 @login_required
-@access.declare(RECORD)
 @require_GET
+@access.declare(RECORD)
 def medication_detail(request, medication_uuid):
     medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
     return render(
@@ -170,8 +170,8 @@ def _after_write(request, medication, form_name, form, error_message=None, statu
 
 
 @login_required
-@access.declare(RECORD)
 @require_POST
+@access.declare(RECORD)
 def medication_decide(request, medication_uuid):
     medication = selectors.medication_get(
         actor=request.user, medication_uuid=medication_uuid, action=Action.UPDATE
@@ -215,8 +215,8 @@ def medication_decide(request, medication_uuid):
 
 
 @login_required
-@access.declare(RECORD)
 @require_POST
+@access.declare(RECORD)
 def medication_switch(request, medication_uuid):
     medication = selectors.medication_get(
         actor=request.user, medication_uuid=medication_uuid, action=Action.UPDATE
@@ -236,8 +236,8 @@ def medication_switch(request, medication_uuid):
 
 
 @login_required
-@access.declare(RECORD)
 @require_http_methods(["GET", "POST"])
+@access.declare(RECORD)
 def medication_purpose(request, medication_uuid):
     action = Action.UPDATE if request.method == "POST" else Action.READ
     medication = selectors.medication_get(
@@ -297,8 +297,8 @@ def medication_purpose(request, medication_uuid):
 
 
 @login_required
-@access.declare(RECORD)
 @require_POST
+@access.declare(RECORD)
 def observation_create(request, medication_uuid):
     medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
     form = ObservationForm(request.POST)
@@ -313,8 +313,8 @@ def observation_create(request, medication_uuid):
 
 
 @login_required
-@access.declare(RECORD)
 @require_POST
+@access.declare(RECORD)
 def prescription_create(request, medication_uuid):
     medication = selectors.medication_get(
         actor=request.user, medication_uuid=medication_uuid, action=Action.UPDATE
@@ -333,8 +333,8 @@ def prescription_create(request, medication_uuid):
 
 
 @login_required
-@access.declare(RECORD)
 @require_POST
+@access.declare(RECORD)
 def fill_create(request, medication_uuid):
     medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
     form = FillForm(request.POST)
@@ -363,8 +363,8 @@ def fill_create(request, medication_uuid):
 
 
 @login_required
-@access.declare(RECORD)
 @require_http_methods(["GET", "POST"])
+@access.declare(RECORD)
 def refill_request(request, medication_uuid):
     medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
     form = RefillRequestForm(request.POST if request.method == "POST" else None)
@@ -418,8 +418,8 @@ def refill_queue(request):
 
 
 @login_required
-@access.declare(RECORD)
 @require_POST
+@access.declare(RECORD)
 def refill_decide(request, request_uuid):
     refill = selectors.refill_request_get(
         actor=request.user, request_uuid=request_uuid, action=Action.UPDATE
@@ -448,8 +448,8 @@ def refill_decide(request, request_uuid):
 
 
 @login_required
-@access.patient_view(Category.MEDICATIONS, Action.EXPORT)
 @require_GET
+@access.patient_view(Category.MEDICATIONS, Action.EXPORT)
 def medications_pdf(request, patient):
     items = selectors.medication_plan(actor=request.user, patient=patient)
     current = [item for item in items if item.medication.status != Medication.Status.STOPPED]

@@ -67,7 +67,9 @@ class RatingForm(forms.Form):
 
 class StatusForm(forms.Form):
     status = forms.CharField(max_length=20)
-    version = forms.IntegerField(required=False)
+    version = forms.IntegerField(
+        error_messages={"required": "The form was incomplete; reload the page and try again."}
+    )
 
 
 class NoteForm(forms.Form):

@@ -20,12 +20,7 @@ def goal_list(*, actor, patient, include_closed: bool = True) -> list[Goal]:
         goals_visible(actor=actor)
         .filter(patient=patient)
         .select_related("author")
-        .prefetch_related(
-            Prefetch(
-                "ratings",
-                queryset=GoalRating.objects.select_related("author").order_by("rated_at", "id"),
-            )
-        )
+        .prefetch_related(Prefetch("ratings", queryset=_ratings_visible(actor)))
         .order_by("-created_at")
     )
     if not include_closed:
@@ -60,16 +55,17 @@ def goal_get(*, actor, goal_uuid, action: Action = Action.READ) -> Goal:
     return goal
 
 
-def goal_card(*, goal) -> Goal:
-    """A goal the caller already has access to, fresh, with its ratings for the card."""
+def _ratings_visible(actor):
+    """Ratings are records too: one written in another practice needs a release."""
+    ratings = GoalRating.objects.select_related("author").order_by("rated_at", "id")
+    return access.records_visible(actor, ratings, Category.GOALS, Action.READ)
+
+
+def goal_card(*, actor, goal) -> Goal:
+    """A goal the caller already has access to, fresh, with the ratings they may see."""
     return (
         Goal.objects.select_related("author", "patient")
-        .prefetch_related(
-            Prefetch(
-                "ratings",
-                queryset=GoalRating.objects.select_related("author").order_by("rated_at", "id"),
-            )
-        )
+        .prefetch_related(Prefetch("ratings", queryset=_ratings_visible(actor)))
         .get(pk=goal.pk)
     )
 

@@ -9,7 +9,7 @@ nothing.
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import access
@@ -31,15 +31,6 @@ from .models import (
 LEVEL_FIELDS = ("level_minus2", "level_minus1", "level_0", "level_plus1", "level_plus2")
 
 
-def _practice_of(actor):
-    """Where a record is written: the clinician's practice; none for the patient's own words."""
-    return actor.practice if actor.is_clinician else None
-
-
-def _is_the_patient(actor, patient) -> bool:
-    return actor.is_patient and patient.user_id == actor.pk
-
-
 def goal_create(
     *,
     actor,
@@ -50,16 +41,18 @@ def goal_create(
     levels: dict | None = None,
 ) -> Goal:
     """A goal in the patient's words; a clinician's goal waits, proposed, for the patient to accept."""
-    access.require(actor, Action.CREATE, Category.GOALS, patient)
+    decision = access.authorize(actor, Action.CREATE, Category.GOALS, patient)
     with transaction.atomic():
-        return _goal_create(actor, patient, what, why, target_date, levels)
+        goal = _goal_create(actor, patient, what, why, target_date, levels)
+        access.audit_write(actor, decision, Category.GOALS, Action.CREATE, goal)
+    return goal
 
 
 def _goal_create(actor, patient, what, why, target_date, levels) -> Goal:
-    by_patient = _is_the_patient(actor, patient)
+    by_patient = access.is_self(actor, patient)
     goal = Goal(
         patient=patient,
-        practice=_practice_of(actor),
+        practice=access.writing_practice(actor),
         author=actor,
         proposed_by=Goal.ProposedBy.PATIENT if by_patient else Goal.ProposedBy.CLINICIAN,
         status=Goal.Status.ACTIVE if by_patient else Goal.Status.PROPOSED,
@@ -114,7 +107,7 @@ def goal_update(
 
 def _goal_update(actor, goal, version, what, why, target_date, levels) -> Goal:
     goal = _lock_goal(goal, version)
-    if not _is_the_patient(actor, goal.patient):
+    if not access.is_self(actor, goal.patient):
         if goal.author_id != actor.pk or goal.status != Goal.Status.PROPOSED:
             raise NotAllowed(
                 "A goal is in the patient's own words: only the patient can change it once accepted."
@@ -151,15 +144,39 @@ def _goal_transition(actor, goal, status, version) -> Goal:
                 "status": f"A goal that is {goal.get_status_display().lower()} cannot become {Goal.Status(status).label.lower()}."
             }
         )
-    accepting = goal.status == Goal.Status.PROPOSED and status == Goal.Status.ACTIVE
-    if accepting and not _is_the_patient(actor, goal.patient):
-        raise NotAllowed("Only the patient can accept a proposed goal.")
+    if not access.is_self(actor, goal.patient) and not _may_withdraw(actor, goal, status):
+        if goal.status == Goal.Status.PROPOSED and status == Goal.Status.ACTIVE:
+            raise NotAllowed("Only the patient can accept a proposed goal.")
+        raise NotAllowed(
+            "A goal is the patient's own: they decide where it stands. "
+            "A clinician can only withdraw a proposal of theirs that was never accepted."
+        )
     _snapshot(goal, actor)
     goal.status = status
     goal.version += 1
     goal.updated_at = timezone.now()
     goal.save(update_fields=["status", "version", "updated_at"])
     return goal
+
+
+def transitions_for(actor, goal: Goal) -> list[tuple[str, str]]:
+    """The status changes this person may make to this goal, with their button words."""
+    if access.is_self(actor, goal.patient):
+        return goal.next_statuses()
+    return [
+        (status, label)
+        for status, label in goal.next_statuses()
+        if _may_withdraw(actor, goal, status)
+    ]
+
+
+def _may_withdraw(actor, goal: Goal, status: str) -> bool:
+    """A clinician may take back their own proposal while the patient has not accepted it."""
+    if goal.author_id != actor.pk:
+        return False
+    if goal.status != Goal.Status.PROPOSED:
+        return False
+    return status in (Goal.Status.LET_GO, Goal.Status.ENTERED_IN_ERROR)
 
 
 def _rating_value(rating) -> int:
@@ -181,10 +198,12 @@ def _rating_value(rating) -> int:
 
 def goal_rate(*, actor, goal: Goal, rating, note: str = "") -> GoalRating:
     """Record progress on an active or paused goal, −2 … +2."""
-    access.require_record(actor, Action.CREATE, Category.GOALS, goal)
+    decision = access.authorize_record(actor, Action.CREATE, Category.GOALS, goal)
     value = _rating_value(rating)
     with transaction.atomic():
-        return _goal_rate(actor, goal, value, note)
+        result = _goal_rate(actor, goal, value, note)
+        access.audit_write(actor, decision, Category.GOALS, Action.CREATE, result)
+    return result
 
 
 def _goal_rate(actor, goal, value, note) -> GoalRating:
@@ -198,7 +217,7 @@ def _goal_rate(actor, goal, value, note) -> GoalRating:
     result = GoalRating(
         goal=goal,
         patient=goal.patient,
-        practice=_practice_of(actor),
+        practice=access.writing_practice(actor),
         author=actor,
         rating=value,
         note=(note or "").strip(),
@@ -222,13 +241,15 @@ def note_create(
     """A story entry by the patient, or a clinician's note; process notes stay with their author."""
     if kind not in NarrativeNote.Kind.values:
         raise ValidationError({"kind": "Choose what kind of note this is."})
-    access.require(actor, Action.CREATE, note_category(kind), patient)
+    decision = access.authorize(actor, Action.CREATE, note_category(kind), patient)
     with transaction.atomic():
-        return _note_create(actor, patient, kind, audience, body, title)
+        note = _note_create(actor, patient, kind, audience, body, title)
+        access.audit_write(actor, decision, note_category(kind), Action.CREATE, note)
+    return note
 
 
 def _note_create(actor, patient, kind, audience, body, title) -> NarrativeNote:
-    if _is_the_patient(actor, patient) and kind != NarrativeNote.Kind.STORY:
+    if access.is_self(actor, patient) and kind != NarrativeNote.Kind.STORY:
         raise ValidationError({"kind": "Your entries are your story."})
     if actor.is_clinician and kind == NarrativeNote.Kind.STORY:
         raise ValidationError(
@@ -238,7 +259,7 @@ def _note_create(actor, patient, kind, audience, body, title) -> NarrativeNote:
         audience = NarrativeNote.Audience.ONLY_ME
     note = NarrativeNote(
         patient=patient,
-        practice=_practice_of(actor),
+        practice=access.writing_practice(actor),
         author=actor,
         kind=kind,
         audience=audience,
@@ -321,8 +342,14 @@ def _note_mark_entered_in_error(actor, note, version) -> NarrativeNote:
 def summary_save(*, actor, patient, text: str, version: int | None) -> PersonSummary:
     """Write or rewrite the plain-language summary (care team). `version` None means a new summary."""
     access.require(actor, Action.UPDATE, Category.PROFILE, patient)
-    with transaction.atomic():
-        return _summary_save(actor, patient, text, version)
+    try:
+        with transaction.atomic():
+            return _summary_save(actor, patient, text, version)
+    except IntegrityError:
+        # Two people wrote the first summary at the same moment: the other one was first.
+        raise Conflict(
+            "Someone else wrote this summary a moment ago. Nothing was overwritten: read it, then edit."
+        ) from None
 
 
 def _summary_save(actor, patient, text, version) -> PersonSummary:
@@ -365,7 +392,7 @@ def _summary_save(actor, patient, text, version) -> PersonSummary:
 def summary_respond(*, actor, patient, response: str, version: int) -> PersonSummary:
     """The patient's answer to how the care team describes them."""
     access.require(actor, Action.UPDATE, Category.PROFILE, patient)
-    if not _is_the_patient(actor, patient):
+    if not access.is_self(actor, patient):
         raise NotAllowed("Only the patient can respond to their summary.")
     with transaction.atomic():
         return _summary_respond(actor, patient, response, version)

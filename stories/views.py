@@ -63,15 +63,15 @@ def _goals_context(request, patient, *, goal_form=None):
 
 
 @login_required
-@access.patient_view(Category.GOALS, Action.LIST)
 @require_GET
+@access.patient_view(Category.GOALS, Action.LIST)
 def goals(request, patient):
     return render(request, "stories/goals.html", _goals_context(request, patient))
 
 
 @login_required
-@access.patient_view(Category.GOALS, Action.CREATE)
 @require_POST
+@access.patient_view(Category.GOALS, Action.CREATE)
 def goal_create(request, patient):
     form = GoalForm(request.POST)
     if form.is_valid():
@@ -103,7 +103,7 @@ def goal_create(request, patient):
 def _card_response(request, goal, *, rating_form=None, error=None):
     """The goal's card for htmx, or back to the goals page."""
     if wants_partial(request):
-        card = selectors.goal_card(goal=goal)
+        card = selectors.goal_card(actor=request.user, goal=goal)
         context = {
             "goal": card,
             "patient": card.patient,
@@ -118,8 +118,8 @@ def _card_response(request, goal, *, rating_form=None, error=None):
 
 
 @login_required
-@access.declare("record: stories.selectors.goal_get → access.require_record")
 @require_POST
+@access.declare("record: stories.selectors.goal_get → access.require_record")
 def goal_rate(request, goal_uuid):
     goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.CREATE)
     form = RatingForm(request.POST)
@@ -145,8 +145,8 @@ def goal_rate(request, goal_uuid):
 
 
 @login_required
-@access.declare("record: stories.selectors.goal_get → access.require_record")
 @require_POST
+@access.declare("record: stories.selectors.goal_get → access.require_record")
 def goal_status(request, goal_uuid):
     goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.UPDATE)
     form = StatusForm(request.POST)
@@ -167,8 +167,8 @@ def goal_status(request, goal_uuid):
 
 
 @login_required
-@access.declare("record: stories.selectors.goal_get → access.require_record")
 @require_http_methods(["GET", "POST"])
+@access.declare("record: stories.selectors.goal_get → access.require_record")
 def goal_edit(request, goal_uuid):
     goal = selectors.goal_get(
         actor=request.user,
@@ -213,7 +213,7 @@ def goal_edit(request, goal_uuid):
     elif request.method == "POST":
         status = 400
     context = {
-        "goal": goal,
+        "goal": selectors.goal_card(actor=request.user, goal=goal),
         "patient": goal.patient,
         "form": form,
         "conflict": conflict,
@@ -253,8 +253,8 @@ def _notes_context(request, patient, *, note_form=None):
 
 
 @login_required
-@access.patient_view(Category.NARRATIVE_NOTES, Action.LIST)
 @require_GET
+@access.patient_view(Category.NARRATIVE_NOTES, Action.LIST)
 def notes(request, patient):
     return render_page_or_partial(
         request, "stories/notes.html", "timeline", _notes_context(request, patient)
@@ -262,8 +262,8 @@ def notes(request, patient):
 
 
 @login_required
-@access.patient_view(Category.NARRATIVE_NOTES, Action.CREATE)
 @require_POST
+@access.patient_view(Category.NARRATIVE_NOTES, Action.CREATE)
 def note_create(request, patient):
     form = NoteForm(request.POST, kinds=_kinds_for(request.user))
     if form.is_valid():
@@ -287,8 +287,8 @@ def note_create(request, patient):
 
 
 @login_required
-@access.declare("record: stories.selectors.note_get → access.require_record")
 @require_http_methods(["GET", "POST"])
+@access.declare("record: stories.selectors.note_get → access.require_record")
 def note_edit(request, note_uuid):
     note = selectors.note_get(
         actor=request.user,
@@ -346,8 +346,8 @@ def note_edit(request, note_uuid):
 
 
 @login_required
-@access.declare("record: stories.selectors.note_get → access.require_record")
 @require_POST
+@access.declare("record: stories.selectors.note_get → access.require_record")
 def note_entered_in_error(request, note_uuid):
     note = selectors.note_get(actor=request.user, note_uuid=note_uuid, action=Action.UPDATE)
     form = NoteErrorForm(request.POST)
@@ -371,8 +371,8 @@ def note_entered_in_error(request, note_uuid):
 
 
 @login_required
-@access.patient_view(Category.PROFILE, Action.UPDATE)
 @require_http_methods(["GET", "POST"])
+@access.patient_view(Category.PROFILE, Action.UPDATE)
 def summary_edit(request, patient):
     summary = selectors.summary_get(actor=request.user, patient=patient)
     if not request.user.is_clinician:
@@ -412,8 +412,8 @@ def summary_edit(request, patient):
 
 
 @login_required
-@access.patient_view(Category.PROFILE, Action.UPDATE)
 @require_POST
+@access.patient_view(Category.PROFILE, Action.UPDATE)
 def summary_respond(request, patient):
     form = SummaryResponseForm(request.POST)
     if form.is_valid():

@@ -10,16 +10,11 @@ from alliance import selectors, services
 from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
+from core.api.validation import valid
 
 from . import serializers as s
 
 RECORD = "record: alliance.selectors.*_get → access.require_record"
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class InstrumentListView(APIView):
@@ -57,7 +52,7 @@ class CheckInListView(APIView):
         patient, _ = access.patient_get(
             request.user, patient_uuid, Category.ALLIANCE, Action.CREATE
         )
-        data = _valid(s.CheckInStartSerializer, request.data)
+        data = valid(s.CheckInStartSerializer, request.data)
         instrument = next(
             (i for i in selectors.instruments_offered() if i.key == data["instrument"]), None
         )
@@ -91,7 +86,7 @@ class CheckInDetailView(APIView):
         check_in = selectors.check_in_get(
             actor=request.user, check_in_uuid=check_in_uuid, action=Action.UPDATE
         )
-        data = _valid(s.AnswersSerializer, request.data)
+        data = valid(s.AnswersSerializer, request.data)
         return Response(
             s.CheckInSerializer(
                 services.check_in_save(actor=request.user, check_in=check_in, **data)
@@ -111,7 +106,7 @@ class CheckInSubmitView(APIView):
         check_in = selectors.check_in_get(
             actor=request.user, check_in_uuid=check_in_uuid, action=Action.UPDATE
         )
-        data = _valid(s.AnswersSerializer, request.data)
+        data = valid(s.AnswersSerializer, request.data)
         return Response(
             s.CheckInSerializer(
                 services.check_in_submit(actor=request.user, check_in=check_in, **data)
@@ -143,7 +138,7 @@ class FlagAcknowledgeView(APIView):
     )
     def post(self, request, flag_uuid):
         flag = selectors.flag_get(actor=request.user, flag_uuid=flag_uuid, action=Action.UPDATE)
-        data = _valid(s.AcknowledgeSerializer, request.data)
+        data = valid(s.AcknowledgeSerializer, request.data)
         return Response(
             s.FlagSerializer(services.flag_acknowledge(actor=request.user, flag=flag, **data)).data
         )
@@ -170,7 +165,7 @@ class ConsultationListView(APIView):
         patient, _ = access.patient_get(
             request.user, patient_uuid, Category.ALLIANCE, Action.CREATE
         )
-        data = _valid(s.ConsultationSerializer, request.data)
+        data = valid(s.ConsultationSerializer, request.data)
         team = core_selectors.care_team_for(patient=patient)
         consultation = services.consultation_create(
             actor=request.user,

@@ -7,17 +7,12 @@ from rest_framework.views import APIView
 
 from core import access
 from core.access import Action, Category
+from core.api.validation import valid
 from prescribing import selectors, services
 
 from . import serializers as s
 
 RECORD = "record: prescribing.selectors.*_get → access.require_record"
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class MedicationListView(APIView):
@@ -49,7 +44,7 @@ class MedicationListView(APIView):
             request.user, patient_uuid, Category.MEDICATIONS, Action.CREATE
         )
         medication = services.medication_start(
-            actor=request.user, patient=patient, **_valid(s.MedicationStartSerializer, request.data)
+            actor=request.user, patient=patient, **valid(s.MedicationStartSerializer, request.data)
         )
         return Response(s.MedicationSerializer(medication).data, status=status.HTTP_201_CREATED)
 
@@ -85,7 +80,7 @@ class DecisionView(APIView):
         medication = selectors.medication_get(
             actor=request.user, medication_uuid=medication_uuid, action=Action.UPDATE
         )
-        data = _valid(s.DecisionInputSerializer, request.data)
+        data = valid(s.DecisionInputSerializer, request.data)
         kind = data.pop("kind")
         dose_fields = {k: data.pop(k) or None for k in ("strength", "dose", "directions")}
         if kind == "dose_change":
@@ -112,7 +107,7 @@ class ObservationView(APIView):
         observation = services.observation_create(
             actor=request.user,
             medication=medication,
-            **_valid(s.ObservationInputSerializer, request.data),
+            **valid(s.ObservationInputSerializer, request.data),
         )
         return Response(s.ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
 
@@ -130,7 +125,7 @@ class RefillRequestView(APIView):
         made = services.refill_request_create(
             actor=request.user,
             medication=medication,
-            **_valid(s.RefillRequestInputSerializer, request.data),
+            **valid(s.RefillRequestInputSerializer, request.data),
         )
         return Response(s.RefillRequestSerializer(made).data, status=status.HTTP_201_CREATED)
 
@@ -163,6 +158,6 @@ class RefillDecideView(APIView):
             actor=request.user, request_uuid=request_uuid, action=Action.UPDATE
         )
         decided = services.refill_request_decide(
-            actor=request.user, request=refill, **_valid(s.RefillDecisionSerializer, request.data)
+            actor=request.user, request=refill, **valid(s.RefillDecisionSerializer, request.data)
         )
         return Response(s.RefillRequestSerializer(decided).data)

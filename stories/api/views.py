@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from core import access
 from core.access import Action, Category
+from core.api.validation import valid
 from stories import selectors, services
 
 from . import serializers as s
@@ -18,12 +19,6 @@ RECORD = "record: stories.selectors.*_get → access.require_record"
 def _patient(request, patient_uuid, category, action):
     patient, _ = access.patient_get(request.user, patient_uuid, category, action)
     return patient
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class GoalListView(APIView):
@@ -45,11 +40,12 @@ class GoalListView(APIView):
     )
     def post(self, request, patient_uuid):
         patient = _patient(request, patient_uuid, Category.GOALS, Action.CREATE)
-        data = _valid(s.GoalInputSerializer, request.data)
+        data = valid(s.GoalInputSerializer, request.data)
         levels = {k: data.pop(k) for k in list(data) if k.startswith("level_")}
         goal = services.goal_create(actor=request.user, patient=patient, levels=levels, **data)
         return Response(
-            s.GoalSerializer(selectors.goal_card(goal=goal)).data, status=status.HTTP_201_CREATED
+            s.GoalSerializer(selectors.goal_card(actor=request.user, goal=goal)).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -59,7 +55,7 @@ class GoalDetailView(APIView):
     @extend_schema(responses=s.GoalSerializer, summary="One goal")
     def get(self, request, goal_uuid):
         goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid)
-        return Response(s.GoalSerializer(selectors.goal_card(goal=goal)).data)
+        return Response(s.GoalSerializer(selectors.goal_card(actor=request.user, goal=goal)).data)
 
     @extend_schema(
         request=s.GoalUpdateSerializer,
@@ -68,10 +64,10 @@ class GoalDetailView(APIView):
     )
     def patch(self, request, goal_uuid):
         goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.UPDATE)
-        data = _valid(s.GoalUpdateSerializer, request.data)
+        data = valid(s.GoalUpdateSerializer, request.data)
         levels = {k: data.pop(k) for k in list(data) if k.startswith("level_")}
         goal = services.goal_update(actor=request.user, goal=goal, levels=levels, **data)
-        return Response(s.GoalSerializer(selectors.goal_card(goal=goal)).data)
+        return Response(s.GoalSerializer(selectors.goal_card(actor=request.user, goal=goal)).data)
 
 
 class GoalStatusView(APIView):
@@ -82,9 +78,9 @@ class GoalStatusView(APIView):
     )
     def post(self, request, goal_uuid):
         goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.UPDATE)
-        data = _valid(s.GoalStatusSerializer, request.data)
+        data = valid(s.GoalStatusSerializer, request.data)
         goal = services.goal_transition(actor=request.user, goal=goal, **data)
-        return Response(s.GoalSerializer(selectors.goal_card(goal=goal)).data)
+        return Response(s.GoalSerializer(selectors.goal_card(actor=request.user, goal=goal)).data)
 
 
 class GoalRatingView(APIView):
@@ -94,7 +90,9 @@ class GoalRatingView(APIView):
     def get(self, request, goal_uuid):
         goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid)
         return Response(
-            s.GoalRatingSerializer(selectors.goal_card(goal=goal).ratings.all(), many=True).data
+            s.GoalRatingSerializer(
+                selectors.goal_card(actor=request.user, goal=goal).ratings.all(), many=True
+            ).data
         )
 
     @extend_schema(
@@ -104,7 +102,7 @@ class GoalRatingView(APIView):
     )
     def post(self, request, goal_uuid):
         goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.CREATE)
-        data = _valid(s.GoalRatingInputSerializer, request.data)
+        data = valid(s.GoalRatingInputSerializer, request.data)
         rating = services.goal_rate(actor=request.user, goal=goal, **data)
         return Response(s.GoalRatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
@@ -134,10 +132,9 @@ class NoteListView(APIView):
         request=s.NoteInputSerializer, responses={201: s.NoteSerializer}, summary="Write a note"
     )
     def post(self, request, patient_uuid):
-        data = _valid(s.NoteInputSerializer, request.data)
-        patient = _patient(
-            request, patient_uuid, services.note_category(data["kind"]), Action.CREATE
-        )
+        # Access first, so that a stranger learns nothing from validation messages.
+        patient = _patient(request, patient_uuid, Category.NARRATIVE_NOTES, Action.CREATE)
+        data = valid(s.NoteInputSerializer, request.data)
         note = services.note_create(actor=request.user, patient=patient, **data)
         return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
@@ -158,7 +155,7 @@ class NoteDetailView(APIView):
     )
     def patch(self, request, note_uuid):
         note = selectors.note_get(actor=request.user, note_uuid=note_uuid, action=Action.UPDATE)
-        data = _valid(s.NoteUpdateSerializer, request.data)
+        data = valid(s.NoteUpdateSerializer, request.data)
         note = services.note_update(actor=request.user, note=note, **data)
         return Response(s.NoteSerializer(note).data)
 
@@ -173,7 +170,7 @@ class NoteErrorView(APIView):
     )
     def post(self, request, note_uuid):
         note = selectors.note_get(actor=request.user, note_uuid=note_uuid, action=Action.UPDATE)
-        data = _valid(s.VersionSerializer, request.data)
+        data = valid(s.VersionSerializer, request.data)
         note = services.note_mark_entered_in_error(actor=request.user, note=note, **data)
         return Response(s.NoteSerializer(note).data)
 
@@ -198,7 +195,7 @@ class SummaryView(APIView):
     )
     def put(self, request, patient_uuid):
         patient = _patient(request, patient_uuid, Category.PROFILE, Action.UPDATE)
-        data = _valid(s.SummaryInputSerializer, request.data)
+        data = valid(s.SummaryInputSerializer, request.data)
         summary = services.summary_save(actor=request.user, patient=patient, **data)
         return Response(s.SummarySerializer(summary).data)
 
@@ -213,6 +210,6 @@ class SummaryResponseView(APIView):
     )
     def post(self, request, patient_uuid):
         patient = _patient(request, patient_uuid, Category.PROFILE, Action.UPDATE)
-        data = _valid(s.SummaryResponseSerializer, request.data)
+        data = valid(s.SummaryResponseSerializer, request.data)
         summary = services.summary_respond(actor=request.user, patient=patient, **data)
         return Response(s.SummarySerializer(summary).data)

@@ -20,9 +20,9 @@ def test_each_patient_data_request_leaves_an_event(client, prescriber, patient):
     client.get(
         reverse("patient_detail", args=[patient.uuid]),
         REMOTE_ADDR="10.1.2.3",
-        HTTP_X_REQUEST_ID="req-42",
+        HTTP_X_REQUEST_ID="req-000042",
     )
-    events = list(AuditEvent.objects.filter(request_id="req-42"))
+    events = list(AuditEvent.objects.filter(request_id="req-000042"))
     assert events, "the request left no audit event"
     for event in events:
         assert (event.actor, event.patient, event.action) == (prescriber, patient, "read")
@@ -32,7 +32,7 @@ def test_each_patient_data_request_leaves_an_event(client, prescriber, patient):
             "10.1.2.3",
             "prescriber",
         )
-    assert AuditEvent.objects.exclude(request_id="req-42").count() == 0
+    assert AuditEvent.objects.exclude(request_id="req-000042").count() == 0
 
 
 @pytest.mark.django_db

@@ -265,8 +265,8 @@ class TestSupplyThroughServices:
         )
         time_machine.move_to("2026-07-15 10:00")
         services.fill_record(actor=prescriber, prescription=rx, filled_on=date(2026, 1, 10))
-        with pytest.raises(ValidationError, match="valid until 9 July 2026"):
-            services.fill_record(actor=prescriber, prescription=rx, filled_on=date(2026, 7, 10))
+        with pytest.raises(ValidationError, match="valid until 10 July 2026"):
+            services.fill_record(actor=prescriber, prescription=rx, filled_on=date(2026, 7, 11))
 
     def test_state_policy_row_overrides_the_default(self, patient, prescriber, time_machine):
         time_machine.move_to("2026-01-10 10:00")
@@ -395,3 +395,152 @@ def test_twenty_simultaneous_refill_requests_make_one(require_postgresql):
         t.join()
     assert sorted(outcomes) == ["already open"] * 19 + ["created"]
     assert RefillRequest.objects.filter(medication=med).count() == 1
+
+
+class TestReviewedRules:
+    """Rules a reviewer found open; each test reproduces what used to slip through."""
+
+    def test_patient_cannot_record_fills(self, sertraline, prescriber, patient_user):
+        rx = services.prescription_write(
+            actor=prescriber,
+            medication=sertraline,
+            quantity=30,
+            days_supply=30,
+            refills_authorised=3,
+        )
+        with pytest.raises((NotAllowed, Http404)):
+            services.fill_record(actor=patient_user, prescription=rx, filled_on=date.today())
+        assert not rx.fills.exists()
+
+    def test_first_fill_checks_validity(self, patient, prescriber, time_machine):
+        time_machine.move_to("2026-01-10 10:00")
+        med = services.medication_start(
+            actor=prescriber,
+            patient=patient,
+            drug_name="Clonazepam",
+            strength="0.5 mg",
+            form="tablet",
+            dose="1",
+            directions="at night",
+            schedule="IV",
+            reason="r",
+        )
+        rx = services.prescription_write(
+            actor=prescriber, medication=med, quantity=30, days_supply=30, refills_authorised=2
+        )
+        time_machine.move_to("2026-09-01 10:00")
+        with pytest.raises(ValidationError, match="valid until 10 July 2026"):
+            services.fill_record(actor=prescriber, prescription=rx, filled_on=date(2026, 9, 1))
+
+    def test_a_renewal_does_not_hide_the_run_out_date(
+        self, sertraline, prescriber, patient_user, time_machine
+    ):
+        time_machine.move_to("2026-03-01 10:00")
+        rx = services.prescription_write(
+            actor=prescriber, medication=sertraline, quantity=30, days_supply=30
+        )
+        services.fill_record(actor=prescriber, prescription=rx, filled_on=date(2026, 3, 1))
+        time_machine.move_to("2026-03-26 10:00")
+        services.prescription_write(
+            actor=prescriber,
+            medication=sertraline,
+            quantity=30,
+            days_supply=30,
+            refills_authorised=5,
+        )
+        status = selectors.supply_status_for(medication=sertraline, on=date(2026, 3, 26))
+        assert status.run_out == date(2026, 3, 31)
+        assert status.answer.allowed  # the renewal can be filled
+        request = services.refill_request_create(actor=patient_user, medication=sertraline)
+        assert request.late and not request.needs_renewal
+
+    def test_no_future_dated_prescriptions(self, sertraline, prescriber):
+        with pytest.raises(ValidationError, match="cannot be dated in the future"):
+            services.prescription_write(
+                actor=prescriber,
+                medication=sertraline,
+                quantity=30,
+                days_supply=30,
+                written_on=date.today() + timedelta(days=1),
+            )
+
+    def test_schedule_ii_series_needs_dates_and_stays_within_90_days(self, patient, prescriber):
+        med = services.medication_start(
+            actor=prescriber,
+            patient=patient,
+            drug_name="Methylphenidate",
+            strength="10 mg",
+            form="tablet",
+            dose="1",
+            directions="morning",
+            schedule="II",
+            reason="r",
+        )
+        services.prescription_write(actor=prescriber, medication=med, quantity=30, days_supply=30)
+        with pytest.raises(ValidationError, match="give it an earliest fill date"):
+            services.prescription_write(
+                actor=prescriber, medication=med, quantity=30, days_supply=30
+            )
+        services.prescription_write(
+            actor=prescriber,
+            medication=med,
+            quantity=30,
+            days_supply=60,
+            earliest_fill_on=date.today() + timedelta(days=30),
+        )
+        with pytest.raises(ValidationError, match="at most 90 days"):
+            services.prescription_write(
+                actor=prescriber,
+                medication=med,
+                quantity=30,
+                days_supply=1,
+                earliest_fill_on=date.today() + timedelta(days=90),
+            )
+        assert med.prescriptions.count() == 2
+
+    def test_a_request_needing_renewal_cannot_be_approved_as_a_refill(
+        self, patient, prescriber, patient_user, time_machine
+    ):
+        time_machine.move_to("2026-03-01 10:00")
+        med = services.medication_start(
+            actor=prescriber,
+            patient=patient,
+            drug_name="Lisdexamfetamine",
+            strength="30 mg",
+            form="capsule",
+            dose="1",
+            directions="morning",
+            schedule="II",
+            reason="r",
+        )
+        rx = services.prescription_write(
+            actor=prescriber, medication=med, quantity=30, days_supply=30
+        )
+        services.fill_record(actor=prescriber, prescription=rx, filled_on=date(2026, 3, 1))
+        time_machine.move_to("2026-03-20 10:00")
+        request = services.refill_request_create(actor=patient_user, medication=med)
+        assert request.needs_renewal
+        with pytest.raises(ValidationError, match="needs a new prescription"):
+            services.refill_request_decide(actor=prescriber, request=request, status="approved")
+        time_machine.move_to("2026-03-20 11:00")
+        services.prescription_write(actor=prescriber, medication=med, quantity=30, days_supply=30)
+        assert (
+            services.refill_request_decide(
+                actor=prescriber, request=request, status="approved"
+            ).status
+            == "approved"
+        )
+
+    def test_a_clinician_who_left_the_team_can_no_longer_change_what_they_wrote(
+        self, sertraline, prescriber, patient
+    ):
+        membership = patient.care_team.get(clinician=prescriber)
+        membership.until = membership.since
+        membership.save()
+        assert selectors.medication_get(
+            actor=prescriber, medication_uuid=sertraline.uuid
+        )  # still sees it
+        with pytest.raises(Http404):
+            services.medication_change_dose(
+                actor=prescriber, medication=sertraline, version=1, strength="100 mg", reason="x"
+            )

@@ -104,20 +104,21 @@ class TestControlledSubstances:
         limits = DEFAULT_LIMITS[Schedule.III]
         written = date(2026, 1, 10)
         fresh = rx(Schedule.III, refills=5, fills=2, written=written)
-        assert supply.refill_answer(fresh, date(2026, 7, 9), limits).allowed
-        late = supply.refill_answer(fresh, date(2026, 7, 10), limits)
+        # "Not more than six months after the date issued": 10 July is the last day.
+        assert supply.refill_answer(fresh, date(2026, 7, 10), limits).allowed
+        late = supply.refill_answer(fresh, date(2026, 7, 11), limits)
         assert not late.allowed
-        assert "valid until 9 July 2026" in late.reason
+        assert "valid until 10 July 2026" in late.reason
 
     def test_a_state_may_be_stricter_than_federal_law(self):
         strict = Limits(lead_days=10, max_refills=2, validity_months=3)
         assert "at most 2 refills" in supply.validate_prescription(Schedule.IV, 3, 30, strict)[0]
-        assert supply.validity_end(Schedule.IV, date(2026, 1, 10), strict) == date(2026, 4, 10)
+        assert supply.validity_end(Schedule.IV, date(2026, 1, 10), strict) == date(2026, 4, 11)
 
     def test_a_state_cannot_loosen_federal_law(self):
         loose = Limits(lead_days=10, max_refills=11, validity_months=12)
         assert supply.max_refills(Schedule.III, loose) == 5
-        assert supply.validity_end(Schedule.III, date(2026, 1, 10), loose) == date(2026, 7, 10)
+        assert supply.validity_end(Schedule.III, date(2026, 1, 10), loose) == date(2026, 7, 11)
 
     def test_no_refills_left_needs_a_renewal_not_a_refill(self):
         answer = supply.refill_answer(rx(refills=2, fills=3), date(2026, 3, 1), ORDINARY)
@@ -164,5 +165,24 @@ def test_schedule_iii_iv_never_refillable_after_six_months_or_five_refills(
     facts = rx(schedule, written=written, refills=refills, fills=fills, last=written)
     answer = supply.refill_answer(facts, on, Limits(lead_days=10))
     if answer.allowed:
-        assert on < supply.add_months(written, 6)
+        assert on <= supply.add_months(written, 6)
         assert fills - 1 < min(refills, 5)
+
+
+class TestFills:
+    def test_first_fill_needs_only_a_valid_prescription(self):
+        first = supply.Prescription(Schedule.II, date(2026, 1, 10), 0, 0, 30, None)
+        assert supply.fill_answer(first, date(2026, 1, 12), DEFAULT_LIMITS[Schedule.II]).allowed
+
+    def test_first_fill_after_six_months_is_refused(self):
+        first = supply.Prescription(Schedule.IV, date(2026, 1, 10), 5, 0, 30, None)
+        answer = supply.fill_answer(first, date(2026, 9, 1), DEFAULT_LIMITS[Schedule.IV])
+        assert not answer.allowed and answer.needs_renewal
+
+    def test_first_fill_before_the_earliest_fill_date_is_refused(self):
+        series = supply.Prescription(
+            Schedule.II, date(2026, 1, 10), 0, 0, 30, None, earliest_fill_on=date(2026, 2, 9)
+        )
+        answer = supply.fill_answer(series, date(2026, 2, 1), DEFAULT_LIMITS[Schedule.II])
+        assert not answer.allowed
+        assert "before 9 February 2026" in answer.reason

@@ -327,3 +327,35 @@ class TestSummary:
     def test_empty_summary_refused(self, patient, prescriber):
         with pytest.raises(ValidationError, match="plain words"):
             services.summary_save(actor=prescriber, patient=patient, text=" ", version=None)
+
+
+class TestOnlyThePatientDecidesWhereTheirGoalStands:
+    def test_clinician_cannot_activate_by_way_of_let_go(self, patient, prescriber, patient_user):
+        proposed = services.goal_create(actor=prescriber, patient=patient, what="Exercise")
+        withdrawn = services.goal_transition(
+            actor=prescriber, goal=proposed, status=G.LET_GO, version=1
+        )
+        with pytest.raises(NotAllowed):
+            services.goal_transition(
+                actor=prescriber, goal=withdrawn, status=G.ACTIVE, version=withdrawn.version
+            )
+        withdrawn.refresh_from_db()
+        assert withdrawn.status == G.LET_GO
+
+    def test_clinician_cannot_close_or_void_the_patients_goal(self, goal, prescriber):
+        for status in (G.ACHIEVED, G.ON_HOLD, G.ENTERED_IN_ERROR, G.LET_GO):
+            with pytest.raises(NotAllowed, match="the patient's own"):
+                services.goal_transition(
+                    actor=prescriber, goal=goal, status=status, version=goal.version
+                )
+        goal.refresh_from_db()
+        assert goal.status == G.ACTIVE
+
+    def test_buttons_offered_match_the_rule(self, goal, patient, prescriber, patient_user):
+        proposal = services.goal_create(actor=prescriber, patient=patient, what="Exercise")
+        assert services.transitions_for(prescriber, goal) == []
+        assert [s for s, _ in services.transitions_for(prescriber, proposal)] == [
+            G.LET_GO,
+            G.ENTERED_IN_ERROR,
+        ]
+        assert G.ACTIVE in [s for s, _ in services.transitions_for(patient_user, proposal)]

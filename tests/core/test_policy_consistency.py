@@ -1,0 +1,197 @@
+"""The policy answers the same for lists and for one record, and every UUID route refuses an
+outsider with not-found and an audit row."""
+
+import itertools
+import re
+from datetime import date
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from alliance import selectors as alliance_selectors
+from alliance import services as alliance
+from core import access
+from core.access import Action, Category
+from core.models import AuditEvent
+from prescribing import services as rx
+from stories import services as stories
+from stories.models import Goal, GoalRating, NarrativeNote
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(patient, patient_user, prescriber, therapist):
+    """One of each record, written from both practices and by the patient."""
+    alliance.install_shipped()
+    offered = {i.key: i for i in alliance_selectors.instruments_offered()}
+    goal = stories.goal_create(actor=patient_user, patient=patient, what="Sleep")
+    proposal = stories.goal_create(actor=therapist, patient=patient, what="Grounding")
+    stories.goal_rate(actor=therapist, goal=goal, rating=1, note="therapist's view")
+    stories.goal_rate(actor=prescriber, goal=goal, rating=0)
+    notes = [
+        stories.note_create(
+            actor=patient_user, patient=patient, kind="story", audience="care_team", body="mine"
+        ),
+        stories.note_create(
+            actor=therapist, patient=patient, kind="clinician", audience="care_team", body="t"
+        ),
+        stories.note_create(
+            actor=prescriber, patient=patient, kind="clinician", audience="care_team", body="p"
+        ),
+        stories.note_create(
+            actor=therapist, patient=patient, kind="psychotherapy", audience="only_me", body="pn"
+        ),
+    ]
+    medication = rx.medication_start(
+        actor=prescriber,
+        patient=patient,
+        drug_name="Sertraline",
+        strength="50 mg",
+        form="tablet",
+        dose="1",
+        directions="daily",
+        reason="r",
+        goal_uuids=[goal.uuid],
+    )
+    prescription = rx.prescription_write(
+        actor=prescriber, medication=medication, quantity=30, days_supply=30, refills_authorised=2
+    )
+    rx.fill_record(actor=prescriber, prescription=prescription, filled_on=date.today())
+    refill = rx.refill_request_create(actor=patient_user, medication=medication)
+    check_in = alliance.check_in_start(
+        actor=patient_user,
+        patient=patient,
+        instrument=offered["concord-alliance"],
+        clinician=prescriber,
+    )
+    check_in = alliance.check_in_submit(
+        actor=patient_user, check_in=check_in, answers={"bond": 2, "goals": 2, "tasks": 2, "fit": 2}
+    )
+    return {
+        "patient_uuid": patient.uuid,
+        "goal_uuid": goal.uuid,
+        "note_uuid": notes[1].uuid,
+        "medication_uuid": medication.uuid,
+        "request_uuid": refill.uuid,
+        "check_in_uuid": check_in.uuid,
+        "flag_uuid": check_in.flags.get().uuid,
+        "goals": [goal, proposal],
+        "notes": notes,
+        "ratings": list(GoalRating.objects.all()),
+    }
+
+
+def test_lists_and_single_records_agree(world, patient_user, prescriber, therapist):
+    """For every actor, record and action: in records_visible ⇔ decide_record allows."""
+    colleague = factories.TherapistFactory(practice=therapist.practice)
+    outsider = factories.PrescriberFactory()
+    actors = [patient_user, prescriber, therapist, colleague, outsider]
+    cases = [
+        (Goal, Category.GOALS, world["goals"]),
+        (GoalRating, Category.GOALS, world["ratings"]),
+        (
+            NarrativeNote,
+            Category.NARRATIVE_NOTES,
+            [n for n in world["notes"] if n.kind != "psychotherapy"],
+        ),
+        (
+            NarrativeNote,
+            Category.PSYCHOTHERAPY_NOTES,
+            [n for n in world["notes"] if n.kind == "psychotherapy"],
+        ),
+    ]
+    checked = 0
+    for actor, (model, category, records), action in itertools.product(
+        actors, cases, (Action.READ, Action.UPDATE)
+    ):
+        visible = set(
+            access.records_visible(
+                actor, model.objects.filter(pk__in=[r.pk for r in records]), category, action
+            )
+        )
+        for record in records:
+            assert (record in visible) == access.decide_record(
+                actor, action, category, record
+            ).allowed, (actor, record, action)
+            checked += 1
+    assert checked >= 80
+
+
+def test_ratings_written_in_another_practice_stay_there(world, prescriber, therapist):
+    from stories import selectors
+
+    seen_by_prescriber = [
+        r.note
+        for g in selectors.goal_list(actor=prescriber, patient=world["goals"][0].patient)
+        for r in g.ratings.all()
+    ]
+    assert "therapist's view" not in seen_by_prescriber
+    seen_by_therapist = [
+        r.note
+        for g in selectors.goal_list(actor=therapist, patient=world["goals"][0].patient)
+        for r in g.ratings.all()
+    ]
+    assert "therapist's view" in seen_by_therapist
+
+
+def _routes():
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                yield prefix + str(entry.pattern)
+
+    return [
+        r for r in walk(get_resolver().url_patterns) if "<uuid:" in r and not r.startswith("admin/")
+    ]
+
+
+def test_every_uuid_route_refuses_an_outsider_with_not_found_and_an_audit_row(client, world):
+    outsider = factories.TherapistFactory()
+    client.force_login(outsider)
+    routes = _routes()
+    assert len(routes) >= 30
+    for route in routes:
+        url = "/" + re.sub(r"<uuid:(\w+)>", lambda m: str(world[m.group(1)]), route)
+        before = AuditEvent.objects.filter(actor=outsider, outcome="denied").count()
+        for method in ("get", "post"):
+            response = (
+                getattr(client, method)(url, content_type="application/json")
+                if url.startswith("/api/")
+                else getattr(client, method)(url)
+            )
+            if response.status_code == 405:
+                continue
+            assert response.status_code == 404, f"{method.upper()} {url}: {response.status_code}"
+        after = AuditEvent.objects.filter(actor=outsider, outcome="denied").count()
+        assert after > before, f"{url}: the refusal left no audit row"
+    assert (
+        not AuditEvent.objects.filter(actor=outsider, outcome="allowed")
+        .exclude(category="profile", action="list")
+        .exists()
+    )
+
+
+def test_writes_are_audited_with_the_record_they_made(patient, patient_user):
+    goal = stories.goal_create(actor=patient_user, patient=patient, what="Walk daily")
+    row = AuditEvent.objects.get(actor=patient_user, action="create")
+    assert (row.object_type, row.object_id, row.category) == (
+        "stories.Goal",
+        str(goal.uuid),
+        "goals",
+    )
+    with pytest.raises(Exception):  # noqa: B017 - any validation error
+        stories.goal_create(actor=patient_user, patient=patient, what="  ")
+    assert AuditEvent.objects.filter(actor=patient_user, action="create").count() == 1
+
+
+def test_a_get_on_a_post_only_route_writes_nothing(client, patient, patient_user):
+    from django.urls import reverse
+
+    client.force_login(patient_user)
+    before = AuditEvent.objects.count()
+    assert client.get(reverse("goal_create", args=[patient.uuid])).status_code == 405
+    assert AuditEvent.objects.count() == before
