@@ -1,15 +1,22 @@
 """Composed pages: home by role, the clinician's patient list, a patient's overview, the patient's home."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance import selectors as alliance_selectors
 from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
 from core.htmx import render_page_or_partial
+from prescribing import selectors as prescribing_selectors
+from referrals import selectors as referrals_selectors
+from referrals import services as referrals_services
+from referrals.forms import ThreadPostForm
+from referrals.models import ThreadPost
 from stories import selectors as stories_selectors
 
 
@@ -75,3 +82,62 @@ def patient_home(request):
         "nav": "home",
     }
     return render(request, "clinic/patient_home.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@access.patient_view(Category.OBSERVATIONS, Action.LIST)
+def thread(request, patient):
+    """The prescriber and therapist's thread: eyes-and-ears reports, questions, answers."""
+    if not request.user.is_clinician:
+        raise Http404
+    medications = [
+        item.medication
+        for item in prescribing_selectors.medication_plan(actor=request.user, patient=patient)
+    ]
+    kinds = (
+        ThreadPost.Kind.choices
+        if request.user.role == "therapist"
+        else [
+            (k, label) for k, label in ThreadPost.Kind.choices if k in ("reply", "note", "question")
+        ]
+    )
+    form = ThreadPostForm(
+        request.POST if request.method == "POST" else None, kinds=kinds, medications=medications
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            medication = next(
+                (m for m in medications if str(m.uuid) == form.cleaned_data["medication"]), None
+            )
+            reply_to = None
+            if form.cleaned_data["reply_to"]:
+                reply_to = referrals_selectors.thread_post_get(
+                    actor=request.user, post_uuid=form.cleaned_data["reply_to"]
+                )
+            try:
+                referrals_services.thread_post(
+                    actor=request.user,
+                    patient=patient,
+                    kind=form.cleaned_data["kind"],
+                    text=form.cleaned_data["text"],
+                    medication_uuid=medication.uuid if medication else None,
+                    medication_name=f"{medication.drug_name} {medication.strength}"
+                    if medication
+                    else "",
+                    reply_to=reply_to,
+                )
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+            else:
+                messages.success(request, "Posted.")
+                return redirect("thread", patient_uuid=patient.uuid)
+        status = 400
+    context = {
+        "patient": patient,
+        "posts": referrals_selectors.thread(actor=request.user, patient=patient),
+        "form": form,
+        "nav": "patients",
+    }
+    return render(request, "clinic/thread.html", context, status=status)

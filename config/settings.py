@@ -192,6 +192,8 @@ CONCORD_SITE_URL = env("CONCORD_SITE_URL", default="http://127.0.0.1:8000")
 CONCORD_GRANT_PROVIDERS = [
     "core.access.SelfGrants",
     "core.access.CareTeamGrants",
+    "referrals.access.ReleaseGrants",
+    "referrals.access.ReferralGrants",
 ]
 
 HTTPS = env.bool("CONCORD_HTTPS", default=PRODUCTION)
@@ -304,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "ObservationKindEnum": "prescribing.models.Observation.Kind",
         "RefillStatusEnum": "prescribing.models.RefillRequest.Status",
         "RefillDecisionStatusEnum": ["approved", "declined", "needs_visit", "sent"],
+        "ReferralStatusEnum": "referrals.models.Referral.Status",
+        "ThreadPostKindEnum": "referrals.models.ThreadPost.Kind",
     },
 }
 

@@ -22,8 +22,10 @@ urlpatterns = [
     path("", include("stories.urls")),
     path("", include("prescribing.urls")),
     path("", include("alliance.urls")),
+    path("", include("referrals.urls")),
     path("api/v1/", include("stories.api.urls")),
     path("api/v1/", include("prescribing.api.urls")),
     path("api/v1/", include("alliance.api.urls")),
+    path("api/v1/", include("referrals.api.urls")),
     path("", include("clinic.urls")),
 ]

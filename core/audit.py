@@ -99,7 +99,7 @@ def record(
             object_type=object_type,
             object_id=object_id[:64],
             outcome=str(outcome),
-            via=via,
+            via=via[:400],
             request_id=ctx.request_id,
             ip=ctx.ip,
             prev_hash=head.hash,

@@ -21,7 +21,7 @@ SESSION_SEEN = "concord_seen"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
-def _client_ip(request) -> str | None:
+def client_ip(request) -> str | None:
     """The client's address: behind PROXY_COUNT trusted proxies, from X-Forwarded-For."""
     proxies = settings.AXES_IPWARE_PROXY_COUNT
     if proxies:
@@ -53,7 +53,7 @@ class RequestIdMiddleware:
         # A proxy's request id is kept when it looks like one; anything else is replaced.
         request.id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
         token = audit.set_context(
-            audit.RequestContext(request_id=request.id, ip=_client_ip(request))
+            audit.RequestContext(request_id=request.id, ip=client_ip(request))
         )
         try:
             response = self.get_response(request)

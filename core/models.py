@@ -220,7 +220,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     via = models.CharField(
-        max_length=60, blank=True, help_text="What allowed it: self, care team, release:<id>"
+        max_length=400, blank=True, help_text="What allowed it: self, care team, release:<id>"
     )
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

@@ -104,3 +104,15 @@ def unread_notification_count(*, user) -> int:
 
 def notification_list(*, user, limit: int = 100) -> QuerySet:
     return Notification.objects.filter(recipient=user).order_by("-created_at")[:limit]
+
+
+def clinician_directory(*, exclude=None) -> QuerySet:
+    """Active prescribers and therapists of every practice (names and practices only)."""
+    from .models import User
+
+    clinicians = User.objects.filter(
+        is_active=True, role__in=["prescriber", "therapist"]
+    ).select_related("practice")
+    if exclude is not None:
+        clinicians = clinicians.exclude(pk=exclude.pk)
+    return clinicians.order_by("role", "full_name")

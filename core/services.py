@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from . import access, audit
 from .access import Action, Category
-from .models import Invitation, Notification, Patient, Role, User
+from .models import CareTeamMembership, Invitation, Notification, Patient, Role, User
 
 
 class InvitationInvalid(Exception):
@@ -22,6 +22,28 @@ class InvitationInvalid(Exception):
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def care_team_join(*, patient: Patient, clinician: User) -> CareTeamMembership:
+    """Put a clinician on a patient's care team (from today), in their profession's role.
+
+    Call inside the caller's transaction; an active membership already there is returned.
+    """
+    existing = (
+        CareTeamMembership.objects.active().filter(patient=patient, clinician=clinician).first()
+    )
+    if existing is not None:
+        return existing
+    membership = CareTeamMembership(
+        patient=patient,
+        clinician=clinician,
+        role=clinician.role,
+        practice=clinician.practice,
+        since=timezone.localdate(),
+    )
+    membership.full_clean()
+    membership.save()
+    return membership
 
 
 def invitation_create(*, actor, patient: Patient, email: str) -> tuple[Invitation, str]:

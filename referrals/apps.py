@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ReferralsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "referrals"
+    verbose_name = "Referrals and releases"
+
+    def ready(self):
+        from core.db import APPEND_ONLY_TABLES
+
+        for table in ("referrals_release", "referrals_revocation"):
+            if table not in APPEND_ONLY_TABLES:
+                APPEND_ONLY_TABLES.append(table)

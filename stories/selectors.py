@@ -19,7 +19,7 @@ def goal_list(*, actor, patient, include_closed: bool = True) -> list[Goal]:
     goals = (
         goals_visible(actor=actor)
         .filter(patient=patient)
-        .select_related("author")
+        .select_related("author", "patient")
         .prefetch_related(Prefetch("ratings", queryset=_ratings_visible(actor)))
         .order_by("-created_at")
     )
@@ -87,13 +87,20 @@ def gas_summary(goals: list[Goal]) -> float | None:
 
 def notes_visible(*, actor) -> QuerySet:
     """Notes the actor may read: their own, psychotherapy notes only if theirs, and others'
-    narrative notes the policy opens, except those their author kept to themselves."""
+    narrative notes the policy opens, except those their author kept to themselves. A note
+    written in another practice reaches a clinician only if its author marked it shareable
+    under a release (and a release in force covers it)."""
     narrative = access.records_visible(
         actor,
         NarrativeNote.objects.exclude(kind=NarrativeNote.Kind.PSYCHOTHERAPY),
         Category.NARRATIVE_NOTES,
         Action.READ,
     ).filter(Q(author_id=actor.pk) | ~Q(audience=NarrativeNote.Audience.ONLY_ME))
+    if actor.is_clinician:
+        from_elsewhere = (
+            Q(practice__isnull=False) & ~Q(practice_id=actor.practice_id) & ~Q(author_id=actor.pk)
+        )
+        narrative = narrative.exclude(from_elsewhere & ~Q(audience=NarrativeNote.Audience.RELEASE))
     own_process = access.records_visible(
         actor,
         NarrativeNote.objects.filter(kind=NarrativeNote.Kind.PSYCHOTHERAPY),

@@ -46,6 +46,8 @@ def _rebind_with_version(form_class, data, version, **kwargs):
 
 def _goals_context(request, patient, *, goal_form=None):
     goals = selectors.goal_list(actor=request.user, patient=patient)
+    for goal in goals:
+        goal.my_next_statuses = services.transitions_for(request.user, goal)
     summary = selectors.summary_get(actor=request.user, patient=patient)
     return {
         "patient": patient,
@@ -104,6 +106,7 @@ def _card_response(request, goal, *, rating_form=None, error=None):
     """The goal's card for htmx, or back to the goals page."""
     if wants_partial(request):
         card = selectors.goal_card(actor=request.user, goal=goal)
+        card.my_next_statuses = services.transitions_for(request.user, card)
         context = {
             "goal": card,
             "patient": card.patient,

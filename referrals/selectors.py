@@ -1,0 +1,174 @@
+"""Reads of referrals, releases and the thread, scoped by core.access and audited."""
+
+from dataclasses import dataclass
+
+from django.http import Http404
+from django.utils import timezone
+
+from core import access, audit
+from core import selectors as core_selectors
+from core.access import Action, Category
+from core.models import AuditEvent
+
+from .models import Referral, Release, ThreadPost
+
+
+@dataclass
+class ReleaseView:
+    release: Release
+
+    @property
+    def revoked(self) -> bool:
+        return hasattr(self.release, "revocation")
+
+    @property
+    def expired(self) -> bool:
+        return self.release.expires_at <= timezone.now()
+
+    @property
+    def in_force(self) -> bool:
+        return not self.revoked and not self.expired
+
+    @property
+    def state(self) -> str:
+        if self.revoked:
+            return "revoked"
+        return "expired" if self.expired else "in force"
+
+
+def _releases():
+    return Release.objects.select_related(
+        "patient",
+        "discloser",
+        "recipient",
+        "discloser_practice",
+        "recipient_practice",
+        "revocation",
+    )
+
+
+def releases_for_patient(*, actor, patient) -> list[ReleaseView]:
+    """The patient's releases the actor may read, newest first; audited."""
+    visible = access.records_visible(actor, _releases().filter(patient=patient), Category.RELEASES)
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.RELEASES,
+        action=Action.LIST,
+        object_type="referrals.Release",
+    )
+    return [ReleaseView(r) for r in visible.order_by("-signed_at")]
+
+
+def release_get(*, actor, release_uuid, action: Action = Action.READ) -> ReleaseView:
+    release = _releases().filter(uuid=release_uuid).first()
+    if release is None:
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.RELEASES,
+            action=action,
+            outcome="denied",
+            object_type="referrals.Release",
+            object_id=str(release_uuid),
+        )
+        raise Http404("Not found.")
+    access.require_record(actor, action, Category.RELEASES, release)
+    return ReleaseView(release)
+
+
+def _referrals():
+    return Referral.objects.select_related(
+        "patient", "author", "author__practice", "to_clinician", "to_clinician__practice"
+    )
+
+
+def referrals_for_patient(*, actor, patient) -> list[Referral]:
+    visible = access.records_visible(
+        actor, _referrals().filter(patient=patient), Category.REFERRALS
+    )
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.REFERRALS,
+        action=Action.LIST,
+        object_type="referrals.Referral",
+    )
+    return list(visible)
+
+
+def referral_inbox(*, actor) -> dict:
+    """Referrals to and from this clinician, open ones first; audited per patient."""
+    if not actor.is_clinician:
+        return {"received": [], "sent": []}
+    visible = access.records_visible(actor, _referrals(), Category.REFERRALS)
+    received = list(visible.filter(to_clinician=actor).order_by("status", "-created_at"))
+    sent = list(visible.filter(author=actor).order_by("status", "-created_at"))
+    for patient in {r.patient for r in received + sent}:
+        audit.record(
+            actor=actor,
+            patient=patient,
+            category=Category.REFERRALS,
+            action=Action.LIST,
+            object_type="referrals.Referral",
+        )
+    return {"received": received, "sent": sent}
+
+
+def referral_get(*, actor, referral_uuid, action: Action = Action.READ) -> Referral:
+    referral = _referrals().filter(uuid=referral_uuid).first()
+    if referral is None:
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.REFERRALS,
+            action=action,
+            outcome="denied",
+            object_type="referrals.Referral",
+            object_id=str(referral_uuid),
+        )
+        raise Http404("Not found.")
+    access.require_record(actor, action, Category.REFERRALS, referral)
+    return referral
+
+
+def referral_recipients(*, actor):
+    """Clinicians one may refer to or name in a release."""
+    return core_selectors.clinician_directory(exclude=actor)
+
+
+def thread(*, actor, patient) -> list[ThreadPost]:
+    """Posts the actor may read: their practice's, and the other side's under a release."""
+    if not actor.is_clinician:
+        return []
+    posts = access.records_visible(
+        actor, ThreadPost.objects.filter(patient=patient), Category.OBSERVATIONS
+    )
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.OBSERVATIONS,
+        action=Action.LIST,
+        object_type="referrals.ThreadPost",
+    )
+    return list(posts.select_related("author", "practice", "reply_to").order_by("created_at", "id"))
+
+
+def thread_post_get(*, actor, post_uuid) -> ThreadPost:
+    post = ThreadPost.objects.select_related("patient").filter(uuid=post_uuid).first()
+    if post is None:
+        raise Http404("Not found.")
+    access.require_record(actor, Action.READ, Category.OBSERVATIONS, post)
+    return post
+
+
+def disclosures(*, actor, patient, limit: int = 200):
+    """What was shared under the patient's releases: reads and exports allowed by a release."""
+    access.require(actor, Action.READ, Category.AUDIT, patient)
+    return (
+        AuditEvent.objects.filter(
+            patient=patient, outcome=AuditEvent.Outcome.ALLOWED, via__contains="release:"
+        )
+        .select_related("actor", "actor__practice")
+        .order_by("-at")[:limit]
+    )

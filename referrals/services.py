@@ -1,0 +1,321 @@
+"""Every write of referrals, releases, revocations and the collaboration thread.
+
+Access is checked (refusals audited) before each transaction; the write itself is audited
+with the record it made, inside its transaction.
+"""
+
+import hashlib
+import json
+from datetime import date, datetime, time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from core import access
+from core import selectors as core_selectors
+from core import services as core_services
+from core.access import Action, Category
+from core.exceptions import NotAllowed
+
+from .models import RELEASABLE, Referral, Release, Revocation, ThreadPost
+
+RELEASABLE_KEYS = [key for key, _ in RELEASABLE]
+
+
+def _notify(user, kind: str, title: str, link: str) -> None:
+    transaction.on_commit(
+        lambda: core_services.notification_send(recipient=user, kind=kind, title=title, link=link)
+    )
+
+
+# --- Referrals -------------------------------------------------------------------------------
+
+
+def referral_create(
+    *, actor, patient, to_clinician, reason: str, questions: str = "", urgency: str = "routine"
+) -> Referral:
+    """A clinician of the patient's team refers them to another clinician (often another practice)."""
+    decision = access.authorize(actor, Action.CREATE, Category.REFERRALS, patient)
+    if to_clinician is None or not to_clinician.is_clinician or not to_clinician.is_active:
+        raise ValidationError({"to_clinician": "Choose the clinician you refer to."})
+    if to_clinician.pk == actor.pk:
+        raise ValidationError({"to_clinician": "You cannot refer a patient to yourself."})
+    if urgency not in Referral.Urgency.values:
+        raise ValidationError({"urgency": "Choose how soon."})
+    with transaction.atomic():
+        referral = Referral(
+            patient=patient,
+            practice=actor.practice,
+            author=actor,
+            to_clinician=to_clinician,
+            reason=(reason or "").strip(),
+            questions=(questions or "").strip(),
+            urgency=urgency,
+        )
+        referral.full_clean()
+        referral.save()
+        access.audit_write(actor, decision, Category.REFERRALS, Action.CREATE, referral)
+        _notify(
+            to_clinician,
+            "referral_received",
+            "You have a new referral",
+            reverse("referral", args=[referral.uuid]),
+        )
+    return referral
+
+
+def referral_move(*, actor, referral: Referral, status: str, reason: str = "") -> Referral:
+    """Accept or decline (the recipient), start the collaboration or close it (either side).
+
+    Accepting puts the recipient on the patient's care team. Each step tells the other side.
+    """
+    access.require_record(actor, Action.UPDATE, Category.REFERRALS, referral)
+    if status not in Referral.Status.values:
+        raise ValidationError({"status": "Unknown status."})
+    if status in Referral.RECIPIENT_ONLY and actor.pk != referral.to_clinician_id:
+        raise NotAllowed("Only the clinician it was sent to can accept or decline a referral.")
+    if actor.pk not in (referral.to_clinician_id, referral.author_id):
+        raise NotAllowed("Only the two clinicians of a referral move it on.")
+    reason = (reason or "").strip()
+    if status == Referral.Status.DECLINED and not reason:
+        raise ValidationError(
+            {"reason": "Say why you decline: the referring clinician will read it."}
+        )
+    with transaction.atomic():
+        locked = (
+            Referral.objects.select_for_update()
+            .select_related("patient", "author", "to_clinician")
+            .get(pk=referral.pk)
+        )
+        if status not in Referral.TRANSITIONS[locked.status]:
+            raise ValidationError(
+                {
+                    "status": f"This referral is {locked.get_status_display().lower()}; it cannot become {Referral.Status(status).label.lower()}."
+                }
+            )
+        locked.status = status
+        now = timezone.now()
+        if status in Referral.RECIPIENT_ONLY:
+            locked.answered_at = now
+            locked.decline_reason = reason if status == Referral.Status.DECLINED else ""
+        if status == Referral.Status.CLOSED:
+            locked.closed_at = now
+        locked.full_clean()
+        locked.save()
+        if status == Referral.Status.ACCEPTED:
+            core_services.care_team_join(patient=locked.patient, clinician=locked.to_clinician)
+        other = locked.author if actor.pk == locked.to_clinician_id else locked.to_clinician
+        _notify(
+            other,
+            "referral_" + status,
+            "A referral you are part of has moved on",
+            reverse("referral", args=[locked.uuid]),
+        )
+    return locked
+
+
+# --- Releases --------------------------------------------------------------------------------
+
+
+def _names_match(typed: str, patient) -> bool:
+    def norm(text):
+        return " ".join(text.lower().split())
+
+    accepted = {norm(f"{patient.given_name} {patient.family_name}")}
+    if patient.preferred_name:
+        accepted.add(norm(f"{patient.preferred_name} {patient.family_name}"))
+    return norm(typed) in accepted
+
+
+def _end_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+
+def release_content(release: Release) -> dict:
+    """Everything the patient signed, as plain data (hashed at signing; shown in the PDF)."""
+    return {
+        "patient": str(release.patient.uuid),
+        "discloser": str(release.discloser.uuid),
+        "discloser_practice": str(release.discloser_practice.uuid),
+        "recipient": str(release.recipient.uuid),
+        "recipient_practice": str(release.recipient_practice.uuid),
+        "mutual": release.mutual,
+        "categories": sorted(release.categories),
+        "purpose": release.purpose,
+        "expires_at": release.expires_at.isoformat(),
+        "expiry_event": release.expiry_event,
+        "statement_version": release.statement_version,
+        "signed_name": release.signed_name,
+        "signed_at": release.signed_at.isoformat(),
+        "signed_by_representative": release.signed_by_representative,
+        "representative_authority": release.representative_authority,
+    }
+
+
+def release_hash(release: Release) -> str:
+    return hashlib.sha256(json.dumps(release_content(release), sort_keys=True).encode()).hexdigest()
+
+
+def release_sign(
+    *,
+    actor,
+    patient,
+    discloser,
+    recipient,
+    categories: list[str],
+    purpose: str,
+    expires_on: date,
+    signed_name: str,
+    mutual: bool = True,
+    expiry_event: str = "",
+    signed_by_representative: bool = False,
+    representative_authority: str = "",
+    part2_consent: bool = False,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> Release:
+    """The patient (or their personal representative) signs a release online. Immutable.
+
+    Raises ValidationError naming every missing or wrong element; nothing is stored then.
+    """
+    decision = access.authorize(actor, Action.CREATE, Category.RELEASES, patient)
+    if not access.is_self(actor, patient):
+        raise NotAllowed(
+            "Only the patient, or their personal representative signing in their account, signs a release."
+        )
+    errors = {}
+    team = {m.clinician_id for m in core_selectors.care_team_for(patient=patient)}
+    if discloser is None or discloser.pk not in team:
+        errors["discloser"] = "Choose who shares: a clinician on your care team."
+    if recipient is None or not recipient.is_clinician:
+        errors["recipient"] = "Choose who receives the information."
+    elif discloser is not None and recipient.pk == discloser.pk:
+        errors["recipient"] = "The two clinicians must be different people."
+    chosen = [c for c in categories or [] if c in RELEASABLE_KEYS]
+    if not chosen or len(chosen) != len(categories or []):
+        errors["categories"] = "Choose what may be shared (psychotherapy notes can never be)."
+    if "substance_use" in chosen and not part2_consent:
+        errors["part2_consent"] = (
+            "Substance-use information needs your separate consent under 42 CFR Part 2."
+        )
+    if not (purpose or "").strip():
+        errors["purpose"] = (
+            "Say what the information is for, e.g. “so my therapist and prescriber can treat me together”."
+        )
+    if expires_on is None or expires_on <= timezone.localdate():
+        errors["expires_on"] = "Choose an end date after today."
+    if signed_by_representative and not (representative_authority or "").strip():
+        errors["representative_authority"] = (
+            "A personal representative states their authority (e.g. legal guardian)."
+        )
+    if not signed_by_representative and not _names_match(signed_name or "", patient):
+        errors["signed_name"] = (
+            "Type your full name as your signature, e.g. “"
+            + f"{patient.given_name} {patient.family_name}”."
+        )
+    if signed_by_representative and not (signed_name or "").strip():
+        errors["signed_name"] = "Type your full name as your signature."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        release = Release(
+            patient=patient,
+            author=actor,
+            discloser=discloser,
+            discloser_practice=discloser.practice,
+            recipient=recipient,
+            recipient_practice=recipient.practice,
+            mutual=mutual,
+            categories=chosen,
+            purpose=purpose.strip(),
+            expires_at=_end_of_day(expires_on),
+            expiry_event=(expiry_event or "").strip(),
+            signed_name=signed_name.strip(),
+            signed_at=timezone.now(),
+            signed_ip=ip,
+            signed_user_agent=(user_agent or "")[:400],
+            signed_by_representative=signed_by_representative,
+            representative_authority=(representative_authority or "").strip(),
+        )
+        release.content_hash = release_hash(release)
+        release.full_clean()
+        release.save()
+        access.audit_write(actor, decision, Category.RELEASES, Action.CREATE, release)
+        link = reverse("release", args=[release.uuid])
+        for clinician in {discloser, recipient}:
+            _notify(clinician, "release_signed", "A patient signed a release of information", link)
+    return release
+
+
+def release_revoke(*, actor, release: Release, note: str = "") -> Revocation:
+    """Revoke a release: access it gave ends with the next request. Idempotent."""
+    decision = access.authorize_record(actor, Action.UPDATE, Category.RELEASES, release)
+    if not access.is_self(actor, release.patient):
+        raise NotAllowed("Only the patient revokes their release.")
+    with transaction.atomic():
+        existing = Revocation.objects.filter(release=release).first()
+        if existing is not None:
+            return existing
+        revocation = Revocation.objects.create(
+            release=release, patient=release.patient, author=actor, note=(note or "").strip()[:500]
+        )
+        access.audit_write(actor, decision, Category.RELEASES, Action.UPDATE, release)
+        link = reverse("release", args=[release.uuid])
+        for clinician in {release.discloser, release.recipient}:
+            _notify(
+                clinician, "release_revoked", "A patient revoked a release of information", link
+            )
+    return revocation
+
+
+# --- The collaboration thread ----------------------------------------------------------------
+
+
+def thread_post(
+    *,
+    actor,
+    patient,
+    kind: str,
+    text: str,
+    medication_uuid=None,
+    medication_name: str = "",
+    reply_to: ThreadPost | None = None,
+) -> ThreadPost:
+    """A post between the patient's prescriber and therapist. The caller has checked that the
+    medication named (if any) is one the actor may see."""
+    decision = access.authorize(actor, Action.CREATE, Category.OBSERVATIONS, patient)
+    if not actor.is_clinician:
+        raise NotAllowed("The thread is for the patient's clinicians.")
+    if kind not in ThreadPost.Kind.values:
+        raise ValidationError({"kind": "Choose what kind of post this is."})
+    if reply_to is not None and reply_to.patient_id != patient.pk:
+        raise ValidationError({"reply_to": "That post is about someone else."})
+    with transaction.atomic():
+        post = ThreadPost(
+            patient=patient,
+            practice=actor.practice,
+            author=actor,
+            kind=kind,
+            text=(text or "").strip(),
+            medication_uuid=medication_uuid,
+            medication_name=(medication_name or "")[:300],
+            reply_to=reply_to,
+        )
+        post.full_clean()
+        post.save()
+        access.audit_write(actor, decision, Category.OBSERVATIONS, Action.CREATE, post)
+        others = {
+            m.clinician
+            for m in core_selectors.care_team_for(patient=patient)
+            if m.clinician_id != actor.pk
+        }
+        for clinician in others:
+            _notify(
+                clinician,
+                "thread_post",
+                "A colleague posted about a shared patient",
+                reverse("thread", args=[patient.uuid]),
+            )
+    return post
