@@ -43,7 +43,9 @@ class DrugFields(forms.Form):
     form = forms.CharField(
         label="Form", max_length=60, initial="tablet", error_messages=_required("The form")
     )
-    route = forms.CharField(label="Route", max_length=60, initial="by mouth")
+    route = forms.CharField(
+        label="Route", max_length=60, initial="by mouth", error_messages=_required("The route")
+    )
     dose = forms.CharField(label="Dose", max_length=100, error_messages=_required("The dose"))
     directions = forms.CharField(
         label="Directions", max_length=300, error_messages=_required("Directions")
@@ -103,8 +105,24 @@ class DecisionForm(DecisionFields):
         label="Decision",
         choices=KINDS,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose the decision."},
+        error_messages={
+            "required": "Choose the decision.",
+            "invalid_choice": "That decision is not possible now.",
+        },
     )
+
+    def __init__(self, *args, medication=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if medication is not None:
+            # Offer only what the medication's status allows, as its transitions say.
+            allowed = set(medication.TRANSITIONS.get(medication.status, {}))
+            choices = [
+                (k, label)
+                for k, label in self.KINDS
+                if k in allowed or (k == "dose_change" and medication.status != "stopped")
+            ]
+            self.fields["kind"].choices = choices
+
     strength = forms.CharField(label="New strength", required=False, max_length=100)
     dose = forms.CharField(label="New dose", required=False, max_length=100)
     directions = forms.CharField(label="New directions", required=False, max_length=300)

@@ -101,12 +101,24 @@ def _plan_queryset(actor) -> QuerySet:
         ),
         Prefetch(
             "refill_requests",
-            queryset=RefillRequest.objects.filter(status__in=RefillRequest.OPEN).select_related(
-                "author"
-            ),
-            to_attr="open_requests",
+            queryset=access.records_visible(
+                actor,
+                RefillRequest.objects.select_related("author", "decided_by"),
+                Category.REFILLS,
+            ).order_by("-requested_at"),
+            to_attr="visible_requests",
         ),
     )
+
+
+def open_request(medication: Medication) -> RefillRequest | None:
+    """The open refill request among the prefetched ones, if any."""
+    return next((r for r in medication.visible_requests if r.is_open), None)
+
+
+def last_request(medication: Medication) -> RefillRequest | None:
+    """The newest refill request (prefetched), whatever its answer."""
+    return next(iter(medication.visible_requests), None)
 
 
 @dataclass
@@ -116,6 +128,7 @@ class PlanItem:
     last_decision: DecisionRecord | None
     observations: list = field(default_factory=list)
     open_request: RefillRequest | None = None
+    last_request: RefillRequest | None = None
 
 
 def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]:
@@ -148,7 +161,8 @@ def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]
                 observations=[
                     o for o in medication.observations.all() if o.pk in visible_observations
                 ],
-                open_request=medication.open_requests[0] if medication.open_requests else None,
+                open_request=open_request(medication),
+                last_request=last_request(medication),
             )
         )
     order = {
@@ -187,19 +201,33 @@ class TimelineEntry:
 
 
 def medication_timeline(*, actor, medication: Medication) -> list[TimelineEntry]:
-    """Decisions, observations, prescriptions, fills and refill requests, newest first."""
+    """Decisions, observations, prescriptions, fills and refill requests, newest first by the
+    date they happened (a fill recorded today for last month sits last month)."""
     visible_observations = access.records_visible(
         actor,
         Observation.objects.filter(medication=medication).select_related("author"),
         Category.OBSERVATIONS,
     )
-    entries = [TimelineEntry(d.created_at, "decision", d) for d in medication.decisions.all()]
-    entries += [TimelineEntry(o.created_at, "observation", o) for o in visible_observations]
+    entries = [
+        TimelineEntry((d.decided_on, d.created_at), "decision", d)
+        for d in medication.decisions.all()
+    ]
+    entries += [
+        TimelineEntry((o.observed_on, o.created_at), "observation", o) for o in visible_observations
+    ]
     for prescription in medication.prescriptions.all():
-        entries.append(TimelineEntry(prescription.created_at, "prescription", prescription))
-        entries += [TimelineEntry(f.created_at, "fill", f) for f in prescription.fills.all()]
-    requests = medication.refill_requests.select_related("author", "decided_by")
-    entries += [TimelineEntry(r.requested_at, "refill_request", r) for r in requests]
+        entries.append(
+            TimelineEntry(
+                (prescription.written_on, prescription.created_at), "prescription", prescription
+            )
+        )
+        entries += [
+            TimelineEntry((f.filled_on, f.created_at), "fill", f) for f in prescription.fills.all()
+        ]
+    entries += [
+        TimelineEntry((timezone.localdate(r.requested_at), r.requested_at), "refill_request", r)
+        for r in medication.visible_requests
+    ]
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
 

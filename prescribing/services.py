@@ -241,7 +241,8 @@ def medication_set_status(
         if not locked.can_become(status):
             raise ValidationError(
                 {
-                    "status": f"A {locked.get_status_display().lower()} medication cannot become {status}."
+                    "status": f"This medication is {locked.get_status_display().lower()}: it cannot be changed to "
+                    f"{Medication.Status(status).label.lower() if status in Medication.Status.values else status}."
                 }
             )
         kind = Medication.TRANSITIONS[locked.status][status]
@@ -609,7 +610,8 @@ def refill_request_decide(
         if status not in RefillRequest.TRANSITIONS.get(locked.status, ()):
             raise ValidationError(
                 {
-                    "status": f"This request is already {locked.get_status_display().lower()}; it cannot become {status}."
+                    "status": f"This request is already {locked.get_status_display().lower()}; it cannot become "
+                    f"{RefillRequest.Status(status).label.lower() if status in RefillRequest.Status.values else status}."
                 }
             )
         locked.status = status

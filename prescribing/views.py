@@ -123,7 +123,9 @@ def _detail_context(request, medication, **forms):
         "timeline": selectors.medication_timeline(actor=request.user, medication=medication),
         "is_prescriber": is_prescriber,
         "is_patient": request.user.is_patient,
-        "decision_form": DecisionForm(initial={"version": medication.version}),
+        "decision_form": DecisionForm(
+            initial={"version": medication.version}, medication=medication
+        ),
         "switch_form": SwitchForm(initial={"version": medication.version}),
         "purpose_form": PurposeForm(
             initial={
@@ -139,7 +141,7 @@ def _detail_context(request, medication, **forms):
         "observation_form": ObservationForm(),
         "prescription_form": PrescriptionForm(),
         "fill_form": FillForm(initial={"prescription": current.uuid if current else None}),
-        "open_request": next(iter(medication.open_requests), None),
+        "open_request": selectors.open_request(medication),
         "nav": _nav(request.user),
     }
     context.update(forms)
@@ -176,7 +178,7 @@ def medication_decide(request, medication_uuid):
     medication = selectors.medication_get(
         actor=request.user, medication_uuid=medication_uuid, action=Action.UPDATE
     )
-    form = DecisionForm(request.POST)
+    form = DecisionForm(request.POST, medication=medication)
     if not form.is_valid():
         return _after_write(request, medication, "decision_form", form)
     data = form.cleaned_data
@@ -396,7 +398,7 @@ def refill_request(request, medication_uuid):
         "patient": medication.patient,
         "form": form,
         "supply": selectors.supply_status_for(medication=medication, on=timezone.localdate()),
-        "open_request": next(iter(medication.open_requests), None),
+        "open_request": selectors.open_request(medication),
         "today": timezone.localdate(),
         "nav": _nav(request.user),
     }

@@ -81,7 +81,7 @@ def test_status_changes_are_decisions(sertraline, prescriber, path, kinds):
 
 
 def test_bad_status_change_refused(sertraline, prescriber):
-    with pytest.raises(ValidationError, match="cannot become"):
+    with pytest.raises(ValidationError, match="cannot be changed to proposed"):
         services.medication_set_status(
             actor=prescriber, medication=sertraline, version=1, status="proposed", reason="r"
         )
