@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint check-compose clean
+.PHONY: install run test lint check-compose clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo "Concord is at http://$(HOST):$(PORT)/"
+	# Reminders without a broker: a sweep every minute beside the web server.
+	$(BIN)/python manage.py nudges --loop 60 > .data/nudges.log 2>&1 & \
+	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install
@@ -43,3 +46,9 @@ test: install lint check-compose
 
 clean:
 	rm -rf $(VENV) .data staticfiles
+
+## Benchmarks (PostgreSQL): print ratios against the bare query or the framework's floor.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/concord_bench
+bench: install
+	psql "$(BENCH_DATABASE_URL)" -c "SELECT 1" >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres concord_bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/nudge_sweep.py

@@ -178,3 +178,42 @@ def consultations(*, actor, patient) -> list[Consultation]:
         actor, Consultation.objects.filter(patient=patient), Category.ALLIANCE
     )
     return list(visible.select_related("prescriber", "therapist", "author"))
+
+
+def check_in_nudge_candidates(*, on) -> list:
+    """Patients with a visit within a week and no check-in sent since the week before it: one
+    query over schedules (set-based), one nudge per patient and relationship."""
+    from datetime import timedelta
+
+    from django.db.models import Exists, OuterRef
+
+    from core import nudges
+
+    recent = CheckIn.objects.filter(
+        patient_id=OuterRef("patient_id"),
+        instrument__key=OuterRef("instrument_key"),
+        clinician_id=OuterRef("clinician_id"),
+        status=CheckIn.Status.SUBMITTED,
+        submitted_at__date__gte=OuterRef("next_visit_on") - timedelta(days=7),
+    )
+    due = (
+        Schedule.objects.filter(
+            next_visit_on__gte=on,
+            next_visit_on__lte=on + timedelta(days=7),
+            patient__user__isnull=False,
+        )
+        .exclude(Exists(recent))
+        .values_list("pk", "patient__uuid", "patient__user_id", "next_visit_on")
+    )
+    return [
+        nudges.Candidate(
+            kind="check_in_due",
+            subject=f"schedule-{pk}",
+            due_on=visit - timedelta(days=7),
+            recipient_id=user_id,
+            title="A short check-in before your next visit",
+            link=f"/patients/{patient_uuid}/check-ins/",
+            reason=f"visit on {visit}",
+        )
+        for pk, patient_uuid, user_id, visit in due
+    ]

@@ -11,9 +11,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core import access, audit
+from core import access, audit, nudges
 from core import selectors as core_selectors
-from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import NotAllowed
 
@@ -208,10 +207,14 @@ def _raise_flags(check_in: CheckIn, result: scoring.Score) -> None:
         )
         team = [m.clinician for m in core_selectors.care_team_for(patient=check_in.patient)]
         link = reverse("alliance", args=[check_in.patient.uuid]) + f"#flag-{alert.uuid}"
-        transaction.on_commit(
-            lambda: _notify_all(
-                team, "safety_alert", "Urgent: a safety alert needs a clinician", link
-            )
+        # Essential: no opt-out, no quiet hours; delivered at once, once per clinician.
+        _alert(
+            team,
+            "safety_alert",
+            alert,
+            "Urgent: a safety alert needs a clinician",
+            link,
+            essential=True,
         )
     if instrument.kind != Instrument.Kind.ALLIANCE:
         return
@@ -229,21 +232,31 @@ def _raise_flags(check_in: CheckIn, result: scoring.Score) -> None:
         baseline=decision.baseline,
     )
     link = reverse("alliance", args=[check_in.patient.uuid]) + f"#flag-{concern.uuid}"
-    clinician = check_in.clinician
-    transaction.on_commit(
-        lambda: _notify(
-            clinician, "alliance_concern", "An alliance check-in needs your attention", link
-        )
+    _alert(
+        [check_in.clinician],
+        "alliance_concern",
+        concern,
+        "An alliance check-in needs your attention",
+        link,
     )
 
 
-def _notify(user, kind, title, link) -> None:
-    core_services.notification_send(recipient=user, kind=kind, title=title, link=link)
-
-
-def _notify_all(users, kind, title, link) -> None:
-    for user in users:
-        _notify(user, kind, title, link)
+def _alert(users, kind: str, flag: Flag, title: str, link: str, essential: bool = False) -> None:
+    """Schedule one nudge per clinician and ask for delivery once the flag is committed."""
+    today = timezone.localdate()
+    candidates = [
+        nudges.Candidate(
+            kind=kind,
+            subject=str(flag.uuid),
+            due_on=today,
+            recipient_id=u.pk,
+            title=title,
+            link=link,
+            essential=essential,
+        )
+        for u in users
+    ]
+    transaction.on_commit(lambda: (nudges.schedule(candidates), nudges.deliver()))
 
 
 def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 
-from .models import Practice, User
+from .models import Nudge, Practice, User
 
 
 class AdminUserCreationForm(BaseUserCreationForm):
@@ -56,3 +56,26 @@ class UserAdmin(BaseUserAdmin):
         ),
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+
+@admin.register(Nudge)
+class NudgeAdmin(admin.ModelAdmin):
+    """Reminders sent, pending and failed. Titles carry no clinical content by design."""
+
+    list_display = ["kind", "recipient", "due_on", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "kind", "essential"]
+    search_fields = ["recipient__email", "subject"]
+    readonly_fields = [f.name for f in Nudge._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Try the selected failed reminders again")
+    def retry(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(status=Nudge.Status.FAILED).update(
+            status=Nudge.Status.PENDING, attempts=0, deliver_after=timezone.now()
+        )
+        self.message_user(request, f"{count} reminder(s) will be tried again.")

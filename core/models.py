@@ -274,11 +274,65 @@ class Notification(models.Model):
 
 
 class NotificationPreference(models.Model):
+    """How a person wants to hear from Concord. Safety alerts ignore opt-outs and quiet hours."""
+
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, related_name="notification_preference"
     )
     email_enabled = models.BooleanField(default=True)
     in_app_enabled = models.BooleanField(default=True)
+    quiet_from = models.TimeField(null=True, blank=True, help_text="No nudges from this time…")
+    quiet_until = models.TimeField(
+        null=True, blank=True, help_text="…until this time (in the person's time zone)."
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+    reminders_opt_out = models.BooleanField(default=False, help_text="No non-essential reminders.")
 
     def __str__(self):
         return f"Preferences of {self.user}"
+
+
+class Nudge(models.Model):
+    """One reminder or alert to one person, sent once.
+
+    Its natural key (kind, subject, due date, recipient) is unique, so scheduling it twice
+    makes one row; delivery claims the row before sending and marks it sent in the same
+    transaction, so retries, restarts and two workers send it once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped (opted out)"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=64, help_text="The uuid of what it is about.")
+    due_on = models.DateField()
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="nudges")
+    title = models.CharField(max_length=200, help_text="No clinical content: it may be e-mailed.")
+    link = models.CharField(max_length=300, blank=True)
+    essential = models.BooleanField(
+        default=False, help_text="Safety alerts: no opt-out, no quiet hours."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    deliver_after = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    notification = models.OneToOneField(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["deliver_after", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject", "due_on", "recipient"], name="nudge_natural_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "deliver_after"], name="nudge_pending")]
+
+    def __str__(self):
+        return f"{self.kind} for {self.recipient_id} on {self.due_on}"

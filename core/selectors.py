@@ -116,3 +116,8 @@ def clinician_directory(*, exclude=None) -> QuerySet:
     if exclude is not None:
         clinicians = clinicians.exclude(pk=exclude.pk)
     return clinicians.order_by("role", "full_name")
+
+
+def memberships_active(*, on=None) -> QuerySet:
+    """Care-team memberships in force on a day (for set-based queries of other apps)."""
+    return CareTeamMembership.objects.active(on)

@@ -109,6 +109,12 @@ class Medication(models.Model):
     switched_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="switched_to"
     )
+    # Supply, kept current by the services that change it, so that reminder sweeps are one
+    # query over the table instead of a loop over every medication.
+    run_out_on = models.DateField(null=True, blank=True)
+    refill_needed_by = models.DateField(null=True, blank=True)
+    refills_left = models.PositiveSmallIntegerField(null=True, blank=True)
+    fill_valid_until = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -122,7 +128,10 @@ class Medication(models.Model):
 
     class Meta:
         ordering = ["drug_name"]
-        indexes = [models.Index(fields=["patient", "status"])]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            models.Index(fields=["status", "refill_needed_by"], name="medication_refill_due"),
+        ]
         constraints = [
             models.CheckConstraint(name="medication_drug_not_blank", condition=~Q(drug_name="")),
             models.CheckConstraint(

@@ -1,13 +1,25 @@
 """Reads of medication plans, always scoped by core.access and audited."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 
-from core import access, audit
+from core import access, audit, nudges
+from core import selectors as core_selectors
 from core.access import Action, Category
 from stories import selectors as stories_selectors
 
@@ -277,3 +289,86 @@ def refill_request_get(*, actor, request_uuid, action: Action = Action.READ) -> 
         raise Http404("Not found.")
     access.require_record(actor, action, Category.REFILLS, request)
     return request
+
+
+REMIND_DAYS_BEFORE = 3
+
+
+def refill_nudge_candidates(*, on: date) -> list:
+    """Who should hear about refills on `on`, in three set-based queries (no loop over
+    medications): the patient a few days before the ask-by date, again on it, and the
+    prescriber once it has passed with nothing asked. Renewal instead of refill when no
+    refills remain, the medicine is schedule II, or the prescription lapses before it runs out.
+    """
+
+    open_request = RefillRequest.objects.filter(
+        medication=OuterRef("pk"), status__in=RefillRequest.OPEN
+    )
+    renewal = Case(
+        When(
+            Q(schedule="II") | Q(refills_left=0) | Q(fill_valid_until__lt=F("run_out_on")),
+            then=Value(True),
+        ),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    base = (
+        Medication.objects.filter(status=Medication.Status.ACTIVE, refill_needed_by__isnull=False)
+        .exclude(Exists(open_request))
+        .annotate(renewal=renewal)
+    )
+    soon = base.filter(
+        refill_needed_by__gte=on,
+        refill_needed_by__lte=on + timedelta(days=REMIND_DAYS_BEFORE),
+        patient__user__isnull=False,
+    )
+    today = base.filter(refill_needed_by__lte=on, run_out_on__gte=on, patient__user__isnull=False)
+    on_team = core_selectors.memberships_active(on=on).filter(
+        patient_id=OuterRef("patient_id"), clinician_id=OuterRef("prescriber_id")
+    )
+    overdue = base.filter(refill_needed_by__lt=on, run_out_on__gte=on).filter(Exists(on_team))
+    fields = ("uuid", "patient__user_id", "prescriber_id", "refill_needed_by", "renewal")
+    candidates = []
+    for uuid, user_id, _, needed_by, renew in soon.values_list(*fields).iterator(chunk_size=5000):
+        word = "renewal" if renew else "refill"
+        candidates.append(
+            nudges.Candidate(
+                kind=f"{word}_ask_soon",
+                subject=str(uuid),
+                due_on=needed_by - timedelta(days=REMIND_DAYS_BEFORE),
+                recipient_id=user_id,
+                title="Time to ask for a new prescription" if renew else "Time to ask for a refill",
+                link=f"/medications/{uuid}/refill/",
+                reason=f"ask by {needed_by}",
+            )
+        )
+    for uuid, user_id, _, needed_by, renew in today.values_list(*fields).iterator(chunk_size=5000):
+        word = "renewal" if renew else "refill"
+        candidates.append(
+            nudges.Candidate(
+                kind=f"{word}_ask_today",
+                subject=str(uuid),
+                due_on=needed_by,
+                recipient_id=user_id,
+                title="Please ask for your prescription today"
+                if renew
+                else "Please ask for your refill today",
+                link=f"/medications/{uuid}/refill/",
+                reason=f"the ask-by date {needed_by} has come",
+            )
+        )
+    for uuid, _, prescriber_id, needed_by, _renew in overdue.values_list(*fields).iterator(
+        chunk_size=5000
+    ):
+        candidates.append(
+            nudges.Candidate(
+                kind="refill_overdue",
+                subject=str(uuid),
+                due_on=needed_by + timedelta(days=1),
+                recipient_id=prescriber_id,
+                title="A patient may run out of a medicine soon",
+                link=f"/medications/{uuid}/",
+                reason=f"nothing asked by {needed_by}",
+            )
+        )
+    return candidates

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core import access
+from core import access, nudges
 from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
@@ -164,6 +164,18 @@ def medication_start(
     return medication
 
 
+def _refresh_supply(medication: Medication) -> None:
+    """Store the supply dates the reminder sweeps read. Call inside the write's transaction."""
+    fresh = Medication.objects.select_related("practice").get(pk=medication.pk)
+    status = selectors.supply_status_for(medication=fresh, on=timezone.localdate())
+    Medication.objects.filter(pk=medication.pk).update(
+        run_out_on=status.run_out,
+        refill_needed_by=status.needed_by,
+        refills_left=status.refills_left,
+        fill_valid_until=status.valid_until,
+    )
+
+
 def _lock(medication: Medication, version: int | None) -> Medication:
     locked = Medication.objects.select_for_update().select_related("patient").get(pk=medication.pk)
     if version is not None and locked.version != version:
@@ -259,6 +271,7 @@ def medication_set_status(
         locked.version += 1
         locked.full_clean()
         locked.save()
+        _refresh_supply(locked)
         return _decision(
             actor=actor,
             medication=locked,
@@ -476,6 +489,7 @@ def prescription_write(
         )
         prescription.full_clean()
         prescription.save()
+        _refresh_supply(medication)
     return prescription
 
 
@@ -523,6 +537,7 @@ def fill_record(
         )
         fill.full_clean()
         fill.save()
+        _refresh_supply(medication)
     return fill
 
 
@@ -552,7 +567,7 @@ def refill_request_create(*, actor, medication: Medication, note: str = "") -> R
         with transaction.atomic():
             request.save()
             access.audit_write(actor, decision, Category.REFILLS, Action.CREATE, request)
-            transaction.on_commit(lambda: _tell_prescriber(medication))
+            transaction.on_commit(lambda: _tell_prescriber(request))
     except IntegrityError:
         open_request = RefillRequest.objects.filter(
             medication=medication, status__in=RefillRequest.OPEN
@@ -570,13 +585,23 @@ def refill_request_create(*, actor, medication: Medication, note: str = "") -> R
     return request
 
 
-def _tell_prescriber(medication: Medication) -> None:
-    core_services.notification_send(
-        recipient=medication.prescriber,
-        kind="refill_requested",
-        title="A refill request is waiting for you",
-        link=reverse("refill_queue"),
+def _tell_prescriber(request: RefillRequest) -> None:
+    """A nudge to the prescriber, once (call after commit); late requests say so."""
+    nudges.schedule(
+        [
+            nudges.Candidate(
+                kind="refill_requested_late" if request.late else "refill_requested",
+                subject=str(request.uuid),
+                due_on=timezone.localdate(request.requested_at),
+                recipient_id=request.medication.prescriber_id,
+                title="A late refill request is waiting for you"
+                if request.late
+                else "A refill request is waiting for you",
+                link=reverse("refill_queue"),
+            )
+        ]
     )
+    nudges.deliver_soon()
 
 
 def refill_request_decide(

@@ -218,16 +218,20 @@ class SupplyStatus:
     lead_days: int = 0
     lead_in_business_days: bool = False
     is_late: bool = False  # past the needed-by date: inside the lead time
+    valid_until: date | None = None  # the last day the next fill's prescription may be filled
 
 
 def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplyStatus:
     """Run-out, needed-by and the answer for the next fill, if the medicine was ever filled."""
+    end = validity_end(rx.schedule, rx.written_on, limits) if rx is not None else None
+    valid_until = end - timedelta(days=1) if end is not None else None
     if rx is None or rx.last_fill_on is None:
         return SupplyStatus(
             has_supply=False,
             answer=fill_answer(rx, on, limits) if rx is not None else None,
             lead_days=limits.lead_days,
             lead_in_business_days=limits.lead_in_business_days,
+            valid_until=valid_until,
         )
     run_out = run_out_date(rx.last_fill_on, rx.days_supply)
     needed_by = needed_by_date(run_out, limits)
@@ -240,4 +244,5 @@ def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplySt
         lead_days=limits.lead_days,
         lead_in_business_days=limits.lead_in_business_days,
         is_late=on > needed_by,
+        valid_until=valid_until,
     )

@@ -172,3 +172,58 @@ def disclosures(*, actor, patient, limit: int = 200):
         .select_related("actor", "actor__practice")
         .order_by("-at")[:limit]
     )
+
+
+REFERRAL_ANSWER_DAYS = 5
+RELEASE_WARNING_DAYS = 14
+
+
+def nudge_candidates(*, on) -> list:
+    """Referrals unanswered after a few days (to the recipient) and releases ending within two
+    weeks (to the patient and the recipient): set-based queries, one nudge each."""
+    from datetime import datetime, time, timedelta
+
+    from core import nudges
+
+    from .access import releases_in_force
+
+    candidates = []
+    cutoff = timezone.make_aware(
+        datetime.combine(on - timedelta(days=REFERRAL_ANSWER_DAYS), time.max)
+    )
+    waiting = Referral.objects.filter(
+        status=Referral.Status.SENT, created_at__lte=cutoff
+    ).values_list("uuid", "to_clinician_id", "created_at")
+    for uuid, clinician_id, created in waiting:
+        candidates.append(
+            nudges.Candidate(
+                kind="referral_unanswered",
+                subject=str(uuid),
+                due_on=timezone.localdate(created) + timedelta(days=REFERRAL_ANSWER_DAYS),
+                recipient_id=clinician_id,
+                title="A referral is waiting for your answer",
+                link=f"/referrals/{uuid}/",
+            )
+        )
+    horizon = timezone.make_aware(
+        datetime.combine(on + timedelta(days=RELEASE_WARNING_DAYS), time.max)
+    )
+    ending = (
+        releases_in_force()
+        .filter(expires_at__lte=horizon)
+        .values_list("uuid", "patient__user_id", "recipient_id", "expires_at")
+    )
+    for uuid, patient_user_id, recipient_id, expires in ending:
+        due = timezone.localdate(expires) - timedelta(days=RELEASE_WARNING_DAYS)
+        for user_id in filter(None, (patient_user_id, recipient_id)):
+            candidates.append(
+                nudges.Candidate(
+                    kind="release_expiring",
+                    subject=str(uuid),
+                    due_on=due,
+                    recipient_id=user_id,
+                    title="A release of information ends in two weeks",
+                    link=f"/releases/{uuid}/",
+                )
+            )
+    return candidates

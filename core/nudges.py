@@ -1,0 +1,174 @@
+"""Reminders and alerts, each sent once: scheduling (idempotent by natural key) and delivery
+(claim, send, mark sent in one transaction), honouring each person's channels, quiet hours
+and opt-out. Domain apps compute who is due with set-based queries and hand the candidates
+here; core imports none of them.
+"""
+
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Notification, NotificationPreference, Nudge, Patient
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A nudge someone is due: what, about which record (uuid), for which day, to whom."""
+
+    kind: str
+    subject: str
+    due_on: date
+    recipient_id: int
+    title: str
+    link: str = ""
+    essential: bool = False
+    reason: str = ""
+
+
+def schedule(candidates: Iterable[Candidate]) -> int:
+    """Insert the nudges; ones already scheduled (same natural key) are left as they are."""
+    rows = [
+        Nudge(
+            kind=c.kind,
+            subject=str(c.subject),
+            due_on=c.due_on,
+            recipient_id=c.recipient_id,
+            title=c.title,
+            link=c.link,
+            essential=c.essential,
+        )
+        for c in candidates
+    ]
+    Nudge.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    return len(rows)
+
+
+def quiet_end(
+    now_local: datetime, quiet_from: time | None, quiet_until: time | None
+) -> datetime | None:
+    """If `now_local` falls in the quiet hours, when they end (local time); otherwise None.
+
+    Quiet hours may cross midnight (22:00 → 07:00).
+    """
+    if quiet_from is None or quiet_until is None or quiet_from == quiet_until:
+        return None
+    now = now_local.time()
+    if quiet_from < quiet_until:
+        inside = quiet_from <= now < quiet_until
+        ends_today = True
+    else:
+        inside = now >= quiet_from or now < quiet_until
+        ends_today = now < quiet_until
+    if not inside:
+        return None
+    end_day = now_local.date() if ends_today else now_local.date() + timedelta(days=1)
+    return datetime.combine(end_day, quiet_until, tzinfo=now_local.tzinfo)
+
+
+def _zone_of(user, pref) -> zoneinfo.ZoneInfo:
+    name = (pref.time_zone if pref and pref.time_zone else "") or ""
+    if not name and user.is_patient:
+        name = Patient.objects.filter(user=user).values_list("time_zone", flat=True).first() or ""
+    try:
+        return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def deliver(now: datetime | None = None, limit: int = 500) -> dict:
+    """Send the pending nudges that are due, each exactly once. Returns counts by outcome."""
+    now = now or timezone.now()
+    counts = {"sent": 0, "deferred": 0, "skipped": 0, "failed": 0, "taken": 0}
+    due = list(
+        Nudge.objects.filter(status=Nudge.Status.PENDING, deliver_after__lte=now)
+        .order_by("deliver_after", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for nudge_id in due:
+        try:
+            outcome = _deliver_one(nudge_id, now)
+        except Exception as error:  # noqa: BLE001 - a failure is recorded on the row and retried
+            _record_failure(nudge_id, error)
+            outcome = "failed"
+        counts[outcome] += 1
+    return counts
+
+
+def _deliver_one(nudge_id: int, now: datetime) -> str:
+    with transaction.atomic():
+        # The claim: a row another worker holds is skipped, one already sent is not pending.
+        nudge = (
+            Nudge.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(pk=nudge_id, status=Nudge.Status.PENDING)
+            .first()
+        )
+        if nudge is None:
+            return "taken"
+        user = nudge.recipient
+        pref = NotificationPreference.objects.filter(user=user).first()
+        if not nudge.essential and pref is not None and pref.reminders_opt_out:
+            nudge.status = Nudge.Status.SKIPPED
+            nudge.save(update_fields=["status"])
+            return "skipped"
+        if not nudge.essential and pref is not None:
+            end = quiet_end(now.astimezone(_zone_of(user, pref)), pref.quiet_from, pref.quiet_until)
+            if end is not None:
+                nudge.deliver_after = end  # deferred, not dropped
+                nudge.save(update_fields=["deliver_after"])
+                return "deferred"
+        in_app = nudge.essential or pref is None or pref.in_app_enabled
+        by_email = nudge.essential or pref is None or pref.email_enabled
+        notification = None
+        if in_app:
+            notification = Notification.objects.create(
+                recipient=user,
+                kind=nudge.kind,
+                title=nudge.title,
+                link=nudge.link,
+                emailed_at=now if by_email else None,
+            )
+        if by_email:
+            url = settings.CONCORD_SITE_URL.rstrip("/") + (nudge.link or "/notifications/")
+            # Inside the claim's transaction: if sending fails, nothing is marked and it is retried.
+            send_mail(
+                subject="Concord: " + nudge.title,
+                message=f"{nudge.title}\n\nSign in to see it: {url}\n",
+                from_email=None,
+                recipient_list=[user.email],
+            )
+        nudge.status = Nudge.Status.SENT
+        nudge.sent_at = now
+        nudge.notification = notification
+        nudge.attempts += 1
+        nudge.save(update_fields=["status", "sent_at", "notification", "attempts"])
+        return "sent"
+
+
+def _record_failure(nudge_id: int, error: Exception) -> None:
+    with transaction.atomic():
+        nudge = Nudge.objects.select_for_update().filter(pk=nudge_id).first()
+        if nudge is None or nudge.status != Nudge.Status.PENDING:
+            return
+        nudge.attempts += 1
+        nudge.last_error = f"{type(error).__name__}: {error}"[:300]
+        # Back off: 1, 2, 4, 8 minutes; then it is left failed and visible in the admin.
+        nudge.deliver_after = timezone.now() + timedelta(minutes=2 ** (nudge.attempts - 1))
+        if nudge.attempts >= MAX_ATTEMPTS:
+            nudge.status = Nudge.Status.FAILED
+        nudge.save(update_fields=["attempts", "last_error", "deliver_after", "status"])
+
+
+def deliver_soon() -> None:
+    """Ask a worker to deliver now (after the current transaction commits)."""
+    from .tasks import deliver_nudges
+
+    transaction.on_commit(lambda: deliver_nudges.delay())

@@ -1,0 +1,230 @@
+"""Reminders through a real Celery worker, Redis broker and PostgreSQL: each sent once.
+
+The worker is a separate process reading the test database; e-mail goes to files so that
+this process can count it. Needs PostgreSQL and Redis (CI fails, rather than skips, without).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.db import connection
+
+from core.models import Notification, Nudge, Patient, Role, User
+from prescribing import services
+from prescribing.models import Medication
+from tests import factories
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
+
+
+@pytest.fixture
+def broker(require_postgresql, require_redis):
+    queue = f"concord-test-{uuid.uuid4().hex[:8]}"
+    sender = Celery("concord-test-sender", broker=require_redis)
+    yield require_redis, queue, sender
+    sender.close()
+
+
+@pytest.fixture
+def workers(broker, tmp_path):
+    """Start workers on demand; stop them all at the end."""
+    redis_url, queue, _ = broker
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "CONCORD_PROFILE": "test",
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_QUEUE": queue,
+        "EMAIL_URL": f"filemail:///{mail_dir}",  # an absolute path: three slashes, then the path
+    }
+    started = []
+
+    def start(name):
+        log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append((process, log))
+        deadline = time.monotonic() + 60
+        while "ready" not in (tmp_path / f"{name}.log").read_text():
+            assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
+            assert time.monotonic() < deadline, "worker did not start"
+            time.sleep(0.2)
+        return process
+
+    start.mail_dir = mail_dir
+    yield start
+    for process, log in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+def sweep(broker, times=1):
+    _, queue, sender = broker
+    for _ in range(times):
+        sender.send_task("prescribing.tasks.sweep_refill_nudges", queue=queue)
+
+
+def emails(mail_dir: Path) -> list[str]:
+    """The recipients of every e-mail the workers wrote, one entry per message."""
+    found = []
+    for path in mail_dir.glob("*"):
+        for line in path.read_text().splitlines():
+            if line.startswith("To: "):
+                found.append(line[4:].strip())
+    return found
+
+
+def wait_until(condition, seconds=90):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.25)
+
+
+def due_refill(patient_user, prescriber):
+    """A medication whose ask-by date is two days away (30 days' supply, filled 21 days ago)."""
+    patient = factories.PatientFactory(user=patient_user)
+    factories.MembershipFactory(patient=patient, clinician=prescriber)
+    med = services.medication_start(
+        actor=prescriber,
+        patient=patient,
+        drug_name="Sertraline",
+        strength="50 mg",
+        form="tablet",
+        dose="1",
+        directions="daily",
+        reason="r",
+    )
+    three_weeks_ago = date.today() - timedelta(days=21)
+    rx = services.prescription_write(
+        actor=prescriber,
+        medication=med,
+        quantity=30,
+        days_supply=30,
+        refills_authorised=3,
+        written_on=three_weeks_ago,
+    )
+    services.fill_record(actor=prescriber, prescription=rx, filled_on=three_weeks_ago)
+    return med
+
+
+def test_a_due_refill_is_sent_once_whatever_the_retries_and_workers(broker, workers):
+    prescriber = factories.PrescriberFactory()
+    first_patient = factories.PatientUserFactory(email="first@example.test")
+    due_refill(first_patient, prescriber)
+
+    workers("one")
+    sweep(broker, times=3)
+    wait_until(lambda: Nudge.objects.filter(recipient=first_patient, status="sent").exists())
+    time.sleep(2)  # let the repeated sweeps run to the end
+    assert emails(workers.mail_dir) == ["first@example.test"]
+    assert Notification.objects.filter(recipient=first_patient).count() == 1
+
+    second_patient = factories.PatientUserFactory(email="second@example.test")
+    due_refill(second_patient, prescriber)
+    workers("two")
+    sweep(broker, times=6)  # spread over both workers, some at the same moment
+    wait_until(lambda: Nudge.objects.filter(recipient=second_patient, status="sent").exists())
+    time.sleep(3)
+    assert sorted(emails(workers.mail_dir)) == ["first@example.test", "second@example.test"]
+    assert Notification.objects.filter(recipient=second_patient).count() == 1
+
+
+def test_a_worker_killed_mid_sweep_loses_nothing(broker, workers):
+    """Kill -9 a worker while it delivers 300 reminders, then sweep again.
+
+    The database makes delivery exactly-once: the claim, the in-app notification and the
+    'sent' mark commit together, so every nudge ends sent with one notification. E-mail is
+    the one step outside the database: a message handed to the mail server just before the
+    kill, whose transaction never committed, is sent again — at most one, the one in flight.
+    """
+    prescriber = factories.PrescriberFactory()
+    practice = prescriber.practice
+    users = User.objects.bulk_create(
+        [
+            User(email=f"p{i}@example.test", full_name=f"P {i}", role=Role.PATIENT, password="!")
+            for i in range(300)
+        ]
+    )
+    patients = Patient.objects.bulk_create(
+        [
+            Patient(given_name="P", family_name=str(i), date_of_birth=date(1980, 1, 1), user=u)
+            for i, u in enumerate(users)
+        ]
+    )
+    Medication.objects.bulk_create(
+        [
+            Medication(
+                patient=p,
+                practice=practice,
+                author=prescriber,
+                prescriber=prescriber,
+                drug_name="Sertraline",
+                strength="50 mg",
+                form="tablet",
+                dose="1",
+                directions="daily",
+                run_out_on=date.today() + timedelta(days=9),
+                refill_needed_by=date.today() + timedelta(days=2),
+                refills_left=3,
+            )
+            for p in patients
+        ]
+    )
+    victim = workers("victim")
+    sweep(broker)
+    wait_until(lambda: Nudge.objects.filter(status="sent").count() >= 30)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    assert Nudge.objects.filter(status="sent").count() < 300, (
+        "the kill came too late to test anything"
+    )
+
+    workers("survivor")
+    sweep(broker)
+    wait_until(lambda: Nudge.objects.filter(status="sent").count() == 300, seconds=180)
+    assert Nudge.objects.count() == 300
+    assert Notification.objects.count() == 300
+    sent = emails(workers.mail_dir)
+    assert set(sent) == {u.email for u in users}
+    assert len(sent) - len(set(sent)) <= 1
