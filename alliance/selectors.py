@@ -217,3 +217,19 @@ def check_in_nudge_candidates(*, on) -> list:
         )
         for pk, patient_uuid, user_id, visit in due
     ]
+
+
+def flagged_patients(*, actor) -> list:
+    """Patients with open safety alerts or alliance concerns this clinician may see, urgent
+    first; one query per kind."""
+    if not actor.is_clinician:
+        return []
+    rows = {}
+    for category, kind in ((Category.OUTCOMES, Flag.Kind.SAFETY), (Category.ALLIANCE, Flag.Kind.ALLIANCE_CONCERN)):
+        flags = access.records_visible(actor, Flag.objects.filter(kind=kind, acknowledged_at__isnull=True), category)
+        for flag in flags.select_related("patient").order_by("-created_at"):
+            entry = rows.setdefault(flag.patient_id, {"patient": flag.patient, "safety": False, "concern": False})
+            entry["safety" if kind == Flag.Kind.SAFETY else "concern"] = True
+    for entry in rows.values():
+        audit.record(actor=actor, patient=entry["patient"], category=Category.ALLIANCE, action=Action.LIST, object_type="alliance.Flag")
+    return sorted(rows.values(), key=lambda e: (not e["safety"], e["patient"].family_name))

@@ -3,21 +3,28 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance import selectors as alliance_selectors
 from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
-from core.htmx import render_page_or_partial
+from core.exceptions import Conflict, NotAllowed
+from core.htmx import render_page_or_partial, wants_partial
 from prescribing import selectors as prescribing_selectors
+from prescribing import services as prescribing_services
 from referrals import selectors as referrals_selectors
 from referrals import services as referrals_services
 from referrals.forms import ThreadPostForm
 from referrals.models import ThreadPost
 from stories import selectors as stories_selectors
+
+from . import fhir as clinic_fhir
+from . import pdf as clinic_pdf
+from . import selectors as clinic_selectors
+from . import services as clinic_services
 
 
 @access.declare("no patient data: sends each role to its start page")
@@ -141,3 +148,149 @@ def thread(request, patient):
         "nav": "patients",
     }
     return render(request, "clinic/thread.html", context, status=status)
+
+
+# --- The visit screen ------------------------------------------------------------------------
+
+
+def _visit_context(request, patient, **extra):
+    data = clinic_selectors.visit(actor=request.user, patient=patient)
+    return {"v": data, "patient": patient, "nav": "patients", "section": "visit", **extra}
+
+
+@login_required
+@require_GET
+@access.patient_view(Category.MEDICATIONS, Action.READ)
+def visit(request, patient):
+    """One calm screen for the visit, the patient's words first."""
+    if not request.user.is_clinician:
+        raise Http404
+    response = render(request, "clinic/visit.html", _visit_context(request, patient))
+    clinic_services.last_look_mark(user=request.user, patient=patient, screen="visit")
+    return response
+
+
+@login_required
+@require_POST
+@access.patient_view(Category.MEDICATIONS, Action.READ)
+def visit_action(request, patient):
+    """Record an observation, a decision or a refill answer without leaving the visit screen."""
+    action = request.POST.get("action", "")
+    error = None
+    try:
+        if action == "observation":
+            medication = prescribing_selectors.medication_get(
+                actor=request.user, medication_uuid=request.POST.get("medication")
+            )
+            prescribing_services.observation_create(
+                actor=request.user,
+                medication=medication,
+                kind=request.POST.get("kind", "response"),
+                text=request.POST.get("text", ""),
+                severity=request.POST.get("severity", "none"),
+            )
+        elif action == "decision":
+            medication = prescribing_selectors.medication_get(
+                actor=request.user,
+                medication_uuid=request.POST.get("medication"),
+                action=Action.UPDATE,
+            )
+            status = request.POST.get("status", "")
+            common = {
+                "actor": request.user,
+                "medication": medication,
+                "version": int(request.POST.get("version") or 0),
+                "reason": request.POST.get("reason", ""),
+                "decided_together": request.POST.get("decided_together") == "on",
+                "patient_preference": request.POST.get("patient_preference", ""),
+            }
+            if status == "dose_change":
+                prescribing_services.medication_change_dose(
+                    dose=request.POST.get("dose") or None,
+                    strength=request.POST.get("strength") or None,
+                    **common,
+                )
+            else:
+                prescribing_services.medication_set_status(status=status, **common)
+        elif action == "refill":
+            refill = prescribing_selectors.refill_request_get(
+                actor=request.user, request_uuid=request.POST.get("request"), action=Action.UPDATE
+            )
+            prescribing_services.refill_request_decide(
+                actor=request.user,
+                request=refill,
+                status=request.POST.get("status", ""),
+                reason=request.POST.get("reason", ""),
+            )
+        else:
+            error = "Choose what to record."
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    except (Conflict, NotAllowed) as exc:
+        error = exc.message
+    if not wants_partial(request):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, "Recorded.")
+        return redirect("visit", patient_uuid=patient.uuid)
+    context = _visit_context(
+        request, patient, visit_error=error, visit_done=None if error else "Recorded."
+    )
+    return render(request, "clinic/visit.html#now", context, status=200)
+
+
+@login_required
+@require_GET
+@access.patient_view(Category.MEDICATIONS, Action.EXPORT)
+def visit_pdf(request, patient):
+    if not request.user.is_clinician:
+        raise Http404
+    data = clinic_selectors.visit(actor=request.user, patient=patient)
+    document = clinic_pdf.visit_summary(visit=data, clinician=request.user)
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="visit-summary.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+@access.patient_view(Category.PROFILE, Action.READ)
+def shared(request, patient):
+    """For a co-treating clinician: what the releases let them see, and what changed since."""
+    if not request.user.is_clinician:
+        raise Http404
+    context = {
+        "s": clinic_selectors.shared_view(actor=request.user, patient=patient),
+        "patient": patient,
+        "nav": "patients",
+    }
+    response = render(request, "clinic/shared.html", context)
+    clinic_services.last_look_mark(user=request.user, patient=patient, screen="shared")
+    return response
+
+
+@login_required
+@require_GET
+@access.declare(
+    "lists: alliance, prescribing and referrals selectors filter by the policy and audit"
+)
+def today(request):
+    if not request.user.is_clinician:
+        raise Http404
+    day = clinic_selectors.prescriber_day(actor=request.user)
+    caseload = (
+        core_selectors.patient_list(actor=request.user) if request.user.role == "therapist" else []
+    )
+    return render(request, "clinic/today.html", {**day, "caseload": caseload, "nav": "today"})
+
+
+@login_required
+@require_GET
+@access.patient_view(Category.PROFILE, Action.EXPORT)
+def fhir_export(request, patient):
+    """The patient's record as a FHIR R4 Bundle, with what the caller may see."""
+    bundle = clinic_fhir.patient_bundle(actor=request.user, patient=patient)
+    response = JsonResponse(bundle, json_dumps_params={"indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="concord-{patient.uuid}.fhir.json"'
+    return response

@@ -27,5 +27,6 @@ urlpatterns = [
     path("api/v1/", include("prescribing.api.urls")),
     path("api/v1/", include("alliance.api.urls")),
     path("api/v1/", include("referrals.api.urls")),
+    path("api/v1/", include("clinic.api.urls")),
     path("", include("clinic.urls")),
 ]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path(
+        "patients/<uuid:patient_uuid>/fhir/", views.FhirExportView.as_view(), name="api_fhir_export"
+    ),
+]

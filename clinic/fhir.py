@@ -1,0 +1,300 @@
+"""FHIR R4 export of a patient's record, so that data can leave Concord.
+
+Built only from the apps' selectors, so it carries exactly what the caller may see (a
+therapist without a release gets no medication resources) and each read is audited; the
+export itself is audited as an EXPORT of each category included.
+"""
+
+from django.utils import timezone
+
+from alliance import selectors as alliance_selectors
+from core import audit
+from core.access import Action, Category
+from prescribing import selectors as prescribing_selectors
+from referrals import selectors as referrals_selectors
+from stories import selectors as stories_selectors
+
+SYSTEM = "urn:concord"
+MED_STATUS = {"proposed": "draft", "active": "active", "paused": "on-hold", "stopped": "stopped"}
+GOAL_STATUS = {
+    "proposed": "proposed",
+    "active": "active",
+    "on_hold": "on-hold",
+    "achieved": "completed",
+    "let_go": "cancelled",
+    "entered_in_error": "entered-in-error",
+}
+REFERRAL_STATUS = {
+    "sent": "active",
+    "accepted": "active",
+    "active": "active",
+    "declined": "revoked",
+    "closed": "completed",
+}
+OBSERVATION_CODES = {
+    "response": "Response to medication",
+    "side_effect": "Side effect",
+    "adherence": "Adherence",
+    "question": "Question",
+}
+
+
+def _ref(uuid) -> str:
+    return f"urn:uuid:{uuid}"
+
+
+def _some(key: str, values: list) -> dict:
+    """FHIR forbids empty arrays: leave the element out instead."""
+    return {key: values} if values else {}
+
+
+def _entry(resource: dict) -> dict:
+    return {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
+
+
+def patient_bundle(*, actor, patient) -> dict:
+    """A FHIR R4 Bundle (collection) of what the actor may see of this patient."""
+    pid = str(patient.uuid)
+    subject = {"reference": _ref(pid), "display": patient.display_name}
+    entries = [
+        _entry(
+            {
+                "resourceType": "Patient",
+                "id": pid,
+                "identifier": [{"system": SYSTEM, "value": pid}],
+                "name": [{"family": patient.family_name, "given": [patient.given_name]}],
+                "birthDate": patient.date_of_birth.isoformat(),
+            }
+        )
+    ]
+    included = {Category.PROFILE}
+    for item in prescribing_selectors.medication_plan(actor=actor, patient=patient):
+        med = item.medication
+        included.add(Category.MEDICATIONS)
+        entries.append(
+            _entry(
+                {
+                    "resourceType": "MedicationRequest",
+                    "id": str(med.uuid),
+                    "status": MED_STATUS[med.status],
+                    "intent": "proposal" if med.status == "proposed" else "order",
+                    "medicationCodeableConcept": {
+                        "text": f"{med.drug_name} {med.strength} {med.form}".strip(),
+                        **(
+                            {
+                                "coding": [
+                                    {
+                                        "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                        "code": med.rxnorm_code,
+                                    }
+                                ]
+                            }
+                            if med.rxnorm_code
+                            else {}
+                        ),
+                    },
+                    "subject": subject,
+                    "requester": {"display": med.prescriber.full_name},
+                    **_some("reasonCode", [{"text": med.purpose}] if med.purpose else []),
+                    **_some(
+                        "note",
+                        [
+                            {"text": f"{label}: {text}"}
+                            for label, text in (("Hopes", med.hopes), ("Worries", med.worries))
+                            if text
+                        ],
+                    ),
+                    "dosageInstruction": [{"text": f"{med.dose} {med.route}, {med.directions}"}],
+                }
+            )
+        )
+        for prescription in med.prescriptions.all():
+            for fill in prescription.fills.all():
+                entries.append(
+                    _entry(
+                        {
+                            "resourceType": "MedicationDispense",
+                            "id": f"{prescription.uuid.hex[:24]}{fill.pk:08x}"[:64],
+                            "status": "completed",
+                            "medicationCodeableConcept": {
+                                "text": f"{med.drug_name} {med.strength}"
+                            },
+                            "subject": subject,
+                            "authorizingPrescription": [{"reference": _ref(med.uuid)}],
+                            "quantity": {"value": fill.quantity},
+                            "daysSupply": {
+                                "value": fill.days_supply,
+                                "unit": "days",
+                                "system": "http://unitsofmeasure.org",
+                                "code": "d",
+                            },
+                            "whenHandedOver": f"{fill.filled_on.isoformat()}T12:00:00Z",
+                        }
+                    )
+                )
+        for observation in item.observations:
+            included.add(Category.OBSERVATIONS)
+            entries.append(
+                _entry(
+                    {
+                        "resourceType": "Observation",
+                        "id": str(observation.uuid),
+                        "status": "final",
+                        "code": {"text": OBSERVATION_CODES[observation.kind]},
+                        "subject": subject,
+                        "effectiveDateTime": f"{observation.observed_on.isoformat()}T12:00:00Z",
+                        "valueString": observation.text,
+                        "focus": [{"reference": _ref(med.uuid)}],
+                    }
+                )
+            )
+    for goal in stories_selectors.goal_list(actor=actor, patient=patient):
+        included.add(Category.GOALS)
+        entries.append(
+            _entry(
+                {
+                    "resourceType": "Goal",
+                    "id": str(goal.uuid),
+                    "lifecycleStatus": GOAL_STATUS[goal.status],
+                    "description": {"text": goal.what},
+                    "subject": subject,
+                    **_some("note", [{"text": goal.why}] if goal.why else []),
+                    **(
+                        {"target": [{"dueDate": goal.target_date.isoformat()}]}
+                        if goal.target_date
+                        else {}
+                    ),
+                }
+            )
+        )
+    for series in alliance_selectors.trends(actor=actor, patient=patient):
+        category = Category.ALLIANCE if series.instrument.kind == "alliance" else Category.OUTCOMES
+        included.add(category)
+        for check_in in series.check_ins:
+            entries.append(
+                _entry(
+                    {
+                        "resourceType": "QuestionnaireResponse",
+                        "id": str(check_in.uuid),
+                        "status": "completed",
+                        "questionnaire": f"{SYSTEM}/questionnaire/{check_in.instrument.key}|{check_in.instrument.version}",
+                        "subject": subject,
+                        "authored": check_in.submitted_at.isoformat(),
+                        **_some(
+                            "item",
+                            [
+                                {"linkId": key, "answer": [{"valueInteger": value}]}
+                                for key, value in check_in.answers.items()
+                            ],
+                        ),
+                    }
+                )
+            )
+            entries.append(
+                _entry(
+                    {
+                        "resourceType": "Observation",
+                        "id": f"{check_in.uuid.hex}0",
+                        "status": "final",
+                        "code": {"text": f"{check_in.instrument.name} score"},
+                        "subject": subject,
+                        "effectiveDateTime": check_in.submitted_at.isoformat(),
+                        "valueQuantity": {"value": check_in.total},
+                        "derivedFrom": [{"reference": _ref(check_in.uuid)}],
+                    }
+                )
+            )
+    for view in referrals_selectors.releases_for_patient(actor=actor, patient=patient):
+        release = view.release
+        included.add(Category.RELEASES)
+        entries.append(
+            _entry(
+                {
+                    "resourceType": "Consent",
+                    "id": str(release.uuid),
+                    "status": "active" if view.in_force else "inactive",
+                    "scope": {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                                "code": "patient-privacy",
+                            }
+                        ]
+                    },
+                    "category": [
+                        {
+                            "coding": [{"system": "http://loinc.org", "code": "59284-0"}],
+                            "text": "Authorisation to share health information",
+                        }
+                    ],
+                    "patient": subject,
+                    "dateTime": release.signed_at.isoformat(),
+                    "policyRule": {
+                        "text": "HIPAA 45 CFR 164.508"
+                        + (" and 42 CFR Part 2" if release.covers_substance_use else "")
+                    },
+                    "provision": {
+                        "type": "permit",
+                        "period": {
+                            "start": release.signed_at.isoformat(),
+                            "end": release.expires_at.isoformat(),
+                        },
+                        "actor": [
+                            {
+                                "role": {"text": "discloser"},
+                                "reference": {"display": release.discloser.full_name},
+                            },
+                            {
+                                "role": {"text": "recipient"},
+                                "reference": {"display": release.recipient.full_name},
+                            },
+                        ],
+                        "purpose": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                                "code": "TREAT",
+                                "display": release.purpose[:200],
+                            }
+                        ],
+                        **_some(
+                            "class", [{"system": SYSTEM, "code": c} for c in release.categories]
+                        ),
+                    },
+                }
+            )
+        )
+    for referral in referrals_selectors.referrals_for_patient(actor=actor, patient=patient):
+        included.add(Category.REFERRALS)
+        entries.append(
+            _entry(
+                {
+                    "resourceType": "ServiceRequest",
+                    "id": str(referral.uuid),
+                    "status": REFERRAL_STATUS[referral.status],
+                    "intent": "order",
+                    "priority": {"routine": "routine", "soon": "urgent", "urgent": "asap"}[
+                        referral.urgency
+                    ],
+                    "code": {"text": "Referral"},
+                    "subject": subject,
+                    "requester": {"display": referral.author.full_name},
+                    "performer": [{"display": referral.to_clinician.full_name}],
+                    "reasonCode": [{"text": referral.reason}],
+                    "authoredOn": referral.created_at.isoformat(),
+                }
+            )
+        )
+    for category in sorted(included):
+        audit.record(
+            actor=actor,
+            patient=patient,
+            category=category,
+            action=Action.EXPORT,
+            object_type="fhir.Bundle",
+        )
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": timezone.now().isoformat(),
+        "entry": entries,
+    }

@@ -1,0 +1,292 @@
+"""The visit screen, the therapist's shared view, the prescriber's day and the FHIR export."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from alliance import selectors as alliance_selectors
+from alliance import services as alliance
+from prescribing import services as rx
+from prescribing.models import Observation, RefillRequest
+from referrals import services as referrals
+from stories import services as stories
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(patient, patient_user, prescriber, therapist):
+    """A week of care: a goal, a medicine with purpose, a release, an observation, a check-in, a refill."""
+    alliance.install_shipped()
+    goal = stories.goal_create(actor=patient_user, patient=patient, what="Sleep through the night")
+    stories.goal_rate(actor=patient_user, goal=goal, rating=1)
+    stories.summary_save(
+        actor=prescriber, patient=patient, text="Dan builds furniture.", version=None
+    )
+    med = rx.medication_start(
+        actor=prescriber,
+        patient=patient,
+        drug_name="Sertraline",
+        strength="50 mg",
+        form="tablet",
+        dose="1 tablet",
+        directions="each morning",
+        purpose="To feel less on guard",
+        goal_uuids=[goal.uuid],
+        reason="agreed",
+    )
+    prescription = rx.prescription_write(
+        actor=prescriber,
+        medication=med,
+        quantity=30,
+        days_supply=30,
+        refills_authorised=2,
+        written_on=date.today() - timedelta(days=25),
+    )
+    rx.fill_record(
+        actor=prescriber, prescription=prescription, filled_on=date.today() - timedelta(days=25)
+    )
+    referrals.release_sign(
+        actor=patient_user,
+        patient=patient,
+        discloser=prescriber,
+        recipient=therapist,
+        categories=["medications", "observations"],
+        purpose="Team care",
+        expires_on=date.today() + timedelta(days=60),
+        signed_name="Daniel Brooks",
+    )
+    referrals.thread_post(
+        actor=therapist,
+        patient=patient,
+        kind="adherence",
+        text="Missed doses on weekends",
+        medication_uuid=med.uuid,
+        medication_name="Sertraline 50 mg",
+    )
+    rx.observation_create(
+        actor=patient_user, medication=med, kind="response", text="Sleeping better"
+    )
+    instrument = next(
+        i for i in alliance_selectors.instruments_offered() if i.key == "concord-alliance"
+    )
+    check_in = alliance.check_in_start(
+        actor=patient_user, patient=patient, instrument=instrument, clinician=prescriber
+    )
+    alliance.check_in_submit(
+        actor=patient_user, check_in=check_in, answers={"bond": 9, "goals": 8, "tasks": 8, "fit": 9}
+    )
+    refill = rx.refill_request_create(actor=patient_user, medication=med, note="Away next week")
+    return {"goal": goal, "med": med, "refill": refill, "instrument": instrument}
+
+
+def test_visit_screen_shows_the_week(client, history, prescriber, patient):
+    client.force_login(prescriber)
+    page = client.get(reverse("visit", args=[patient.uuid])).content.decode()
+    for text in (
+        "Dan builds furniture.",  # the summary first
+        "Sleep through the night",  # goals
+        "“To feel less on guard”",  # purpose in the patient's words
+        "Missed doses on weekends",  # what the therapist shared
+        "Sleeping better",  # an observation since the last visit
+        "Away next week",  # the pending refill
+        '<svg class="chart"',  # the alliance trend for this relationship
+    ):
+        assert text in page, text
+
+
+def test_record_without_leaving_the_screen(client, history, prescriber, patient):
+    client.force_login(prescriber)
+    url = reverse("visit_action", args=[patient.uuid])
+    part = client.post(
+        url,
+        {
+            "action": "observation",
+            "medication": history["med"].uuid,
+            "kind": "side_effect",
+            "text": "Vivid dreams",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert part.content.decode().lstrip().startswith('<div id="now">')
+    assert "Recorded." in part.content.decode()
+    assert Observation.objects.filter(text="Vivid dreams", author=prescriber).exists()
+    client.post(
+        url,
+        {"action": "refill", "request": history["refill"].uuid, "status": "approved"},
+        HTTP_HX_REQUEST="true",
+    )
+    history["refill"].refresh_from_db()
+    assert history["refill"].status == "approved"
+    refused = client.post(
+        url,
+        {
+            "action": "decision",
+            "medication": history["med"].uuid,
+            "status": "paused",
+            "version": 99,
+            "reason": "x",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert "changed by someone else" in refused.content.decode()
+
+
+def test_visit_screen_query_count_does_not_grow_with_history(
+    client, history, prescriber, patient, patient_user
+):
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("visit", args=[patient.uuid])).status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(prescriber)
+    client.get(reverse("visit", args=[patient.uuid]))
+    few = count()
+    med, goal, instrument = history["med"], history["goal"], history["instrument"]
+    Observation.objects.bulk_create(
+        [
+            Observation(
+                medication=med, patient=patient, author=patient_user, kind="response", text=f"o{i}"
+            )
+            for i in range(200)
+        ]
+    )
+    for i in range(100):
+        stories.goal_rate(actor=patient_user, goal=goal, rating=i % 3 - 1)
+    for i in range(50):
+        rx.medication_change_dose(
+            actor=prescriber,
+            medication=med,
+            version=med.version + i,
+            dose=f"{i % 3 + 1} tablets",
+            reason="r",
+        )
+    for _ in range(150):
+        check_in = alliance.check_in_start(
+            actor=patient_user, patient=patient, instrument=instrument, clinician=prescriber
+        )
+        alliance.check_in_submit(
+            actor=patient_user,
+            check_in=check_in,
+            answers={"bond": 9, "goals": 9, "tasks": 9, "fit": 9},
+        )
+    assert count() == few
+
+
+def test_shared_view_shows_changes_since_last_look(client, history, therapist, prescriber, patient):
+    client.force_login(therapist)
+    first = client.get(reverse("shared", args=[patient.uuid])).content.decode()
+    assert "Sertraline" in first
+    rx.medication_change_dose(
+        actor=prescriber,
+        medication=history["med"],
+        version=history["med"].version,
+        strength="100 mg",
+        reason="partial response",
+    )
+    again = client.get(reverse("shared", args=[patient.uuid])).content.decode()
+    assert "50 mg → 100 mg" in again
+
+
+def test_prescriber_day(client, history, prescriber, patient, patient_user):
+    check_in = alliance.check_in_start(
+        actor=patient_user, patient=patient, instrument=history["instrument"], clinician=prescriber
+    )
+    alliance.check_in_submit(
+        actor=patient_user, check_in=check_in, answers={"bond": 2, "goals": 2, "tasks": 2, "fit": 2}
+    )
+    client.force_login(prescriber)
+    page = client.get(reverse("today")).content.decode()
+    assert "Alliance concern" in page
+    assert "Sertraline" in page  # the refill request waiting
+
+
+class TestFhir:
+    def test_bundle_validates_and_carries_the_week(self, client, history, patient_user, patient):
+        from fhir.resources.R4B.bundle import Bundle
+
+        client.force_login(patient_user)
+        response = client.get(reverse("fhir_export", args=[patient.uuid]))
+        bundle = Bundle.model_validate(json.loads(response.content))
+        kinds = {e.resource.__resource_type__ for e in bundle.entry}
+        assert {
+            "Patient",
+            "MedicationRequest",
+            "MedicationDispense",
+            "Goal",
+            "Consent",
+            "QuestionnaireResponse",
+            "Observation",
+        } <= kinds
+
+    def test_therapist_without_a_release_gets_no_medication_data(
+        self, client, patient, patient_user, prescriber, therapist
+    ):
+        from fhir.resources.R4B.bundle import Bundle
+
+        rx.medication_start(
+            actor=prescriber,
+            patient=patient,
+            drug_name="Lithium",
+            strength="300 mg",
+            form="tablet",
+            dose="1",
+            directions="bd",
+            reason="r",
+        )
+        client.force_login(therapist)
+        for url in (
+            reverse("fhir_export", args=[patient.uuid]),
+            reverse("api_fhir_export", args=[patient.uuid]),
+        ):
+            body = client.get(url).content.decode()
+            Bundle.model_validate(json.loads(body))
+            assert "Lithium" not in body
+            assert "MedicationRequest" not in body
+
+    def test_referral_becomes_a_service_request_and_export_is_audited(
+        self, client, patient, therapist, prescriber
+    ):
+        from fhir.resources.R4B.bundle import Bundle
+
+        from core.models import AuditEvent
+
+        referrals.referral_create(
+            actor=therapist,
+            patient=patient,
+            to_clinician=factories.PrescriberFactory(),
+            reason="Nightmares",
+        )
+        client.force_login(therapist)
+        bundle = Bundle.model_validate(
+            client.get(reverse("api_fhir_export", args=[patient.uuid])).json()
+        )
+        assert "ServiceRequest" in {e.resource.__resource_type__ for e in bundle.entry}
+        assert AuditEvent.objects.filter(
+            actor=therapist, action="export", category="referrals"
+        ).exists()
+
+    def test_outsider_gets_not_found(self, client, patient):
+        client.force_login(factories.TherapistFactory())
+        assert client.get(reverse("fhir_export", args=[patient.uuid])).status_code == 404
+
+
+def test_visit_pdf(client, history, prescriber, patient):
+    import io
+
+    from pypdf import PdfReader
+
+    client.force_login(prescriber)
+    response = client.get(reverse("visit_pdf", args=[patient.uuid]))
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
+    )
+    assert "Visit summary: Dan Brooks" in text
+    assert "To feel less on guard" in text
+    assert RefillRequest.objects.count() == 1
