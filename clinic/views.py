@@ -86,6 +86,20 @@ def patient_home(request):
             for o in alliance_selectors.check_in_offers(actor=request.user, patient=patient)
             if o.is_due or o.draft
         ],
+        "goals": [
+            g for g in stories_selectors.goal_list(actor=request.user, patient=patient) if g.is_open
+        ],
+        "medicines": [
+            item
+            for item in prescribing_selectors.medication_plan(actor=request.user, patient=patient)
+            if item.medication.is_current
+        ],
+        "releases": [
+            v
+            for v in referrals_selectors.releases_for_patient(actor=request.user, patient=patient)
+            if v.in_force
+        ],
+        "notifications": core_selectors.notification_list(user=request.user, limit=5),
         "nav": "home",
     }
     return render(request, "clinic/patient_home.html", context)

@@ -11,6 +11,7 @@ which answer "not found" alike for a record that does not exist and one the user
 Every decision made through the getters is audited.
 """
 
+import contextvars
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, wraps
@@ -208,6 +209,35 @@ def writing_practice(actor):
     return actor.practice if actor.is_clinician else None
 
 
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "concord_access_memo", default=None
+)
+
+
+class request_scope:
+    """Within one request, remember the answers of grant lookups: a page that asks the same
+    question ten times asks the database once. Nothing outlives the request, so a revocation
+    or an expiry takes effect on the very next one."""
+
+    def __enter__(self):
+        self._token = _memo.set({})
+        return self
+
+    def __exit__(self, *exc):
+        _memo.reset(self._token)
+        return False
+
+
+def memo(key, compute):
+    """`compute()`, remembered for the rest of the current request (if there is one)."""
+    cache = _memo.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def _signed_in(actor) -> bool:
     if actor is None:
         return False
@@ -233,10 +263,14 @@ def decide(actor, action: Action, category: Category, patient: Patient) -> Decis
     """May the actor do this to some of this patient's information of this category?"""
     if not _signed_in(actor):
         return Decision(False)
-    found: list[Grant] = []
-    for provider in providers():
-        found.extend(provider.grants(actor, action, category, patient))
-    return Decision(bool(found), tuple(found))
+
+    def ask() -> Decision:
+        found: list[Grant] = []
+        for provider in providers():
+            found.extend(provider.grants(actor, action, category, patient))
+        return Decision(bool(found), tuple(found))
+
+    return memo(("decide", actor.pk, str(action), str(category), patient.pk), ask)
 
 
 def patients_visible(

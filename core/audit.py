@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import db
@@ -78,36 +78,81 @@ def record(
     object_id: str = "",
     via: str = "",
 ) -> AuditEvent:
-    """Append one event to the patient's chain. Never pass clinical content."""
+    """Append one event to the patient's chain. Never pass clinical content.
+
+    Inside a request and outside any transaction (a read), the event joins the request's
+    batch, written in one transaction before the response leaves (see `batch`); inside a
+    write's transaction it is written at once, with the write.
+    """
     if obj is not None:
         object_type = object_type or obj._meta.label
         object_id = object_id or str(getattr(obj, "uuid", None) or obj.pk)
     ctx = _context.get(_NO_REQUEST)
     actor = actor if (actor is not None and getattr(actor, "is_authenticated", False)) else None
-    chain = _chain_key(patient)
-    with transaction.atomic():
-        head = _lock_head(chain)
-        event = AuditEvent(
-            chain=chain,
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor=actor,
-            actor_role=actor.role if actor else "",
-            patient=patient,
-            category=str(category),
-            action=str(action),
-            object_type=object_type,
-            object_id=object_id[:64],
-            outcome=str(outcome),
-            via=via[:400],
-            request_id=ctx.request_id,
-            ip=ctx.ip,
-            prev_hash=head.hash,
-        )
-        event.hash = compute_hash(event)
-        event.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=head.pk).update(seq=event.seq, hash=event.hash)
+    event = AuditEvent(
+        chain=_chain_key(patient),
+        at=timezone.now(),
+        actor=actor,
+        actor_role=actor.role if actor else "",
+        patient=patient,
+        category=str(category),
+        action=str(action),
+        object_type=object_type,
+        object_id=object_id[:64],
+        outcome=str(outcome),
+        via=via[:400],
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+    )
+    pending = _batch.get(None)
+    if pending is not None and not connection.in_atomic_block:
+        pending.append(event)
+        return event
+    _append([event])
     return event
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Write events, chaining each onto its chain's head; one transaction for all of them.
+
+    Chains are locked in a fixed order (sorted) so that two batches never deadlock.
+    """
+    by_chain: dict[str, list[AuditEvent]] = {}
+    for event in events:
+        by_chain.setdefault(event.chain, []).append(event)
+    with transaction.atomic():
+        for chain in sorted(by_chain):
+            head = _lock_head(chain)
+            seq, prev = head.seq, head.hash
+            for event in by_chain[chain]:
+                seq += 1
+                event.seq = seq
+                event.prev_hash = prev
+                event.hash = compute_hash(event)
+                prev = event.hash
+            AuditEvent.objects.bulk_create(by_chain[chain])
+            AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev)
+
+
+_batch: contextvars.ContextVar[list | None] = contextvars.ContextVar("concord_audit_batch")
+
+
+class batch:
+    """Collect a request's read events and write them together when it ends (even on error).
+
+    Used by the request middleware: a page that reads ten kinds of information commits once.
+    """
+
+    def __enter__(self):
+        self._token = _batch.set([])
+        return self
+
+    def __exit__(self, *exc):
+        events = _batch.get()
+        _batch.reset(self._token)
+        if events:
+            _append(events)
+        return False
 
 
 def _lock_head(chain: str) -> AuditChainHead:

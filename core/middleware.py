@@ -12,7 +12,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from . import audit
+from . import access, audit
 
 SESSION_STARTED = "concord_started"
 SESSION_SEEN = "concord_seen"
@@ -56,7 +56,9 @@ class RequestIdMiddleware:
             audit.RequestContext(request_id=request.id, ip=client_ip(request))
         )
         try:
-            response = self.get_response(request)
+            # The request's reads are audited together, before the response leaves.
+            with audit.batch(), access.request_scope():
+                response = self.get_response(request)
         finally:
             audit.reset_context(token)
         response["X-Request-ID"] = request.id

@@ -11,6 +11,7 @@ effect on the very next request.
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from core import access
 from core.access import READS, Action, Category, Grant, GrantProvider
 
 from .models import Referral, Release, Revocation
@@ -27,6 +28,12 @@ def _shared_with(actor, category: Category) -> list[tuple[int, int, object]]:
     """(patient id, practice id the information was written in, release uuid) open to the actor."""
     if not actor.is_clinician:
         return []
+    return access.memo(
+        ("releases shared with", actor.pk, str(category)), lambda: _look_up(actor, category)
+    )
+
+
+def _look_up(actor, category: Category) -> list[tuple[int, int, object]]:
     mine = releases_in_force().filter(
         Q(recipient_id=actor.pk) | Q(mutual=True, discloser_id=actor.pk)
     )

@@ -113,7 +113,11 @@ class RevokeForm(forms.Form):
 
 
 class ThreadPostForm(forms.Form):
-    kind = forms.ChoiceField(label="What kind", choices=[])
+    kind = forms.ChoiceField(
+        label="What kind",
+        choices=[],
+        error_messages={"required": "Choose what kind of post this is."},
+    )
     text = forms.CharField(
         label="Message",
         max_length=4000,
@@ -125,7 +129,7 @@ class ThreadPostForm(forms.Form):
 
     def __init__(self, *args, kinds=(), medications=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = list(kinds)
+        self.fields["kind"].choices = [("", "Choose…"), *kinds]
         self.fields["medication"].choices = [("", "None")] + [
             (str(m.uuid), f"{m.drug_name} {m.strength}") for m in medications
         ]

@@ -151,7 +151,17 @@ def thread(*, actor, patient) -> list[ThreadPost]:
         action=Action.LIST,
         object_type="referrals.ThreadPost",
     )
-    return list(posts.select_related("author", "practice", "reply_to").order_by("created_at", "id"))
+    visible = list(
+        posts.select_related("author", "practice", "reply_to", "reply_to__author").order_by(
+            "created_at", "id"
+        )
+    )
+    ids = {p.pk for p in visible}
+    for post in visible:
+        if post.reply_to_id is not None and post.reply_to_id not in ids:
+            # The post it answers is not the reader's to see (another practice, no release).
+            post.reply_to = None
+    return visible
 
 
 def thread_post_get(*, actor, post_uuid) -> ThreadPost:

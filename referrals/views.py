@@ -21,7 +21,7 @@ RECORD = "record: referrals.selectors.*_get → access.require_record"
 
 
 def _nav(user):
-    return "releases" if user.is_patient else "referrals"
+    return "releases" if user.is_patient else "patients"
 
 
 # --- Referrals -------------------------------------------------------------------------------

@@ -46,7 +46,10 @@ def _sqlite_audit_flush(request):
     """SQLite flushes with DELETE, which the audit table's trigger refuses. Around tests that
     flush (transactional ones), drop the trigger at teardown and restore it at the next setup.
     PostgreSQL flushes with TRUNCATE, which the trigger (UPDATE/DELETE) leaves alone."""
-    transactional = bool({"transactional_db", "live_server"} & set(request.fixturenames))
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool({"transactional_db", "live_server"} & set(request.fixturenames)) or bool(
+        marker and marker.kwargs.get("transaction")
+    )
     if not transactional:
         yield
         return

@@ -220,3 +220,22 @@ def test_every_append_only_table_is_guarded_after_all_migrations():
                     [table],
                 )
                 assert cursor.fetchone()[0] == 2, table
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_request_audits_its_reads_together_and_the_chain_holds(client):
+    """Outside test transactions a request's reads are written in one batch at its end."""
+    prescriber = factories.PrescriberFactory()
+    patient = factories.PatientFactory()
+    factories.MembershipFactory(patient=patient, clinician=prescriber)
+    client.force_login(prescriber)
+    for _ in range(3):
+        assert client.get(reverse("visit", args=[patient.uuid])).status_code == 200
+    events = AuditEvent.objects.filter(actor=prescriber, patient=patient)
+    assert events.count() >= 3 * 5  # each visit reads several kinds of information
+    assert len({e.request_id for e in events}) == 3
+    assert audit.verify().ok
+    outsider = factories.TherapistFactory()
+    client.force_login(outsider)
+    assert client.get(reverse("visit", args=[patient.uuid])).status_code == 404
+    assert AuditEvent.objects.filter(actor=outsider, outcome="denied").count() == 1

@@ -331,3 +331,21 @@ def test_release_pdf_has_every_required_element(
     assert AuditEvent.objects.filter(
         actor=patient_user, action="export", category="releases"
     ).exists()
+
+
+def test_a_reply_does_not_carry_the_hidden_post_it_answers(
+    patient, patient_user, prescriber, therapist
+):
+    from referrals import selectors
+
+    release = sign(patient, patient_user, prescriber, therapist, ["observations"])
+    question = services.thread_post(
+        actor=therapist, patient=patient, kind="question", text="Zq-therapist-words"
+    )
+    services.thread_post(
+        actor=prescriber, patient=patient, kind="reply", text="Answer", reply_to=question
+    )
+    services.release_revoke(actor=patient_user, release=release)
+    posts = selectors.thread(actor=prescriber, patient=patient)
+    assert [p.text for p in posts] == ["Answer"]
+    assert posts[0].reply_to is None
