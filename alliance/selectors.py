@@ -84,7 +84,10 @@ def check_in_get(*, actor, check_in_uuid, action: Action = Action.READ) -> Check
         .filter(uuid=check_in_uuid)
         .first()
     )
-    if check_in is None:
+    if check_in is None or (
+        check_in.status == CheckIn.Status.DRAFT and check_in.author_id != actor.pk
+    ):
+        # A draft is the patient's own until they send it.
         raise Http404("Not found.")
     access.require_record(actor, action, Category(check_in.category), check_in)
     return check_in
@@ -225,11 +228,24 @@ def flagged_patients(*, actor) -> list:
     if not actor.is_clinician:
         return []
     rows = {}
-    for category, kind in ((Category.OUTCOMES, Flag.Kind.SAFETY), (Category.ALLIANCE, Flag.Kind.ALLIANCE_CONCERN)):
-        flags = access.records_visible(actor, Flag.objects.filter(kind=kind, acknowledged_at__isnull=True), category)
+    for category, kind in (
+        (Category.OUTCOMES, Flag.Kind.SAFETY),
+        (Category.ALLIANCE, Flag.Kind.ALLIANCE_CONCERN),
+    ):
+        flags = access.records_visible(
+            actor, Flag.objects.filter(kind=kind, acknowledged_at__isnull=True), category
+        )
         for flag in flags.select_related("patient").order_by("-created_at"):
-            entry = rows.setdefault(flag.patient_id, {"patient": flag.patient, "safety": False, "concern": False})
+            entry = rows.setdefault(
+                flag.patient_id, {"patient": flag.patient, "safety": False, "concern": False}
+            )
             entry["safety" if kind == Flag.Kind.SAFETY else "concern"] = True
     for entry in rows.values():
-        audit.record(actor=actor, patient=entry["patient"], category=Category.ALLIANCE, action=Action.LIST, object_type="alliance.Flag")
+        audit.record(
+            actor=actor,
+            patient=entry["patient"],
+            category=Category.ALLIANCE,
+            action=Action.LIST,
+            object_type="alliance.Flag",
+        )
     return sorted(rows.values(), key=lambda e: (not e["safety"], e["patient"].family_name))

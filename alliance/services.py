@@ -265,6 +265,9 @@ def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:
     access.require_record(actor, Action.UPDATE, category, flag)
     if not actor.is_clinician:
         raise NotAllowed("A clinician acknowledges flags.")
+    if flag.kind == Flag.Kind.ALLIANCE_CONCERN and flag.clinician_id not in (None, actor.pk):
+        # A concern is about one relationship: its clinician is the one to take it up.
+        raise NotAllowed("Only the clinician this check-in is about can acknowledge the concern.")
     with transaction.atomic():
         updated = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
             acknowledged_by=actor,

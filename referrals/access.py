@@ -28,26 +28,8 @@ def _shared_with(actor, category: Category) -> list[tuple[int, int, object]]:
     """(patient id, practice id the information was written in, release uuid) open to the actor."""
     if not actor.is_clinician:
         return []
-    return access.memo(
-        ("releases shared with", actor.pk, str(category)), lambda: _look_up(actor, category)
-    )
-
-
-def _look_up(actor, category: Category) -> list[tuple[int, int, object]]:
-    mine = releases_in_force().filter(
-        Q(recipient_id=actor.pk) | Q(mutual=True, discloser_id=actor.pk)
-    )
     opened = []
-    for release in mine.only(
-        "uuid",
-        "patient_id",
-        "categories",
-        "discloser_id",
-        "recipient_id",
-        "mutual",
-        "discloser_practice_id",
-        "recipient_practice_id",
-    ):
+    for release in access.memo(("releases naming", actor.pk), lambda: _releases_naming(actor)):
         if str(category) not in release.categories:
             continue
         if release.recipient_id == actor.pk:
@@ -55,6 +37,25 @@ def _look_up(actor, category: Category) -> list[tuple[int, int, object]]:
         if release.mutual and release.discloser_id == actor.pk:
             opened.append((release.patient_id, release.recipient_practice_id, release.uuid))
     return opened
+
+
+def _releases_naming(actor) -> list[Release]:
+    """Releases in force in which the actor receives (or, when mutual, also discloses): one query."""
+    mine = releases_in_force().filter(
+        Q(recipient_id=actor.pk) | Q(mutual=True, discloser_id=actor.pk)
+    )
+    return list(
+        mine.only(
+            "uuid",
+            "patient_id",
+            "categories",
+            "discloser_id",
+            "recipient_id",
+            "mutual",
+            "discloser_practice_id",
+            "recipient_practice_id",
+        )
+    )
 
 
 def _named_in(actor):

@@ -1,6 +1,7 @@
 """A trend chart as server-rendered SVG, so it prints in PDFs as it shows on screen."""
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 register = template.Library()
@@ -43,7 +44,10 @@ def trend_chart(series) -> str:
             for (x, yy), c in zip(coords, points, strict=True)
         ],
     )
-    first_date, last_date = points[0].submitted_at, points[-1].submitted_at
+    first_date, last_date = (
+        timezone.localtime(points[0].submitted_at),
+        timezone.localtime(points[-1].submitted_at),
+    )
     label = (
         f"{series.instrument.name}: {len(points)} scores from {first_date:%d %b %Y} to {last_date:%d %b %Y}; "
         f"latest {_fmt(points[-1].total)}"

@@ -376,3 +376,24 @@ def test_import_instrument_command(tmp_path, instruments):
     assert "licensed-srs" in {i.key for i in selectors.instruments_offered()}
     with pytest.raises(CommandError, match="already installed"):
         call_command("import_instrument", str(path))
+
+
+def test_only_the_clinician_of_the_relationship_acknowledges_a_concern(
+    instruments, patient, patient_user, prescriber, therapist
+):
+    _send(patient_user, patient, instruments["concord-alliance"], 2, prescriber)
+    flag = Flag.objects.get()
+    with pytest.raises(NotAllowed, match="Only the clinician"):
+        services.flag_acknowledge(actor=therapist, flag=flag)
+    assert [f.kind for f in selectors.open_flags(actor=prescriber, patient=patient)] == [
+        "alliance_concern"
+    ]
+
+
+def test_a_draft_is_the_patients_own_until_sent(instruments, patient, patient_user, prescriber):
+    draft = services.check_in_start(
+        actor=patient_user, patient=patient, instrument=instruments["phq-9"]
+    )
+    with pytest.raises(Http404):
+        selectors.check_in_get(actor=prescriber, check_in_uuid=draft.uuid)
+    assert selectors.check_in_get(actor=patient_user, check_in_uuid=draft.uuid) == draft
