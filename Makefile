@@ -52,3 +52,4 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/concord_bench
 bench: install
 	psql "$(BENCH_DATABASE_URL)" -c "SELECT 1" >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres concord_bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/nudge_sweep.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/visit_screen.py
