@@ -10,6 +10,9 @@ class LastLook(models.Model):
     patient = models.ForeignKey("core.Patient", on_delete=models.CASCADE, related_name="+")
     screen = models.CharField(max_length=20)
     seen_at = models.DateTimeField(default=timezone.now)
+    # The end of the previous look: what is "new" is what came after it. It moves on only
+    # when a new look starts (hours later), so reloading during a visit loses nothing.
+    since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

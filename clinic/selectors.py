@@ -13,17 +13,6 @@ from prescribing import selectors as prescribing_selectors
 from referrals import selectors as referrals_selectors
 from stories import selectors as stories_selectors
 
-from .models import LastLook
-
-
-def last_look(*, user, patient, screen: str):
-    """When this user last opened this screen for this patient (None the first time)."""
-    return (
-        LastLook.objects.filter(user=user, patient=patient, screen=screen)
-        .values_list("seen_at", flat=True)
-        .first()
-    )
-
 
 @dataclass
 class Visit:
@@ -43,11 +32,9 @@ class Visit:
     team: list = field(default_factory=list)
 
 
-def visit(*, actor, patient) -> Visit:
-    """Everything the visit screen shows, for a clinician, in the patient's words first."""
-    since = last_look(user=actor, patient=patient, screen="visit") or timezone.now() - timedelta(
-        days=30
-    )
+def visit(*, actor, patient, since) -> Visit:
+    """Everything the visit screen shows, for a clinician, in the patient's words first;
+    observations and shared posts count as new after `since`."""
     goals = stories_selectors.goal_list(actor=actor, patient=patient)
     open_goals = [g for g in goals if g.is_open]
     plan = [
@@ -107,12 +94,9 @@ class SharedView:
     posts: list = field(default_factory=list)
 
 
-def shared_view(*, actor, patient) -> SharedView:
+def shared_view(*, actor, patient, since) -> SharedView:
     """What a co-treating clinician may see from the other practice, and what changed since
-    they last looked."""
-    since = last_look(user=actor, patient=patient, screen="shared") or timezone.now() - timedelta(
-        days=30
-    )
+    they last looked (`since`)."""
     plan = prescribing_selectors.medication_plan(actor=actor, patient=patient)
     changed = []
     for item in plan:

@@ -168,7 +168,8 @@ def thread(request, patient):
 
 
 def _visit_context(request, patient, **extra):
-    data = clinic_selectors.visit(actor=request.user, patient=patient)
+    since = clinic_services.look_begin(user=request.user, patient=patient, screen="visit")
+    data = clinic_selectors.visit(actor=request.user, patient=patient, since=since)
     return {"v": data, "patient": patient, "nav": "patients", "section": "visit", **extra}
 
 
@@ -179,9 +180,7 @@ def visit(request, patient):
     """One calm screen for the visit, the patient's words first."""
     if not request.user.is_clinician:
         raise Http404
-    response = render(request, "clinic/visit.html", _visit_context(request, patient))
-    clinic_services.last_look_mark(user=request.user, patient=patient, screen="visit")
-    return response
+    return render(request, "clinic/visit.html", _visit_context(request, patient))
 
 
 @login_required
@@ -260,7 +259,8 @@ def visit_action(request, patient):
 def visit_pdf(request, patient):
     if not request.user.is_clinician:
         raise Http404
-    data = clinic_selectors.visit(actor=request.user, patient=patient)
+    since = clinic_services.look_begin(user=request.user, patient=patient, screen="visit")
+    data = clinic_selectors.visit(actor=request.user, patient=patient, since=since)
     document = clinic_pdf.visit_summary(visit=data, clinician=request.user)
     response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="visit-summary.pdf"'
@@ -274,14 +274,13 @@ def shared(request, patient):
     """For a co-treating clinician: what the releases let them see, and what changed since."""
     if not request.user.is_clinician:
         raise Http404
+    since = clinic_services.look_begin(user=request.user, patient=patient, screen="shared")
     context = {
-        "s": clinic_selectors.shared_view(actor=request.user, patient=patient),
+        "s": clinic_selectors.shared_view(actor=request.user, patient=patient, since=since),
         "patient": patient,
         "nav": "patients",
     }
-    response = render(request, "clinic/shared.html", context)
-    clinic_services.last_look_mark(user=request.user, patient=patient, screen="shared")
-    return response
+    return render(request, "clinic/shared.html", context)
 
 
 @login_required

@@ -33,13 +33,14 @@ def trend_chart(series) -> str:
     flagged = {f.check_in_id for f in series.flags}
     dots = format_html_join(
         "",
-        '<circle cx="{}" cy="{}" r="{}" class="{}"></circle>',
+        '<circle cx="{}" cy="{}" r="{}" class="{}" fill="{}"></circle>',
         [
             (
                 f"{x:.1f}",
                 f"{yy:.1f}",
                 5 if c.pk in flagged else 3.5,
                 "chart__flagged" if c.pk in flagged else "chart__dot",
+                "#a2262e" if c.pk in flagged else "#1f5f5b",
             )
             for (x, yy), c in zip(coords, points, strict=True)
         ],
@@ -56,7 +57,7 @@ def trend_chart(series) -> str:
     cut_line = ""
     if cutoff is not None and low <= cutoff <= high:
         cut_line = format_html(
-            '<line class="chart__cutoff" x1="{}" x2="{}" y1="{}" y2="{}"></line>'
+            '<line class="chart__cutoff" stroke="#a2262e" stroke-dasharray="5 4" x1="{}" x2="{}" y1="{}" y2="{}"></line>'
             '<text class="chart__label" x="{}" y="{}" text-anchor="end">cut-off {}</text>',
             LEFT,
             WIDTH - RIGHT,
@@ -68,11 +69,11 @@ def trend_chart(series) -> str:
         )
     return format_html(
         '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" preserveAspectRatio="xMidYMid meet">'
-        '<line class="chart__axis" x1="{l}" x2="{l}" y1="{t}" y2="{b}"></line>'
-        '<line class="chart__axis" x1="{l}" x2="{r}" y1="{b}" y2="{b}"></line>'
+        '<line class="chart__axis" stroke="#8a94a3" x1="{l}" x2="{l}" y1="{t}" y2="{b}"></line>'
+        '<line class="chart__axis" stroke="#8a94a3" x1="{l}" x2="{r}" y1="{b}" y2="{b}"></line>'
         '<text class="chart__label" x="{lt}" y="{ty}" text-anchor="end">{high}</text>'
         '<text class="chart__label" x="{lt}" y="{by}" text-anchor="end">{low}</text>'
-        '{cut}<polyline class="chart__line" points="{line}"></polyline>{dots}'
+        '{cut}<polyline class="chart__line" fill="none" stroke="#1f5f5b" stroke-width="2.2" points="{line}"></polyline>{dots}'
         '<text class="chart__label" x="{l}" y="{dy}">{first}</text>'
         '<text class="chart__label" x="{r}" y="{dy}" text-anchor="end">{last}</text></svg>',
         w=WIDTH,

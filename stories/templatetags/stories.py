@@ -29,11 +29,11 @@ def sparkline(ratings) -> str:
     coords = [(f"{PAD + i * step:.1f}", f"{y(v):.1f}") for i, v in enumerate(points)]
     line = " ".join(f"{x},{yy}" for x, yy in coords)
     last_x, last_y = coords[-1]
-    dots = format_html_join("", '<circle cx="{}" cy="{}" r="2.5"></circle>', coords)
+    dots = format_html_join("", '<circle cx="{}" cy="{}" r="2.5" fill="#1f5f5b"></circle>', coords)
     return format_html(
         '<svg class="sparkline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{label}">'
         '<line class="sparkline__zero" x1="{p}" x2="{wp}" y1="{zero}" y2="{zero}"></line>'
-        '<polyline points="{line}"></polyline>{dots}'
+        '<polyline fill="none" stroke="#1f5f5b" stroke-width="2" points="{line}"></polyline>{dots}'
         '<circle class="sparkline__last" cx="{lx}" cy="{ly}" r="4"></circle></svg>',
         w=WIDTH,
         h=HEIGHT,

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
@@ -290,3 +291,24 @@ def test_visit_pdf(client, history, prescriber, patient):
     assert "Visit summary: Dan Brooks" in text
     assert "To feel less on guard" in text
     assert RefillRequest.objects.count() == 1
+
+
+def test_reloading_the_visit_screen_keeps_the_news(
+    client, history, prescriber, patient, time_machine
+):
+    client.force_login(prescriber)
+    url = reverse("visit", args=[patient.uuid])
+    for _ in range(2):
+        page = client.get(url).content.decode()
+        assert "Sleeping better" in page and "Missed doses on weekends" in page
+    client.post(
+        reverse("visit_action", args=[patient.uuid]),
+        {"action": "refill", "request": history["refill"].uuid, "status": "approved"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Sleeping better" in client.get(url).content.decode()
+    time_machine.move_to(timezone.now() + timedelta(days=7))  # the next visit
+    client.force_login(prescriber)  # a week later the old session has long timed out
+    page = client.get(url).content.decode()
+    assert "Sleeping better" not in page
+    assert "Nothing new shared." in page
