@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint check-compose clean bench
+.PHONY: install run test lint check-compose clean bench backup-drill
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,3 +53,7 @@ bench: install
 	psql "$(BENCH_DATABASE_URL)" -c "SELECT 1" >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres concord_bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/nudge_sweep.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/visit_screen.py
+
+## Backup drill (PostgreSQL): dump, restore into a scratch database, compare, verify the audit.
+backup-drill: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/concord} $(BIN)/python manage.py backup_drill

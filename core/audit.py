@@ -176,14 +176,14 @@ class VerifyResult:
     message: str
 
 
-def verify() -> VerifyResult:
+def verify(using: str = "default") -> VerifyResult:
     """Walk every chain; report the first broken link, or that all chains are intact."""
     checked = 0
     current_chain = None
     prev_hash = GENESIS
     expected_seq = 1
     last = {}
-    rows = AuditEvent.objects.order_by("chain", "seq").iterator(chunk_size=2000)
+    rows = AuditEvent.objects.using(using).order_by("chain", "seq").iterator(chunk_size=2000)
     for event in rows:
         if event.chain != current_chain:
             current_chain = event.chain
@@ -208,7 +208,7 @@ def verify() -> VerifyResult:
         expected_seq += 1
         last[event.chain] = (event.seq, event.hash)
         checked += 1
-    for head in AuditChainHead.objects.all():
+    for head in AuditChainHead.objects.using(using).all():
         if head.seq == 0:
             continue
         if last.get(head.chain) != (head.seq, head.hash):
