@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core import access, audit, nudges
+from core import access, nudges
 from core import selectors as core_selectors
 from core.access import Action, Category
 from core.exceptions import NotAllowed
@@ -269,22 +269,13 @@ def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:
         # A concern is about one relationship: its clinician is the one to take it up.
         raise NotAllowed("Only the clinician this check-in is about can acknowledge the concern.")
     with transaction.atomic():
-        updated = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+        Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
             acknowledged_by=actor,
             acknowledged_at=timezone.now(),
             acknowledgement_note=(note or "").strip()[:500],
         )
+    # If someone else acknowledged it first, theirs stands; the attempt is in the audit already.
     flag.refresh_from_db()
-    if not updated and flag.acknowledged_by_id != actor.pk:
-        # Someone else got there first; the acknowledgement stands as theirs.
-        audit.record(
-            actor=actor,
-            patient=flag.patient,
-            category=category,
-            action=Action.READ,
-            obj=flag,
-            via="care_team",
-        )
     return flag
 
 

@@ -25,6 +25,7 @@ from . import fhir as clinic_fhir
 from . import pdf as clinic_pdf
 from . import selectors as clinic_selectors
 from . import services as clinic_services
+from .forms import VisitActionForm
 
 
 @access.declare("no patient data: sends each role to its start page")
@@ -188,55 +189,48 @@ def visit(request, patient):
 @access.patient_view(Category.MEDICATIONS, Action.READ)
 def visit_action(request, patient):
     """Record an observation, a decision or a refill answer without leaving the visit screen."""
-    action = request.POST.get("action", "")
+    form = VisitActionForm(request.POST)
     error = None
     try:
-        if action == "observation":
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        data = form.cleaned_data
+        if data["action"] == "observation":
             medication = prescribing_selectors.medication_get(
-                actor=request.user, medication_uuid=request.POST.get("medication")
+                actor=request.user, medication_uuid=data["medication"]
             )
             prescribing_services.observation_create(
                 actor=request.user,
                 medication=medication,
-                kind=request.POST.get("kind", "response"),
-                text=request.POST.get("text", ""),
-                severity=request.POST.get("severity", "none"),
+                kind=data["kind"] or "response",
+                text=data["text"],
+                severity=data["severity"] or "none",
             )
-        elif action == "decision":
+        elif data["action"] == "decision":
             medication = prescribing_selectors.medication_get(
-                actor=request.user,
-                medication_uuid=request.POST.get("medication"),
-                action=Action.UPDATE,
+                actor=request.user, medication_uuid=data["medication"], action=Action.UPDATE
             )
-            status = request.POST.get("status", "")
             common = {
                 "actor": request.user,
                 "medication": medication,
-                "version": int(request.POST.get("version") or 0),
-                "reason": request.POST.get("reason", ""),
-                "decided_together": request.POST.get("decided_together") == "on",
-                "patient_preference": request.POST.get("patient_preference", ""),
+                "version": data["version"] or 0,
+                "reason": data["reason"],
+                "decided_together": data["decided_together"],
+                "patient_preference": data["patient_preference"],
             }
-            if status == "dose_change":
+            if data["status"] == "dose_change":
                 prescribing_services.medication_change_dose(
-                    dose=request.POST.get("dose") or None,
-                    strength=request.POST.get("strength") or None,
-                    **common,
+                    dose=data["dose"] or None, strength=data["strength"] or None, **common
                 )
             else:
-                prescribing_services.medication_set_status(status=status, **common)
-        elif action == "refill":
+                prescribing_services.medication_set_status(status=data["status"], **common)
+        else:
             refill = prescribing_selectors.refill_request_get(
-                actor=request.user, request_uuid=request.POST.get("request"), action=Action.UPDATE
+                actor=request.user, request_uuid=data["request"], action=Action.UPDATE
             )
             prescribing_services.refill_request_decide(
-                actor=request.user,
-                request=refill,
-                status=request.POST.get("status", ""),
-                reason=request.POST.get("reason", ""),
+                actor=request.user, request=refill, status=data["status"], reason=data["reason"]
             )
-        else:
-            error = "Choose what to record."
     except ValidationError as exc:
         error = " ".join(exc.messages)
     except (Conflict, NotAllowed) as exc:

@@ -312,3 +312,30 @@ def test_reloading_the_visit_screen_keeps_the_news(
     page = client.get(url).content.decode()
     assert "Sleeping better" not in page
     assert "Nothing new shared." in page
+
+
+def test_bad_input_to_the_visit_actions_is_explained_and_changes_nothing(
+    client, history, prescriber, patient
+):
+    client.force_login(prescriber)
+    url = reverse("visit_action", args=[patient.uuid])
+    med = history["med"]
+    for payload in (
+        {
+            "action": "decision",
+            "medication": med.uuid,
+            "status": "paused",
+            "version": "abc",
+            "reason": "x",
+        },
+        {"action": "observation", "medication": "not-a-uuid", "kind": "response", "text": "x"},
+        {"action": "refill", "request": history["refill"].uuid, "status": "nonsense"},
+        {"action": "teleport"},
+    ):
+        response = client.post(url, payload, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, payload
+        assert 'role="alert"' in response.content.decode(), payload
+    med.refresh_from_db()
+    assert med.status == "active"
+    history["refill"].refresh_from_db()
+    assert history["refill"].status == "requested"

@@ -1,0 +1,40 @@
+"""Input shape for the visit screen's in-place records."""
+
+from django import forms
+
+
+class VisitActionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[
+            ("observation", "Observation"),
+            ("decision", "Decision"),
+            ("refill", "Refill answer"),
+        ],
+        error_messages={
+            "required": "Choose what to record.",
+            "invalid_choice": "Choose what to record.",
+        },
+    )
+    medication = forms.UUIDField(required=False)
+    request = forms.UUIDField(required=False)
+    version = forms.IntegerField(required=False, min_value=0)
+    status = forms.CharField(required=False, max_length=20)
+    kind = forms.CharField(required=False, max_length=20)
+    severity = forms.CharField(required=False, max_length=20)
+    text = forms.CharField(required=False, max_length=3000)
+    reason = forms.CharField(required=False, max_length=2000)
+    patient_preference = forms.CharField(required=False, max_length=2000)
+    decided_together = forms.BooleanField(required=False)
+    dose = forms.CharField(required=False, max_length=100)
+    strength = forms.CharField(required=False, max_length=100)
+
+    def clean(self):
+        data = super().clean()
+        needs = {"observation": "medication", "decision": "medication", "refill": "request"}.get(
+            data.get("action")
+        )
+        if needs and not data.get(needs):
+            raise forms.ValidationError(
+                "Something was missing from the form; nothing was recorded. Reload the page."
+            )
+        return data
