@@ -31,6 +31,7 @@ def check_ins(request, patient):
         "offers": selectors.check_in_offers(actor=request.user, patient=patient),
         "series": selectors.trends(actor=request.user, patient=patient),
         "show_scores": selectors.show_scores_to_patients(),
+        "consultations": selectors.consultations(actor=request.user, patient=patient),
         "nav": "check_ins",
     }
     return render(request, "alliance/check_ins.html", context)

@@ -99,11 +99,18 @@ CARE_TEAM_RULES: dict[str, dict[Category, frozenset[Action]]] = {
 
 @dataclass(frozen=True)
 class Grant:
-    """Why something is allowed. `practice_id` limits it to records written in that practice."""
+    """Why something is allowed, and which of the patient's records it covers.
+
+    `practice_id` limits it to records written in that practice, plus what the patient wrote
+    unless `patient_written` is false; `record_ids` limits it to those records alone. A grant
+    for one record must cover exactly what the provider's `records_q` lets through for lists.
+    """
 
     via: str
     practice_id: int | None = None
     release_id: str | None = None
+    patient_written: bool = True
+    record_ids: frozenset[int] | None = None
 
 
 class GrantProvider:
@@ -326,10 +333,12 @@ def decide_record(actor, action: Action, category: Category, record) -> Decision
 
 
 def _grant_covers(grant: Grant, record) -> bool:
+    if grant.record_ids is not None:
+        return record.pk in grant.record_ids
     if grant.practice_id is None:
         return True
     if record.practice_id is None:
-        return True
+        return grant.patient_written
     return record.practice_id == grant.practice_id
 
 

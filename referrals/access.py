@@ -68,11 +68,21 @@ class ReleaseGrants(GrantProvider):
             return []
         if category == Category.RELEASES:
             # The two clinicians a release names may read the release itself.
-            if actor.is_clinician and _named_in(actor).filter(patient_id=patient.pk).exists():
-                return [Grant(via="named in release")]
-            return []
+            named = (
+                set(_named_in(actor).filter(patient_id=patient.pk).values_list("pk", flat=True))
+                if actor.is_clinician
+                else set()
+            )
+            return [Grant(via="named in release", record_ids=frozenset(named))] if named else []
+        # A release discloses what was written in the discloser's practice, not what the
+        # patient wrote: the patient shares their own words by adding someone to the team.
         return [
-            Grant(via=f"release:{uuid}", practice_id=practice_id, release_id=str(uuid))
+            Grant(
+                via=f"release:{uuid}",
+                practice_id=practice_id,
+                release_id=str(uuid),
+                patient_written=False,
+            )
             for patient_id, practice_id, uuid in _shared_with(actor, category)
             if patient_id == patient.pk
         ]
@@ -118,8 +128,14 @@ class ReferralGrants(GrantProvider):
     def grants(self, actor, action, category, patient):
         if not self._allowed(action, category):
             return []
-        if not self._open_to(actor).filter(patient_id=patient.pk).exists():
+        referral_ids = set(
+            self._open_to(actor).filter(patient_id=patient.pk).values_list("pk", flat=True)
+        )
+        if not referral_ids:
             return []
+        # Who the patient is, and the referrals sent to this clinician: not the patient's others.
+        if category == Category.REFERRALS:
+            return [Grant(via="referral", record_ids=frozenset(referral_ids))]
         return [Grant(via="referral")]
 
     def patients_q(self, actor, action, category):

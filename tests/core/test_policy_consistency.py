@@ -103,7 +103,19 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
     """For every actor, record and action: in records_visible ⇔ decide_record allows."""
     colleague = factories.TherapistFactory(practice=therapist.practice)
     outsider = factories.PrescriberFactory()
-    actors = [patient_user, prescriber, therapist, colleague, outsider]
+    # Off the team, reading under a release of goals and notes written at Riverside.
+    recipient = factories.TherapistFactory(practice=factories.PracticeFactory(name="Lakeside"))
+    referrals.release_sign(
+        actor=patient_user,
+        patient=world["goals"][0].patient,
+        discloser=prescriber,
+        recipient=recipient,
+        categories=["goals", "narrative_notes"],
+        purpose="p",
+        expires_on=date.today() + timedelta(days=30),
+        signed_name="Daniel Brooks",
+    )
+    actors = [patient_user, prescriber, therapist, colleague, outsider, recipient]
     cases = [
         (Goal, Category.GOALS, world["goals"]),
         (GoalRating, Category.GOALS, world["ratings"]),

@@ -1,0 +1,916 @@
+"""The authorization matrix: every actor × every kind of patient data × every action × every
+release state, driven through the real pages and the real API, compared with one policy table.
+
+The table below is the product's promise written out by hand, not read from core.access: a
+wrong decision is a difference between what the table says and what a person gets from the
+running application. A case is allowed when the person sees the record (list, read, export),
+or when the write is stored (create, update, delete); anything else is a refusal, and a
+refusal must change nothing. Every request a signed-in person makes here must leave an audit
+row. `make proof` prints the figures."""
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from time_machine import travel
+
+from alliance import selectors as alliance_selectors
+from alliance import services as alliance
+from core.models import AuditEvent, Practice
+from prescribing import services as rx
+from prescribing.models import Medication, RefillRequest
+from referrals import services as referrals
+from referrals.models import Referral, Release, Revocation
+from stories import services as stories
+from stories.models import Goal, NarrativeNote, PersonSummary
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = [
+    "anonymous",
+    "patient",
+    "other_patient",
+    "prescriber",  # treating, Riverside Psychiatry; writes most of the record
+    "unrelated_prescriber",
+    "therapist",  # treating, Harbor Counseling: on the care team, another practice
+    "recipient",  # a therapist at Lakeside, not on the team, named in the patient's release
+    "admin",
+]
+STATES = ["none", "in_force", "other_category", "expired", "revoked", "other_recipient"]
+ACTIONS = ["list", "read", "create", "update", "delete", "export"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of patient data: who may do what with it, whatever the release state, and
+    whether a release in force opens it (read, list, export) to the release's recipients.
+    Only what Riverside wrote is disclosed by Riverside's release."""
+
+    may: dict[str, frozenset[str]]
+    released: bool = False
+    origin: str = "riverside"  # riverside, harbor or the patient
+
+
+def _may(**actions: str) -> dict[str, frozenset[str]]:
+    return {action: frozenset(who.split()) for action, who in actions.items()}
+
+
+# ---- The policy table -------------------------------------------------------------------
+POLICY: dict[str, Kind] = {
+    # A goal the prescriber proposed: the patient's to accept and word; the proposer may
+    # still reword it while it is a proposal. Nobody deletes a goal (it is marked instead).
+    "goal proposed by the prescriber": Kind(
+        _may(
+            list="patient prescriber",
+            read="patient prescriber",
+            create="patient prescriber therapist",
+            update="patient prescriber",
+            export="patient prescriber",
+        ),
+        released=True,
+    ),
+    # The patient's own goal: the whole care team sees it; only the patient rewrites it.
+    "goal written by the patient": Kind(
+        _may(
+            list="patient prescriber therapist",
+            read="patient prescriber therapist",
+            update="patient",
+            export="patient prescriber therapist",
+        ),
+        released=True,
+        origin="patient",
+    ),
+    # The prescriber's note, marked shareable under a release.
+    "shareable note by the prescriber": Kind(
+        _may(
+            list="patient prescriber",
+            read="patient prescriber",
+            create="patient prescriber therapist",
+            update="prescriber",
+        ),
+        released=True,
+    ),
+    # The therapist's note for the care team: another practice's note reaches the prescriber
+    # only if it is marked shareable and released; Riverside's release does not disclose it.
+    "care-team note by the therapist": Kind(
+        _may(
+            list="patient therapist",
+            read="patient therapist",
+            update="therapist",
+        ),
+        released=True,
+        origin="harbor",
+    ),
+    # Psychotherapy process notes: their author's alone, never released, not even to the patient.
+    "psychotherapy note by the therapist": Kind(
+        _may(
+            list="therapist",
+            read="therapist",
+            create="prescriber therapist",
+            update="therapist",
+        ),
+        origin="harbor",
+    ),
+    # The medication plan: only a prescriber starts or changes a medicine.
+    "medication": Kind(
+        _may(
+            list="patient prescriber",
+            read="patient prescriber",
+            create="prescriber",
+            update="prescriber",
+            export="patient prescriber",
+        ),
+        released=True,
+    ),
+    # Refill requests: the prescriber decides them.
+    "refill request": Kind(
+        _may(list="prescriber", update="prescriber"),
+    ),
+    # The prescriber–therapist thread is for clinicians; the patient is not in it.
+    "thread post by the prescriber": Kind(
+        _may(list="prescriber", create="prescriber therapist"),
+        released=True,
+    ),
+    # Consultations are between the two clinicians of the team.
+    "consultation": Kind(
+        _may(list="patient prescriber", create="prescriber therapist"),
+        released=True,
+    ),
+    # Check-ins are the patient's own answers.
+    "check-in": Kind(
+        _may(
+            list="patient prescriber therapist",
+            read="patient prescriber therapist",
+            create="patient",
+            export="patient prescriber therapist",
+        ),
+        released=True,
+        origin="patient",
+    ),
+    # A release the patient signed (here: Harbor to Riverside). Only the patient signs or
+    # revokes; the clinicians of the team read it.
+    "release": Kind(
+        _may(
+            list="patient prescriber therapist",
+            read="patient prescriber therapist",
+            create="patient",
+            update="patient",
+            export="patient prescriber therapist",
+        ),
+        origin="patient",
+    ),
+    # The therapist's referral to another prescriber. Riverside does not see Harbor's
+    # referral, and Riverside's release does not disclose it.
+    "referral by the therapist": Kind(
+        _may(
+            list="patient therapist",
+            read="patient therapist",
+            create="prescriber therapist",
+        ),
+        released=True,
+        origin="harbor",
+    ),
+    # Who the patient is, and the team's plain-language summary of the person.
+    "profile": Kind(
+        _may(
+            list="patient prescriber therapist",
+            read="patient prescriber therapist",
+            update="prescriber therapist",
+            export="patient prescriber therapist",
+        ),
+        released=True,
+    ),
+    # The accounting of who has looked at the record: the patient's, and the clinic admin's.
+    "audit trail": Kind(_may(read="patient", list="admin")),
+}
+
+RELEASE_READS = frozenset({"list", "read", "export"})
+
+
+def expected(actor: str, kind: str, action: str, state: str) -> bool:
+    rule = POLICY[kind]
+    if actor in rule.may.get(action, frozenset()):
+        return True
+    return (
+        state == "in_force"
+        and rule.released
+        and rule.origin == "riverside"
+        and actor in ("therapist", "recipient")
+        and action in RELEASE_READS
+    )
+
+
+# ---- The world --------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    state: str
+    users: dict
+    patient: object
+    other_patient: object
+    records: dict = field(default_factory=dict)
+    n: int = 0
+
+    def marker(self, what: str) -> str:
+        self.n += 1
+        return f"Zq{what}{self.n}x"
+
+
+ALL_RELEASED = [
+    "profile",
+    "medications",
+    "refills",
+    "observations",
+    "alliance",
+    "outcomes",
+    "goals",
+    "narrative_notes",
+    "referrals",
+]
+
+
+def _sign(w, recipient, categories, days=30, **extra):
+    return referrals.release_sign(
+        actor=w.users["patient"],
+        patient=w.patient,
+        discloser=w.users["prescriber"],
+        recipient=recipient,
+        categories=categories,
+        purpose="So the people treating me can work together.",
+        expires_on=timezone.localdate() + timedelta(days=days),
+        signed_name=w.patient.given_name + " " + w.patient.family_name,
+        mutual=False,
+        **extra,
+    )
+
+
+def _medication(w, name):
+    return rx.medication_start(
+        actor=w.users["prescriber"],
+        patient=w.patient,
+        drug_name=name,
+        strength="300 mg",
+        form="tablet",
+        dose="1",
+        directions="twice a day",
+        reason="Mood stability",
+    )
+
+
+def build_world(state: str, users: dict) -> World:
+    patient = factories.PatientFactory(
+        given_name="Daniel", family_name=f"Zqbrooks{state.replace('_', '')}", user=None
+    )
+    patient_user = factories.PatientUserFactory(full_name="Daniel " + patient.family_name)
+    patient.user = patient_user
+    patient.save()
+    factories.MembershipFactory(patient=patient, clinician=users["prescriber"])
+    factories.MembershipFactory(patient=patient, clinician=users["therapist"])
+    other_user = factories.PatientUserFactory(full_name="Olive Other")
+    other = factories.PatientFactory(given_name="Olive", family_name="Other", user=other_user)
+    factories.MembershipFactory(patient=other, clinician=users["unrelated_prescriber"])
+    w = World(
+        state,
+        {**users, "patient": patient_user, "other_patient": other_user},
+        patient,
+        other,
+    )
+    u = w.users
+    r = w.records
+    r["goal proposed by the prescriber"] = stories.goal_create(
+        actor=u["prescriber"], patient=patient, what="Zqgoalriverside"
+    )
+    r["goal written by the patient"] = stories.goal_create(
+        actor=patient_user, patient=patient, what="Zqgoalpatient"
+    )
+    r["shareable note by the prescriber"] = stories.note_create(
+        actor=u["prescriber"],
+        patient=patient,
+        kind="clinician",
+        audience="release",
+        body="Zqnoteriverside",
+    )
+    r["care-team note by the therapist"] = stories.note_create(
+        actor=u["therapist"],
+        patient=patient,
+        kind="clinician",
+        audience="care_team",
+        body="Zqnoteharbor",
+    )
+    r["psychotherapy note by the therapist"] = stories.note_create(
+        actor=u["therapist"],
+        patient=patient,
+        kind="psychotherapy",
+        audience="only_me",
+        body="Zqprocess",
+    )
+    r["medication"] = _medication(w, "Zqlithium")
+    rx.prescription_write(
+        actor=u["prescriber"],
+        medication=r["medication"],
+        quantity=30,
+        days_supply=30,
+        refills_authorised=2,
+    )
+    r["refill request"] = rx.refill_request_create(actor=patient_user, medication=r["medication"])
+    r["thread post by the prescriber"] = referrals.thread_post(
+        actor=u["prescriber"], patient=patient, kind="note", text="Zqthreadriverside"
+    )
+    r["consultation"] = alliance.consultation_create(
+        actor=u["prescriber"],
+        patient=patient,
+        prescriber=u["prescriber"],
+        therapist=u["therapist"],
+        issues="Zqconsultissues",
+        actions="Zqconsultation",
+    )
+    offered = {i.key: i for i in alliance_selectors.instruments_offered()}
+    check_in = alliance.check_in_start(
+        actor=patient_user, patient=patient, instrument=offered["phq-9"]
+    )
+    r["check-in"] = alliance.check_in_submit(
+        actor=patient_user, check_in=check_in, answers={f"phq9_{i}": 1 for i in range(1, 10)}
+    )
+    r["release"] = referrals.release_sign(
+        actor=patient_user,
+        patient=patient,
+        discloser=u["therapist"],
+        recipient=u["prescriber"],
+        categories=["substance_use"],
+        part2_consent=True,
+        purpose="Zqreleasepurpose",
+        expires_on=timezone.localdate() + timedelta(days=60),
+        signed_name="Daniel " + patient.family_name,
+        mutual=False,
+    )
+    r["referral by the therapist"] = referrals.referral_create(
+        actor=u["therapist"], patient=patient, to_clinician=u["referred"], reason="Zqreferral"
+    )
+    stories.summary_save(
+        actor=u["prescriber"], patient=patient, text="Zqsummary: likes early visits", version=0
+    )
+    # The release state of this world: releases from Riverside to the treating therapist and to
+    # the Lakeside therapist (or, for "other recipient", to a Lakeside colleague only).
+    recipients = [u["therapist"], u["recipient"]]
+    if state == "in_force":
+        for who in recipients:
+            _sign(w, who, ALL_RELEASED)
+    elif state == "other_category":
+        for who in recipients:
+            _sign(w, who, ["substance_use"], part2_consent=True)
+    elif state == "expired":
+        with travel(timezone.now() - timedelta(days=10), tick=True):
+            for who in recipients:
+                _sign(w, who, ALL_RELEASED, days=3)
+    elif state == "revoked":
+        for who in recipients:
+            referrals.release_revoke(actor=patient_user, release=_sign(w, who, ALL_RELEASED))
+    elif state == "other_recipient":
+        _sign(w, u["colleague"], ALL_RELEASED)
+    return w
+
+
+# ---- The probes: one real request each, and how a person tells it worked ----------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: str
+    action: str
+    channel: str  # page or api
+    run: object  # (client, world, actor) -> bool: did it work for this person?
+    scoped: bool = True  # names a patient or a record (not a list across patients)
+
+
+PROBES: list[Probe] = []
+
+
+def probe(kind, action, channel, scoped=True):
+    def register(run):
+        PROBES.append(Probe(kind, action, channel, run, scoped))
+        return run
+
+    return register
+
+
+def _shows(response, text) -> bool:
+    return response.status_code == 200 and text in response.content.decode()
+
+
+def _api(client, method, url, data=None):
+    return getattr(client, method)(url, data=data, content_type="application/json")
+
+
+P = "patient_uuid"
+
+
+def _url(name, *args):
+    return reverse(name, args=[str(a) for a in args])
+
+
+# Goals
+for _kind, _marker in (
+    ("goal proposed by the prescriber", "Zqgoalriverside"),
+    ("goal written by the patient", "Zqgoalpatient"),
+):
+
+    @probe(_kind, "list", "api")
+    def _(c, w, a, marker=_marker):
+        return _shows(c.get(_url("api_goal_list", w.patient.uuid)), marker)
+
+    @probe(_kind, "list", "page")
+    def _(c, w, a, marker=_marker):
+        return _shows(c.get(_url("goals", w.patient.uuid)), marker)
+
+    @probe(_kind, "read", "api")
+    def _(c, w, a, marker=_marker, kind=_kind):
+        return _shows(c.get(_url("api_goal_detail", w.records[kind].uuid)), marker)
+
+    @probe(_kind, "update", "api")
+    def _(c, w, a, marker=_marker, kind=_kind):
+        goal = Goal.objects.get(pk=w.records[kind].pk)
+        text = f"{marker} {w.marker('edit')}"
+        _api(
+            c, "patch", _url("api_goal_detail", goal.uuid), {"what": text, "version": goal.version}
+        )
+        return Goal.objects.get(pk=goal.pk).what == text
+
+    @probe(_kind, "delete", "api")
+    def _(c, w, a, kind=_kind):
+        c.delete(_url("api_goal_detail", w.records[kind].uuid))
+        return not Goal.objects.filter(pk=w.records[kind].pk).exists()
+
+    @probe(_kind, "export", "api")
+    def _(c, w, a, marker=_marker):
+        return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), marker)
+
+
+@probe("goal proposed by the prescriber", "create", "api")
+def _(c, w, a):
+    text = w.marker("newgoal")
+    _api(c, "post", _url("api_goal_list", w.patient.uuid), {"what": text})
+    return Goal.objects.filter(what=text).exists()
+
+
+@probe("goal proposed by the prescriber", "create", "page")
+def _(c, w, a):
+    text = w.marker("newgoal")
+    c.post(_url("goal_create", w.patient.uuid), {"what": text})
+    return Goal.objects.filter(what=text).exists()
+
+
+# Notes
+for _kind, _marker in (
+    ("shareable note by the prescriber", "Zqnoteriverside"),
+    ("care-team note by the therapist", "Zqnoteharbor"),
+    ("psychotherapy note by the therapist", "Zqprocess"),
+):
+
+    @probe(_kind, "list", "api")
+    def _(c, w, a, marker=_marker):
+        return _shows(c.get(_url("api_note_list", w.patient.uuid)), marker)
+
+    @probe(_kind, "list", "page")
+    def _(c, w, a, marker=_marker):
+        return _shows(c.get(_url("notes", w.patient.uuid)), marker)
+
+    @probe(_kind, "read", "api")
+    def _(c, w, a, marker=_marker, kind=_kind):
+        return _shows(c.get(_url("api_note_detail", w.records[kind].uuid)), marker)
+
+    @probe(_kind, "update", "api")
+    def _(c, w, a, marker=_marker, kind=_kind):
+        note = NarrativeNote.objects.get(pk=w.records[kind].pk)
+        text = f"{marker} {w.marker('edit')}"
+        _api(
+            c, "patch", _url("api_note_detail", note.uuid), {"body": text, "version": note.version}
+        )
+        return NarrativeNote.objects.get(pk=note.pk).body == text
+
+    @probe(_kind, "delete", "api")
+    def _(c, w, a, kind=_kind):
+        c.delete(_url("api_note_detail", w.records[kind].uuid))
+        return not NarrativeNote.objects.filter(pk=w.records[kind].pk).exists()
+
+
+@probe("shareable note by the prescriber", "create", "api")
+def _(c, w, a):
+    body = w.marker("newnote")
+    kind = "story" if a in ("patient", "other_patient") else "clinician"
+    _api(
+        c,
+        "post",
+        _url("api_note_list", w.patient.uuid),
+        {"kind": kind, "audience": "care_team", "body": body},
+    )
+    return NarrativeNote.objects.filter(body=body).exists()
+
+
+@probe("shareable note by the prescriber", "create", "page")
+def _(c, w, a):
+    body = w.marker("newnote")
+    kind = "story" if a in ("patient", "other_patient") else "clinician"
+    c.post(
+        _url("note_create", w.patient.uuid),
+        {"kind": kind, "audience": "care_team", "title": "", "body": body},
+    )
+    return NarrativeNote.objects.filter(body=body).exists()
+
+
+@probe("psychotherapy note by the therapist", "create", "api")
+def _(c, w, a):
+    body = w.marker("newprocess")
+    _api(
+        c,
+        "post",
+        _url("api_note_list", w.patient.uuid),
+        {"kind": "psychotherapy", "audience": "only_me", "body": body},
+    )
+    return NarrativeNote.objects.filter(body=body).exists()
+
+
+# Medications
+@probe("medication", "list", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_medication_list", w.patient.uuid)), "Zqlithium")
+
+
+@probe("medication", "list", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("medications", w.patient.uuid)), "Zqlithium")
+
+
+@probe("medication", "read", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_medication_detail", w.records["medication"].uuid)), "Zqlithium")
+
+
+@probe("medication", "read", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("medication_detail", w.records["medication"].uuid)), "Zqlithium")
+
+
+@probe("medication", "create", "api")
+def _(c, w, a):
+    name = w.marker("newdrug")
+    _api(
+        c,
+        "post",
+        _url("api_medication_list", w.patient.uuid),
+        {
+            "drug_name": name,
+            "strength": "10 mg",
+            "form": "tablet",
+            "dose": "1",
+            "directions": "at night",
+            "reason": "Sleep",
+        },
+    )
+    return Medication.objects.filter(drug_name=name).exists()
+
+
+@probe("medication", "update", "api")
+def _(c, w, a):
+    medication = Medication.objects.get(pk=w.records["medication"].pk)
+    dose = w.marker("dose")
+    _api(
+        c,
+        "post",
+        _url("api_medication_decisions", medication.uuid),
+        {"kind": "dose_change", "version": medication.version, "reason": "r", "dose": dose},
+    )
+    return Medication.objects.get(pk=medication.pk).dose == dose
+
+
+@probe("medication", "delete", "api")
+def _(c, w, a):
+    c.delete(_url("api_medication_detail", w.records["medication"].uuid))
+    return not Medication.objects.filter(pk=w.records["medication"].pk).exists()
+
+
+@probe("medication", "export", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), "Zqlithium")
+
+
+# Refill requests
+@probe("refill request", "list", "api", scoped=False)
+def _(c, w, a):
+    return _shows(c.get(reverse("api_refill_queue")), str(w.records["refill request"].uuid))
+
+
+@probe("refill request", "list", "page", scoped=False)
+def _(c, w, a):
+    return _shows(c.get(reverse("refill_queue")), "Zqlithium")
+
+
+@probe("refill request", "update", "api")
+def _(c, w, a):
+    # A fresh open request for each try: a decided request cannot be decided again.
+    medication = _medication(w, w.marker("refilldrug"))
+    request = rx.refill_request_create(actor=w.users["patient"], medication=medication)
+    _api(c, "post", _url("api_refill_decide", request.uuid), {"status": "needs_visit"})
+    return RefillRequest.objects.get(pk=request.pk).status == "needs_visit"
+
+
+# The thread
+@probe("thread post by the prescriber", "list", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_thread", w.patient.uuid)), "Zqthreadriverside")
+
+
+@probe("thread post by the prescriber", "list", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("thread", w.patient.uuid)), "Zqthreadriverside")
+
+
+@probe("thread post by the prescriber", "create", "page")
+def _(c, w, a):
+    from referrals.models import ThreadPost
+
+    text = w.marker("post")
+    c.post(_url("thread", w.patient.uuid), {"kind": "note", "text": text})
+    return ThreadPost.objects.filter(text=text).exists()
+
+
+# Consultations
+@probe("consultation", "list", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_consultations", w.patient.uuid)), "Zqconsultation")
+
+
+@probe("consultation", "list", "page")
+def _(c, w, a):
+    # The patient is taken to their own check-ins page, which shows what was agreed.
+    return _shows(c.get(_url("alliance", w.patient.uuid), follow=True), "Zqconsultation")
+
+
+@probe("consultation", "create", "api")
+def _(c, w, a):
+    from alliance.models import Consultation
+
+    text = w.marker("consult")
+    _api(
+        c,
+        "post",
+        _url("api_consultations", w.patient.uuid),
+        {"issues": "i", "actions": text, "held_on": str(date.today())},
+    )
+    return Consultation.objects.filter(actions=text).exists()
+
+
+# Check-ins
+@probe("check-in", "list", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_check_ins", w.patient.uuid)), str(w.records["check-in"].uuid))
+
+
+@probe("check-in", "read", "api")
+def _(c, w, a):
+    return _shows(
+        c.get(_url("api_check_in", w.records["check-in"].uuid)), str(w.records["check-in"].uuid)
+    )
+
+
+@probe("check-in", "read", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("check_in", w.records["check-in"].uuid)), "PHQ-9")
+
+
+@probe("check-in", "create", "api")
+def _(c, w, a):
+    from alliance.models import CheckIn
+
+    before = CheckIn.objects.filter(patient=w.patient).count()
+    _api(c, "post", _url("api_check_ins", w.patient.uuid), {"instrument": "gad-7"})
+    return CheckIn.objects.filter(patient=w.patient).count() > before
+
+
+@probe("check-in", "export", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), str(w.records["check-in"].uuid))
+
+
+# Releases
+@probe("release", "list", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_releases", w.patient.uuid)), "Zqreleasepurpose")
+
+
+@probe("release", "list", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("releases", w.patient.uuid)), str(w.records["release"].uuid))
+
+
+@probe("release", "read", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("release", w.records["release"].uuid)), "Zqreleasepurpose")
+
+
+@probe("release", "create", "api")
+def _(c, w, a):
+    purpose = w.marker("purpose")
+    _api(
+        c,
+        "post",
+        _url("api_releases", w.patient.uuid),
+        {
+            "discloser": str(w.users["prescriber"].uuid),
+            "recipient": str(w.users["therapist"].uuid),
+            "categories": ["goals"],
+            "purpose": purpose,
+            "expires_on": str(timezone.localdate() + timedelta(days=5)),
+            "signed_name": "Daniel " + w.patient.family_name,
+            "mutual": False,
+        },
+    )
+    return Release.objects.filter(purpose=purpose).exists()
+
+
+@probe("release", "update", "api")
+def _(c, w, a):
+    release = w.records["release"]
+    if Revocation.objects.filter(release=release).exists():
+        # Revoked earlier in this world: a fresh one to revoke.
+        release = referrals.release_sign(
+            actor=w.users["patient"],
+            patient=w.patient,
+            discloser=w.users["therapist"],
+            recipient=w.users["prescriber"],
+            categories=["substance_use"],
+            part2_consent=True,
+            purpose="Zqreleasepurpose again",
+            expires_on=timezone.localdate() + timedelta(days=60),
+            signed_name="Daniel " + w.patient.family_name,
+            mutual=False,
+        )
+        w.records["release"] = release
+    _api(c, "post", _url("api_release_revoke", release.uuid), {})
+    return Revocation.objects.filter(release=release).exists()
+
+
+@probe("release", "export", "page")
+def _(c, w, a):
+    response = c.get(_url("release_pdf", w.records["release"].uuid))
+    return response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+# Referrals
+@probe("referral by the therapist", "list", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_referrals", w.patient.uuid)), "Zqreferral")
+
+
+@probe("referral by the therapist", "read", "page")
+def _(c, w, a):
+    return _shows(
+        c.get(_url("referral", w.records["referral by the therapist"].uuid)), "Zqreferral"
+    )
+
+
+@probe("referral by the therapist", "create", "api")
+def _(c, w, a):
+    reason = w.marker("referral")
+    _api(
+        c,
+        "post",
+        _url("api_referrals", w.patient.uuid),
+        {"to_clinician": str(w.users["referred"].uuid), "reason": reason},
+    )
+    return Referral.objects.filter(reason=reason).exists()
+
+
+# Profile and summary
+@probe("profile", "list", "api", scoped=False)
+def _(c, w, a):
+    return _shows(c.get(reverse("api_patient_list")), w.patient.family_name)
+
+
+@probe("profile", "list", "page", scoped=False)
+def _(c, w, a):
+    return _shows(c.get(reverse("patient_list")), w.patient.family_name)
+
+
+@probe("profile", "read", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_patient_detail", w.patient.uuid)), w.patient.family_name)
+
+
+@probe("profile", "read", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("patient_detail", w.patient.uuid)), w.patient.family_name)
+
+
+@probe("profile", "update", "api")
+def _(c, w, a):
+    summary = PersonSummary.objects.get(patient=w.patient)
+    text = w.marker("summary")
+    _api(c, "put", _url("api_summary", w.patient.uuid), {"text": text, "version": summary.version})
+    return PersonSummary.objects.get(patient=w.patient).text == text
+
+
+@probe("profile", "export", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), w.patient.family_name)
+
+
+# The audit trail
+@probe("audit trail", "read", "page", scoped=False)
+def _(c, w, a):
+    return _shows(c.get(reverse("record_views")), w.users["prescriber"].full_name)
+
+
+@probe("audit trail", "list", "page", scoped=False)
+def _(c, w, a):
+    return _shows(c.get(reverse("audit_search"), {"q": w.patient.family_name}), "Zqbrooks")
+
+
+# ---- The run ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def users(db):
+    lakeside = factories.PracticeFactory(name="Lakeside Therapy", kind=Practice.Kind.THERAPY)
+    return {
+        "prescriber": factories.PrescriberFactory(full_name="Dr. Priya Zqraman"),
+        "therapist": factories.TherapistFactory(full_name="Jordan Lee"),
+        "recipient": factories.TherapistFactory(full_name="Sam Recipient", practice=lakeside),
+        "colleague": factories.TherapistFactory(full_name="Casey Colleague", practice=lakeside),
+        "unrelated_prescriber": factories.PrescriberFactory(
+            full_name="Dr. Una Related",
+            practice=factories.PracticeFactory(name="Hillside Psychiatry"),
+        ),
+        "referred": factories.PrescriberFactory(
+            full_name="Dr. Referred", practice=factories.PracticeFactory(name="Summit Psychiatry")
+        ),
+        "admin": factories.AdminFactory(full_name="Ada Admin"),
+    }
+
+
+class _Client(Client):
+    """Remembers the status of its last response: a 405 reaches no data and decides nothing."""
+
+    status = None
+
+    def request(self, **request):
+        response = super().request(**request)
+        self.status = response.status_code
+        return response
+
+
+def _client(w, actor):
+    client = _Client()
+    if actor != "anonymous":
+        client.force_login(w.users[actor])
+    return client
+
+
+READ_FIRST = {"list": 0, "read": 0, "export": 0, "create": 1, "update": 2, "delete": 3}
+
+
+def test_every_decision_matches_the_policy_table(users):
+    alliance.install_shipped()
+    cases = wrong = unaudited = 0
+    mistakes: list[str] = []
+    covered = set()
+    for state in STATES:
+        w = build_world(state, users)
+        clients = {actor: _client(w, actor) for actor in ACTORS}
+        # Reads first, so that a write allowed in one case cannot hide a record from another.
+        for p, actor in itertools.product(
+            sorted(PROBES, key=lambda p: READ_FIRST[p.action]), ACTORS
+        ):
+            before = AuditEvent.objects.count()
+            got = p.run(clients[actor], w, actor)
+            want = expected(actor, p.kind, p.action, state)
+            cases += 1
+            covered.add((p.kind, p.action))
+            if got != want:
+                wrong += 1
+                mistakes.append(
+                    f"{state:15} {actor:20} {p.action:6} {p.channel:4} {p.kind}: "
+                    f"{'allowed' if got else 'refused'}, the table says "
+                    f"{'allow' if want else 'refuse'}"
+                )
+            decided = clients[actor].status != 405 and (p.scoped or got)
+            if actor != "anonymous" and decided and AuditEvent.objects.count() == before:
+                unaudited += 1
+                mistakes.append(
+                    f"{state:15} {actor:20} {p.action:6} {p.channel:4} {p.kind}: no audit row"
+                )
+    print(
+        f"\nauthorization matrix: {cases} cases ({len(ACTORS)} actors × {len(POLICY)} kinds of "
+        f"data × {len(ACTIONS)} actions × {len(STATES)} release states, pages and API), "
+        f"{wrong} wrong, {unaudited} unaudited"
+    )
+    assert not mistakes, "\n".join(mistakes)
+    assert cases >= 1000
+    # Every kind of data is probed, and every action somewhere.
+    assert {k for k, _ in covered} == set(POLICY)
+    assert {a for _, a in covered} == set(ACTIONS)
