@@ -349,3 +349,19 @@ def test_a_reply_does_not_carry_the_hidden_post_it_answers(
     posts = selectors.thread(actor=prescriber, patient=patient)
     assert [p.text for p in posts] == ["Answer"]
     assert posts[0].reply_to is None
+
+
+def test_a_referred_clinician_sees_only_the_referral_sent_to_them(client, patient, therapist):
+    first = factories.PrescriberFactory(practice=factories.PracticeFactory(name="North"))
+    second = factories.PrescriberFactory(practice=factories.PracticeFactory(name="South"))
+    mine = services.referral_create(
+        actor=therapist, patient=patient, to_clinician=first, reason="Zq-for-first"
+    )
+    theirs = services.referral_create(
+        actor=therapist, patient=patient, to_clinician=second, reason="Zq-for-second"
+    )
+    client.force_login(first)
+    assert "Zq-for-first" in client.get(reverse("referral", args=[mine.uuid])).content.decode()
+    assert client.get(reverse("referral", args=[theirs.uuid])).status_code == 404
+    listed = client.get(reverse("api_referrals", args=[patient.uuid])).content.decode()
+    assert "Zq-for-first" in listed and "Zq-for-second" not in listed
