@@ -317,5 +317,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
-    "loggers": {"axes": {"level": "ERROR"}},
+    "loggers": {
+        "axes": {"level": "ERROR"},
+        # At DEBUG these two write patient information into the log: SQL with its parameters,
+        # and template contexts in variable-lookup tracebacks. They stay at INFO whatever
+        # LOG_LEVEL says.
+        "django.db.backends": {"level": "INFO"},
+        "django.template": {"level": "INFO"},
+    },
 }

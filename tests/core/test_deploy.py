@@ -120,3 +120,28 @@ def test_embedded_profile_with_nothing_set():
     assert shown["eager"] is True
     assert shown["email"] == "django.core.mail.backends.console.EmailBackend"
     assert shown["connected"] is False
+
+
+SECURITY_HEADERS = """
+from django.test import Client
+client = Client(HTTP_HOST="concord.example.org")
+plain = client.get("/accounts/login/")
+print("redirect", plain.status_code, plain.get("Location", ""))
+page = client.get("/accounts/login/", secure=True)
+for header in ("Strict-Transport-Security", "Content-Security-Policy", "X-Content-Type-Options",
+               "Referrer-Policy", "Cache-Control"):
+    print(header, "=", page.get(header, ""))
+"""
+
+
+def test_production_sends_hsts_and_redirects_plain_http():
+    result = manage(
+        "shell", "-c", SECURITY_HEADERS, **production(DATABASE_URL=UNREACHABLE_POSTGRES)
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "redirect 301 https://concord.example.org/accounts/login/" in out
+    assert "Strict-Transport-Security = max-age=31536000; includeSubDomains; preload" in out
+    assert "frame-ancestors 'none'" in out
+    assert "X-Content-Type-Options = nosniff" in out
+    assert "Referrer-Policy = same-origin" in out
