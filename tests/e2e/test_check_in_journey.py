@@ -358,6 +358,9 @@ def test_check_in_and_alliance_pages_have_no_axe_violations(
     dan = open_page(viewport)
     sign_in_as(dan, live_server, patient.user, next_path=f"/patients/{patient.uuid}/check-ins/")
     expect(dan.get_by_role("heading", level=1)).to_have_text("My check-ins")
+    expect(
+        dan.get_by_role("region", name="What my prescriber and therapist agreed")
+    ).to_contain_text("Thirty-minute visits for now")
     assert_no_axe_violations(dan, "the check-ins list")
 
     dan.get_by_role("button", name="Start check-in about Jordan Lee").click()

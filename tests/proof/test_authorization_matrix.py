@@ -28,6 +28,7 @@ from referrals.models import Referral, Release, Revocation
 from stories import services as stories
 from stories.models import Goal, NarrativeNote, PersonSummary
 from tests import factories
+from tests.proof.figures import report
 
 pytestmark = pytest.mark.django_db
 
@@ -904,8 +905,8 @@ def test_every_decision_matches_the_policy_table(users):
                 mistakes.append(
                     f"{state:15} {actor:20} {p.action:6} {p.channel:4} {p.kind}: no audit row"
                 )
-    print(
-        f"\nauthorization matrix: {cases} cases ({len(ACTORS)} actors × {len(POLICY)} kinds of "
+    report(
+        f"authorization matrix: {cases} cases ({len(ACTORS)} actors × {len(POLICY)} kinds of "
         f"data × {len(ACTIONS)} actions × {len(STATES)} release states, pages and API), "
         f"{wrong} wrong, {unaudited} unaudited"
     )

@@ -15,6 +15,7 @@ from prescribing import services as rx
 from referrals import services as referrals
 from stories import services as stories
 from tests import factories
+from tests.proof.figures import report
 
 pytestmark = pytest.mark.django_db
 
@@ -211,8 +212,8 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
         if canary.lower() in text.lower()
     ]
     assert not leaks, "\n".join(leaks)
-    print(
-        f"\ncanary: {len(every_log_line)} log lines, {len(mail.outbox)} e-mails, {len(urls)} URLs, "
+    report(
+        f"canary: {len(every_log_line)} log lines, {len(mail.outbox)} e-mails, {len(urls)} URLs, "
         f"{len(leaks)} with patient information"
     )
 
