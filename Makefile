@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint check-compose clean bench backup-drill
+.PHONY: install run test lint check-compose clean bench backup-drill loadtest proof
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,3 +57,11 @@ bench: install
 ## Backup drill (PostgreSQL): dump, restore into a scratch database, compare, verify the audit.
 backup-drill: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/concord} $(BIN)/python manage.py backup_drill
+
+## Load test (PostgreSQL, Redis): 50 people for a minute against gunicorn; errors, p50/p95, lost writes, audit rows.
+loadtest: install
+	$(BIN)/python bench/loadtest/run.py
+
+## The whole proof (PostgreSQL, Redis): matrix, fuzzing, concurrency, canary, backup drill, load, ruff S, pip-audit.
+proof: install
+	$(BIN)/python bench/proof.py

@@ -172,6 +172,11 @@ AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# allauth's own sign-in limits (30 a minute and 10 failures a minute per address) must see
+# the client's address too: behind a proxy they would otherwise count the whole clinic as one
+# address, and the 31st sign-in of a busy minute, or anyone's tenth wrong password, would keep
+# everyone out for the rest of that minute.
+ALLAUTH_TRUSTED_PROXY_COUNT = AXES_IPWARE_PROXY_COUNT
 
 # Sessions: idle timeout and an absolute limit, enforced by core.middleware.
 CONCORD_IDLE_TIMEOUT = timedelta(minutes=env.int("CONCORD_IDLE_MINUTES", default=15))

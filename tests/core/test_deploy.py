@@ -145,3 +145,17 @@ def test_production_sends_hsts_and_redirects_plain_http():
     assert "frame-ancestors 'none'" in out
     assert "X-Content-Type-Options = nosniff" in out
     assert "Referrer-Policy = same-origin" in out
+
+
+def test_proxy_count_reaches_the_sign_in_rate_limits_too():
+    """Behind a proxy, allauth's sign-in limits must count each client's address, not the
+    proxy's: otherwise one busy minute at the clinic locks everyone out."""
+    show = (
+        "from django.conf import settings; "
+        "print(settings.AXES_IPWARE_PROXY_COUNT, settings.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    )
+    result = manage(
+        "shell", "-c", show, **production(DATABASE_URL=UNREACHABLE_POSTGRES, PROXY_COUNT="1")
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["1", "1"]
