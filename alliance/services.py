@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core import access, nudges
+from core import access, nudges, resubmit
 from core import selectors as core_selectors
 from core.access import Action, Category
 from core.exceptions import NotAllowed
@@ -84,6 +84,9 @@ def check_in_start(*, actor, patient, instrument: Instrument, clinician=None) ->
     else:
         clinician = None
     with transaction.atomic():
+        # The unique constraint keeps one draft per relationship, but NULLs (no clinician) are
+        # distinct to it: two tabs starting the same questionnaire wait here for each other.
+        resubmit.hold(patient.pk)
         draft = CheckIn.objects.filter(
             patient=patient, instrument=instrument, clinician=clinician, status=CheckIn.Status.DRAFT
         ).first()
@@ -303,6 +306,9 @@ def consultation_create(
         raise ValidationError({"therapist": "Choose the patient's therapist."})
     if actor.pk not in (prescriber.pk, therapist.pk):
         raise NotAllowed("Only the prescriber or the therapist in it records a consultation.")
+    held_on = held_on or timezone.localdate()
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": "A consultation is recorded once it has been held."})
     with transaction.atomic():
         consultation = Consultation(
             patient=patient,
@@ -312,9 +318,14 @@ def consultation_create(
             therapist=therapist,
             issues=(issues or "").strip(),
             actions=(actions or "").strip(),
-            held_on=held_on or timezone.localdate(),
+            held_on=held_on,
         )
         consultation.full_clean()
+        earlier = resubmit.earlier_copy(
+            consultation, "prescriber", "therapist", "issues", "actions", "held_on"
+        )
+        if earlier is not None:
+            return earlier
         consultation.save()
         access.audit_write(actor, decision, Category.ALLIANCE, Action.CREATE, consultation)
     return consultation

@@ -12,12 +12,16 @@ FIRST_LOOK_WINDOW = timedelta(days=30)
 def look_begin(*, user, patient, screen: str):
     """Record that this user is looking at this screen now; return since when things count as new."""
     now = timezone.now()
-    look = LastLook.objects.filter(user=user, patient=patient, screen=screen).first()
-    if look is None:
-        look = LastLook.objects.create(
-            user=user, patient=patient, screen=screen, seen_at=now, since=now - FIRST_LOOK_WINDOW
-        )
-    elif now - look.seen_at > SAME_LOOK:
+    # Two tabs opening the screen at once both find no look; get_or_create lets one insert it.
+    look, created = LastLook.objects.get_or_create(
+        user=user,
+        patient=patient,
+        screen=screen,
+        defaults={"seen_at": now, "since": now - FIRST_LOOK_WINDOW},
+    )
+    if created:
+        return look.since
+    if now - look.seen_at > SAME_LOOK:
         look.since, look.seen_at = look.seen_at, now
         look.save(update_fields=["since", "seen_at"])
     else:

@@ -191,6 +191,7 @@ def visit_action(request, patient):
     """Record an observation, a decision or a refill answer without leaving the visit screen."""
     form = VisitActionForm(request.POST)
     error = None
+    status = 400
     try:
         if not form.is_valid():
             raise ValidationError([e for errors in form.errors.values() for e in errors])
@@ -235,14 +236,22 @@ def visit_action(request, patient):
         error = " ".join(exc.messages)
     except (Conflict, NotAllowed) as exc:
         error = exc.message
+        status = 409 if isinstance(exc, Conflict) else 403
+    # When nothing was recorded, what was typed goes back into the form beside the message.
+    draft = form.cleaned_data if error and form.is_valid() else None
     if not wants_partial(request):
-        if error:
-            messages.error(request, error)
-        else:
+        if not error:
             messages.success(request, "Recorded.")
-        return redirect("visit", patient_uuid=patient.uuid)
+            return redirect("visit", patient_uuid=patient.uuid)
+        messages.error(request, error)
+        context = _visit_context(request, patient, draft=draft)
+        return render(request, "clinic/visit.html", context, status=status)
     context = _visit_context(
-        request, patient, visit_error=error, visit_done=None if error else "Recorded."
+        request,
+        patient,
+        visit_error=error,
+        visit_done=None if error else "Recorded.",
+        draft=draft,
     )
     return render(request, "clinic/visit.html#now", context, status=200)
 

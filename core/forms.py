@@ -3,6 +3,16 @@ from django import forms
 from .models import AuditEvent
 
 
+def rebind_with_version(form_class, data, version, **kwargs):
+    """After a conflict: the form with what the person typed, against the version now current,
+    so that nothing they wrote is lost and sending it again saves it."""
+    data = data.copy()
+    data["version"] = version
+    form = form_class(data, **kwargs)
+    form.is_valid()
+    return form
+
+
 class InvitationAcceptForm(forms.Form):
     full_name = forms.CharField(label="Your name", max_length=200)
     password = forms.CharField(

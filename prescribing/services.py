@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core import access, nudges
+from core import access, nudges, resubmit
 from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
@@ -148,6 +148,9 @@ def medication_start(
             start_date=None if proposed else (start_date or timezone.localdate()),
         )
         medication.full_clean()
+        earlier = resubmit.earlier_copy(medication, *CLINICAL_FIELDS, "status")
+        if earlier is not None:
+            return earlier
         medication.save()
         medication.goals.set(goals)
         access.audit_write(actor, decision, Category.MEDICATIONS, Action.CREATE, medication)
@@ -177,7 +180,13 @@ def _refresh_supply(medication: Medication) -> None:
 
 
 def _lock(medication: Medication, version: int | None) -> Medication:
-    locked = Medication.objects.select_for_update().select_related("patient").get(pk=medication.pk)
+    # Only the medication's row: locking the joined patient row too would block the audit rows
+    # of every read of this patient, while this write waits for the audit chain they hold.
+    locked = (
+        Medication.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=medication.pk)
+    )
     if version is not None and locked.version != version:
         raise Conflict(
             "This medication was changed by someone else while you were deciding. "
@@ -428,6 +437,11 @@ def observation_create(
             observed_on=observed_on,
         )
         observation.full_clean()
+        earlier = resubmit.earlier_copy(
+            observation, "medication", "kind", "severity", "text", "observed_on"
+        )
+        if earlier is not None:
+            return earlier
         observation.save()
         access.audit_write(actor, decision, Category.OBSERVATIONS, Action.CREATE, observation)
     return observation
@@ -464,7 +478,28 @@ def prescription_write(
         problems.append("This medication is stopped: restart it before writing a prescription.")
     if problems:
         raise ValidationError({"refills_authorised": problems})
+    prescription = Prescription(
+        medication=medication,
+        patient=medication.patient,
+        practice=actor.practice,
+        author=actor,
+        written_on=written_on,
+        earliest_fill_on=earliest_fill_on,
+        quantity=quantity,
+        days_supply=days_supply,
+        refills_authorised=refills_authorised,
+    )
+    prescription.full_clean()
     with transaction.atomic():
+        earlier = resubmit.earlier_copy(
+            prescription,
+            "medication",
+            "written_on",
+            "earliest_fill_on",
+            "quantity",
+            "days_supply",
+            "refills_authorised",
+        )
         # Locked so that two prescriptions written at once are counted against one series.
         _lock(medication, None)
         if medication.schedule == supply.Schedule.II:
@@ -476,18 +511,9 @@ def prescription_write(
                 )
             if series_problems:
                 raise ValidationError({"refills_authorised": series_problems})
-        prescription = Prescription(
-            medication=medication,
-            patient=medication.patient,
-            practice=actor.practice,
-            author=actor,
-            written_on=written_on,
-            earliest_fill_on=earliest_fill_on,
-            quantity=quantity,
-            days_supply=days_supply,
-            refills_authorised=refills_authorised,
-        )
-        prescription.full_clean()
+        # The same prescription sent again a moment ago (schedule II's rules answered first).
+        if earlier is not None:
+            return earlier
         prescription.save()
         _refresh_supply(medication)
     return prescription
@@ -513,6 +539,20 @@ def fill_record(
             {"filled_on": "A fill cannot be before the prescription was written."}
         )
     with transaction.atomic():
+        fill = Fill(
+            prescription=prescription,
+            patient=medication.patient,
+            practice=access.writing_practice(actor),
+            author=actor,
+            filled_on=filled_on,
+            quantity=quantity or prescription.quantity,
+            days_supply=days_supply or prescription.days_supply,
+        )
+        earlier = resubmit.earlier_copy(
+            fill, "prescription", "filled_on", "quantity", "days_supply"
+        )
+        if earlier is not None:
+            return earlier
         locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
         facts = supply.Prescription(
             schedule=medication.schedule,
@@ -526,15 +566,6 @@ def fill_record(
         answer = supply.fill_answer(facts, filled_on, selectors.limits_for(medication))
         if not answer.allowed:
             raise ValidationError({"filled_on": answer.reason})
-        fill = Fill(
-            prescription=locked,
-            patient=medication.patient,
-            practice=access.writing_practice(actor),
-            author=actor,
-            filled_on=filled_on,
-            quantity=quantity or locked.quantity,
-            days_supply=days_supply or locked.days_supply,
-        )
         fill.full_clean()
         fill.save()
         _refresh_supply(medication)
@@ -628,7 +659,7 @@ def refill_request_decide(
         )
     with transaction.atomic():
         locked = (
-            RefillRequest.objects.select_for_update()
+            RefillRequest.objects.select_for_update(of=("self",))
             .select_related("medication", "patient")
             .get(pk=request.pk)
         )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import access
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
+from core.forms import rebind_with_version
 from stories import selectors as stories_selectors
 
 from . import pdf, selectors, services
@@ -159,10 +160,16 @@ def medication_detail(request, medication_uuid):
 
 
 def _after_write(request, medication, form_name, form, error_message=None, status=400):
-    """Re-render the medication page with the failing form and its message, nothing changed."""
+    """Re-render the medication page with the failing form and its message, nothing changed.
+
+    After a conflict (409) the form keeps what was typed, against the version now current.
+    """
+    medication = selectors.medication_get(actor=request.user, medication_uuid=medication.uuid)
+    if status == 409:
+        kwargs = {"medication": medication} if isinstance(form, DecisionForm) else {}
+        form = rebind_with_version(type(form), form.data, medication.version, **kwargs)
     if error_message:
         form.add_error(None, error_message)
-    medication = selectors.medication_get(actor=request.user, medication_uuid=medication.uuid)
     return render(
         request,
         "prescribing/medication_detail.html",
@@ -258,6 +265,7 @@ def medication_purpose(request, medication_uuid):
         request.POST if request.method == "POST" else None, initial=initial, goals=goals
     )
     status = 200
+    conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -275,7 +283,11 @@ def medication_purpose(request, medication_uuid):
             form.add_error(None, error.messages)
             status = 400
         except Conflict as exc:
-            form.add_error(None, exc.message)
+            conflict = exc.message
+            medication = selectors.medication_get(
+                actor=request.user, medication_uuid=medication.uuid
+            )
+            form = rebind_with_version(PurposeForm, request.POST, medication.version, goals=goals)
             status = 409
         except NotAllowed as exc:
             form.add_error(None, exc.message)
@@ -293,6 +305,7 @@ def medication_purpose(request, medication_uuid):
         "medication": medication,
         "patient": medication.patient,
         "form": form,
+        "conflict": conflict,
         "nav": _nav(request.user),
     }
     return render(request, "prescribing/medication_purpose.html", context, status=status)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core import access
+from core import access, resubmit
 from core import selectors as core_selectors
 from core import services as core_services
 from core.access import Action, Category
@@ -55,6 +55,9 @@ def referral_create(
             urgency=urgency,
         )
         referral.full_clean()
+        earlier = resubmit.earlier_copy(referral, "to_clinician", "reason", "questions", "urgency")
+        if earlier is not None:
+            return earlier
         referral.save()
         access.audit_write(actor, decision, Category.REFERRALS, Action.CREATE, referral)
         _notify(
@@ -84,8 +87,10 @@ def referral_move(*, actor, referral: Referral, status: str, reason: str = "") -
             {"reason": "Say why you decline: the referring clinician will read it."}
         )
     with transaction.atomic():
+        # Only the referral's row: locking the joined patient and clinicians' rows too would
+        # block the audit rows of every read about them.
         locked = (
-            Referral.objects.select_for_update()
+            Referral.objects.select_for_update(of=("self",))
             .select_related("patient", "author", "to_clinician")
             .get(pk=referral.pk)
         )
@@ -241,6 +246,23 @@ def release_sign(
         )
         release.content_hash = release_hash(release)
         release.full_clean()
+        earlier = resubmit.earlier_copy(
+            release,
+            "discloser",
+            "recipient",
+            "mutual",
+            "categories",
+            "purpose",
+            "expires_at",
+            "expiry_event",
+            "signed_name",
+            "signed_by_representative",
+            "representative_authority",
+            at="signed_at",
+        )
+        # A release revoked and signed again at once is a new release, not a resent form.
+        if earlier is not None and not Revocation.objects.filter(release=earlier).exists():
+            return earlier
         release.save()
         access.audit_write(actor, decision, Category.RELEASES, Action.CREATE, release)
         link = reverse("release", args=[release.uuid])
@@ -304,6 +326,9 @@ def thread_post(
             reply_to=reply_to,
         )
         post.full_clean()
+        earlier = resubmit.earlier_copy(post, "kind", "text", "medication_uuid", "reply_to")
+        if earlier is not None:
+            return earlier
         post.save()
         access.audit_write(actor, decision, Category.OBSERVATIONS, Action.CREATE, post)
         others = {

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core import access
+from core import access, resubmit
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
 
@@ -43,12 +43,16 @@ def goal_create(
     """A goal in the patient's words; a clinician's goal waits, proposed, for the patient to accept."""
     decision = access.authorize(actor, Action.CREATE, Category.GOALS, patient)
     with transaction.atomic():
-        goal = _goal_create(actor, patient, what, why, target_date, levels)
+        goal = _goal_new(actor, patient, what, why, target_date, levels)
+        earlier = resubmit.earlier_copy(goal, "what", "why", "target_date", *LEVEL_FIELDS)
+        if earlier is not None:
+            return earlier
+        goal.save()
         access.audit_write(actor, decision, Category.GOALS, Action.CREATE, goal)
     return goal
 
 
-def _goal_create(actor, patient, what, why, target_date, levels) -> Goal:
+def _goal_new(actor, patient, what, why, target_date, levels) -> Goal:
     by_patient = access.is_self(actor, patient)
     goal = Goal(
         patient=patient,
@@ -62,12 +66,13 @@ def _goal_create(actor, patient, what, why, target_date, levels) -> Goal:
         **{field: (levels or {}).get(field, "").strip() for field in LEVEL_FIELDS},
     )
     goal.full_clean()
-    goal.save()
     return goal
 
 
 def _lock_goal(goal: Goal, version: int | None) -> Goal:
-    locked = Goal.objects.select_for_update().select_related("patient").get(pk=goal.pk)
+    # Only the goal's row: locking the joined patient row too would block the audit rows of
+    # every read of this patient, while this write waits for the audit chain they hold.
+    locked = Goal.objects.select_for_update(of=("self",)).select_related("patient").get(pk=goal.pk)
     if version is not None and locked.version != version:
         raise Conflict(
             "This goal was changed by someone else while you were editing it. "
@@ -199,31 +204,28 @@ def _rating_value(rating) -> int:
 def goal_rate(*, actor, goal: Goal, rating, note: str = "") -> GoalRating:
     """Record progress on an active or paused goal, −2 … +2."""
     decision = access.authorize_record(actor, Action.CREATE, Category.GOALS, goal)
-    value = _rating_value(rating)
-    with transaction.atomic():
-        result = _goal_rate(actor, goal, value, note)
-        access.audit_write(actor, decision, Category.GOALS, Action.CREATE, result)
-    return result
-
-
-def _goal_rate(actor, goal, value, note) -> GoalRating:
-    goal = _lock_goal(goal, None)
-    if goal.status not in (Goal.Status.ACTIVE, Goal.Status.ON_HOLD):
-        raise ValidationError(
-            {
-                "rating": f"Progress is rated on active goals; this one is {goal.get_status_display().lower()}."
-            }
-        )
     result = GoalRating(
         goal=goal,
         patient=goal.patient,
         practice=access.writing_practice(actor),
         author=actor,
-        rating=value,
+        rating=_rating_value(rating),
         note=(note or "").strip(),
     )
     result.full_clean()
-    result.save()
+    with transaction.atomic():
+        earlier = resubmit.earlier_copy(result, "goal", "rating", "note", at="rated_at")
+        if earlier is not None:
+            return earlier
+        goal = _lock_goal(goal, None)
+        if goal.status not in (Goal.Status.ACTIVE, Goal.Status.ON_HOLD):
+            raise ValidationError(
+                {
+                    "rating": f"Progress is rated on active goals; this one is {goal.get_status_display().lower()}."
+                }
+            )
+        result.save()
+        access.audit_write(actor, decision, Category.GOALS, Action.CREATE, result)
     return result
 
 
@@ -243,12 +245,16 @@ def note_create(
         raise ValidationError({"kind": "Choose what kind of note this is."})
     decision = access.authorize(actor, Action.CREATE, note_category(kind), patient)
     with transaction.atomic():
-        note = _note_create(actor, patient, kind, audience, body, title)
+        note = _note_new(actor, patient, kind, audience, body, title)
+        earlier = resubmit.earlier_copy(note, "kind", "audience", "title", "body")
+        if earlier is not None:
+            return earlier
+        note.save()
         access.audit_write(actor, decision, note_category(kind), Action.CREATE, note)
     return note
 
 
-def _note_create(actor, patient, kind, audience, body, title) -> NarrativeNote:
+def _note_new(actor, patient, kind, audience, body, title) -> NarrativeNote:
     if access.is_self(actor, patient) and kind != NarrativeNote.Kind.STORY:
         raise ValidationError({"kind": "Your entries are your story."})
     if actor.is_clinician and kind == NarrativeNote.Kind.STORY:
@@ -267,7 +273,6 @@ def _note_create(actor, patient, kind, audience, body, title) -> NarrativeNote:
         body=(body or "").strip(),
     )
     note.full_clean()
-    note.save()
     return note
 
 
@@ -365,7 +370,9 @@ def _summary_save(actor, patient, text, version) -> PersonSummary:
         if version not in (None, 0):
             raise Conflict("This summary was removed or never existed. Nothing was saved.")
         summary = PersonSummary(patient=patient, author=actor, text=text)
-        summary.full_clean()
+        # One summary per patient is the database's to keep: a first summary written by someone
+        # else a moment ago raises IntegrityError on save, which summary_save makes a Conflict.
+        summary.full_clean(validate_unique=False)
         summary.save()
         return summary
     if version != summary.version:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import access
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
+from core.forms import rebind_with_version
 from core.htmx import render_page_or_partial, wants_partial
 
 from . import selectors, services
@@ -30,15 +31,6 @@ from .models import Goal, NarrativeNote
 
 def _first_error(error: ValidationError) -> str:
     return " ".join(error.messages)
-
-
-def _rebind_with_version(form_class, data, version, **kwargs):
-    """After a conflict: keep what the person typed, against the version now current."""
-    data = data.copy()
-    data["version"] = version
-    form = form_class(data, **kwargs)
-    form.is_valid()
-    return form
 
 
 # --- Goals ---------------------------------------------------------------------------------
@@ -202,7 +194,7 @@ def goal_edit(request, goal_uuid):
         except Conflict as exc:
             conflict = exc.message
             goal.refresh_from_db()
-            form = _rebind_with_version(GoalForm, request.POST, goal.version)
+            form = rebind_with_version(GoalForm, request.POST, goal.version)
             status = 409
         except NotAllowed as exc:
             form.add_error(None, exc.message)
@@ -323,7 +315,7 @@ def note_edit(request, note_uuid):
         except Conflict as exc:
             conflict = exc.message
             note.refresh_from_db()
-            form = _rebind_with_version(NoteForm, request.POST, note.version, kinds=[note.kind])
+            form = rebind_with_version(NoteForm, request.POST, note.version, kinds=[note.kind])
             status = 409
         except NotAllowed as exc:
             form.add_error(None, exc.message)
@@ -427,7 +419,13 @@ def summary_respond(request, patient):
                 response=form.cleaned_data["response"],
                 version=form.cleaned_data["version"],
             )
-        except (Conflict, NotAllowed) as exc:
+        except Conflict as exc:
+            # The summary as it is now, with what they wrote kept in the form to send again.
+            context = _goals_context(request, patient)
+            context["response_conflict"] = exc.message
+            context["response_draft"] = form.cleaned_data["response"]
+            return render(request, "stories/goals.html", context, status=409)
+        except NotAllowed as exc:
             messages.error(request, exc.message)
         except ValidationError as error:
             messages.error(request, _first_error(error))

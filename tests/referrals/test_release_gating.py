@@ -365,3 +365,16 @@ def test_a_referred_clinician_sees_only_the_referral_sent_to_them(client, patien
     assert client.get(reverse("referral", args=[theirs.uuid])).status_code == 404
     listed = client.get(reverse("api_referrals", args=[patient.uuid])).content.decode()
     assert "Zq-for-first" in listed and "Zq-for-second" not in listed
+
+
+def test_a_release_signed_again_right_after_its_revocation_is_in_force(
+    patient, patient_user, prescriber, therapist
+):
+    from referrals.access import releases_in_force
+
+    first = sign(patient, patient_user, prescriber, therapist, ["medications"])
+    assert sign(patient, patient_user, prescriber, therapist, ["medications"]) == first
+    services.release_revoke(actor=patient_user, release=first)
+    again = sign(patient, patient_user, prescriber, therapist, ["medications"])
+    assert again != first
+    assert list(releases_in_force().filter(patient=patient)) == [again]
