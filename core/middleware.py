@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -89,8 +89,13 @@ class SessionTimeoutMiddleware:
                 )
             request.session[SESSION_SEEN] = now
         response = self.get_response(request)
-        if request.user.is_authenticated and SESSION_SEEN not in request.session:
-            # Just signed in: the clocks start now, not at the next request.
+        # Just signed in: the clocks start now, not at the next request. A request signed with
+        # an API token (DRF sets its user on the request) has no session to start.
+        if (
+            request.user.is_authenticated
+            and SESSION_KEY in request.session
+            and SESSION_SEEN not in request.session
+        ):
             now = time.time()
             request.session[SESSION_STARTED] = now
             request.session[SESSION_SEEN] = now

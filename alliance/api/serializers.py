@@ -13,7 +13,9 @@ class InstrumentSerializer(serializers.ModelSerializer):
 class CheckInSerializer(serializers.ModelSerializer):
     instrument = serializers.CharField(source="instrument.key", read_only=True)
     instrument_version = serializers.IntegerField(source="instrument.version", read_only=True)
-    clinician = serializers.UUIDField(source="clinician.uuid", default=None, read_only=True)
+    clinician = serializers.UUIDField(
+        source="clinician.uuid", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = CheckIn
@@ -47,7 +49,9 @@ class AnswersSerializer(serializers.Serializer):
 
 
 class FlagSerializer(serializers.ModelSerializer):
-    clinician = serializers.UUIDField(source="clinician.uuid", default=None, read_only=True)
+    clinician = serializers.UUIDField(
+        source="clinician.uuid", default=None, read_only=True, allow_null=True
+    )
     check_in = serializers.UUIDField(source="check_in.uuid", read_only=True)
 
     class Meta:

@@ -4,7 +4,9 @@ from core.models import CareTeamMembership, Patient, User
 
 
 class MeSerializer(serializers.ModelSerializer):
-    practice = serializers.CharField(source="practice.name", default=None, read_only=True)
+    practice = serializers.CharField(
+        source="practice.name", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = User

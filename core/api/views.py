@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from core import access, selectors
 from core.access import Action, Category
 
+from .pagination import LimitOffsetPagination
 from .serializers import MeSerializer, PatientSerializer
 
 
@@ -21,6 +22,7 @@ class MeView(APIView):
 @access.declare("list: core.selectors.patient_list filters by access.patients_visible and audits")
 class PatientListView(generics.ListAPIView):
     serializer_class = PatientSerializer
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="Part of a name")],

@@ -85,9 +85,14 @@ class MedicationSerializer(serializers.ModelSerializer):
         return [str(g.uuid) for g in medication.goals.all()]
 
 
-class PlanItemSerializer(serializers.Serializer):
-    medication = MedicationSerializer()
-    supply = SupplySerializer()
+class PlanItemSerializer(MedicationSerializer):
+    """A medication of the plan: its fields, and its supply beside them."""
+
+    supply = SupplySerializer(read_only=True)
+
+    class Meta(MedicationSerializer.Meta):
+        fields = [*MedicationSerializer.Meta.fields, "supply"]
+        read_only_fields = fields
 
 
 class MedicationStartSerializer(serializers.Serializer):

@@ -41,7 +41,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
     discloser = serializers.UUIDField(source="discloser.uuid", read_only=True)
     recipient = serializers.UUIDField(source="recipient.uuid", read_only=True)
     revoked_at = serializers.DateTimeField(
-        source="revocation.revoked_at", default=None, read_only=True
+        source="revocation.revoked_at", default=None, read_only=True, allow_null=True
     )
 
     class Meta:
@@ -87,7 +87,9 @@ class ReleaseInputSerializer(serializers.Serializer):
 
 class ThreadPostSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.full_name", read_only=True)
-    reply_to = serializers.UUIDField(source="reply_to.uuid", default=None, read_only=True)
+    reply_to = serializers.UUIDField(
+        source="reply_to.uuid", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ThreadPost

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from core import access
 from core.access import Action, Category
-from core.api.validation import valid
+from core.api.validation import keep_unsent, valid
 from stories import selectors, services
 
 from . import serializers as s
@@ -64,7 +64,12 @@ class GoalDetailView(APIView):
     )
     def patch(self, request, goal_uuid):
         goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.UPDATE)
-        data = valid(s.GoalUpdateSerializer, request.data)
+        data = keep_unsent(
+            dict(valid(s.GoalUpdateSerializer, request.data)),
+            request.data,
+            goal,
+            ["why", "target_date", *(f for f in s.GoalUpdateSerializer().fields if "level_" in f)],
+        )
         levels = {k: data.pop(k) for k in list(data) if k.startswith("level_")}
         goal = services.goal_update(actor=request.user, goal=goal, levels=levels, **data)
         return Response(s.GoalSerializer(selectors.goal_card(actor=request.user, goal=goal)).data)
@@ -155,7 +160,9 @@ class NoteDetailView(APIView):
     )
     def patch(self, request, note_uuid):
         note = selectors.note_get(actor=request.user, note_uuid=note_uuid, action=Action.UPDATE)
-        data = valid(s.NoteUpdateSerializer, request.data)
+        data = keep_unsent(
+            dict(valid(s.NoteUpdateSerializer, request.data)), request.data, note, ["title"]
+        )
         note = services.note_update(actor=request.user, note=note, **data)
         return Response(s.NoteSerializer(note).data)
 

@@ -303,6 +303,42 @@ class TestAPI:
         assert stale.status_code == 409
         assert "Nothing was overwritten" in stale.json()["detail"]
 
+    def test_a_patch_changes_only_what_it_sends(self, client, patient, patient_user):
+        goal = services.goal_create(
+            actor=patient_user,
+            patient=patient,
+            what="Sleep through",
+            why="So I can work",
+            levels={"level_0": "Five nights a week"},
+        )
+        note = services.note_create(
+            actor=patient_user,
+            patient=patient,
+            kind="story",
+            audience="care_team",
+            title="The move",
+            body="First draft",
+        )
+        client.force_login(patient_user)
+        client.patch(
+            reverse("api_goal_detail", args=[goal.uuid]),
+            {"what": "Sleep through the night", "version": goal.version},
+            content_type="application/json",
+        )
+        client.patch(
+            reverse("api_note_detail", args=[note.uuid]),
+            {"body": "Second draft", "version": note.version},
+            content_type="application/json",
+        )
+        goal.refresh_from_db()
+        note.refresh_from_db()
+        assert (goal.what, goal.why, goal.level_0) == (
+            "Sleep through the night",
+            "So I can work",
+            "Five nights a week",
+        )
+        assert (note.title, note.body) == ("The move", "Second draft")
+
     def test_bad_transition_is_a_clear_400(self, client, patient, patient_user):
         goal = services.goal_create(actor=patient_user, patient=patient, what="x")
         client.force_login(patient_user)

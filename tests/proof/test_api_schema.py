@@ -1,0 +1,262 @@
+"""The API against its own OpenAPI description: schemathesis, in-process through config.wsgi.
+
+The care team and the patient send every operation of /api/schema/ generated input, valid and
+invalid: no server error, invalid input refused, answers shaped as documented, credentials
+required. Then another patient, a clinician of another practice, nobody and a made-up token
+send every operation the first patient's record UUIDs: not found (or refused), nothing shown,
+nothing in the database changed.
+
+CONCORD_PROOF_EXAMPLES: examples per operation and identity (10 by default; `make proof`: 100).
+"""
+
+import hashlib
+import json
+import os
+
+import pytest
+import schemathesis
+from django.apps import apps
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    negative_data_rejection,
+    response_schema_conformance,
+)
+
+from alliance import selectors as alliance_selectors
+from alliance import services as alliance
+from stories import services as stories
+from tests import factories
+from tests.core import test_policy_consistency as policy
+from tests.proof.figures import report as figure_line
+
+EXAMPLES = int(os.environ.get("CONCORD_PROOF_EXAMPLES", "10"))
+CHECKS = [
+    not_a_server_error,
+    ignored_auth,
+    negative_data_rejection,
+    response_schema_conformance,
+    content_type_conformance,
+]
+# What a refused request writes: its audit row, and the head of its audit chain.
+AUDIT_TABLES = {"core.AuditEvent", "core.AuditChainHead"}
+
+pytestmark = pytest.mark.django_db
+
+# One of each record of one patient, written through the services.
+world = policy.world
+
+
+@pytest.fixture
+def records(world, patient, patient_user, prescriber):
+    """The world, with a check-in still being answered and a summary, so that answering,
+    sending and reading them get past "already sent" and "no summary yet"."""
+    phq9 = next(i for i in alliance_selectors.instruments_offered() if i.key == "phq-9")
+    draft = alliance.check_in_start(actor=patient_user, patient=patient, instrument=phq9)
+    stories.summary_save(actor=prescriber, patient=patient, text="Dan, who walks.", version=None)
+    return world | {"check_in_uuid": draft.uuid, "sent_check_in_uuid": world["check_in_uuid"]}
+
+
+@pytest.fixture
+def app():
+    """config.wsgi's application, answering inside the test's transaction.
+
+    As in Django's test client: a request must not close the connection that holds it.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield WSGIHandler()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def schema(app):
+    # Credentials are the test's own tokens, not values generated from the security schemes.
+    config = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
+    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, config=config)
+
+
+@pytest.fixture
+def operations(schema):
+    found = [result.ok() for result in schema.get_all_operations()]
+    assert len(found) >= 45
+    return found
+
+
+def _token(user):
+    return {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+
+
+# Over both tests, for the figure printed once the module is done.
+TOTAL = {"operations": set(), "examples": 0, "failures": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figure():
+    yield
+    if TOTAL["examples"]:
+        print(
+            f"schemathesis: {len(TOTAL['operations'])} operations, {TOTAL['examples']} examples, "
+            f"{TOTAL['failures']} failures"
+        )
+
+
+class Tally:
+    """Examples run and failures found over operations; one failure does not stop the rest."""
+
+    def __init__(self):
+        self.examples = {}
+        self.failures = []
+
+    def explore(self, label, strategy, examine):
+        """Call `examine` on up to EXAMPLES values drawn from `strategy`; keep what fails."""
+        self.examples.setdefault(label, 0)
+
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(strategy)
+        def run(drawn):
+            self.examples[label] += 1
+            examine(*drawn)
+
+        try:
+            run()
+        except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - all reported below
+            self.failures.append(f"{label}: {error}")
+
+    def report(self, who):
+        line = (
+            f"schemathesis: {len(self.examples)} operations, {sum(self.examples.values())} "
+            f"examples, {len(self.failures)} failures ({who})"
+        )
+        figure_line(line)
+        TOTAL["operations"] |= set(self.examples)
+        TOTAL["examples"] += sum(self.examples.values())
+        TOTAL["failures"] += len(self.failures)
+        # Hypothesis stops early once it has tried every distinct input (an operation with no
+        # parameters, asked by three people, has three).
+        failed = {failure.split(": ", 1)[0] for failure in self.failures}
+        exhausted = {k: v for k, v in self.examples.items() if v < EXAMPLES and k not in failed}
+        if exhausted:
+            print(f"  fewer than {EXAMPLES}, every distinct input tried: {exhausted}")
+        assert not self.failures, line + "\n\n" + "\n\n".join(self.failures)
+
+
+def _known(records, prescriber, therapist):
+    """Values that name something that exists, for the fields whose names say what they are."""
+    clinician = st.sampled_from([str(prescriber.uuid), str(therapist.uuid)])
+    keys = [i.key for i in alliance_selectors.instruments_offered()]
+    return st.fixed_dictionaries(
+        {
+            "instrument": st.sampled_from(keys),
+            "clinician": clinician,
+            "to_clinician": clinician,
+            "discloser": clinician,
+            "recipient": clinician,
+            "goal_uuids": st.lists(st.just(str(records["goal_uuid"])), max_size=1),
+        }
+    )
+
+
+def _negates_more_than_the_path(operation):
+    return bool(list(operation.query)) or bool(list(operation.body))
+
+
+def test_every_operation_answers_as_documented(
+    operations, records, patient_user, prescriber, therapist
+):
+    people = st.sampled_from([_token(patient_user), _token(prescriber), _token(therapist)])
+    known = _known(records, prescriber, therapist)
+    tally = Tally()
+    for operation in operations:
+        owned_path = {p.name: str(records[p.name]) for p in operation.path_parameters}
+        cases = st.one_of(
+            operation.as_strategy(
+                generation_mode=GenerationMode.POSITIVE, path_parameters=owned_path
+            ),
+            # Invalid input for a record that exists; invalid UUIDs where there is nothing else.
+            operation.as_strategy(
+                generation_mode=GenerationMode.NEGATIVE,
+                path_parameters=owned_path if _negates_more_than_the_path(operation) else None,
+            ),
+        )
+
+        def examine(case, headers, use_known, known_values):
+            # Half the valid bodies name a real instrument, clinician or goal, so that they
+            # reach the services instead of stopping at "unknown".
+            if use_known and case.meta.generation.mode.is_positive and isinstance(case.body, dict):
+                case.body.update({k: v for k, v in known_values.items() if k in case.body})
+            case.call_and_validate(headers=headers, checks=CHECKS)
+
+        tally.explore(operation.label, st.tuples(cases, people, st.booleans(), known), examine)
+    tally.report("the patient, the prescriber, the therapist")
+
+
+def _fingerprint():
+    """A hash of each table's rows, the audit trail's excepted."""
+    digest = {}
+    for model in apps.get_models():
+        if model._meta.proxy or model._meta.label in AUDIT_TABLES:
+            continue
+        rows = list(model.objects.order_by("pk").values_list())
+        digest[model._meta.label] = hashlib.sha256(
+            json.dumps(rows, default=str).encode()
+        ).hexdigest()
+    return digest
+
+
+def test_strangers_find_nothing_of_the_patients_record(operations, records):
+    other = factories.PatientFactory(user=factories.PatientUserFactory())
+    outsider = factories.PrescriberFactory()
+    factories.MembershipFactory(patient=other, clinician=outsider)
+    signed_in = {"another patient": _token(other.user), "another practice": _token(outsider)}
+    anonymous = {"nobody": {}, "a made-up token": {"Authorization": "Token " + "0" * 40}}
+    owned = {str(value) for key, value in records.items() if key.endswith("_uuid")}
+    tally = Tally()
+    before = _fingerprint()
+    for operation in operations:
+        owned_path = {p.name: str(records[p.name]) for p in operation.path_parameters}
+        modes = [GenerationMode.POSITIVE]
+        if _negates_more_than_the_path(operation):
+            # Invalid input too: a stranger must not learn from a 400 that the record exists.
+            modes.append(GenerationMode.NEGATIVE)
+        cases = st.one_of(
+            operation.as_strategy(generation_mode=mode, path_parameters=owned_path)
+            for mode in modes
+        )
+        for who, headers in (signed_in | anonymous).items():
+
+            def examine(case, who=who, headers=headers, owned_path=owned_path):
+                response = case.call(headers=headers)
+                if who in anonymous:
+                    expected = (401, 403)
+                elif owned_path:
+                    expected = (403, 404)
+                else:
+                    expected = range(200, 500)
+                assert response.status_code in expected, (
+                    f"{who}: {response.status_code} {response.text[:300]}"
+                )
+                shown = {uuid for uuid in owned if uuid in response.text}
+                assert not shown, f"{who} was shown {shown}"
+
+            tally.explore(operation.label, st.tuples(cases), examine)
+        after = _fingerprint()
+        changed = [table for table in after if after[table] != before[table]]
+        if changed:
+            tally.failures.append(f"{operation.label}: strangers changed {changed}")
+            before = after
+    tally.report("another patient, another practice, nobody, a made-up token")
