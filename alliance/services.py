@@ -156,7 +156,8 @@ def check_in_submit(*, actor, check_in: CheckIn, answers: dict, open_answer: str
     """Score and send a complete check-in, exactly once; then raise any flag it calls for.
 
     Raises Incomplete (and stores nothing) when a question is unanswered. A second submit
-    of the same check-in returns it unchanged.
+    of the same check-in returns it unchanged, with `answers_not_sent` true when its answers
+    differed from those recorded.
     """
     category = category_of(check_in.instrument)
     access.require_record(actor, Action.UPDATE, category, check_in)
@@ -182,6 +183,11 @@ def check_in_submit(*, actor, check_in: CheckIn, answers: dict, open_answer: str
         check_in.refresh_from_db()
         if claimed:
             _raise_flags(check_in, result)
+    # Sent already (another tab, or a second click): these answers were not recorded. Say so
+    # when they differ from what the care team has, so that nobody believes otherwise.
+    check_in.answers_not_sent = not claimed and (
+        check_in.answers != cleaned or check_in.open_answer != (open_answer or "").strip()[:3000]
+    )
     return check_in
 
 

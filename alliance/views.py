@@ -5,6 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import access
@@ -107,7 +109,16 @@ def check_in(request, check_in_uuid):
         except NotAllowed as exc:
             raise Http404 from exc
         else:
-            messages.success(request, "Thank you. Your answers are with your care team.")
+            if submitted.answers_not_sent:
+                messages.warning(
+                    request,
+                    f"This check-in had already been sent, on "
+                    f"{date_format(timezone.localtime(submitted.submitted_at), 'j F Y, H:i')}. "
+                    "Your care team has the answers shown here; the ones you just gave were "
+                    "not sent. If something has changed, start a new check-in.",
+                )
+            else:
+                messages.success(request, "Thank you. Your answers are with your care team.")
             return redirect("check_in", check_in_uuid=submitted.uuid)
     items = [
         {

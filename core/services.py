@@ -106,14 +106,16 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     """Create the patient's login from a one-time link. Raises InvitationInvalid or ValidationError."""
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            # Only the invitation's row: FOR UPDATE through the join would lock the patient's row
+            # against the audit rows of every read about them.
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("patient")
             .filter(token_hash=_hash_token(token))
             .first()
         )
         if invitation is None or not invitation.is_usable():
             raise InvitationInvalid
-        patient = Patient.objects.select_for_update().get(pk=invitation.patient_id)
+        patient = Patient.objects.select_for_update(no_key=True).get(pk=invitation.patient_id)
         if patient.user_id is not None:
             raise InvitationInvalid
         user = User(

@@ -11,6 +11,7 @@ from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
 from core.api.validation import valid
+from core.exceptions import Conflict
 
 from . import serializers as s
 
@@ -107,11 +108,12 @@ class CheckInSubmitView(APIView):
             actor=request.user, check_in_uuid=check_in_uuid, action=Action.UPDATE
         )
         data = valid(s.AnswersSerializer, request.data)
-        return Response(
-            s.CheckInSerializer(
-                services.check_in_submit(actor=request.user, check_in=check_in, **data)
-            ).data
-        )
+        sent = services.check_in_submit(actor=request.user, check_in=check_in, **data)
+        if sent.answers_not_sent:
+            raise Conflict(
+                "This check-in had already been sent with other answers; these were not recorded."
+            )
+        return Response(s.CheckInSerializer(sent).data)
 
 
 class FlagListView(APIView):

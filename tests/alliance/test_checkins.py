@@ -97,6 +97,33 @@ class TestCheckIns:
         assert second.total == 8  # the repeat changed nothing
         assert not Flag.objects.exists()
 
+    def test_a_second_tab_is_told_its_different_answers_were_not_sent(
+        self, client, instruments, patient, patient_user
+    ):
+        from django.urls import reverse
+
+        phq9 = instruments["phq-9"]
+        check_in = services.check_in_start(actor=patient_user, patient=patient, instrument=phq9)
+        client.force_login(patient_user)
+        url = reverse("check_in", args=[check_in.uuid])
+        same = {k: str(v) for k, v in answer_all(phq9, 1).items()}
+        first = client.post(url, {**same, "action": "send"}, follow=True)
+        assert "Thank you" in first.content.decode()
+        again = client.post(url, {**same, "action": "send"}, follow=True)
+        assert "Thank you" in again.content.decode()  # a second click: nothing to explain
+        other = {k: "3" for k in same}
+        late = client.post(url, {**other, "action": "send"}, follow=True).content.decode()
+        assert "the ones you just gave were not sent" in late
+        check_in.refresh_from_db()
+        assert set(check_in.answers.values()) == {1}
+        api = client.post(
+            reverse("api_check_in_submit", args=[check_in.uuid]),
+            {"answers": {k: 3 for k in same}},
+            content_type="application/json",
+        )
+        assert api.status_code == 409
+        assert "not recorded" in api.json()["detail"]
+
     def test_response_keeps_its_instrument_version(self, instruments, patient, patient_user):
         import copy
 
