@@ -125,9 +125,9 @@ def test_embedded_profile_with_nothing_set():
 SECURITY_HEADERS = """
 from django.test import Client
 client = Client(HTTP_HOST="concord.example.org")
-plain = client.get("/accounts/login/")
+plain = client.get("/api/v1/me/")
 print("redirect", plain.status_code, plain.get("Location", ""))
-page = client.get("/accounts/login/", secure=True)
+page = client.get("/api/v1/me/", secure=True)
 for header in ("Strict-Transport-Security", "Content-Security-Policy", "X-Content-Type-Options",
                "Referrer-Policy", "Cache-Control"):
     print(header, "=", page.get(header, ""))
@@ -140,7 +140,7 @@ def test_production_sends_hsts_and_redirects_plain_http():
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "redirect 301 https://concord.example.org/accounts/login/" in out
+    assert "redirect 301 https://concord.example.org/api/v1/me/" in out
     assert "Strict-Transport-Security = max-age=31536000; includeSubDomains; preload" in out
     assert "frame-ancestors 'none'" in out
     assert "X-Content-Type-Options = nosniff" in out
