@@ -21,23 +21,32 @@ def hold(patient_id) -> None:
     Patient.objects.select_for_update(no_key=True).only("pk").get(pk=patient_id)
 
 
-def earlier_copy(record, *fields: str, at: str = "created_at"):
-    """The same author's record about the same patient, equal in `fields`, saved in the last two
-    minutes; None if there is none.
+def earlier_copy(record, *fields: str, at: str = "created_at", unless=None):
+    """The same form sent again: the author's newest record of this kind about this patient,
+    if it was saved in the last two minutes and is equal in `fields`; None otherwise.
+
+    Only the newest counts: a rating of 0, then +1, then 0 again is three choices, not a resend.
+    `unless` (a Q) names states in which the earlier record is not the one the person wants back
+    (a note marked entered in error, a referral declined): the same words then make a new one.
 
     Call inside the create's transaction, before it takes any other lock and before `record` is
     saved; the patient's row stays locked until the transaction ends.
     """
     hold(record.patient_id)
-    same = {field: getattr(record, field) for field in fields}
-    return (
+    newest = (
         type(record)
         .objects.filter(
             patient_id=record.patient_id,
             author_id=record.author_id,
             **{f"{at}__gte": getattr(record, at) - WINDOW},
-            **same,
         )
-        .order_by(f"-{at}")
+        .order_by(f"-{at}", "-pk")
         .first()
     )
+    if newest is None:
+        return None
+    if any(getattr(newest, field) != getattr(record, field) for field in fields):
+        return None
+    if unless is not None and type(record).objects.filter(unless, pk=newest.pk).exists():
+        return None
+    return newest

@@ -502,6 +502,9 @@ def prescription_write(
         )
         # Locked so that two prescriptions written at once are counted against one series.
         _lock(medication, None)
+        # The same prescription sent again a moment ago: it passed the series rules already.
+        if earlier is not None:
+            return earlier
         if medication.schedule == supply.Schedule.II:
             series = selectors.schedule_ii_series_days(medication=medication, written_on=written_on)
             series_problems = supply.validate_schedule_ii_series([*series, days_supply])
@@ -511,9 +514,6 @@ def prescription_write(
                 )
             if series_problems:
                 raise ValidationError({"refills_authorised": series_problems})
-        # The same prescription sent again a moment ago (schedule II's rules answered first).
-        if earlier is not None:
-            return earlier
         prescription.save()
         _refresh_supply(medication)
     return prescription

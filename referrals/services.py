@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -55,7 +56,14 @@ def referral_create(
             urgency=urgency,
         )
         referral.full_clean()
-        earlier = resubmit.earlier_copy(referral, "to_clinician", "reason", "questions", "urgency")
+        earlier = resubmit.earlier_copy(
+            referral,
+            "to_clinician",
+            "reason",
+            "questions",
+            "urgency",
+            unless=Q(status__in=[Referral.Status.DECLINED, Referral.Status.CLOSED]),
+        )
         if earlier is not None:
             return earlier
         referral.save()
@@ -259,9 +267,10 @@ def release_sign(
             "signed_by_representative",
             "representative_authority",
             at="signed_at",
+            # A release revoked and signed again at once is a new release, not a resent form.
+            unless=Q(revocation__isnull=False),
         )
-        # A release revoked and signed again at once is a new release, not a resent form.
-        if earlier is not None and not Revocation.objects.filter(release=earlier).exists():
+        if earlier is not None:
             return earlier
         release.save()
         access.audit_write(actor, decision, Category.RELEASES, Action.CREATE, release)

@@ -10,6 +10,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core import access, resubmit
@@ -44,7 +45,14 @@ def goal_create(
     decision = access.authorize(actor, Action.CREATE, Category.GOALS, patient)
     with transaction.atomic():
         goal = _goal_new(actor, patient, what, why, target_date, levels)
-        earlier = resubmit.earlier_copy(goal, "what", "why", "target_date", *LEVEL_FIELDS)
+        earlier = resubmit.earlier_copy(
+            goal,
+            "what",
+            "why",
+            "target_date",
+            *LEVEL_FIELDS,
+            unless=Q(status__in=[Goal.Status.ENTERED_IN_ERROR, Goal.Status.LET_GO]),
+        )
         if earlier is not None:
             return earlier
         goal.save()
@@ -246,7 +254,14 @@ def note_create(
     decision = access.authorize(actor, Action.CREATE, note_category(kind), patient)
     with transaction.atomic():
         note = _note_new(actor, patient, kind, audience, body, title)
-        earlier = resubmit.earlier_copy(note, "kind", "audience", "title", "body")
+        earlier = resubmit.earlier_copy(
+            note,
+            "kind",
+            "audience",
+            "title",
+            "body",
+            unless=Q(status=NarrativeNote.Status.ENTERED_IN_ERROR),
+        )
         if earlier is not None:
             return earlier
         note.save()
