@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SERVER = "postgres://postgres@127.0.0.1:5432"
 PROOF_DB = "concord_proof"
+LOGS = ROOT / ".data" / "proof"
 
 TESTS = [
     "tests/proof",
@@ -41,7 +42,12 @@ def run(title: str, command: list[str], env: dict | None = None) -> tuple[bool, 
         check=False,
     )
     output = result.stdout + result.stderr
+    # The whole output stays on disk: a failure is read there, the screen gets the end.
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / (title.replace(" ", "-") + ".log")
+    log.write_text(output, encoding="utf-8")
     print(output[-6000:], flush=True)
+    print(f"(all of it in {log.relative_to(ROOT)})")
     print(
         f"=== {title}: {'passed' if result.returncode == 0 else 'FAILED'} "
         f"in {time.monotonic() - started:.0f} s",
