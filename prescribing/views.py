@@ -238,8 +238,10 @@ def medication_switch(request, medication_uuid):
         new = services.medication_switch(actor=request.user, medication=medication, **data)
     except ValidationError as error:
         return _after_write(request, medication, "switch_form", form, _messages_of(error))
-    except (Conflict, NotAllowed) as exc:
+    except Conflict as exc:
         return _after_write(request, medication, "switch_form", form, exc.message, status=409)
+    except NotAllowed as exc:
+        return _after_write(request, medication, "switch_form", form, exc.message, status=403)
     messages.success(request, f"Switched to {new.drug_name}. {medication.drug_name} is stopped.")
     return redirect("medication_detail", medication_uuid=new.uuid)
 

@@ -307,3 +307,25 @@ class TestAPI:
             content_type="application/json",
         )
         assert stale.status_code == 409
+
+
+def test_a_patient_cannot_switch_a_medicine(client, patient, prescriber):
+    """Refused as not allowed (403), not as a conflict to resolve by sending again (409)."""
+    medication = _start(prescriber, patient)
+    client.force_login(patient.user)
+    response = client.post(
+        reverse("medication_switch", args=[medication.uuid]),
+        {
+            "drug_name": "Escitalopram",
+            "strength": "10 mg",
+            "form": "tablet",
+            "route": "by mouth",
+            "dose": "1",
+            "directions": "daily",
+            "schedule": "none",
+            "reason": "Side effects",
+            "version": medication.version,
+        },
+    )
+    assert response.status_code == 403
+    assert not Medication.objects.filter(drug_name="Escitalopram").exists()
