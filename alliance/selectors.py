@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.http import Http404
+from django.db.models import Q
 from django.utils import timezone
 
 from core import access, audit
@@ -79,18 +79,16 @@ def check_in_offers(*, actor, patient) -> list[Offer]:
 
 def check_in_get(*, actor, check_in_uuid, action: Action = Action.READ) -> CheckIn:
     """One check-in the actor may see; not found alike for missing and hidden (audited)."""
-    check_in = (
-        CheckIn.objects.select_related("instrument", "clinician", "patient")
-        .filter(uuid=check_in_uuid)
-        .first()
+    # A draft is the patient's own until they send it.
+    sent_or_mine = Q(author_id=actor.pk) | ~Q(status=CheckIn.Status.DRAFT)
+    return access.record_get(
+        actor,
+        CheckIn.objects.select_related("instrument", "clinician", "patient").filter(sent_or_mine),
+        check_in_uuid,
+        Category.ALLIANCE,
+        action,
+        category_of=lambda check_in: Category(check_in.category),
     )
-    if check_in is None or (
-        check_in.status == CheckIn.Status.DRAFT and check_in.author_id != actor.pk
-    ):
-        # A draft is the patient's own until they send it.
-        raise Http404("Not found.")
-    access.require_record(actor, action, Category(check_in.category), check_in)
-    return check_in
 
 
 @dataclass
@@ -168,12 +166,16 @@ def open_flags(*, actor, patient) -> list[Flag]:
 
 
 def flag_get(*, actor, flag_uuid, action: Action = Action.READ) -> Flag:
-    flag = Flag.objects.select_related("patient").filter(uuid=flag_uuid).first()
-    if flag is None:
-        raise Http404("Not found.")
-    category = Category.OUTCOMES if flag.kind == Flag.Kind.SAFETY else Category.ALLIANCE
-    access.require_record(actor, action, category, flag)
-    return flag
+    return access.record_get(
+        actor,
+        Flag.objects.select_related("patient"),
+        flag_uuid,
+        Category.ALLIANCE,
+        action,
+        category_of=lambda flag: (
+            Category.OUTCOMES if flag.kind == Flag.Kind.SAFETY else Category.ALLIANCE
+        ),
+    )
 
 
 def consultations(*, actor, patient) -> list[Consultation]:

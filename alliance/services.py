@@ -74,7 +74,7 @@ def check_in_start(*, actor, patient, instrument: Instrument, clinician=None) ->
     """Begin (or resume) a check-in; one draft per instrument and relationship."""
     category = category_of(instrument)
     decision = access.authorize(actor, Action.CREATE, category, patient)
-    if not (actor.is_patient and patient.user_id == actor.pk):
+    if not access.is_self(actor, patient):
         raise NotAllowed("Check-ins are the patient's own answers.")
     if not instrument.active:
         raise ValidationError("This questionnaire is no longer offered.")

@@ -389,6 +389,31 @@ def patient_get(
     return patient, decision
 
 
+def record_get(
+    actor, queryset, uuid, category: Category, action: Action = Action.READ, *, category_of=None
+):
+    """One record of `queryset` by its uuid, if the actor may do this to it. Not found alike
+    for a record that does not exist and one the actor may not see; audited either way.
+    `category_of(record)` names the category when it depends on the record."""
+    try:
+        record = queryset.filter(uuid=uuid).first()
+    except ValidationError:
+        record = None
+    if record is None:
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=category,
+            action=action,
+            outcome=AuditEvent.Outcome.DENIED,
+            object_type=queryset.model._meta.label,
+            object_id=str(uuid),
+        )
+        raise Http404("Not found.")
+    require_record(actor, action, category_of(record) if category_of else category, record)
+    return record
+
+
 def _patient_or_none(patient_uuid):
     try:
         return Patient.objects.filter(uuid=patient_uuid).first()

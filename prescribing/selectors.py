@@ -15,7 +15,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.http import Http404
 from django.utils import timezone
 
 from core import access, audit, nudges
@@ -189,20 +188,9 @@ def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]
 
 def medication_get(*, actor, medication_uuid, action: Action = Action.READ) -> Medication:
     """One medication the actor may do this to; not found alike for missing and hidden (audited)."""
-    medication = _plan_queryset(actor).filter(uuid=medication_uuid).first()
-    if medication is None:
-        audit.record(
-            actor=actor,
-            patient=None,
-            category=Category.MEDICATIONS,
-            action=action,
-            outcome="denied",
-            object_type="prescribing.Medication",
-            object_id=str(medication_uuid),
-        )
-        raise Http404("Not found.")
-    access.require_record(actor, action, Category.MEDICATIONS, medication)
-    return medication
+    return access.record_get(
+        actor, _plan_queryset(actor), medication_uuid, Category.MEDICATIONS, action
+    )
 
 
 @dataclass
@@ -271,24 +259,13 @@ def refill_queue(*, actor) -> list[RefillRequest]:
 
 def refill_request_get(*, actor, request_uuid, action: Action = Action.READ) -> RefillRequest:
     """One refill request the actor may do this to; not found alike for missing and hidden (audited)."""
-    request = (
-        RefillRequest.objects.select_related("medication", "patient", "medication__practice")
-        .filter(uuid=request_uuid)
-        .first()
+    return access.record_get(
+        actor,
+        RefillRequest.objects.select_related("medication", "patient", "medication__practice"),
+        request_uuid,
+        Category.REFILLS,
+        action,
     )
-    if request is None:
-        audit.record(
-            actor=actor,
-            patient=None,
-            category=Category.REFILLS,
-            action=action,
-            outcome="denied",
-            object_type="prescribing.RefillRequest",
-            object_id=str(request_uuid),
-        )
-        raise Http404("Not found.")
-    access.require_record(actor, action, Category.REFILLS, request)
-    return request
 
 
 REMIND_DAYS_BEFORE = 3

@@ -61,20 +61,9 @@ def releases_for_patient(*, actor, patient) -> list[ReleaseView]:
 
 
 def release_get(*, actor, release_uuid, action: Action = Action.READ) -> ReleaseView:
-    release = _releases().filter(uuid=release_uuid).first()
-    if release is None:
-        audit.record(
-            actor=actor,
-            patient=None,
-            category=Category.RELEASES,
-            action=action,
-            outcome="denied",
-            object_type="referrals.Release",
-            object_id=str(release_uuid),
-        )
-        raise Http404("Not found.")
-    access.require_record(actor, action, Category.RELEASES, release)
-    return ReleaseView(release)
+    return ReleaseView(
+        access.record_get(actor, _releases(), release_uuid, Category.RELEASES, action)
+    )
 
 
 def _referrals():
@@ -116,20 +105,7 @@ def referral_inbox(*, actor) -> dict:
 
 
 def referral_get(*, actor, referral_uuid, action: Action = Action.READ) -> Referral:
-    referral = _referrals().filter(uuid=referral_uuid).first()
-    if referral is None:
-        audit.record(
-            actor=actor,
-            patient=None,
-            category=Category.REFERRALS,
-            action=action,
-            outcome="denied",
-            object_type="referrals.Referral",
-            object_id=str(referral_uuid),
-        )
-        raise Http404("Not found.")
-    access.require_record(actor, action, Category.REFERRALS, referral)
-    return referral
+    return access.record_get(actor, _referrals(), referral_uuid, Category.REFERRALS, action)
 
 
 def referral_recipients(*, actor):

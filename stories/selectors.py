@@ -39,20 +39,9 @@ def goal_list(*, actor, patient, include_closed: bool = True) -> list[Goal]:
 
 def goal_get(*, actor, goal_uuid, action: Action = Action.READ) -> Goal:
     """One goal, if the actor may do this to it; not found otherwise (audited either way)."""
-    goal = Goal.objects.select_related("patient", "author").filter(uuid=goal_uuid).first()
-    if goal is None:
-        audit.record(
-            actor=actor,
-            patient=None,
-            category=Category.GOALS,
-            action=action,
-            outcome="denied",
-            object_type="stories.Goal",
-            object_id=str(goal_uuid),
-        )
-        raise Http404("Not found.")
-    access.require_record(actor, action, Category.GOALS, goal)
-    return goal
+    return access.record_get(
+        actor, Goal.objects.select_related("patient", "author"), goal_uuid, Category.GOALS, action
+    )
 
 
 def _ratings_visible(actor):
