@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from stories.markdown import MAX_CHARS, too_long_message
+
 GAS_MIN, GAS_MAX = -2, 2
 
 
@@ -196,7 +198,7 @@ class NarrativeNote(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     audience = models.CharField(max_length=20, choices=Audience.choices)
     title = models.CharField(max_length=200, blank=True)
-    body = models.TextField(max_length=20000)
+    body = models.TextField(max_length=MAX_CHARS)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CURRENT)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -220,6 +222,9 @@ class NarrativeNote(models.Model):
     def clean(self):
         if not self.body.strip():
             raise ValidationError({"body": "The note is empty. Write something, or cancel."})
+        # A TextField's max_length is not checked by full_clean; the renderer relies on it.
+        if len(self.body) > MAX_CHARS:
+            raise ValidationError({"body": too_long_message(len(self.body))})
         if self.kind == self.Kind.PSYCHOTHERAPY and self.audience != self.Audience.ONLY_ME:
             raise ValidationError(
                 {"audience": "Psychotherapy process notes are kept for their author alone."}

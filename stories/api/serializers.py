@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from stories.markdown import MAX_CHARS
 from stories.models import GAS_MAX, GAS_MIN, Goal, GoalRating, NarrativeNote, PersonSummary
 
 
@@ -100,13 +101,23 @@ class NoteInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=NarrativeNote.Kind.choices)
     audience = serializers.ChoiceField(choices=NarrativeNote.Audience.choices)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(
+        max_length=MAX_CHARS,
+        error_messages={
+            "max_length": f"A note can be at most {MAX_CHARS:,} characters. Split it into two notes."
+        },
+    )
 
 
 class NoteUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(
+        max_length=MAX_CHARS,
+        error_messages={
+            "max_length": f"A note can be at most {MAX_CHARS:,} characters. Split it into two notes."
+        },
+    )
     audience = serializers.ChoiceField(choices=NarrativeNote.Audience.choices, required=False)
 
 

@@ -1,0 +1,15 @@
+# Notes are bounded in length (the Markdown renderer's time is bounded by it), and goal target
+# dates stay in core's sensible range.
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("stories", "0001_initial")]
+
+    operations = [
+        migrations.AlterField(
+            model_name="narrativenote",
+            name="body",
+            field=models.TextField(max_length=5000),
+        ),
+    ]
