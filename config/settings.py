@@ -125,7 +125,8 @@ TEMPLATES = [
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's, matching the sign-in address only (never an address not yet verified).
+    "core.auth.SignInAddressBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -151,6 +152,15 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# One address per account, unique across accounts. A new one is only "pending" (it opens no
+# sign-in, reset or notice) until confirmed from its own mailbox; then it replaces the old,
+# which is told (core.auth.ClinicAccountAdapter.confirm_email).
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_FORMS = {
+    "add_email": "core.forms.AddEmailForm",
+    "reset_password": "core.forms.ResetPasswordForm",
+}
 ACCOUNT_ADAPTER = "core.auth.ClinicAccountAdapter"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False

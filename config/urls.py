@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import access
+from core import views as core_views
 from core.views import health
 
 # The schema and its viewer describe the API; they carry no patient data.
@@ -14,6 +15,8 @@ docs_view = access.declare("no patient data: API description")(
 urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    # Before allauth's own: one address per account, changed only once verified (core.views).
+    path("accounts/email/", core_views.account_email, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", schema_view, name="api_schema"),
     path("api/docs/", docs_view, name="api_docs"),

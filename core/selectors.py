@@ -121,3 +121,16 @@ def clinician_directory(*, exclude=None) -> QuerySet:
 def memberships_active(*, on=None) -> QuerySet:
     """Care-team memberships in force on a day (for set-based queries of other apps)."""
     return CareTeamMembership.objects.active(on)
+
+
+def patient_email_change_pending(*, patient: Patient):
+    """The address change waiting for the patient's confirmation from the old address, if any,
+    for a patient the caller already has access to."""
+    from .models import PatientEmailChange
+
+    for change in PatientEmailChange.objects.filter(
+        patient=patient, applied_at__isnull=True, closed_at__isnull=True
+    )[:1]:
+        if change.is_pending():
+            return change
+    return None
