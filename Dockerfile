@@ -27,6 +27,7 @@ COPY static ./static
 # that production serves from; collected under any other, every page fails on a missing
 # manifest entry. The key and host only satisfy settings: collectstatic opens no database.
 RUN CONCORD_PROFILE=production SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
+    CONCORD_AUDIT_KEY=collectstatic-only-never-signs-anything \
     python manage.py collectstatic --no-input
 
 # The code stays owned by root: the app user reads it but cannot change it. Its home takes

@@ -211,6 +211,25 @@ CONCORD_GRANT_PROVIDERS = [
     "referrals.access.ReferralGrants",
 ]
 
+# The audit trail's chain is an HMAC with this key, and its checkpoints are signed with it
+# (core/audit.py). The database never holds it: whoever can write the tables but not read
+# this cannot rewrite the trail so that it verifies. Production must set it (32+ characters);
+# the other profiles use a fixed development key unless it is set.
+if PRODUCTION:
+    CONCORD_AUDIT_KEY = env("CONCORD_AUDIT_KEY")
+    if len(CONCORD_AUDIT_KEY) < 32:
+        raise environ.ImproperlyConfigured(
+            "CONCORD_AUDIT_KEY must be at least 32 characters: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+else:
+    CONCORD_AUDIT_KEY = env("CONCORD_AUDIT_KEY", default="concord-development-audit-key-not-secret")
+# Signed checkpoints of every chain head, one JSON line each, appended every 5 minutes
+# (core.tasks.audit_checkpoint). In production make the file append-only for the app's user
+# (chattr +a) or point it at a mounted object-lock bucket; see docs/security/threat-model.md.
+CONCORD_AUDIT_CHECKPOINT_PATH = env(
+    "CONCORD_AUDIT_CHECKPOINT_PATH", default=str(DATA_DIR / "audit-checkpoints.jsonl")
+
 HTTPS = env.bool("CONCORD_HTTPS", default=PRODUCTION)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS

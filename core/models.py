@@ -266,9 +266,15 @@ class AuditEvent(models.Model):
     """One read, list, export, write or denial of patient information. Append-only.
 
     Rows of one chain (one patient, or the no-patient chain) are hash-linked: each stores
-    the previous row's hash. UPDATE and DELETE are refused by a database trigger.
+    the previous row's hash. UPDATE, DELETE and TRUNCATE are refused by database triggers.
     No clinical content is ever stored here.
     """
+
+    class HashVersion(models.IntegerChoices):
+        # Rows written before migration core.0008 keep the hash they were written with:
+        # rewriting an append-only table to re-hash it is what tampering looks like.
+        SHA256 = 1, "SHA-256 (legacy)"
+        HMAC = 2, "HMAC-SHA256 with CONCORD_AUDIT_KEY"
 
     class Action(models.TextChoices):
         READ = "read", "Read"
@@ -305,6 +311,7 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    v = models.PositiveSmallIntegerField(choices=HashVersion.choices, default=HashVersion.HMAC)
 
     class Meta:
         ordering = ["chain", "seq"]

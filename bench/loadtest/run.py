@@ -134,6 +134,7 @@ def app_environment(args, port: int) -> dict:
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "CONCORD_AUDIT_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "127.0.0.1",
         "CONCORD_SITE_URL": f"http://127.0.0.1:{port}",
         "CONCORD_HTTPS": "false",
