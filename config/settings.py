@@ -229,6 +229,7 @@ else:
 # (chattr +a) or point it at a mounted object-lock bucket; see docs/security/threat-model.md.
 CONCORD_AUDIT_CHECKPOINT_PATH = env(
     "CONCORD_AUDIT_CHECKPOINT_PATH", default=str(DATA_DIR / "audit-checkpoints.jsonl")
+)
 
 HTTPS = env.bool("CONCORD_HTTPS", default=PRODUCTION)
 SECURE_SSL_REDIRECT = HTTPS
