@@ -28,6 +28,7 @@ COPY static ./static
 # manifest entry. The key and host only satisfy settings: collectstatic opens no database.
 RUN CONCORD_PROFILE=production SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
     CONCORD_AUDIT_KEY=collectstatic-only-never-signs-anything \
+    CONCORD_MFA_KEY=SPn8dDiWJgZbQtHRVC0OX0o4cEa2ldXbl9kUnW1xHWE= \
     python manage.py collectstatic --no-input
 
 # The code stays owned by root: the app user reads it but cannot change it. Its home takes

@@ -71,7 +71,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -165,9 +164,36 @@ ACCOUNT_ADAPTER = "core.auth.ClinicAccountAdapter"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
-ACCOUNT_RATE_LIMITS = False if TESTING else {}
+# allauth's per-account failure limit (5 in 5 minutes, whatever the address) would let anyone
+# keep a clinician out by mistyping their address on purpose: failures are limited per address
+# here (and per account and address by axes below); per account, sign-ins are slowed instead
+# (CONCORD_SIGNIN_SLOWDOWN_*, core.auth).
+CONCORD_ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+ACCOUNT_RATE_LIMITS = False if TESTING else CONCORD_ACCOUNT_RATE_LIMITS
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Concord"
+MFA_ADAPTER = "core.mfa.ConcordMFAAdapter"
+# TOTP secrets and recovery seeds are encrypted with this (Fernet keys, comma-separated; the
+# first encrypts). Production must set it; the other profiles use a fixed key for development.
+if PRODUCTION:
+    CONCORD_MFA_KEY = env("CONCORD_MFA_KEY")
+    from cryptography.fernet import Fernet
+
+    try:
+        [Fernet(key.strip()) for key in CONCORD_MFA_KEY.split(",")]
+    except ValueError as error:
+        raise environ.ImproperlyConfigured(
+            "CONCORD_MFA_KEY must be Fernet keys: "
+            "python3 -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from error
+else:
+    import base64
+    import hashlib
+
+    CONCORD_MFA_KEY = env(
+        "CONCORD_MFA_KEY",
+        default=base64.urlsafe_b64encode(hashlib.sha256(b"concord-embedded").digest()).decode(),
+    )
 
 # Clinicians and admins must set up TOTP before they see any patient.
 CONCORD_REQUIRE_MFA = env.bool("CONCORD_REQUIRE_MFA", default=PRODUCTION)
@@ -182,6 +208,18 @@ AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# The client's address as the audit sees it (X-Forwarded-For behind PROXY_COUNT proxies):
+# without it axes counts the proxy's address, and one attacker locks the account everywhere.
+AXES_CLIENT_IP_CALLABLE = "core.middleware.client_ip"
+# Per account, from any address: after this many failures within the window, each further
+# attempt must wait CONCORD_SIGNIN_SLOWDOWN_SECONDS after the last failure. It slows a
+# distributed guesser to a few tries a minute and never keeps the real person out for longer
+# than that wait. Off under tests unless a test turns it on.
+CONCORD_SIGNIN_SLOWDOWN_AFTER = env.int(
+    "CONCORD_SIGNIN_SLOWDOWN_AFTER", default=0 if TESTING else 20
+)
+CONCORD_SIGNIN_SLOWDOWN_WINDOW = timedelta(minutes=15)
+CONCORD_SIGNIN_SLOWDOWN_SECONDS = env.int("CONCORD_SIGNIN_SLOWDOWN_SECONDS", default=10)
 # allauth's own sign-in limits (30 a minute and 10 failures a minute per address) must see
 # the client's address too: behind a proxy they would otherwise count the whole clinic as one
 # address, and the 31st sign-in of a busy minute, or anyone's tenth wrong password, would keep
@@ -309,7 +347,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "core.api.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.IsVerifiedUser"],
     # JSON only: a form or multipart body that fails to parse must not read as an empty one.

@@ -114,3 +114,40 @@ class AuditSearchForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Outcome", required=False, choices=[("", "Any"), *AuditEvent.Outcome.choices]
     )
+
+
+
+class ApiTokenCreateForm(forms.Form):
+    """A personal API token: a name, a lifetime, and a fresh second factor (or the password)."""
+
+    name = forms.CharField(
+        label="Name", max_length=100, help_text="What it is for, like 'reporting script'."
+    )
+    days = forms.TypedChoiceField(
+        label="Expires after",
+        coerce=int,
+        initial=90,
+        choices=[(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year")],
+    )
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    password = forms.CharField(
+        label="Your current password",
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, uses_totp: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One way to prove it is you, not both: the authenticator when there is one.
+        del self.fields["password" if uses_totp else "code"]
+        self.fields["code" if uses_totp else "password"].required = True
+
+
+class NotificationReadForm(forms.Form):
+    # Empty marks every notification read; anything else must be a notification's uuid.
+    uuid = forms.UUIDField(required=False)

@@ -422,3 +422,47 @@ class Nudge(models.Model):
 
     def __str__(self):
         return f"{self.kind} for {self.recipient_id} on {self.due_on}"
+
+
+class ApiToken(models.Model):
+    """A personal API credential. Only a SHA-256 of the key is kept; the key is shown once.
+
+    The key is `concord_<prefix>_<secret>`: the prefix finds the row (and names the token in
+    lists), the hash of the whole key proves it. `password_stamp` is the owner's session hash
+    when the token was made, so any change of password, by whatever path, ends the token.
+    """
+
+    class EndedBecause(models.TextChoices):
+        OWNER = "owner", "Revoked by you"
+        PASSWORD = "password", "Password changed"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        MFA_RESET = "mfa_reset", "Two-factor authentication removed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    password_stamp = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_because = models.CharField(max_length=20, choices=EndedBecause.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="api_token_expires_after_created",
+                condition=Q(expires_at__gt=models.F("created_at")),
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="api_token_user_live")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix})"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and now < self.expires_at

@@ -15,4 +15,11 @@ urlpatterns = [
     ),
     path("email-change/<str:token>/", views.patient_email_confirm, name="patient_email_confirm"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("account/", views.account_page, name="account_page"),
+    path("account/tokens/", views.api_token_create, name="api_token_create"),
+    path(
+        "account/tokens/<uuid:token_uuid>/revoke/",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
 ]

@@ -292,3 +292,79 @@ def health(request):
     return JsonResponse(
         {"status": "ok" if healthy else "failing", "checks": checks}, status=200 if healthy else 503
     )
+
+
+def _account_context(request, form=None, new_key=None):
+    from allauth.mfa.utils import is_mfa_enabled
+
+    from . import credentials
+    from .forms import ApiTokenCreateForm
+
+    user = request.user
+    uses_totp = is_mfa_enabled(user)
+    must_set_up = credentials.mfa_required(user) and not uses_totp
+    return {
+        "nav": "account",
+        "tokens": credentials.api_token_list(user=user),
+        "form": form or ApiTokenCreateForm(uses_totp=uses_totp),
+        "uses_totp": uses_totp,
+        "must_set_up_mfa": must_set_up,
+        "new_key": new_key,
+    }
+
+
+@access.declare("no patient data: the user's own account and API tokens")
+@login_required
+@require_GET
+def account_page(request):
+    return render(request, "core/account.html", _account_context(request))
+
+
+@access.declare("no patient data: the user's own API tokens; made for the signed-in user only")
+@login_required
+@require_POST
+def api_token_create(request):
+    from allauth.mfa.utils import is_mfa_enabled
+
+    from . import credentials
+    from .exceptions import NotAllowed
+    from .forms import ApiTokenCreateForm
+
+    form = ApiTokenCreateForm(request.POST, uses_totp=is_mfa_enabled(request.user))
+    if form.is_valid():
+        try:
+            token, key = credentials.api_token_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+                code=form.cleaned_data.get("code", ""),
+                password=form.cleaned_data.get("password", ""),
+            )
+        except NotAllowed as error:
+            messages.error(request, error.message)
+            return redirect("account_page")
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            # Shown in this answer only (no-store), never put in the session or a message.
+            context = _account_context(request, new_key=key)
+            context["new_token"] = token
+            return render(request, "core/account.html", context)
+    return render(request, "core/account.html", _account_context(request, form=form), status=400)
+
+
+@access.declare("no patient data: the user's own API tokens, looked up among theirs only")
+@login_required
+@require_POST
+def api_token_revoke(request, token_uuid):
+    from django.http import Http404
+
+    from . import credentials
+
+    try:
+        token = credentials.api_token_revoke(actor=request.user, token_uuid=token_uuid)
+    except credentials.TokenNotFound as error:
+        raise Http404 from error
+    messages.success(request, f"The token “{token.name}” no longer works.")
+    return redirect("account_page")

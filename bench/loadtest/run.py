@@ -24,6 +24,7 @@ files are left in `--out` (default .data/loadtest/).
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -135,6 +136,7 @@ def app_environment(args, port: int) -> dict:
         "REDIS_URL": args.redis_url,
         "SECRET_KEY": secrets.token_urlsafe(50),
         "CONCORD_AUDIT_KEY": secrets.token_urlsafe(48),
+        "CONCORD_MFA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "CONCORD_SITE_URL": f"http://127.0.0.1:{port}",
         "CONCORD_HTTPS": "false",

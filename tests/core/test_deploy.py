@@ -62,6 +62,7 @@ def production(**overrides: str) -> dict[str, str]:
         "EMAIL_URL": "smtp://concord:secret@mail.example.org:587/?tls=True",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "CONCORD_AUDIT_KEY": secrets.token_urlsafe(48),
+        "CONCORD_MFA_KEY": "SPn8dDiWJgZbQtHRVC0OX0o4cEa2ldXbl9kUnW1xHWE=",
         "ALLOWED_HOSTS": "concord.example.org",
         **overrides,
     }
