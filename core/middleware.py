@@ -167,3 +167,46 @@ class HtmxRedirectMiddleware:
 
             return HttpResponseClientRedirect(response["Location"])
         return response
+
+
+class RefuseUnstorableInputMiddleware:
+    """Answer 400, before any view runs, for a NUL byte or lone surrogate in any query or form
+    value or name: every view reading request.GET or request.POST directly is covered, not
+    only those that go through a Django form (which refuses NUL itself)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._refused(request):
+            return self._bad_request(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(request) -> bool:
+        from .text import unstorable
+
+        if unstorable(request.path):
+            return True
+        sources = [request.GET]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            sources.append(request.POST)
+        for data in sources:
+            for key, values in data.lists():
+                if unstorable(key) or any(unstorable(v) for v in values):
+                    return True
+        return False
+
+    @staticmethod
+    def _bad_request(request):
+        from django.http import JsonResponse
+        from django.shortcuts import render
+
+        from .text import UNSTORABLE_MESSAGE
+
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": UNSTORABLE_MESSAGE}, status=400)
+        return render(request, "400.html", {"message": UNSTORABLE_MESSAGE}, status=400)

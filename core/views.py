@@ -12,7 +12,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import access, audit, selectors, services
 from .access import Action, Category
-from .forms import AuditSearchForm, InvitationAcceptForm, PatientEmailChangeForm
+from .forms import (
+    AuditSearchForm,
+    InvitationAcceptForm,
+    NotificationReadForm,
+    PatientEmailChangeForm,
+)
 
 
 @access.declare("no patient data: the user's own inbox")
@@ -27,8 +32,12 @@ def notifications(request):
 @login_required
 @require_POST
 def notifications_read(request):
+    form = NotificationReadForm(request.POST)
+    if not form.is_valid():
+        message = "That notification could not be found. Nothing was marked read."
+        return render(request, "400.html", {"message": message}, status=400)
     services.notification_mark_read(
-        user=request.user, notification_uuid=request.POST.get("uuid") or None
+        user=request.user, notification_uuid=form.cleaned_data["uuid"]
     )
     return redirect("notifications")
 

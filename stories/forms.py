@@ -2,6 +2,8 @@
 
 from django import forms
 
+from core.dates import DateField
+
 from .markdown import MAX_CHARS
 from .models import NarrativeNote
 
@@ -29,7 +31,7 @@ class GoalForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    target_date = forms.DateField(
+    target_date = DateField(
         label="By when (optional)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

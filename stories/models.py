@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import sensible_date
 from stories.markdown import MAX_CHARS, too_long_message
 
 GAS_MIN, GAS_MAX = -2, 2
@@ -64,7 +65,7 @@ class Goal(models.Model):
     what = models.CharField("What I want", max_length=500)
     why = models.TextField("Why it matters to me", blank=True, max_length=2000)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
-    target_date = models.DateField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True, validators=[sensible_date])
     level_minus2 = models.CharField("Much less than I hoped (−2)", max_length=300, blank=True)
     level_minus1 = models.CharField("Somewhat less than I hoped (−1)", max_length=300, blank=True)
     level_0 = models.CharField("What I expect (0)", max_length=300, blank=True)

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from core.dates import DateSerializerField
 from stories.markdown import MAX_CHARS
 from stories.models import GAS_MAX, GAS_MIN, Goal, GoalRating, NarrativeNote, PersonSummary
 
@@ -50,7 +51,7 @@ class GoalSerializer(serializers.ModelSerializer):
 class GoalInputSerializer(serializers.Serializer):
     what = serializers.CharField(max_length=500)
     why = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    target_date = serializers.DateField(required=False, allow_null=True, default=None)
+    target_date = DateSerializerField(required=False, allow_null=True, default=None)
     level_minus2 = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
     )
