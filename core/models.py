@@ -129,8 +129,10 @@ class Patient(models.Model):
 
 class CareTeamMembershipQuerySet(models.QuerySet):
     def active(self, on=None):
+        """On the team on `on`: from `since` (included) to `until` (the first day off the
+        team, excluded), so a membership ended today gives nothing today."""
         on = on or timezone.localdate()
-        return self.filter(Q(since__lte=on), Q(until__isnull=True) | Q(until__gte=on))
+        return self.filter(Q(since__lte=on), Q(until__isnull=True) | Q(until__gt=on))
 
 
 class CareTeamMembership(models.Model):
