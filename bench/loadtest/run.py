@@ -545,6 +545,8 @@ def main() -> int:
             [
                 BIN / "gunicorn",
                 "config.wsgi:application",
+                "--config",
+                "config/gunicorn.conf.py",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
