@@ -57,6 +57,7 @@ def test_admin_sees_no_patients(client, patient):
 
 
 def test_schema_and_docs(client, prescriber):
+    client.force_login(prescriber)
     schema = client.get(reverse("api_schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]

@@ -78,10 +78,13 @@ def app():
 
 
 @pytest.fixture
-def schema(app):
+def schema(app, patient_user):
     # Credentials are the test's own tokens, not values generated from the security schemes.
     config = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, config=config)
+    # The schema is served to signed-in users only (tests/core/test_api_docs_access.py).
+    return schemathesis.openapi.from_wsgi(
+        "/api/schema/?format=json", app, config=config, headers=_token(patient_user)
+    )
 
 
 @pytest.fixture
