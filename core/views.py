@@ -263,6 +263,11 @@ class AccountEmailView(EmailView):
     one replaces it only once verified from its mailbox. "Make primary" has no place here:
     an unverified address can never become the sign-in address."""
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            services.account_email_sync(user=request.user)
+        return super().dispatch(request, *args, **kwargs)
+
     def _action_primary(self, request, *args, **kwargs):
         messages.error(
             request,
