@@ -14,6 +14,8 @@ import nh3
 from django.core.cache import cache
 from markdown_it import MarkdownIt
 
+from core.text import without_bidi_controls
+
 # The longest Markdown text we accept (note bodies); the model refuses longer ones.
 MAX_CHARS = 5_000
 
@@ -42,7 +44,7 @@ _parser = MarkdownIt("commonmark", {"html": True, "breaks": True}).disable("imag
 _parser.validateLink = lambda url: True
 
 # Bump when the rendering changes, so cached HTML from the earlier renderer is not served.
-_CACHE_VERSION = "md2"
+_CACHE_VERSION = "md3"
 _CACHE_SECONDS = 7 * 24 * 3600
 
 
@@ -66,6 +68,9 @@ def render(text: str) -> str:
 
 
 def _render(text: str) -> str:
+    # Bidi overrides would reorder the note's text on screen; what is shown is the text as
+    # stored, in its order (the stored note keeps them, for the record).
+    text = without_bidi_controls(text)
     if len(text) > MAX_CHARS:
         # Only text stored before the limit existed can be longer: shown as plain text.
         paragraphs = (html.escape(p).replace("\n", "<br>\n") for p in text.split("\n\n"))
