@@ -95,9 +95,15 @@ def record_views(request):
 
 
 def _invite_page(request, patient, *, email_form=None, sent=None, status=200):
+    email_form = email_form or PatientEmailChangeForm()
+    if not patient.email:
+        # The first address is recorded in person: there is no old address to confirm from.
+        email_form.fields["method"].choices = [
+            c for c in email_form.fields["method"].choices if c[0] == "in_person"
+        ]
     context = {
         "patient": patient,
-        "email_form": email_form or PatientEmailChangeForm(),
+        "email_form": email_form,
         "pending_change": selectors.patient_email_change_pending(patient=patient),
         "sent": sent,
         "nav": "patients",
