@@ -108,9 +108,46 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label
         object_id = object_id or str(getattr(obj, "uuid", None) or obj.pk)
+    event = _event(
+        actor=actor,
+        patient=patient,
+        category=category,
+        action=action,
+        outcome=outcome,
+        object_type=object_type,
+        object_id=object_id,
+        via=via,
+    )
+    _submit([event])
+    return event
+
+
+def record_each(
+    *, actor, patients_via: list[tuple], category: str, action: str, object_type: str = ""
+) -> None:
+    """One event per (patient, via): a list that showed these patients. Written together (a
+    handful of queries however many patients), in the request's batch or the transaction."""
+    _submit(
+        [
+            _event(
+                actor=actor,
+                patient=patient,
+                category=category,
+                action=action,
+                outcome=AuditEvent.Outcome.ALLOWED,
+                object_type=object_type,
+                object_id=str(patient.uuid),
+                via=via,
+            )
+            for patient, via in patients_via
+        ]
+    )
+
+
+def _event(*, actor, patient, category, action, outcome, object_type, object_id, via):
     ctx = _context.get(_NO_REQUEST)
     actor = actor if (actor is not None and getattr(actor, "is_authenticated", False)) else None
-    event = AuditEvent(
+    return AuditEvent(
         chain=_chain_key(patient),
         at=timezone.now(),
         actor=actor,
@@ -126,12 +163,15 @@ def record(
         ip=ctx.ip,
         v=AuditEvent.HashVersion.HMAC,
     )
+
+
+def _submit(events: list[AuditEvent]) -> None:
     pending = _batch.get(None)
     if pending is not None and not connection.in_atomic_block:
-        pending.append(event)
-        return event
-    _append([event])
-    return event
+        pending.extend(events)
+        return
+    if events:
+        _append(events)
 
 
 def _append(events: list[AuditEvent]) -> None:
@@ -186,32 +226,29 @@ class batch:
 
 
 def _lock_heads(chains: list[str]) -> dict[str, AuditChainHead]:
-    """The chains' head rows, locked (in sorted order) until the surrounding transaction ends."""
-    if len(chains) > 1:
-        locked = AuditChainHead.objects.select_for_update().filter(chain__in=chains)
-        heads = {h.chain: h for h in locked.order_by("chain")}
-        if len(heads) == len(chains):
-            return heads
-        # A new chain among them: take them one by one, creating as we go, so that the
-        # locks (and the new rows) are still taken in sorted order. Those already held stay.
-    heads = {}
-    for chain in chains:
-        heads[chain] = _lock_head(chain)
-    return heads
+    """The chains' head rows (`chains` sorted), locked until the surrounding transaction ends.
 
-
-def _lock_head(chain: str) -> AuditChainHead:
-    """Return the chain's head row, locked until the surrounding transaction ends."""
-    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
-    if head is not None:
-        return head
-    with transaction.atomic():
-        # Two first events for one patient may race to create the head: the unique
-        # constraint lets one win; the other then locks the winner's row.
-        AuditChainHead.objects.bulk_create(
-            [AuditChainHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True
+    One upsert creates the heads that are missing and locks the others (the no-op update is
+    what takes the lock), row by row in the order given: two batches take their locks in the
+    same order, whether a head is new or not, and never deadlock. Two first events of one
+    patient racing to create its head: the unique constraint makes the second wait for the
+    first and then lock its row. One query, however many chains.
+    """
+    table = AuditChainHead._meta.db_table
+    rows = ", ".join(["(%s, 0, %s)"] * len(chains))
+    params = [value for chain in chains for value in (chain, GENESIS)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (chain, seq, hash) VALUES {rows} "  # noqa: S608 - our table
+            "ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain "
+            "RETURNING id, chain, seq, hash",
+            params,
         )
-    return AuditChainHead.objects.select_for_update().get(chain=chain)
+        found = cursor.fetchall()
+    return {
+        chain: AuditChainHead(pk=pk, chain=chain, seq=seq, hash=hash_)
+        for pk, chain, seq, hash_ in found
+    }
 
 
 # --- Checkpoints -----------------------------------------------------------------------
