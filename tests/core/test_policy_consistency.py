@@ -93,10 +93,16 @@ def world(patient, patient_user, prescriber, therapist):
         "request_uuid": refill.uuid,
         "check_in_uuid": check_in.uuid,
         "flag_uuid": check_in.flags.get().uuid,
+        "token_uuid": _token_of(patient_user).uuid,
         "goals": [goal, proposal],
         "notes": notes,
         "ratings": list(GoalRating.objects.all()),
     }
+
+
+def _token_of(user):
+    factories.api_token(user)
+    return user.api_tokens.get()
 
 
 def test_lists_and_single_records_agree(world, patient_user, prescriber, therapist):
