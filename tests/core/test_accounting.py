@@ -174,3 +174,13 @@ def test_the_accounting_api_is_the_patients_alone(client, prescriber, patient):
     assert client.get(reverse("api_record_views")).status_code == 404
     client.logout()
     assert client.get(reverse("api_record_views")).status_code in (401, 403)
+
+
+def test_sign_ins_refused_by_the_lockout_are_audited_too(client, prescriber, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        client.post(LOGIN, {"login": prescriber.email, "password": "Wrong-horse-77"})
+    locked = client.post(LOGIN, {"login": prescriber.email, "password": PASSWORD})
+    assert locked.status_code in (200, 403, 429)
+    rows = AuditEvent.objects.filter(action="sign_in", object_id=str(prescriber.uuid))
+    assert rows.filter(outcome="denied").count() == settings.AXES_FAILURE_LIMIT + 3
+    assert not rows.filter(outcome="allowed").exists()
