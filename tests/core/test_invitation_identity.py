@@ -477,3 +477,54 @@ def test_the_api_cannot_change_addresses_or_invite(client, prescriber, aisha):
     assert detail.status_code == 405
     assert User.objects.get(pk=prescriber.pk).email == prescriber.email
     assert Patient.objects.get(pk=aisha.pk).email == "aisha@example.test"
+
+
+# ---- Guesses sent at once (PostgreSQL) --------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_guesses_at_once_get_five_answers_then_a_closed_door(require_postgresql):
+    """The attempt counter is read and written under the invitation's row lock: guesses sent
+    together are counted one after the other, and no more than five are ever judged."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    clinician = factories.PrescriberFactory()
+    patient = factories.PatientFactory(
+        email="together@example.test", date_of_birth=date(1990, 1, 1)
+    )
+    factories.MembershipFactory(patient=patient, clinician=clinician)
+    _invitation, link, _code = services.invitation_create(actor=clinician, patient=patient)
+    path = "/invite/" + link.rsplit("/invite/", 1)[1]
+    guess = {
+        "date_of_birth": "1990-01-01",
+        "code": "WXYZ-WXYZ",
+        "full_name": "x",
+        "password": NEW_PASSWORD,
+        "password_again": NEW_PASSWORD,
+    }
+    barrier = threading.Barrier(10)
+    answers = [None] * 10
+
+    def run(index):
+        try:
+            barrier.wait(timeout=30)
+            answers[index] = Client().post(path, guess).status_code
+        except Exception as error:  # noqa: BLE001 - reported below, in the test's thread
+            answers[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(isinstance(a, int) for a in answers), answers
+    assert sorted(answers) == [400] * 4 + [410] * 6
+    invitation = Invitation.objects.get()
+    assert invitation.failed_attempts == Invitation.MAX_ATTEMPTS
+    assert invitation.closed_reason == Invitation.ClosedReason.TOO_MANY_ATTEMPTS
+    assert not User.objects.filter(email="together@example.test").exists()
