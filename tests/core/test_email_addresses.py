@@ -197,3 +197,16 @@ def test_the_api_shows_the_confirmed_address_only(client, patient_user):
     assert client.get(reverse("api_me")).json()["email"] == old
     client.post(confirm_path("new.me@example.test"))
     assert client.get(reverse("api_me")).json()["email"] == "new.me@example.test"
+
+
+def test_the_confirmation_names_nobody(client, patient_user):
+    """The new mailbox may be a stranger's (a typo): the message must not say who asked, nor
+    anything about their care."""
+    client.force_login(patient_user)
+    add(client, "typo.someone@example.test")
+    (message,) = [m for m in mail.outbox if m.to == ["typo.someone@example.test"]]
+    assert "/accounts/confirm-email/" in message.body
+    for part in patient_user.full_name.split():
+        assert part not in message.body and part not in message.subject
+    assert patient_user.email not in message.body
+
