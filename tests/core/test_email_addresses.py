@@ -210,3 +210,26 @@ def test_the_confirmation_names_nobody(client, patient_user):
         assert part not in message.body and part not in message.subject
     assert patient_user.email not in message.body
 
+
+def test_opening_the_link_alone_does_not_hand_over_the_account(client, patient_user):
+    """A typo sends the link to a stranger's mailbox: the stranger, signed out or signed in
+    as themselves, cannot confirm it."""
+    old = patient_user.email
+    client.force_login(patient_user)
+    add(client, "stranger@example.test")
+    path = confirm_path("stranger@example.test")
+    client.logout()
+    page = client.get(path)
+    assert "Sign in to confirm" in page.content.decode()
+    assert client.post(path).status_code in (200, 302)
+    assert User.objects.get(pk=patient_user.pk).email == old
+    stranger = factories.PatientUserFactory()
+    client.force_login(stranger)
+    client.post(path)
+    assert User.objects.get(pk=patient_user.pk).email == old
+    assert User.objects.get(pk=stranger.pk).email != "stranger@example.test"
+    # Its owner, signed in, still can.
+    client.force_login(patient_user)
+    client.post(path)
+    assert User.objects.get(pk=patient_user.pk).email == "stranger@example.test"
+
