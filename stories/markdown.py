@@ -4,14 +4,14 @@ The parser is markdown-it-py (CommonMark), whose time grows in step with the tex
 its shape: python-markdown took seconds on a few kilobytes of nested quotes, runs of `*`
 or brackets, and a page showing such a note hung its worker. The text is also bounded
 (`MAX_CHARS`, enforced by the note model), so the worst case is a known small figure, and
-each distinct text is rendered once and then served from the cache.
+each worker renders a text once and then serves it from memory. Not from the shared cache:
+that is Redis, the task broker too, and a note's words have no business there.
 """
 
-import hashlib
+import functools
 import html
 
 import nh3
-from django.core.cache import cache
 from markdown_it import MarkdownIt
 
 from core.text import without_bidi_controls
@@ -43,10 +43,6 @@ ALLOWED_TAGS = {
 _parser = MarkdownIt("commonmark", {"html": True, "breaks": True}).disable("image")
 _parser.validateLink = lambda url: True
 
-# Bump when the rendering changes, so cached HTML from the earlier renderer is not served.
-_CACHE_VERSION = "md3"
-_CACHE_SECONDS = 7 * 24 * 3600
-
 
 def too_long_message(length: int) -> str:
     return (
@@ -57,14 +53,13 @@ def too_long_message(length: int) -> str:
 
 def render(text: str) -> str:
     """Sanitised HTML for `text`; bounded in time for any input."""
-    text = text or ""
-    key = f"{_CACHE_VERSION}:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    result = _render(text)
-    cache.set(key, result, _CACHE_SECONDS)
-    return result
+    return _cached(text or "")
+
+
+# A few hundred notes of at most MAX_CHARS each: a few megabytes per worker at most.
+@functools.lru_cache(maxsize=256)
+def _cached(text: str) -> str:
+    return _render(text)
 
 
 def _render(text: str) -> str:
