@@ -539,7 +539,8 @@ def verify(
 
     message = f"The audit trail is intact: {checked} events checked."
     if anchor is not None:
-        message += f" It matches {anchor} ({anchor.count} events, {len(anchored)} chains)."
+        chains = f"{len(anchored)} chain{'' if len(anchored) == 1 else 's'}"
+        message += f" It matches {anchor} ({anchor.count} events, {chains})."
     else:
         message += " No checkpoint yet to compare it with (run audit_checkpoint)."
         if legacy:

@@ -279,3 +279,21 @@ def test_a_stale_checkpoint_fails_the_age_check(trail, time_machine):
     broken_old = pytest.raises(CommandError, match="checkpoints are no longer written")
     with broken_old:
         call_command("audit_verify", "--max-age", "15")
+
+
+def test_as_of_compares_with_the_last_checkpoint_written_before_then(trail, prescriber):
+    """A backup taken between two checkpoints ends where the first one says, not the second."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    patient, _ = trail
+    chain = str(patient.uuid)
+    between = timezone.now() + timedelta(microseconds=1)
+    audit.record(actor=prescriber, patient=patient, category=Category.GOALS, action=Action.READ)
+    audit.checkpoint()
+    fifth = AuditEvent.objects.get(chain=chain, seq=5)
+    owner_sql("DELETE FROM core_auditevent WHERE chain = %s AND seq > 5", [chain])
+    AuditChainHead.objects.filter(chain=chain).update(seq=5, hash=fifth.hash)
+    broken("its tail was cut; checkpoint #2 .* recorded event #6, the table ends at event #5")
+    call_command("audit_verify", "--as-of", between.isoformat())
