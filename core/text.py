@@ -47,3 +47,11 @@ def refuse_bidi_controls(instance, *fields: str) -> None:
 
 def without_bidi_controls(value: str) -> str:
     return BIDI_CONTROLS.sub("", value)
+
+
+def no_bidi_controls(value: str) -> None:
+    """Field validator: the same refusal, for a form's or serializer's own field."""
+    from django.core.exceptions import ValidationError
+
+    if has_bidi_controls(value or ""):
+        raise ValidationError(BIDI_MESSAGE, code="bidi_controls")

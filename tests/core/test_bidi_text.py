@@ -102,3 +102,28 @@ def test_right_to_left_writing_itself_is_kept():
 def test_a_goal_in_hebrew_is_accepted(patient, patient_user):
     goal = services.goal_create(actor=patient_user, patient=patient, what="לישון טוב")
     assert goal.what == "לישון טוב"
+
+
+def test_names_of_people_refuse_them(patient, patient_user):
+    patient.family_name = "Brooks\u202e"
+    with pytest.raises(ValidationError, match="text-direction characters"):
+        patient.full_clean()
+    patient_user.full_name = "\u2067Dan Brooks"
+    with pytest.raises(ValidationError, match="text-direction characters"):
+        patient_user.full_clean()
+
+
+def test_the_invitation_form_refuses_them_in_the_patients_own_name():
+    from core.forms import InvitationAcceptForm
+
+    form = InvitationAcceptForm(
+        {
+            "date_of_birth": "1980-04-02",
+            "code": "ABCD-7K3M",
+            "full_name": "Dan \u202eskoorB",
+            "password": "a long passphrase 42",
+            "password_again": "a long passphrase 42",
+        }
+    )
+    assert not form.is_valid()
+    assert "text-direction characters" in str(form.errors["full_name"])
