@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
@@ -134,6 +134,15 @@ def care_team_join(*, patient: Patient, clinician: User) -> CareTeamMembership:
     )
     if existing is not None:
         return existing
+    # Taken off the team earlier today (a referral closed) and back: that same day's place
+    # again, as one start per day is all the table keeps.
+    ended_today = CareTeamMembership.objects.filter(
+        patient=patient, clinician=clinician, since=timezone.localdate()
+    ).first()
+    if ended_today is not None:
+        ended_today.until = None
+        ended_today.save(update_fields=["until"])
+        return ended_today
     membership = CareTeamMembership(
         patient=patient,
         clinician=clinician,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.models import AuditEvent
 from referrals import services
 from referrals.models import Release, Revocation, latest_end_date
 from stories import services as stories
@@ -182,6 +183,15 @@ def _renders_and_revokes(client, patient, patient_user, first, second):
     api = client.post(reverse("api_release_revoke", args=[second.uuid]))
     assert api.status_code == 200, api.content
     assert Revocation.objects.filter(release__in=[first, second]).count() == 2
+    # Each revocation is in the patient's audit, with the release it ended.
+    for release in (first, second):
+        assert AuditEvent.objects.filter(
+            actor=patient_user,
+            category="releases",
+            action="update",
+            object_id=str(release.uuid),
+            outcome=AuditEvent.Outcome.ALLOWED,
+        ).exists()
     _my_pages_answer(client, patient)
     page = client.get(reverse("release", args=[first.uuid])).content.decode()
     assert "Revoked on" in page

@@ -278,3 +278,15 @@ def test_closing_leaves_a_clinician_who_was_on_the_team_before(
     client.force_login(prescriber)
     assert _reads(client, patient, care) == {"plan": True, "check-ins": True, "patient page": True}
     assert CareTeamMembership.objects.active().filter(clinician=prescriber).exists()
+
+
+def test_referred_again_the_same_day_after_a_close_joins_the_team_again(patient, therapist):
+    referred = factories.PrescriberFactory(practice=factories.PracticeFactory(name="Summit"))
+    for _ in range(2):
+        referral = services.referral_create(
+            actor=therapist, patient=patient, to_clinician=referred, reason="Second opinion"
+        )
+        services.referral_move(actor=referred, referral=referral, status="accepted")
+        assert CareTeamMembership.objects.active().filter(clinician=referred).exists()
+        services.referral_move(actor=therapist, referral=referral, status="closed")
+        assert not CareTeamMembership.objects.active().filter(clinician=referred).exists()
