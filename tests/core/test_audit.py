@@ -254,3 +254,44 @@ def test_a_page_request_audits_its_reads_together_and_the_chain_holds(client):
     client.force_login(outsider)
     assert client.get(reverse("visit", args=[patient.uuid])).status_code == 404
     assert AuditEvent.objects.filter(actor=outsider, outcome="denied").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_lists_of_the_same_patients_never_deadlock(require_postgresql):
+    """Six threads each write lists of the same six patients (half in reverse order, the first
+    ones creating the heads): one upsert locks every head in sorted order, so none waits on
+    another in a cycle, and every chain stays whole."""
+    prescriber = factories.PrescriberFactory()
+    patients = [factories.PatientFactory() for _ in range(6)]
+    errors = []
+
+    def work(order):
+        try:
+            for _ in range(10):
+                audit.record_each(
+                    actor=prescriber,
+                    patients_via=[(p, "care_team") for p in order],
+                    category=Category.PROFILE,
+                    action=Action.LIST,
+                )
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=work, args=(patients if i % 2 else patients[::-1],))
+        for i in range(6)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for p in patients:
+        assert list(
+            AuditEvent.objects.filter(chain=str(p.uuid))
+            .order_by("seq")
+            .values_list("seq", flat=True)
+        ) == list(range(1, 61))
+    assert audit.verify().ok
