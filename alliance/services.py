@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core import access, nudges, resubmit
 from core import selectors as core_selectors
+from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import NotAllowed
 
@@ -225,6 +226,16 @@ def _raise_flags(check_in: CheckIn, result: scoring.Score) -> None:
             link,
             essential=True,
         )
+        if check_in.patient.user_id:
+            # The patient's own copy of the crisis help: in the app only, never by e-mail,
+            # where a family member or an employer might read it.
+            core_services.notification_send(
+                recipient=check_in.patient.user,
+                kind="crisis_help",
+                title="If you need help now: crisis lines and your clinic's after-hours help",
+                link=reverse("crisis_help"),
+                email=False,
+            )
     if instrument.kind != Instrument.Kind.ALLIANCE:
         return
     decision = scoring.flag(instrument.definition, result.total, _previous_totals(check_in))

@@ -49,3 +49,14 @@ class AuditSearchForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Outcome", required=False, choices=[("", "Any"), *AuditEvent.Outcome.choices]
     )
+
+
+class PracticeCrisisHelpForm(forms.ModelForm):
+    """What the practice's patients are told out of hours, set by its clinic admin."""
+
+    class Meta:
+        from .models import Practice
+
+        model = Practice
+        fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
+        widgets = {"after_hours_instructions": forms.Textarea(attrs={"rows": 4})}

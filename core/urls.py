@@ -3,6 +3,11 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("help/", views.crisis_help, name="crisis_help"),
+    path("practices/", views.practice_list, name="practice_list"),
+    path(
+        "practices/<uuid:practice_uuid>/", views.practice_settings, name="practice_settings"
+    ),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("audit/", views.audit_search, name="audit_search"),
