@@ -474,6 +474,15 @@ def prescription_write(
         problems.append("A prescription cannot be dated in the future.")
     if earliest_fill_on and earliest_fill_on < written_on:
         problems.append("The earliest fill date cannot be before the written date.")
+    elif not problems:
+        problems += supply.validate_refills_within_validity(
+            medication.schedule,
+            written_on,
+            earliest_fill_on or written_on,
+            days_supply,
+            refills_authorised,
+            limits,
+        )
     if medication.status == Medication.Status.STOPPED:
         problems.append("This medication is stopped: restart it before writing a prescription.")
     if problems:
