@@ -27,6 +27,8 @@ COPY static ./static
 # that production serves from; collected under any other, every page fails on a missing
 # manifest entry. The key and host only satisfy settings: collectstatic opens no database.
 RUN CONCORD_PROFILE=production SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
+    CONCORD_AUDIT_KEY=collectstatic-only-never-signs-anything \
+    CONCORD_MFA_KEY=SPn8dDiWJgZbQtHRVC0OX0o4cEa2ldXbl9kUnW1xHWE= \
     python manage.py collectstatic --no-input
 
 # The code stays owned by root: the app user reads it but cannot change it. Its home takes
@@ -36,4 +38,4 @@ USER concord
 
 EXPOSE 8000
 # The access log leaves out query strings: a patient search (?q=<name>) must not reach logs.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(L)s"]
+CMD ["gunicorn", "config.wsgi:application", "--config", "config/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(L)s"]

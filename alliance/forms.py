@@ -1,6 +1,8 @@
 from django import forms
 from django.utils import timezone
 
+from core.dates import DateField
+
 
 class StartForm(forms.Form):
     instrument = forms.IntegerField(widget=forms.HiddenInput)
@@ -24,6 +26,6 @@ class ConsultationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Write what you agreed to do."},
     )
-    held_on = forms.DateField(
+    held_on = DateField(
         label="When", initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
     )

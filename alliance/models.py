@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import sensible_date
+
 
 class Instrument(models.Model):
     """One version of an instrument. A response keeps the version it was given with."""
@@ -70,7 +72,7 @@ class Schedule(models.Model):
         "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     every_weeks = models.PositiveSmallIntegerField(default=4)
-    next_visit_on = models.DateField(null=True, blank=True)
+    next_visit_on = models.DateField(null=True, blank=True, validators=[sensible_date])
 
     class Meta:
         constraints = [
@@ -207,7 +209,7 @@ class Consultation(models.Model):
     therapist = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     issues = models.TextField("Issues we see", max_length=4000)
     actions = models.TextField("What we agreed to do", max_length=4000)
-    held_on = models.DateField(default=timezone.localdate)
+    held_on = models.DateField(default=timezone.localdate, validators=[sensible_date])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

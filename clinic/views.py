@@ -61,7 +61,8 @@ def patient_detail(request, patient):
         "care_team": core_selectors.care_team_for(patient=patient),
         "summary": stories_selectors.summary_get(actor=request.user, patient=patient),
         "flags": alliance_selectors.open_flags(actor=request.user, patient=patient),
-        "can_invite": access.decide(request.user, Action.UPDATE, Category.PROFILE, patient).allowed
+        "can_invite": request.user.is_clinician
+        and access.decide(request.user, Action.UPDATE, Category.PROFILE, patient).allowed
         and patient.user_id is None,
         "nav": "patients",
     }

@@ -71,7 +71,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -92,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # NUL and lone surrogates in any query or form value: a 400, before any view reads them.
+    "core.middleware.RefuseUnstorableInputMiddleware",
     "core.middleware.HtmxRedirectMiddleware",
     "core.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -125,7 +126,8 @@ TEMPLATES = [
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's, matching the sign-in address only (never an address not yet verified).
+    "core.auth.SignInAddressBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -151,13 +153,49 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# One address per account, unique across accounts. A new one is only "pending" (it opens no
+# sign-in, reset or notice) until confirmed from its own mailbox; then it replaces the old,
+# which is told (core.auth.ClinicAccountAdapter.confirm_email).
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_FORMS = {
+    "add_email": "core.forms.AddEmailForm",
+    "reset_password": "core.forms.ResetPasswordForm",
+}
 ACCOUNT_ADAPTER = "core.auth.ClinicAccountAdapter"
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
-ACCOUNT_RATE_LIMITS = False if TESTING else {}
+# allauth's per-account failure limit (5 in 5 minutes, whatever the address) would let anyone
+# keep a clinician out by mistyping their address on purpose: failures are limited per address
+# here (and per account and address by axes below); per account, sign-ins are slowed instead
+# (CONCORD_SIGNIN_SLOWDOWN_*, core.auth).
+CONCORD_ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+ACCOUNT_RATE_LIMITS = False if TESTING else CONCORD_ACCOUNT_RATE_LIMITS
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Concord"
+MFA_ADAPTER = "core.mfa.ConcordMFAAdapter"
+# TOTP secrets and recovery seeds are encrypted with this (Fernet keys, comma-separated; the
+# first encrypts). Production must set it; the other profiles use a fixed key for development.
+if PRODUCTION:
+    CONCORD_MFA_KEY = env("CONCORD_MFA_KEY")
+    from cryptography.fernet import Fernet
+
+    try:
+        [Fernet(key.strip()) for key in CONCORD_MFA_KEY.split(",")]
+    except ValueError as error:
+        raise environ.ImproperlyConfigured(
+            "CONCORD_MFA_KEY must be Fernet keys: "
+            "python3 -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from error
+else:
+    import base64
+    import hashlib
+
+    CONCORD_MFA_KEY = env(
+        "CONCORD_MFA_KEY",
+        default=base64.urlsafe_b64encode(hashlib.sha256(b"concord-embedded").digest()).decode(),
+    )
 
 # Clinicians and admins must set up TOTP before they see any patient.
 CONCORD_REQUIRE_MFA = env.bool("CONCORD_REQUIRE_MFA", default=PRODUCTION)
@@ -172,6 +210,18 @@ AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# The client's address as the audit sees it (X-Forwarded-For behind PROXY_COUNT proxies):
+# without it axes counts the proxy's address, and one attacker locks the account everywhere.
+AXES_CLIENT_IP_CALLABLE = "core.middleware.client_ip"
+# Per account, from any address: after this many failures within the window, each further
+# attempt must wait CONCORD_SIGNIN_SLOWDOWN_SECONDS after the last failure. It slows a
+# distributed guesser to a few tries a minute and never keeps the real person out for longer
+# than that wait. Off under tests unless a test turns it on.
+CONCORD_SIGNIN_SLOWDOWN_AFTER = env.int(
+    "CONCORD_SIGNIN_SLOWDOWN_AFTER", default=0 if TESTING else 20
+)
+CONCORD_SIGNIN_SLOWDOWN_WINDOW = timedelta(minutes=15)
+CONCORD_SIGNIN_SLOWDOWN_SECONDS = env.int("CONCORD_SIGNIN_SLOWDOWN_SECONDS", default=10)
 # allauth's own sign-in limits (30 a minute and 10 failures a minute per address) must see
 # the client's address too: behind a proxy they would otherwise count the whole clinic as one
 # address, and the 31st sign-in of a busy minute, or anyone's tenth wrong password, would keep
@@ -200,6 +250,26 @@ CONCORD_GRANT_PROVIDERS = [
     "referrals.access.ReleaseGrants",
     "referrals.access.ReferralGrants",
 ]
+
+# The audit trail's chain is an HMAC with this key, and its checkpoints are signed with it
+# (core/audit.py). The database never holds it: whoever can write the tables but not read
+# this cannot rewrite the trail so that it verifies. Production must set it (32+ characters);
+# the other profiles use a fixed development key unless it is set.
+if PRODUCTION:
+    CONCORD_AUDIT_KEY = env("CONCORD_AUDIT_KEY")
+    if len(CONCORD_AUDIT_KEY) < 32:
+        raise environ.ImproperlyConfigured(
+            "CONCORD_AUDIT_KEY must be at least 32 characters: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+else:
+    CONCORD_AUDIT_KEY = env("CONCORD_AUDIT_KEY", default="concord-development-audit-key-not-secret")
+# Signed checkpoints of every chain head, one JSON line each, appended every 5 minutes
+# (core.tasks.audit_checkpoint). In production make the file append-only for the app's user
+# (chattr +a) or point it at a mounted object-lock bucket; see docs/security/threat-model.md.
+CONCORD_AUDIT_CHECKPOINT_PATH = env(
+    "CONCORD_AUDIT_CHECKPOINT_PATH", default=str(DATA_DIR / "audit-checkpoints.jsonl")
+)
 
 HTTPS = env.bool("CONCORD_HTTPS", default=PRODUCTION)
 SECURE_SSL_REDIRECT = HTTPS
@@ -279,11 +349,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "core.api.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.IsVerifiedUser"],
     # JSON only: a form or multipart body that fails to parse must not read as an empty one.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Nesting deeper than core.api.parsers.MAX_DEPTH, NUL and lone surrogates: a 400.
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

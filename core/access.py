@@ -30,6 +30,11 @@ class Category(StrEnum):
     """The fixed vocabulary of kinds of patient information."""
 
     PROFILE = "profile"  # who the person is: name, date of birth, care team
+    # The care team's plain-language summary of the person, and the patient's own written
+    # response to it: each its own category, so that a release or a referral naming the
+    # profile does not carry them.
+    SUMMARY = "summary"
+    SUMMARY_RESPONSE = "summary_response"
     MEDICATIONS = "medications"
     REFILLS = "refills"
     OBSERVATIONS = "observations"  # adherence, response, side effects
@@ -60,6 +65,8 @@ ALL = READS | WRITES
 # HIPAA keeps them from the patient portal.
 SELF_RULES: dict[Category, frozenset[Action]] = {
     Category.PROFILE: READS | {Action.UPDATE},
+    Category.SUMMARY: READS,
+    Category.SUMMARY_RESPONSE: READS | {Action.CREATE, Action.UPDATE},
     # Update: the patient writes what each medicine is for, in their own words.
     Category.MEDICATIONS: READS | {Action.UPDATE},
     Category.REFILLS: ALL,
@@ -78,6 +85,9 @@ SELF_RULES: dict[Category, frozenset[Action]] = {
 # are absent: only their author sees them (the author rule in `records_visible`).
 _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     Category.PROFILE: READS | {Action.UPDATE},
+    # The team writes the summary; the response is the patient's to write, the team's to read.
+    Category.SUMMARY: READS | {Action.UPDATE},
+    Category.SUMMARY_RESPONSE: READS,
     Category.REFILLS: ALL,
     Category.OBSERVATIONS: ALL,
     Category.ALLIANCE: ALL,
@@ -102,8 +112,10 @@ class Grant:
     """Why something is allowed, and which of the patient's records it covers.
 
     `practice_id` limits it to records written in that practice, plus what the patient wrote
-    unless `patient_written` is false; `record_ids` limits it to those records alone. A grant
-    for one record must cover exactly what the provider's `records_q` lets through for lists.
+    unless `patient_written` is false; `author_ids` limits it to records written by those
+    people (a release names people, not practices), plus the patient's own words when
+    `patient_written`; `record_ids` limits it to those records alone. A grant for one record
+    must cover exactly what the provider's `records_q` lets through for lists.
     """
 
     via: str
@@ -111,6 +123,7 @@ class Grant:
     release_id: str | None = None
     patient_written: bool = True
     record_ids: frozenset[int] | None = None
+    author_ids: frozenset[int] | None = None
 
 
 class GrantProvider:
@@ -335,6 +348,10 @@ def decide_record(actor, action: Action, category: Category, record) -> Decision
 def _grant_covers(grant: Grant, record) -> bool:
     if grant.record_ids is not None:
         return record.pk in grant.record_ids
+    if grant.author_ids is not None:
+        if record.author_id in grant.author_ids:
+            return True
+        return grant.patient_written and record.author_id == record.patient.user_id
     if grant.practice_id is None:
         return True
     if record.practice_id is None:

@@ -3,14 +3,26 @@
 Every read, list, export, write and denial of patient information calls `record()`.
 One chain per patient (and one for events with no patient): appending locks only that
 chain's head row, so requests about different patients never wait on each other.
+
+The chain is an HMAC-SHA256 with CONCORD_AUDIT_KEY, which the database does not hold, and
+`checkpoint()` appends a signed copy of every chain head and the event count to a file
+outside the database (CONCORD_AUDIT_CHECKPOINT_PATH). `verify()` checks the table against
+both: someone who can write the tables but does not have the key can neither re-hash a
+rewritten chain nor remove whole chains, tails or the table's content unnoticed.
+See docs/security/threat-model.md for what this does and does not protect.
 """
 
 import contextvars
+import fcntl
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from . import db
@@ -43,8 +55,13 @@ def _chain_key(patient) -> str:
     return str(patient.uuid) if patient is not None else NO_PATIENT_CHAIN
 
 
+def _key() -> bytes:
+    return settings.CONCORD_AUDIT_KEY.encode()
+
+
 def compute_hash(event: AuditEvent) -> str:
-    """The hash of one row's content and its predecessor's hash."""
+    """The hash of one row's content and its predecessor's hash: an HMAC with the audit key
+    (v=2), or plain SHA-256 for rows written before the key existed (v=1)."""
     payload = {
         "chain": event.chain,
         "seq": event.seq,
@@ -62,8 +79,12 @@ def compute_hash(event: AuditEvent) -> str:
         "ip": event.ip,
         "prev_hash": event.prev_hash,
     }
+    if event.v == AuditEvent.HashVersion.SHA256:
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()
+    payload["v"] = event.v
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return hmac.new(_key(), blob, hashlib.sha256).hexdigest()
 
 
 def record(
@@ -103,6 +124,7 @@ def record(
         via=via[:400],
         request_id=ctx.request_id,
         ip=ctx.ip,
+        v=AuditEvent.HashVersion.HMAC,
     )
     pending = _batch.get(None)
     if pending is not None and not connection.in_atomic_block:
@@ -115,14 +137,17 @@ def record(
 def _append(events: list[AuditEvent]) -> None:
     """Write events, chaining each onto its chain's head; one transaction for all of them.
 
-    Chains are locked in a fixed order (sorted) so that two batches never deadlock.
+    Heads are locked in a fixed order (sorted by chain) so that two batches never deadlock;
+    a list of many patients costs a handful of queries, not a few per patient.
     """
     by_chain: dict[str, list[AuditEvent]] = {}
     for event in events:
         by_chain.setdefault(event.chain, []).append(event)
+    chains = sorted(by_chain)
     with transaction.atomic():
-        for chain in sorted(by_chain):
-            head = _lock_head(chain)
+        heads = _lock_heads(chains)
+        for chain in chains:
+            head = heads[chain]
             seq, prev = head.seq, head.hash
             for event in by_chain[chain]:
                 seq += 1
@@ -130,8 +155,13 @@ def _append(events: list[AuditEvent]) -> None:
                 event.prev_hash = prev
                 event.hash = compute_hash(event)
                 prev = event.hash
-            AuditEvent.objects.bulk_create(by_chain[chain])
-            AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev)
+            head.seq, head.hash = seq, prev
+        AuditEvent.objects.bulk_create([e for chain in chains for e in by_chain[chain]])
+        if len(chains) == 1:
+            head = heads[chains[0]]
+            AuditChainHead.objects.filter(pk=head.pk).update(seq=head.seq, hash=head.hash)
+        else:
+            AuditChainHead.objects.bulk_update(list(heads.values()), ["seq", "hash"])
 
 
 _batch: contextvars.ContextVar[list | None] = contextvars.ContextVar("concord_audit_batch")
@@ -155,6 +185,21 @@ class batch:
         return False
 
 
+def _lock_heads(chains: list[str]) -> dict[str, AuditChainHead]:
+    """The chains' head rows, locked (in sorted order) until the surrounding transaction ends."""
+    if len(chains) > 1:
+        locked = AuditChainHead.objects.select_for_update().filter(chain__in=chains)
+        heads = {h.chain: h for h in locked.order_by("chain")}
+        if len(heads) == len(chains):
+            return heads
+        # A new chain among them: take them one by one, creating as we go, so that the
+        # locks (and the new rows) are still taken in sorted order. Those already held stay.
+    heads = {}
+    for chain in chains:
+        heads[chain] = _lock_head(chain)
+    return heads
+
+
 def _lock_head(chain: str) -> AuditChainHead:
     """Return the chain's head row, locked until the surrounding transaction ends."""
     head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
@@ -169,6 +214,139 @@ def _lock_head(chain: str) -> AuditChainHead:
     return AuditChainHead.objects.select_for_update().get(chain=chain)
 
 
+# --- Checkpoints -----------------------------------------------------------------------
+# One JSON line per checkpoint: its number, when, the event count, how many chains, the heads
+# that changed since the line before (every head on the first line), the previous line's
+# signature, and its own signature (HMAC with the audit key). Replaying the lines gives every
+# chain's head at the last checkpoint.
+
+
+class CheckpointError(Exception):
+    """The checkpoint file is not what Concord wrote: a line is forged, altered or missing."""
+
+
+@dataclass
+class Checkpoint:
+    n: int = 0
+    at: str = ""
+    count: int = 0
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    sig: str = ""
+    legacy: int = 0  # rows hashed without the key (before migration core.0008)
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.n} of {self.at}"
+
+
+def _checkpoint_path() -> str:
+    return str(settings.CONCORD_AUDIT_CHECKPOINT_PATH)
+
+
+def _sign(line: dict) -> str:
+    body = {k: v for k, v in line.items() if k != "sig"}
+    blob = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(_key(), b"concord-audit-checkpoint:" + blob, hashlib.sha256).hexdigest()
+
+
+def checkpoints_read(
+    path: str | None = None, *, as_of: datetime | None = None
+) -> Checkpoint | None:
+    """Replay the checkpoint file; the state at its last line (or the last one written at or
+    before `as_of`), None when there is none. Raises CheckpointError naming the first bad line."""
+    path = path or _checkpoint_path()
+    if not os.path.exists(path):
+        return None
+    state = Checkpoint()
+    chosen = None
+    with open(path, encoding="utf-8") as handle:
+        for number, text in enumerate(handle, start=1):
+            where = f"Checkpoint file {path}, line {number}"
+            try:
+                line = json.loads(text)
+                heads = {c: (int(h[0]), str(h[1])) for c, h in line["heads"].items()}
+                n, at, count, sig, prev, legacy = (
+                    line["n"],
+                    line["at"],
+                    line["count"],
+                    line["sig"],
+                    line["prev"],
+                    line["legacy"],
+                )
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+                raise CheckpointError(f"{where}: not a checkpoint Concord wrote.") from error
+            if not hmac.compare_digest(str(sig), _sign(line)):
+                raise CheckpointError(
+                    f"{where} (dated {at}): its signature is wrong; it was forged or altered."
+                )
+            if n != number or prev != state.sig:
+                raise CheckpointError(
+                    f"{where}: it does not follow the line before it; a line was removed, "
+                    "reordered or inserted."
+                )
+            state.heads.update(heads)
+            state.n, state.at, state.count, state.sig, state.legacy = n, at, count, sig, legacy
+            if len(state.heads) != line.get("chains"):
+                raise CheckpointError(f"{where}: its chain count does not add up.")
+            if as_of is None or datetime.fromisoformat(at) <= as_of:
+                chosen = Checkpoint(
+                    state.n, state.at, state.count, dict(state.heads), state.sig, state.legacy
+                )
+    return chosen
+
+
+def checkpoint(path: str | None = None) -> Checkpoint:
+    """Append a signed checkpoint of every chain head and the event count. Raises
+    CheckpointError when the file holds a line Concord did not write (nothing is appended)."""
+    path = path or _checkpoint_path()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    # Append mode only: the file may be append-only for this process (chattr +a).
+    with open(path, "a", encoding="utf-8") as handle:
+        # One writer at a time (beat and a manual run), so that lines never fork.
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            last = checkpoints_read(path) or Checkpoint()
+            count, legacy, heads = _snapshot()
+            at = timezone.now().isoformat()
+            changed = {c: h for c, h in heads.items() if last.heads.get(c) != h}
+            line = {
+                "n": last.n + 1,
+                "at": at,
+                "count": count,
+                "legacy": legacy,
+                "chains": len({**last.heads, **heads}),
+                "heads": {c: list(h) for c, h in sorted(changed.items())},
+                "prev": last.sig,
+            }
+            line["sig"] = _sign(line)
+            handle.write(json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return Checkpoint(line["n"], at, count, {**last.heads, **heads}, line["sig"], legacy)
+
+
+def _snapshot(using: str = "default") -> tuple[int, int, dict[str, tuple[int, str]]]:
+    """The event count, the legacy rows' count and every chain head, read in one statement
+    (one snapshot)."""
+    events = AuditEvent._meta.db_table
+    heads_table = AuditChainHead._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            # One statement reads one snapshot, whatever the isolation level.
+            "WITH c AS (SELECT count(*) AS n, "  # noqa: S608 - our own table names
+            f"coalesce(sum(CASE WHEN v = 1 THEN 1 ELSE 0 END), 0) AS l FROM {events}) "
+            f"SELECT c.n, c.l, h.chain, h.seq, h.hash FROM c "
+            f"LEFT JOIN {heads_table} h ON h.seq > 0"
+        )
+        rows = cursor.fetchall()
+    count, legacy = rows[0][0], rows[0][1]
+    return count, legacy, {c: (seq, h) for _, _, c, seq, h in rows if c is not None}
+
+
+# --- Verification ------------------------------------------------------------------------
+
+
 @dataclass
 class VerifyResult:
     ok: bool
@@ -176,46 +354,125 @@ class VerifyResult:
     message: str
 
 
-def verify(using: str = "default") -> VerifyResult:
-    """Walk every chain; report the first broken link, or that all chains are intact."""
+def verify(
+    using: str = "default",
+    *,
+    checkpoint_path: str | None = None,
+    as_of: datetime | None = None,
+    require_checkpoint: bool = False,
+) -> VerifyResult:
+    """Walk every chain and compare it with the last checkpoint (or the last one at or before
+    `as_of`); report the first broken place, or that all chains are intact."""
+    try:
+        anchor = checkpoints_read(checkpoint_path, as_of=as_of)
+    except CheckpointError as error:
+        return VerifyResult(False, 0, f"Broken checkpoint: {error}")
+    if anchor is None and require_checkpoint:
+        return VerifyResult(False, 0, "No checkpoint to compare against: run audit_checkpoint.")
+    anchored = anchor.heads if anchor else {}
+    total = AuditEvent.objects.using(using).count()
+    if anchor is not None and total == 0 and anchor.count > 0:
+        return VerifyResult(
+            False,
+            0,
+            f"Broken: the audit table is empty, but {anchor} recorded {anchor.count} events; "
+            "it was emptied.",
+        )
+
+    problems: dict[str, str] = {}
     checked = 0
-    current_chain = None
-    prev_hash = GENESIS
-    expected_seq = 1
-    last = {}
+    legacy = 0
+    last: dict[str, tuple[int, str]] = {}
+    state = None  # (chain, expected seq, previous hash, seen an HMAC row)
     rows = AuditEvent.objects.using(using).order_by("chain", "seq").iterator(chunk_size=2000)
     for event in rows:
-        if event.chain != current_chain:
-            current_chain = event.chain
-            prev_hash = GENESIS
-            expected_seq = 1
-        where = f"chain {event.chain}, event #{event.seq} (id {event.pk})"
-        if event.seq != expected_seq:
-            return VerifyResult(
-                False,
-                checked,
-                f"Broken at {where}: expected event #{expected_seq}; a row is missing.",
-            )
-        if event.prev_hash != prev_hash:
-            return VerifyResult(
-                False, checked, f"Broken at {where}: it does not link to the event before it."
-            )
-        if compute_hash(event) != event.hash:
-            return VerifyResult(
-                False, checked, f"Broken at {where}: its content does not match its hash."
-            )
-        prev_hash = event.hash
-        expected_seq += 1
-        last[event.chain] = (event.seq, event.hash)
+        if state is None or state[0] != event.chain:
+            state = (event.chain, 1, GENESIS, False)
+        chain, expected_seq, prev_hash, keyed = state
+        if chain in problems:
+            continue
+        problem = _check_row(event, expected_seq, prev_hash, keyed, anchored.get(chain), anchor)
+        if problem:
+            problems[chain] = problem
+            continue
+        state = (chain, expected_seq + 1, event.hash, keyed or event.v != 1)
+        last[chain] = (event.seq, event.hash)
         checked += 1
+        legacy += event.v == AuditEvent.HashVersion.SHA256
+
+    for chain, (seq, _hash) in anchored.items():
+        if chain in problems:
+            continue
+        if chain not in last:
+            problems[chain] = (
+                f"Broken at chain {chain}: the whole chain is missing; {anchor} recorded "
+                f"{seq} events in it, the table has none."
+            )
+        elif last[chain][0] < seq:
+            problems[chain] = (
+                f"Broken at chain {chain}: its tail was cut; {anchor} recorded event #{seq}, "
+                f"the table ends at event #{last[chain][0]}."
+            )
     for head in AuditChainHead.objects.using(using).all():
-        if head.seq == 0:
+        if head.seq == 0 or head.chain in problems:
             continue
         if last.get(head.chain) != (head.seq, head.hash):
-            return VerifyResult(
-                False, checked, f"Broken at chain {head.chain}: its last events are missing."
+            problems[head.chain] = f"Broken at chain {head.chain}: its last events are missing."
+    if problems:
+        first = sorted(problems)[0]
+        more = len(problems) - 1
+        also = f" ({more} more chain{'s' if more != 1 else ''} broken.)" if more else ""
+        return VerifyResult(False, checked, problems[first] + also)
+    if anchor is not None and total < anchor.count:
+        return VerifyResult(
+            False,
+            checked,
+            f"Broken: the table holds {total} events, fewer than the {anchor.count} that "
+            f"{anchor} recorded.",
+        )
+
+    message = f"The audit trail is intact: {checked} events checked."
+    if anchor is not None:
+        message += f" It matches {anchor} ({anchor.count} events, {len(anchored)} chains)."
+    else:
+        message += " No checkpoint yet to compare it with (run audit_checkpoint)."
+        if legacy:
+            message += f" {legacy} rows hashed before the audit key are not anchored yet."
+    return VerifyResult(True, checked, message)
+
+
+def _check_row(event, expected_seq, prev_hash, keyed, anchored_head, anchor) -> str:
+    """What is wrong with this row, given the row before it and the checkpoint; "" if nothing."""
+    where = f"Broken at chain {event.chain}, event #{event.seq} (id {event.pk})"
+    if event.seq != expected_seq:
+        return f"{where}: expected event #{expected_seq}; a row is missing."
+    if event.prev_hash != prev_hash:
+        return f"{where}: it does not link to the event before it."
+    if event.v not in AuditEvent.HashVersion.values:
+        return f"{where}: unknown hash version {event.v}."
+    if event.v == AuditEvent.HashVersion.SHA256:
+        # Legacy rows come before every keyed row, and before the first checkpoint.
+        if keyed:
+            return f"{where}: a row hashed without the key after keyed rows; it was re-hashed."
+        if anchor is not None and anchor.legacy == 0:
+            return (
+                f"{where}: a row hashed without the key, and {anchor} recorded none; "
+                "it was re-hashed without the audit key."
             )
-    return VerifyResult(True, checked, f"The audit trail is intact: {checked} events checked.")
+        if anchor is not None and (anchored_head is None or event.seq > anchored_head[0]):
+            return (
+                f"{where}: a row hashed without the key after {anchor}; it was re-hashed "
+                "without the audit key."
+            )
+    if compute_hash(event) != event.hash:
+        return f"{where}: its content does not match its hash."
+    if (
+        anchored_head is not None
+        and event.seq == anchored_head[0]
+        and event.hash != anchored_head[1]
+    ):
+        return f"{where}: it differs from {anchor}; the chain was rewritten."
+    return ""
 
 
 def install_append_only_triggers(conn=None) -> None:

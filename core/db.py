@@ -15,7 +15,7 @@ $$ LANGUAGE plpgsql;
 
 
 def install_append_only(table: str, conn=None) -> None:
-    """Refuse UPDATE and DELETE on `table` (a trusted, fixed name) at the database."""
+    """Refuse UPDATE, DELETE and (PostgreSQL) TRUNCATE on `table` (a trusted, fixed name)."""
     conn = conn or connection
     with conn.cursor() as cursor:
         if conn.vendor == "postgresql":
@@ -24,6 +24,12 @@ def install_append_only(table: str, conn=None) -> None:
             cursor.execute(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION concord_append_only()"
+            )
+            # TRUNCATE fires no row trigger: without this one a table empties in one statement.
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+            cursor.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION concord_append_only()"
             )
         else:
             for op in ("UPDATE", "DELETE"):
@@ -38,11 +44,13 @@ def drop_append_only(table: str, conn=None) -> None:
     with conn.cursor() as cursor:
         if conn.vendor == "postgresql":
             cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         else:
             for op in ("update", "delete"):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op}")
 
 
 # Every append-only table, so that the test suite can lift and restore the guards around
-# SQLite's DELETE-based flush.
+# its flush (DELETE on SQLite, TRUNCATE on PostgreSQL), and so that the production roles
+# (core.management.commands.db_roles) get no UPDATE, DELETE or TRUNCATE on them.
 APPEND_ONLY_TABLES: list[str] = ["core_auditevent"]

@@ -1,6 +1,7 @@
+from allauth.account import forms as allauth_forms
 from django import forms
 
-from .models import AuditEvent
+from .models import AuditEvent, PatientEmailChange
 
 
 def rebind_with_version(form_class, data, version, **kwargs):
@@ -14,6 +15,23 @@ def rebind_with_version(form_class, data, version, **kwargs):
 
 
 class InvitationAcceptForm(forms.Form):
+    date_of_birth = forms.DateField(
+        label="Your date of birth",
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+        error_messages={"invalid": "Enter your date of birth as a date, like 1990-04-23."},
+    )
+    code = forms.CharField(
+        label="The code from your clinic",
+        max_length=20,
+        help_text="8 letters and digits, like ABCD-7K3M. Your clinic gave it to you in person.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+            }
+        ),
+    )
     full_name = forms.CharField(label="Your name", max_length=200)
     password = forms.CharField(
         label="Choose a password",
@@ -33,11 +51,58 @@ class InvitationAcceptForm(forms.Form):
         return data
 
 
-class InviteForm(forms.Form):
-    email = forms.EmailField(
-        label="Patient's e-mail address",
+class PatientEmailChangeForm(forms.Form):
+    new_email = forms.EmailField(
+        label="New e-mail address",
         error_messages={"invalid": "Enter a whole e-mail address, like name@example.org."},
     )
+    method = forms.ChoiceField(
+        label="How is the change confirmed?",
+        choices=PatientEmailChange.Method.choices,
+        widget=forms.RadioSelect,
+        initial=PatientEmailChange.Method.IN_PERSON,
+    )
+    proof = forms.ChoiceField(
+        label="What did you check? (in person)",
+        required=False,
+        choices=[("", "Choose what you checked"), *PatientEmailChange.Proof.choices],
+    )
+
+    def clean(self):
+        data = super().clean()
+        in_person = data.get("method") == PatientEmailChange.Method.IN_PERSON
+        if in_person and not data.get("proof"):
+            self.add_error("proof", "Say what you checked when you saw the patient in person.")
+        return data
+
+
+class AddEmailForm(allauth_forms.AddEmailForm):
+    """allauth's new-address form, refusing an address another account or patient has.
+
+    allauth checks only its own address table and, to prevent enumeration, lets a taken
+    address through unverified; here a taken address is never attached to a second account.
+    """
+
+    def clean_email(self):
+        from . import services
+
+        value = super().clean_email()
+        if services.email_in_use(value, user=self.user):
+            raise forms.ValidationError(
+                "This address cannot be used: it already belongs to someone else at Concord. "
+                "Use an address only you read."
+            )
+        return value
+
+
+class ResetPasswordForm(allauth_forms.ResetPasswordForm):
+    """A reset goes only to an account's own sign-in address, never to one still waiting
+    for verification."""
+
+    def clean_email(self):
+        value = super().clean_email()
+        self.users = [u for u in self.users if (u.email or "").lower() == value.lower()]
+        return value
 
 
 class AuditSearchForm(forms.Form):
@@ -60,3 +125,39 @@ class PracticeCrisisHelpForm(forms.ModelForm):
         model = Practice
         fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
         widgets = {"after_hours_instructions": forms.Textarea(attrs={"rows": 4})}
+
+
+class ApiTokenCreateForm(forms.Form):
+    """A personal API token: a name, a lifetime, and a fresh second factor (or the password)."""
+
+    name = forms.CharField(
+        label="Name", max_length=100, help_text="What it is for, like 'reporting script'."
+    )
+    days = forms.TypedChoiceField(
+        label="Expires after",
+        coerce=int,
+        initial=90,
+        choices=[(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year")],
+    )
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    password = forms.CharField(
+        label="Your current password",
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, uses_totp: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One way to prove it is you, not both: the authenticator when there is one.
+        del self.fields["password" if uses_totp else "code"]
+        self.fields["code" if uses_totp else "password"].required = True
+
+
+class NotificationReadForm(forms.Form):
+    # Empty marks every notification read; anything else must be a notification's uuid.
+    uuid = forms.UUIDField(required=False)

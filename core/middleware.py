@@ -1,7 +1,6 @@
 """Request id, session timeouts, MFA enforcement and no-store caching."""
 
 import ipaddress
-import re
 import time
 import uuid
 from urllib.parse import urlencode
@@ -16,9 +15,6 @@ from . import access, audit
 
 SESSION_STARTED = "concord_started"
 SESSION_SEEN = "concord_seen"
-
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
 def client_ip(request) -> str | None:
@@ -43,15 +39,18 @@ def _valid_ip(value) -> str | None:
 
 
 class RequestIdMiddleware:
-    """Give each request an id and bind it, with the address, to the audit context."""
+    """Give each request an id and bind it, with the address, to the audit context.
+
+    The id is always made here: one sent by the client (X-Request-ID) is ignored, so that
+    nobody can make their requests look like someone else's in the audit trail. The answer
+    carries the id, for a support request to quote.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        supplied = request.META.get("HTTP_X_REQUEST_ID", "")
-        # A proxy's request id is kept when it looks like one; anything else is replaced.
-        request.id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        request.id = uuid.uuid4().hex
         token = audit.set_context(
             audit.RequestContext(request_id=request.id, ip=client_ip(request))
         )
@@ -168,3 +167,46 @@ class HtmxRedirectMiddleware:
 
             return HttpResponseClientRedirect(response["Location"])
         return response
+
+
+class RefuseUnstorableInputMiddleware:
+    """Answer 400, before any view runs, for a NUL byte or lone surrogate in any query or form
+    value or name: every view reading request.GET or request.POST directly is covered, not
+    only those that go through a Django form (which refuses NUL itself)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._refused(request):
+            return self._bad_request(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(request) -> bool:
+        from .text import unstorable
+
+        if unstorable(request.path):
+            return True
+        sources = [request.GET]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            sources.append(request.POST)
+        for data in sources:
+            for key, values in data.lists():
+                if unstorable(key) or any(unstorable(v) for v in values):
+                    return True
+        return False
+
+    @staticmethod
+    def _bad_request(request):
+        from django.http import JsonResponse
+        from django.shortcuts import render
+
+        from .text import UNSTORABLE_MESSAGE
+
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": UNSTORABLE_MESSAGE}, status=400)
+        return render(request, "400.html", {"message": UNSTORABLE_MESSAGE}, status=400)

@@ -161,8 +161,10 @@ class Patient(models.Model):
 
 class CareTeamMembershipQuerySet(models.QuerySet):
     def active(self, on=None):
+        """On the team on `on`: from `since` (included) to `until` (the first day off the
+        team, excluded), so a membership ended today gives nothing today."""
         on = on or timezone.localdate()
-        return self.filter(Q(since__lte=on), Q(until__isnull=True) | Q(until__gte=on))
+        return self.filter(Q(since__lte=on), Q(until__isnull=True) | Q(until__gt=on))
 
 
 class CareTeamMembership(models.Model):
@@ -196,7 +198,14 @@ class CareTeamMembership(models.Model):
 
 
 class Invitation(models.Model):
-    """A single-use link that lets a patient set a password. Only the token's hash is kept."""
+    """A single-use link that lets a patient set a password. Only the token's hash is kept.
+
+    It goes to the patient's address on file, nowhere else."""
+
+    class ClosedReason(models.TextChoices):
+        TOO_MANY_ATTEMPTS = "too_many_attempts", "Closed after too many wrong answers"
+        SUPERSEDED = "superseded", "Replaced by a newer invitation"
+        ADDRESS_CHANGED = "address_changed", "The address on file changed"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
@@ -206,22 +215,100 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # What only the patient has: a short code handed to them at the clinic (kept as an HMAC,
+    # keyed by the server's secret) and their date of birth. Wrong answers are counted; at
+    # MAX_ATTEMPTS the invitation is closed for good.
+    code_hash = models.CharField(max_length=64, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=20, choices=ClosedReason.choices, blank=True)
+
+    MAX_ATTEMPTS = 5
 
     def __str__(self):
         return f"Invitation for {self.email}"
 
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
-        return self.used_at is None and now < self.expires_at
+        return self.used_at is None and self.closed_at is None and now < self.expires_at
+
+
+class PatientEmailChange(models.Model):
+    """A change of a patient's address on file (the one invitations go to), and its proof.
+
+    Either a clinician verified the person in person (who, when, how), or the patient
+    confirmed it from the old address through a one-time link (only the token's hash is kept).
+    """
+
+    class Method(models.TextChoices):
+        IN_PERSON = "in_person", "Verified in person at the clinic"
+        OLD_ADDRESS = "old_address", "Confirmed by the patient from the old address"
+
+    class Proof(models.TextChoices):
+        PHOTO_ID = "photo_id", "Photo ID seen"
+        KNOWN_IN_PERSON = "known_in_person", "Known to me in person, face to face"
+        INSURANCE_CARD = "insurance_card", "Insurance card and date of birth checked"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="email_changes")
+    old_email = models.EmailField(blank=True)
+    new_email = models.EmailField()
+    method = models.CharField(max_length=20, choices=Method.choices)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    # In person: the clinician who saw the patient, and what they checked.
+    verified_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proof = models.CharField(max_length=20, choices=Proof.choices, blank=True)
+    # From the old address: the link's token (hashed) and how long it works.
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # When the change took effect; a request replaced or outdated is closed instead.
+    applied_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="email_change_in_person_names_who_and_how",
+                condition=~Q(method="in_person")
+                | (Q(verified_by__isnull=False) & ~Q(proof="") & Q(applied_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="email_change_old_address_has_token",
+                condition=~Q(method="old_address")
+                | (~Q(token_hash="") & Q(expires_at__isnull=False) & ~Q(old_email="")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Address change for patient {self.patient_id} ({self.get_method_display()})"
+
+    def is_pending(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.applied_at is None
+            and self.closed_at is None
+            and self.expires_at is not None
+            and now < self.expires_at
+        )
 
 
 class AuditEvent(models.Model):
     """One read, list, export, write or denial of patient information. Append-only.
 
     Rows of one chain (one patient, or the no-patient chain) are hash-linked: each stores
-    the previous row's hash. UPDATE and DELETE are refused by a database trigger.
+    the previous row's hash. UPDATE, DELETE and TRUNCATE are refused by database triggers.
     No clinical content is ever stored here.
     """
+
+    class HashVersion(models.IntegerChoices):
+        # Rows written before migration core.0008 keep the hash they were written with:
+        # rewriting an append-only table to re-hash it is what tampering looks like.
+        SHA256 = 1, "SHA-256 (legacy)"
+        HMAC = 2, "HMAC-SHA256 with CONCORD_AUDIT_KEY"
 
     class Action(models.TextChoices):
         READ = "read", "Read"
@@ -258,6 +345,7 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    v = models.PositiveSmallIntegerField(choices=HashVersion.choices, default=HashVersion.HMAC)
 
     class Meta:
         ordering = ["chain", "seq"]
@@ -368,3 +456,47 @@ class Nudge(models.Model):
 
     def __str__(self):
         return f"{self.kind} for {self.recipient_id} on {self.due_on}"
+
+
+class ApiToken(models.Model):
+    """A personal API credential. Only a SHA-256 of the key is kept; the key is shown once.
+
+    The key is `concord_<prefix>_<secret>`: the prefix finds the row (and names the token in
+    lists), the hash of the whole key proves it. `password_stamp` is the owner's session hash
+    when the token was made, so any change of password, by whatever path, ends the token.
+    """
+
+    class EndedBecause(models.TextChoices):
+        OWNER = "owner", "Revoked by you"
+        PASSWORD = "password", "Password changed"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        MFA_RESET = "mfa_reset", "Two-factor authentication removed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    password_stamp = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_because = models.CharField(max_length=20, choices=EndedBecause.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="api_token_expires_after_created",
+                condition=Q(expires_at__gt=models.F("created_at")),
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="api_token_user_live")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix})"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and now < self.expires_at

@@ -147,3 +147,16 @@ def practices_administered(*, user) -> list:
     if user.practice_id is not None:
         practices = practices.filter(pk=user.practice_id)
     return list(practices)
+
+
+def patient_email_change_pending(*, patient: Patient):
+    """The address change waiting for the patient's confirmation from the old address, if any,
+    for a patient the caller already has access to."""
+    from .models import PatientEmailChange
+
+    for change in PatientEmailChange.objects.filter(
+        patient=patient, applied_at__isnull=True, closed_at__isnull=True
+    )[:1]:
+        if change.is_pending():
+            return change
+    return None

@@ -2,26 +2,126 @@
 
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from . import access, audit
 from .access import Action, Category
-from .models import CareTeamMembership, Invitation, Notification, Patient, Role, User
+from .models import (
+    AuditEvent,
+    CareTeamMembership,
+    Invitation,
+    Notification,
+    Patient,
+    PatientEmailChange,
+    Role,
+    User,
+)
 
 
 class InvitationInvalid(Exception):
-    """The link is unknown, already used, or expired."""
+    """The link is unknown, already used, expired, or closed."""
+
+    def __init__(self, reason: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class IdentityMismatch(Exception):
+    """The date of birth or the code did not match; `remaining` tries are left (0: closed)."""
+
+    def __init__(self, remaining: int):
+        super().__init__(remaining)
+        self.remaining = remaining
+
+
+class EmailChangeInvalid(Exception):
+    """The confirmation link is unknown, used, expired, or outdated by another change."""
+
+
+# No 0/O, 1/I/L, 5/S, 2/Z: read aloud or copied from paper, these are the letters people mix up.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
+CODE_LENGTH = 8
 
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _hash_code(invitation_uuid, code: str) -> str:
+    # Keyed by SECRET_KEY: 8 characters are too few to survive an offline guess of a plain hash.
+    return salted_hmac(
+        "concord.invitation.code", f"{invitation_uuid}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def normalize_code(value: str) -> str:
+    """What the patient typed, as the code is kept: capitals, no spaces or dashes."""
+    return "".join(ch for ch in (value or "").upper() if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    """ABCD-EFGH: two halves are easier to read out and copy."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def _require_clinician_on_team(actor, patient: Patient, *, object_type: str) -> None:
+    """Only a clinician on the patient's active care team manages their sign-in. Audited
+    either way; raises Http404 (alike for a patient the actor may not see)."""
+    decision = access.decide(actor, Action.UPDATE, Category.PROFILE, patient)
+    allowed = decision.allowed
+    if not getattr(actor, "is_clinician", False):
+        # The patient's own profile grant covers their words, not who signs in as them.
+        allowed = False
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.PROFILE,
+        action=Action.UPDATE,
+        outcome=AuditEvent.Outcome.ALLOWED if allowed else AuditEvent.Outcome.DENIED,
+        object_type=object_type,
+        object_id=str(patient.uuid),
+        via=decision.via if allowed else "",
+    )
+    if not allowed:
+        raise Http404("Not found.")
+
+
+def email_in_use(email: str, *, user=None, patient=None) -> bool:
+    """Is this address another account's (its User.email or any allauth address), or another
+    patient's address on file? `user`/`patient` name the owner asking, who does not count."""
+    from allauth.account.models import EmailAddress
+
+    email = (email or "").strip()
+    users = User.objects.filter(email__iexact=email)
+    addresses = EmailAddress.objects.filter(email__iexact=email)
+    patients = Patient.objects.filter(email__iexact=email)
+    if user is not None:
+        users = users.exclude(pk=user.pk)
+        addresses = addresses.exclude(user_id=user.pk)
+        patients = patients.exclude(user_id=user.pk)
+    if patient is not None:
+        patients = patients.exclude(pk=patient.pk)
+        if patient.user_id is not None:
+            users = users.exclude(pk=patient.user_id)
+            addresses = addresses.exclude(user_id=patient.user_id)
+    return users.exists() or addresses.exists() or patients.exists()
+
+
+def _close_open_invitations(patient: Patient, reason: str) -> None:
+    Invitation.objects.filter(patient=patient, used_at__isnull=True, closed_at__isnull=True).update(
+        closed_at=timezone.now(), closed_reason=reason
+    )
 
 
 def care_team_join(*, patient: Patient, clinician: User) -> CareTeamMembership:
@@ -46,46 +146,87 @@ def care_team_join(*, patient: Patient, clinician: User) -> CareTeamMembership:
     return membership
 
 
-def invitation_create(*, actor, patient: Patient, email: str) -> tuple[Invitation, str]:
-    """Invite a patient to sign in; returns the invitation and its one-time link.
+def care_team_end(*, membership_id: int) -> CareTeamMembership | None:
+    """Take a clinician off a patient's care team from today (`until` is the first day they
+    are no longer on it). Returns the membership ended, or None if it had ended already.
 
-    Raises Http404 if the actor may not update this patient's profile, ValidationError on
-    a bad address or when the patient already has a login.
+    Call inside the caller's transaction; the caller records the audit event."""
+    today = timezone.localdate()
+    membership = CareTeamMembership.objects.select_for_update().get(pk=membership_id)
+    if membership.until is not None and membership.until <= today:
+        return None
+    membership.until = max(today, membership.since)
+    membership.full_clean()
+    membership.save(update_fields=["until"])
+    return membership
+
+
+def invitation_create(*, actor, patient: Patient) -> tuple[Invitation, str, str]:
+    """Invite a patient to sign in, at their address on file; returns the invitation, its
+    one-time link and the code to hand to the patient (shown once, kept only as an HMAC).
+
+    Raises Http404 unless the actor is a clinician on the care team; ValidationError when the
+    patient already has a login, has no address on file, or the address is another account's.
+    Any earlier invitation still open is closed: only the newest code works.
     """
-    access.require(actor, Action.UPDATE, Category.PROFILE, patient)
-    email = (email or "").strip().lower()
-    from django.core.validators import validate_email
-
-    validate_email(email)
+    _require_clinician_on_team(actor, patient, object_type="core.Invitation")
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
         if locked.user_id is not None:
-            raise ValidationError("This patient already has a Concord sign-in.")
-        if User.objects.filter(email=email).exists():
-            raise ValidationError("That e-mail address already belongs to another account.")
+            raise ValidationError(
+                f"{locked.display_name} already has a Concord sign-in, so there is nothing to "
+                "invite them to. If they cannot sign in, they can reset their password from "
+                "the sign-in page."
+            )
+        email = (locked.email or "").strip().lower()
+        if not email:
+            raise ValidationError(
+                "There is no e-mail address on file for this patient. Record one first "
+                "(below), then send the invitation."
+            )
+        if email_in_use(email, patient=locked):
+            raise ValidationError(
+                "The address on file is already used by another Concord account or patient. "
+                "Check the address with the patient and record the right one."
+            )
+        _close_open_invitations(locked, Invitation.ClosedReason.SUPERSEDED)
         token = secrets.token_urlsafe(32)
-        invitation = Invitation.objects.create(
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        invitation_uuid = uuid.uuid4()
+        invitation = Invitation(
+            uuid=invitation_uuid,
             patient=locked,
             email=email,
             token_hash=_hash_token(token),
+            code_hash=_hash_code(invitation_uuid, code),
             invited_by=actor,
             expires_at=timezone.now() + settings.CONCORD_INVITATION_VALID,
         )
-        if not locked.email:
-            locked.email = email
-            locked.save(update_fields=["email"])
+        invitation.full_clean()
+        invitation.save()
+        audit.record(
+            actor=actor,
+            patient=locked,
+            category=Category.PROFILE,
+            action=Action.CREATE,
+            obj=invitation,
+            via="care_team",
+        )
         link = settings.CONCORD_SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
         transaction.on_commit(lambda: _send_invitation_email(email, link))
-    return invitation, link
+    return invitation, link, format_code(code)
 
 
 def _send_invitation_email(email: str, link: str) -> None:
-    # The e-mail names no clinician, diagnosis or medicine: only that a link awaits.
+    # The e-mail names no clinician, diagnosis or medicine, and never carries the code: a
+    # mailbox alone must not be enough to become the patient.
+    hours = int(settings.CONCORD_INVITATION_VALID.total_seconds() // 3600)
     send_mail(
         subject="Your invitation to Concord",
         message=(
             "Your care team has invited you to Concord.\n\n"
-            f"Set your password here (the link works once, for {settings.CONCORD_INVITATION_VALID.days} days):\n{link}\n"
+            f"Set your password here (the link works once, for {hours} hours):\n{link}\n\n"
+            "You will be asked for your date of birth and for the code your clinic gave you.\n"
         ),
         from_email=None,
         recipient_list=[email],
@@ -93,53 +234,338 @@ def _send_invitation_email(email: str, link: str) -> None:
 
 
 def invitation_get(*, token: str) -> Invitation:
-    """The usable invitation for this token. Raises InvitationInvalid."""
+    """The usable invitation for this token. Raises InvitationInvalid (with the reason when
+    it was closed)."""
     invitation = (
         Invitation.objects.select_related("patient").filter(token_hash=_hash_token(token)).first()
     )
-    if invitation is None or not invitation.is_usable():
+    if invitation is None:
         raise InvitationInvalid
+    if not invitation.is_usable():
+        raise InvitationInvalid(invitation.closed_reason)
     return invitation
 
 
-def invitation_accept(*, token: str, full_name: str, password: str) -> User:
-    """Create the patient's login from a one-time link. Raises InvitationInvalid or ValidationError."""
+def _identity_matches(invitation: Invitation, patient: Patient, date_of_birth, code: str) -> bool:
+    code_ok = constant_time_compare(
+        _hash_code(invitation.uuid, normalize_code(code)), invitation.code_hash or "-"
+    )
+    dob_ok = date_of_birth is not None and date_of_birth == patient.date_of_birth
+    return bool(invitation.code_hash) and code_ok and dob_ok
+
+
+def invitation_accept(
+    *, token: str, date_of_birth, code: str, full_name: str, password: str
+) -> User:
+    """Create the patient's login from a one-time link, once they give their date of birth
+    and the code from the clinic. Raises InvitationInvalid, IdentityMismatch (the wrong
+    answer is counted and kept; the last allowed one closes the invitation) or ValidationError.
+    """
+    mismatch = None
     with transaction.atomic():
         invitation = (
             # Only the invitation's row: FOR UPDATE through the join would lock the patient's row
-            # against the audit rows of every read about them.
+            # against the audit rows of every read about them. Holding it also counts parallel
+            # guesses one after the other.
             Invitation.objects.select_for_update(of=("self",))
             .select_related("patient")
             .filter(token_hash=_hash_token(token))
             .first()
         )
         if invitation is None or not invitation.is_usable():
-            raise InvitationInvalid
+            raise InvitationInvalid(invitation.closed_reason if invitation else "")
         patient = Patient.objects.select_for_update(no_key=True).get(pk=invitation.patient_id)
         if patient.user_id is not None:
             raise InvitationInvalid
-        user = User(
-            email=invitation.email,
-            full_name=full_name.strip() or patient.display_name,
-            role=Role.PATIENT,
+        if not _identity_matches(invitation, patient, date_of_birth, code):
+            invitation.failed_attempts += 1
+            remaining = max(Invitation.MAX_ATTEMPTS - invitation.failed_attempts, 0)
+            if remaining == 0:
+                invitation.closed_at = timezone.now()
+                invitation.closed_reason = Invitation.ClosedReason.TOO_MANY_ATTEMPTS
+            invitation.save(update_fields=["failed_attempts", "closed_at", "closed_reason"])
+            audit.record(
+                actor=None,
+                patient=patient,
+                category=Category.PROFILE,
+                action=Action.CREATE,
+                outcome=AuditEvent.Outcome.DENIED,
+                obj=invitation,
+                via="invitation: date of birth or code did not match",
+            )
+            if remaining == 0:
+                _tell_inviter_closed(invitation)
+            mismatch = IdentityMismatch(remaining)
+        else:
+            user = _create_patient_login(invitation, patient, full_name, password)
+    if mismatch is not None:
+        # Raised after the block, so the counted attempt is committed, not rolled back.
+        raise mismatch
+    return user
+
+
+def _create_patient_login(invitation: Invitation, patient: Patient, full_name, password) -> User:
+    """Call holding the invitation's and the patient's row locks."""
+    from allauth.account.models import EmailAddress
+
+    if email_in_use(invitation.email, patient=patient):
+        raise ValidationError(
+            "This address now belongs to another Concord account. Nothing was created: ask "
+            "your clinic to check the address they have for you.",
+            code="address_taken",
         )
-        validate_password(password, user)
-        user.set_password(password)
-        user.full_clean()
-        user.save()
-        patient.user = user
-        patient.save(update_fields=["user"])
-        invitation.used_at = timezone.now()
-        invitation.save(update_fields=["used_at"])
+    user = User(
+        email=invitation.email,
+        full_name=full_name.strip() or patient.display_name,
+        role=Role.PATIENT,
+    )
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    # The link reached this mailbox: the address is verified, and allauth's record agrees
+    # with User.email from the start.
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    patient.user = user
+    patient.save(update_fields=["user"])
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    audit.record(
+        actor=user,
+        patient=patient,
+        category=Category.PROFILE,
+        action=Action.CREATE,
+        obj=invitation,
+        via="self: invitation with date of birth and code",
+    )
+    link = reverse("patient_detail", args=[patient.uuid])
+    for membership in CareTeamMembership.objects.active().filter(patient=patient):
+        # No name in the title: it may be e-mailed. The link leads to who it is.
+        notification_send(
+            recipient=membership.clinician,
+            kind="patient_account_created",
+            title="A patient of yours has set up their Concord sign-in",
+            link=link,
+        )
+    return user
+
+
+def _tell_inviter_closed(invitation: Invitation) -> None:
+    notification_send(
+        recipient=invitation.invited_by,
+        kind="invitation_closed",
+        title="An invitation you sent was closed after too many wrong answers",
+        link=reverse("patient_invite", args=[invitation.patient.uuid]),
+    )
+
+
+def patient_email_change(
+    *, actor, patient: Patient, new_email: str, method: str, proof: str = ""
+) -> PatientEmailChange:
+    """Change a patient's address on file (the one invitations go to), with proof.
+
+    In person: the acting clinician says what they checked (`proof`); the change applies now
+    and the old address, if any, is told. From the old address: a one-time link goes to the
+    old address and the change applies only when it is confirmed there. Either way, open
+    invitations are closed. Raises Http404 unless the actor is a clinician on the care team;
+    ValidationError for a patient who signs in (they change it themselves), a bad or taken
+    address, a missing proof, or no old address to confirm from.
+    """
+    _require_clinician_on_team(actor, patient, object_type="core.PatientEmailChange")
+    new_email = (new_email or "").strip().lower()
+    validate_email(new_email)
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        if locked.user_id is not None:
+            raise ValidationError(
+                f"{locked.display_name} signs in to Concord, so the address is theirs to change: "
+                "they do it from their account page (E-mail address), confirming from the new "
+                "mailbox."
+            )
+        old_email = (locked.email or "").strip().lower()
+        if new_email == old_email:
+            raise ValidationError("That is already the address on file.")
+        if email_in_use(new_email, patient=locked):
+            raise ValidationError(
+                "That address is already used by another Concord account or patient. "
+                "Check it with the patient."
+            )
+        now = timezone.now()
+        # A newer request replaces any still waiting for confirmation.
+        PatientEmailChange.objects.filter(
+            patient=locked, applied_at__isnull=True, closed_at__isnull=True
+        ).update(closed_at=now)
+        change = PatientEmailChange(
+            patient=locked,
+            old_email=old_email,
+            new_email=new_email,
+            method=method,
+            requested_by=actor,
+            requested_at=now,
+        )
+        if method == PatientEmailChange.Method.IN_PERSON:
+            if proof not in PatientEmailChange.Proof.values:
+                raise ValidationError("Say how you verified the patient in person.")
+            change.verified_by = actor
+            change.proof = proof
+            change.applied_at = now
+        elif method == PatientEmailChange.Method.OLD_ADDRESS:
+            if not old_email:
+                raise ValidationError(
+                    "There is no address on file to confirm from. Record the first address "
+                    "in person, with the patient at the clinic."
+                )
+            token = secrets.token_urlsafe(32)
+            change.token_hash = _hash_token(token)
+            change.expires_at = now + settings.CONCORD_INVITATION_VALID
+        else:
+            raise ValidationError("Choose how the change is confirmed.")
+        change.full_clean()
+        change.save()
+        if change.applied_at is not None:
+            _apply_email_change(locked, change)
+            audit.record(
+                actor=actor,
+                patient=locked,
+                category=Category.PROFILE,
+                action=Action.UPDATE,
+                obj=change,
+                via=f"care_team: verified in person ({change.proof})",
+            )
+        else:
+            audit.record(
+                actor=actor,
+                patient=locked,
+                category=Category.PROFILE,
+                action=Action.CREATE,
+                obj=change,
+                via="care_team: confirmation sent to the old address",
+            )
+            link = settings.CONCORD_SITE_URL.rstrip("/") + reverse(
+                "patient_email_confirm", args=[token]
+            )
+            transaction.on_commit(lambda: _send_email_change_confirmation(old_email, link))
+    return change
+
+
+def _apply_email_change(patient: Patient, change: PatientEmailChange) -> None:
+    """Call holding the patient's row lock."""
+    patient.email = change.new_email
+    patient.full_clean()
+    patient.save(update_fields=["email"])
+    _close_open_invitations(patient, Invitation.ClosedReason.ADDRESS_CHANGED)
+    if change.old_email:
+        old = change.old_email
+        transaction.on_commit(lambda: _send_address_changed_notice(old))
+
+
+def _send_email_change_confirmation(email: str, link: str) -> None:
+    send_mail(
+        subject="Confirm a change of your e-mail address at Concord",
+        message=(
+            "Your clinic was asked to send Concord invitations and notices to a new e-mail "
+            "address instead of this one.\n\n"
+            f"If you asked for this, confirm it here (the link works once):\n{link}\n\n"
+            "If you did not, ignore this message and tell your clinic: nothing changes "
+            "unless you confirm.\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
+def _send_address_changed_notice(email: str) -> None:
+    send_mail(
+        subject="Your e-mail address at Concord was changed",
+        message=(
+            "The e-mail address Concord has for you was changed, and this address will no "
+            "longer be used.\n\n"
+            "If you did not ask for this, contact your clinic straight away.\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
+def patient_email_change_get(*, token: str) -> PatientEmailChange:
+    """The pending change this confirmation link is for. Raises EmailChangeInvalid."""
+    change = (
+        PatientEmailChange.objects.select_related("patient")
+        .filter(token_hash=_hash_token(token or "-"))
+        .first()
+    )
+    if change is None or not change.is_pending():
+        raise EmailChangeInvalid
+    return change
+
+
+def patient_email_change_confirm(*, token: str) -> PatientEmailChange:
+    """The patient confirms, from the old address, a change a clinician asked for.
+    Raises EmailChangeInvalid when the link is unknown, used, expired, or outdated."""
+    with transaction.atomic():
+        change = (
+            PatientEmailChange.objects.select_for_update(of=("self",))
+            .filter(token_hash=_hash_token(token or "-"))
+            .first()
+        )
+        if change is None or not change.is_pending():
+            raise EmailChangeInvalid
+        patient = Patient.objects.select_for_update().get(pk=change.patient_id)
+        outdated = (
+            patient.user_id is not None
+            or (patient.email or "").lower() != change.old_email
+            or email_in_use(change.new_email, patient=patient)
+        )
+        if outdated:
+            change.closed_at = timezone.now()
+            change.save(update_fields=["closed_at"])
+            raise_after = True
+        else:
+            raise_after = False
+            change.applied_at = timezone.now()
+            change.save(update_fields=["applied_at"])
+            _apply_email_change(patient, change)
+        audit.record(
+            actor=None,
+            patient=patient,
+            category=Category.PROFILE,
+            action=Action.UPDATE,
+            outcome=AuditEvent.Outcome.DENIED if raise_after else AuditEvent.Outcome.ALLOWED,
+            obj=change,
+            via="confirmed from the old address",
+        )
+        if not raise_after:
+            notification_send(
+                recipient=change.requested_by,
+                kind="patient_email_confirmed",
+                title="A patient confirmed the change of their e-mail address",
+                link=reverse("patient_invite", args=[patient.uuid]),
+            )
+    if raise_after:
+        raise EmailChangeInvalid
+    return change
+
+
+def account_email_changed(*, user: User, old_email: str, new_email: str) -> None:
+    """After someone verified a new sign-in address from its mailbox (allauth has made it
+    the primary one and set User.email): audit it, keep a patient's address on file the same,
+    and tell the old address."""
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().filter(user=user).first()
+        if patient is not None:
+            patient.email = new_email
+            patient.save(update_fields=["email"])
         audit.record(
             actor=user,
             patient=patient,
             category=Category.PROFILE,
             action=Action.UPDATE,
-            obj=patient,
-            via="self",
+            object_type="core.User",
+            object_id=str(user.uuid),
+            via="self: new address verified from its mailbox",
         )
-    return user
+        if old_email and old_email.lower() != new_email.lower():
+            transaction.on_commit(lambda: _send_address_changed_notice(old_email))
 
 
 def notification_send(

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import nudges
+from . import audit, nudges
 
 
 @shared_task(
@@ -15,3 +15,19 @@ from . import nudges
 def deliver_nudges() -> dict:
     """Send every pending nudge that is due, once each."""
     return nudges.deliver()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def audit_checkpoint() -> dict:
+    """Append a signed checkpoint of every audit chain head (beat, every 5 minutes).
+
+    A checkpoint file holding a line Concord did not write fails loudly and is not retried:
+    someone must look at it."""
+    written = audit.checkpoint()
+    return {"n": written.n, "at": written.at, "count": written.count, "chains": len(written.heads)}

@@ -1,17 +1,23 @@
 """Pages of core: notifications, the audit trail, who has seen my record, invitations, health."""
 
+from allauth.account.views import EmailView
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import access, audit, selectors, services
 from .access import Action, Category
-from .forms import AuditSearchForm, InvitationAcceptForm, InviteForm
+from .forms import (
+    AuditSearchForm,
+    InvitationAcceptForm,
+    NotificationReadForm,
+    PatientEmailChangeForm,
+)
 
 
 @access.declare("no patient data: the user's own inbox")
@@ -26,9 +32,11 @@ def notifications(request):
 @login_required
 @require_POST
 def notifications_read(request):
-    services.notification_mark_read(
-        user=request.user, notification_uuid=request.POST.get("uuid") or None
-    )
+    form = NotificationReadForm(request.POST)
+    if not form.is_valid():
+        message = "That notification could not be found. Nothing was marked read."
+        return render(request, "400.html", {"message": message}, status=400)
+    services.notification_mark_read(user=request.user, notification_uuid=form.cleaned_data["uuid"])
     return redirect("notifications")
 
 
@@ -84,26 +92,95 @@ def record_views(request):
     )
 
 
+def _invite_page(request, patient, *, email_form=None, sent=None, status=200):
+    context = {
+        "patient": patient,
+        "email_form": email_form or PatientEmailChangeForm(),
+        "pending_change": selectors.patient_email_change_pending(patient=patient),
+        "sent": sent,
+        "nav": "patients",
+    }
+    return render(request, "core/patient_invite.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@access.patient_view(Category.PROFILE, Action.UPDATE)
+def patient_invite(request, patient):
+    """The patient's sign-in, for their care team: the address on file, the invitation."""
+    if not request.user.is_clinician:
+        # The patient's own profile grant does not extend to managing who signs in as them.
+        audit.record(
+            actor=request.user,
+            patient=patient,
+            category=Category.PROFILE,
+            action=Action.UPDATE,
+            outcome="denied",
+            object_type="core.Invitation",
+            object_id=str(patient.uuid),
+        )
+        raise Http404("No such patient.")
+    if request.method == "GET":
+        return _invite_page(request, patient)
+    try:
+        invitation, _link, code = services.invitation_create(actor=request.user, patient=patient)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _invite_page(request, patient, status=400)
+    # The code is shown here once and never stored in clear, nor put in a message or a URL.
+    return _invite_page(request, patient, sent={"invitation": invitation, "code": code})
+
+
 @login_required
 @require_POST
 @access.patient_view(Category.PROFILE, Action.UPDATE)
-def patient_invite(request, patient):
-    form = InviteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.invitation_create(
-                actor=request.user, patient=patient, email=form.cleaned_data["email"]
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(
-                request,
-                f"Invitation sent to {form.cleaned_data['email']}. The link works once, for 3 days.",
-            )
+def patient_email_change(request, patient):
+    form = PatientEmailChangeForm(request.POST)
+    if not form.is_valid():
+        return _invite_page(request, patient, email_form=form, status=400)
+    try:
+        change = services.patient_email_change(
+            actor=request.user,
+            patient=patient,
+            new_email=form.cleaned_data["new_email"],
+            method=form.cleaned_data["method"],
+            proof=form.cleaned_data.get("proof", ""),
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _invite_page(request, patient, email_form=form, status=400)
+    if change.applied_at:
+        messages.success(
+            request,
+            f"The address on file is now {change.new_email}. Any invitation not yet used was "
+            "closed; send a new one when ready.",
+        )
     else:
-        messages.error(request, form.errors["email"][0])
-    return redirect("patient_detail", patient_uuid=patient.uuid)
+        messages.success(
+            request,
+            f"We sent a confirmation link to the old address, {change.old_email}. The address "
+            "on file changes when the patient confirms it there (within 3 days).",
+        )
+    return redirect("patient_invite", patient_uuid=patient.uuid)
+
+
+@access.declare("public: the one-time token sent to the old address is the credential")
+@require_http_methods(["GET", "POST"])
+def patient_email_confirm(request, token):
+    try:
+        change = services.patient_email_change_get(token=token)
+    except services.EmailChangeInvalid:
+        return render(request, "core/email_change_invalid.html", status=410)
+    if request.method == "POST":
+        try:
+            change = services.patient_email_change_confirm(token=token)
+        except services.EmailChangeInvalid:
+            return render(request, "core/email_change_invalid.html", status=410)
+        return render(request, "core/email_change_confirm.html", {"change": change, "done": True})
+    return render(request, "core/email_change_confirm.html", {"change": change, "done": False})
+
+
+ATTEMPTS_CLOSED = "too_many_attempts"
 
 
 @access.declare("public: the one-time invitation token is the credential")
@@ -111,28 +188,91 @@ def patient_invite(request, patient):
 def invitation_accept(request, token):
     try:
         invitation = services.invitation_get(token=token)
-    except services.InvitationInvalid:
-        return render(request, "core/invitation_invalid.html", status=410)
+    except services.InvitationInvalid as invalid:
+        if request.method == "POST":
+            audit.record(
+                actor=None,
+                patient=None,
+                category=Category.PROFILE,
+                action=Action.CREATE,
+                outcome="denied",
+                object_type="core.Invitation",
+                via="invitation link not usable",
+            )
+        return render(
+            request, "core/invitation_invalid.html", {"reason": invalid.reason}, status=410
+        )
     form = InvitationAcceptForm(
         request.POST if request.method == "POST" else None,
         initial={"full_name": invitation.patient.display_name},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.invitation_accept(
-                token=token,
-                full_name=form.cleaned_data["full_name"],
-                password=form.cleaned_data["password"],
-            )
-        except services.InvitationInvalid:
-            return render(request, "core/invitation_invalid.html", status=410)
-        except ValidationError as error:
-            form.add_error("password", error)
-        else:
-            login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
-            messages.success(request, "Welcome to Concord. This is your home.")
-            return redirect("patient_home")
-    return render(request, "core/invitation_accept.html", {"form": form, "email": invitation.email})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                user = services.invitation_accept(
+                    token=token,
+                    date_of_birth=form.cleaned_data["date_of_birth"],
+                    code=form.cleaned_data["code"],
+                    full_name=form.cleaned_data["full_name"],
+                    password=form.cleaned_data["password"],
+                )
+            except services.InvitationInvalid as invalid:
+                return render(
+                    request, "core/invitation_invalid.html", {"reason": invalid.reason}, status=410
+                )
+            except services.IdentityMismatch as mismatch:
+                if mismatch.remaining == 0:
+                    return render(
+                        request,
+                        "core/invitation_invalid.html",
+                        {"reason": ATTEMPTS_CLOSED},
+                        status=410,
+                    )
+                tries = (
+                    "1 more try" if mismatch.remaining == 1 else f"{mismatch.remaining} more tries"
+                )
+                form.add_error(
+                    None,
+                    "The date of birth or the code does not match what your clinic has. Check "
+                    f"both and try again: you have {tries}. After that this invitation is "
+                    "closed and your clinic will have to send a new one.",
+                )
+            except ValidationError as error:
+                if getattr(error, "code", None) == "address_taken":
+                    form.add_error(None, error)
+                else:
+                    form.add_error("password", error)
+            else:
+                login(request, user, backend="core.auth.SignInAddressBackend")
+                messages.success(request, "Welcome to Concord. This is your home.")
+                return redirect("patient_home")
+    return render(
+        request,
+        "core/invitation_accept.html",
+        {"form": form, "email": invitation.email, "max_attempts": invitation.MAX_ATTEMPTS},
+        status=status,
+    )
+
+
+class AccountEmailView(EmailView):
+    """allauth's address page, with one address per account (ACCOUNT_CHANGE_EMAIL): a new
+    one replaces it only once verified from its mailbox. "Make primary" has no place here:
+    an unverified address can never become the sign-in address."""
+
+    def _action_primary(self, request, *args, **kwargs):
+        messages.error(
+            request,
+            "An address becomes your sign-in address only after you confirm it with the link "
+            "we e-mailed to it.",
+        )
+        return redirect("account_email")
+
+
+account_email = access.declare("no patient data: the signed-in person's own address")(
+    AccountEmailView.as_view()
+)
 
 
 @access.declare("public: service health, no patient data")
@@ -204,11 +344,7 @@ def practice_settings(request, practice_uuid):
     from .forms import PracticeCrisisHelpForm
 
     practice = next(
-        (
-            p
-            for p in selectors.practices_administered(user=request.user)
-            if p.uuid == practice_uuid
-        ),
+        (p for p in selectors.practices_administered(user=request.user) if p.uuid == practice_uuid),
         None,
     )
     if practice is None:
@@ -221,7 +357,8 @@ def practice_settings(request, practice_uuid):
             object_type="core.Practice",
             object_id=str(practice_uuid),
         )
-        raise PermissionDenied
+        # Alike for a practice that does not exist and one this person does not run.
+        raise Http404("Not found.")
     form = PracticeCrisisHelpForm(request.POST or None, instance=practice)
     status = 200
     if request.method == "POST":
@@ -242,3 +379,79 @@ def practice_settings(request, practice_uuid):
         {"form": form, "practice": practice, "nav": "practice_settings"},
         status=status,
     )
+
+
+def _account_context(request, form=None, new_key=None):
+    from allauth.mfa.utils import is_mfa_enabled
+
+    from . import credentials
+    from .forms import ApiTokenCreateForm
+
+    user = request.user
+    uses_totp = is_mfa_enabled(user)
+    must_set_up = credentials.mfa_required(user) and not uses_totp
+    return {
+        "nav": "account",
+        "tokens": credentials.api_token_list(user=user),
+        "form": form or ApiTokenCreateForm(uses_totp=uses_totp),
+        "uses_totp": uses_totp,
+        "must_set_up_mfa": must_set_up,
+        "new_key": new_key,
+    }
+
+
+@access.declare("no patient data: the user's own account and API tokens")
+@login_required
+@require_GET
+def account_page(request):
+    return render(request, "core/account.html", _account_context(request))
+
+
+@access.declare("no patient data: the user's own API tokens; made for the signed-in user only")
+@login_required
+@require_POST
+def api_token_create(request):
+    from allauth.mfa.utils import is_mfa_enabled
+
+    from . import credentials
+    from .exceptions import NotAllowed
+    from .forms import ApiTokenCreateForm
+
+    form = ApiTokenCreateForm(request.POST, uses_totp=is_mfa_enabled(request.user))
+    if form.is_valid():
+        try:
+            token, key = credentials.api_token_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+                code=form.cleaned_data.get("code", ""),
+                password=form.cleaned_data.get("password", ""),
+            )
+        except NotAllowed as error:
+            messages.error(request, error.message)
+            return redirect("account_page")
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            # Shown in this answer only (no-store), never put in the session or a message.
+            context = _account_context(request, new_key=key)
+            context["new_token"] = token
+            return render(request, "core/account.html", context)
+    return render(request, "core/account.html", _account_context(request, form=form), status=400)
+
+
+@access.declare("no patient data: the user's own API tokens, looked up among theirs only")
+@login_required
+@require_POST
+def api_token_revoke(request, token_uuid):
+    from django.http import Http404
+
+    from . import credentials
+
+    try:
+        token = credentials.api_token_revoke(actor=request.user, token_uuid=token_uuid)
+    except credentials.TokenNotFound as error:
+        raise Http404 from error
+    messages.success(request, f"The token “{token.name}” no longer works.")
+    return redirect("account_page")

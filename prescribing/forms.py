@@ -3,6 +3,8 @@
 from django import forms
 from django.utils import timezone
 
+from core.dates import DateField
+
 from .models import Medication, Observation, RefillRequest, ScheduleChoices
 
 REQUIRED = "This is needed."
@@ -148,7 +150,7 @@ class ObservationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Write what you noticed."},
     )
-    observed_on = forms.DateField(
+    observed_on = DateField(
         label="When",
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -162,12 +164,12 @@ class PrescriptionForm(forms.Form):
     )
     days_supply = forms.IntegerField(label="Days' supply", min_value=1, max_value=365)
     refills_authorised = forms.IntegerField(label="Refills", min_value=0, max_value=99, initial=0)
-    written_on = forms.DateField(
+    written_on = DateField(
         label="Written on",
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    earliest_fill_on = forms.DateField(
+    earliest_fill_on = DateField(
         label="Earliest fill date (schedule II series)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -176,7 +178,7 @@ class PrescriptionForm(forms.Form):
 
 class FillForm(forms.Form):
     prescription = forms.UUIDField(widget=forms.HiddenInput)
-    filled_on = forms.DateField(
+    filled_on = DateField(
         label="Filled on",
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}),

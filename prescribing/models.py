@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import sensible_date
+
 from . import supply
 
 
@@ -93,8 +95,8 @@ class Medication(models.Model):
     route = models.CharField(max_length=60, default="by mouth")
     dose = models.CharField(max_length=100, help_text="e.g. 1 tablet")
     directions = models.CharField(max_length=300, help_text="e.g. once a day in the morning")
-    start_date = models.DateField(null=True, blank=True)
-    stop_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(null=True, blank=True, validators=[sensible_date])
+    stop_date = models.DateField(null=True, blank=True, validators=[sensible_date])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     schedule = models.CharField(
         max_length=4, choices=ScheduleChoices.choices, default=ScheduleChoices.NONE
@@ -192,7 +194,7 @@ class DecisionRecord(models.Model):
     )
     decided_together = models.BooleanField(default=False)
     participants = models.CharField("Who took part", max_length=300, blank=True)
-    decided_on = models.DateField(default=timezone.localdate)
+    decided_on = models.DateField(default=timezone.localdate, validators=[sensible_date])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -249,7 +251,7 @@ class Observation(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NONE)
     text = models.TextField(max_length=3000)
-    observed_on = models.DateField(default=timezone.localdate)
+    observed_on = models.DateField(default=timezone.localdate, validators=[sensible_date])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -273,8 +275,8 @@ class Prescription(models.Model):
     patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")
     practice = models.ForeignKey("core.Practice", on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
-    written_on = models.DateField(default=timezone.localdate)
-    earliest_fill_on = models.DateField(null=True, blank=True)
+    written_on = models.DateField(default=timezone.localdate, validators=[sensible_date])
+    earliest_fill_on = models.DateField(null=True, blank=True, validators=[sensible_date])
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     days_supply = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     refills_authorised = models.PositiveSmallIntegerField(default=0)
@@ -305,7 +307,7 @@ class Fill(models.Model):
         "core.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
-    filled_on = models.DateField()
+    filled_on = models.DateField(validators=[sensible_date])
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     days_supply = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     created_at = models.DateTimeField(default=timezone.now)

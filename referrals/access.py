@@ -1,14 +1,17 @@
 """Grants that referrals add to the one access policy (listed in settings.CONCORD_GRANT_PROVIDERS).
 
 - A release in force lets its recipient (and, when mutual, its discloser) read exactly the
-  released categories of what was written in the other party's practice.
-- An open referral lets its recipient see who the patient is and the referral itself.
+  released categories of what the other party it names wrote: not what a colleague of theirs
+  in the same practice wrote. The patient's own words travel only in the one category that
+  is theirs by name on the form (their response to the summary).
+- An open referral lets its recipient see who the patient is and the referral itself: not
+  the summary, not the patient's response to it.
 
 Both are computed from the database on every call, so a revocation or an expiry takes
 effect on the very next request.
 """
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from core import access
@@ -24,8 +27,13 @@ def releases_in_force(now=None):
     return Release.objects.filter(expires_at__gt=now).exclude(Exists(revoked))
 
 
+# Categories whose records are the patient's own words: a release naming one of them carries
+# what the patient wrote there. Every other category carries only what the named party wrote.
+PATIENT_WORDS = frozenset({Category.SUMMARY_RESPONSE})
+
+
 def _shared_with(actor, category: Category) -> list[tuple[int, int, object]]:
-    """(patient id, practice id the information was written in, release uuid) open to the actor."""
+    """(patient id, the named party whose writing is opened, release uuid) open to the actor."""
     if not actor.is_clinician:
         return []
     opened = []
@@ -33,9 +41,9 @@ def _shared_with(actor, category: Category) -> list[tuple[int, int, object]]:
         if str(category) not in release.categories:
             continue
         if release.recipient_id == actor.pk:
-            opened.append((release.patient_id, release.discloser_practice_id, release.uuid))
+            opened.append((release.patient_id, release.discloser_id, release.uuid))
         if release.mutual and release.discloser_id == actor.pk:
-            opened.append((release.patient_id, release.recipient_practice_id, release.uuid))
+            opened.append((release.patient_id, release.recipient_id, release.uuid))
     return opened
 
 
@@ -74,16 +82,17 @@ class ReleaseGrants(GrantProvider):
                 else set()
             )
             return [Grant(via="named in release", record_ids=frozenset(named))] if named else []
-        # A release discloses what was written in the discloser's practice, not what the
-        # patient wrote: the patient shares their own words by adding someone to the team.
+        # A release discloses what the party it names wrote, not what the patient wrote (the
+        # patient shares their own words by adding someone to the team), except in a category
+        # that is the patient's words by name.
         return [
             Grant(
                 via=f"release:{uuid}",
-                practice_id=practice_id,
+                author_ids=frozenset({party_id}),
                 release_id=str(uuid),
-                patient_written=False,
+                patient_written=category in PATIENT_WORDS,
             )
-            for patient_id, practice_id, uuid in _shared_with(actor, category)
+            for patient_id, party_id, uuid in _shared_with(actor, category)
             if patient_id == patient.pk
         ]
 
@@ -102,15 +111,21 @@ class ReleaseGrants(GrantProvider):
         if not pairs:
             return None
         q = Q(pk__in=[])
-        for patient_id, practice_id, _ in pairs:
-            q |= Q(patient_id=patient_id, practice_id=practice_id)
+        for patient_id, party_id, _ in pairs:
+            q |= Q(patient_id=patient_id, author_id=party_id)
+            if category in PATIENT_WORDS:
+                q |= Q(patient_id=patient_id, author_id=F("patient__user_id"))
         return q
 
 
 class ReferralGrants(GrantProvider):
-    """The recipient of an open referral sees who the patient is, and the referral."""
+    """The recipient of an open referral sees who the patient is, and the referral: what the
+    referral needs to be answered, nothing the patient did not send with it. Accepting puts
+    them on the care team, which is what opens the rest."""
 
     CATEGORIES = frozenset({Category.PROFILE, Category.REFERRALS})
+    # Reading who the patient is, not exporting their record.
+    ACTIONS = frozenset({Action.READ, Action.LIST})
 
     def _open_to(self, actor):
         if not actor.is_clinician:
@@ -123,7 +138,9 @@ class ReferralGrants(GrantProvider):
     def _allowed(self, action, category) -> bool:
         if category not in self.CATEGORIES:
             return False
-        return action in READS or (category == Category.REFERRALS and action == Action.UPDATE)
+        return action in self.ACTIONS or (
+            category == Category.REFERRALS and action == Action.UPDATE
+        )
 
     def grants(self, actor, action, category, patient):
         if not self._allowed(action, category):

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from .models import RELEASABLE, Referral
+from .models import RELEASABLE, RELEASE_MAX_YEARS, Referral, latest_end_date, release_end_problem
 
 
 class ReferralForm(forms.Form):
@@ -43,6 +43,11 @@ def _default_expiry():
     return timezone.localdate() + timedelta(days=365)
 
 
+END_DATE_HELP = (
+    f"The last day it is in force, where you live: at most {RELEASE_MAX_YEARS} years from today."
+)
+
+
 class ReleaseForm(forms.Form):
     discloser = forms.ChoiceField(
         label="Who may share my information", error_messages={"required": "Choose who shares."}
@@ -73,6 +78,7 @@ class ReleaseForm(forms.Form):
     )
     expires_on = forms.DateField(
         label="Until (end date)",
+        help_text=END_DATE_HELP,
         initial=_default_expiry,
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={
@@ -95,8 +101,14 @@ class ReleaseForm(forms.Form):
         error_messages={"required": "Type your full name to sign."},
     )
 
-    def __init__(self, *args, team=(), clinicians=(), **kwargs):
+    def __init__(self, *args, team=(), clinicians=(), today=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The signing day in the patient's time zone: end dates are counted from it.
+        self.today = today or timezone.localdate()
+        self.fields["expires_on"].initial = self.today + timedelta(days=365)
+        self.fields["expires_on"].widget.attrs.update(
+            min=str(self.today + timedelta(days=1)), max=str(latest_end_date(self.today))
+        )
         self.fields["discloser"].choices = [("", "Choose…")] + [
             (str(c.uuid), f"{c.full_name} — {c.practice.name}") for c in team
         ]
@@ -104,6 +116,13 @@ class ReleaseForm(forms.Form):
             (str(c.uuid), f"{c.full_name} — {c.get_role_display()}, {c.practice.name}")
             for c in clinicians
         ]
+
+    def clean_expires_on(self):
+        day = self.cleaned_data["expires_on"]
+        problem = release_end_problem(day, self.today)
+        if problem:
+            raise forms.ValidationError(problem)
+        return day
 
 
 class RevokeForm(forms.Form):

@@ -6,7 +6,11 @@ row, its expiry and its revocations: nothing cached can outlive a revocation.
 """
 
 import uuid
+import zoneinfo
+from datetime import date, datetime, time
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -15,6 +19,8 @@ from django.utils import timezone
 # (psychotherapy process notes) and what is not clinical information (the audit, releases).
 RELEASABLE = [
     ("profile", "Who I am (name, date of birth, care team)"),
+    ("summary", "How my care team describes me (the summary they wrote)"),
+    ("summary_response", "What I wrote in response to that summary"),
     ("medications", "My medicines and why I take them"),
     ("refills", "Refill requests"),
     (
@@ -28,6 +34,72 @@ RELEASABLE = [
     ("referrals", "Referrals"),
     ("substance_use", "Substance-use disorder information (42 CFR Part 2)"),
 ]
+
+
+# How long a release may last: a patient signs for a period they can picture, and the form
+# says so. An "until this happens" event may end it sooner, never later.
+RELEASE_MAX_YEARS = 10
+# The latest instant we ever hand to Python for an expiry: far enough from datetime.max that
+# turning it into any time zone (±14 h) cannot overflow. Rows stored before the limit existed
+# (9999-12-31 in New York is year 10000 in UTC) are read back as this.
+LATEST_EXPIRY = datetime(9999, 12, 30, tzinfo=zoneinfo.ZoneInfo("UTC"))
+
+
+def patient_zone(patient) -> zoneinfo.ZoneInfo:
+    """The patient's own time zone (the clinic's when theirs is missing or unknown)."""
+    try:
+        return zoneinfo.ZoneInfo(patient.time_zone or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def latest_end_date(signed_on: date) -> date:
+    """The last end date a release signed on `signed_on` may have."""
+    return _years_later(signed_on, RELEASE_MAX_YEARS)
+
+
+def release_end_problem(end: date | None, signed_on: date) -> str | None:
+    """What is wrong with this end date for a release signed on `signed_on`, in words, or None.
+
+    `signed_on` is the signing day in the patient's time zone."""
+    if end is None:
+        return "Choose an end date."
+    if end <= signed_on:
+        return "Choose an end date after today."
+    latest = latest_end_date(signed_on)
+    if end > latest:
+        return (
+            f"A release can last at most {RELEASE_MAX_YEARS} years: choose an end date on or "
+            f"before {latest:%-d %B %Y}. To share for longer, sign a new release then."
+        )
+    return None
+
+
+def end_of_day(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
+    """The last moment of `day` in `zone`: a release ending on a day is in force all that day."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+
+
+class ExpiryField(models.DateTimeField):
+    """A DateTimeField that can always be read back.
+
+    PostgreSQL keeps years up to 294276; Python's datetime stops at 9999, and psycopg refuses
+    to load a later one, so a single far-future row made every page listing it answer 500.
+    The column is read through LEAST(…, LATEST_EXPIRY): storage is unchanged (a signed
+    release is never rewritten), what reaches Python is always a date it can format."""
+
+    def select_format(self, compiler, sql, params):
+        sql, params = super().select_format(compiler, sql, params)
+        if compiler.connection.vendor == "postgresql":
+            return f"LEAST({sql}, %s)", (*params, LATEST_EXPIRY)
+        return sql, params
 
 
 class Referral(models.Model):
@@ -68,6 +140,15 @@ class Referral(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The care-team place accepting it gave the recipient (none if they were already on the
+    # team): closing the referral ends it.
+    membership = models.ForeignKey(
+        "core.CareTeamMembership",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -116,7 +197,7 @@ class Release(models.Model):
     )
     categories = models.JSONField()
     purpose = models.TextField(max_length=2000)
-    expires_at = models.DateTimeField()
+    expires_at = ExpiryField()
     expiry_event = models.CharField(
         max_length=300, blank=True, help_text="An earlier event that ends it, if any."
     )
@@ -155,6 +236,20 @@ class Release(models.Model):
 
     def __str__(self):
         return f"Release signed {self.signed_at:%Y-%m-%d}"
+
+    def clean(self):
+        zone = patient_zone(self.patient)
+        signed_on = timezone.localtime(self.signed_at or timezone.now(), zone).date()
+        end = timezone.localtime(min(self.expires_at, LATEST_EXPIRY), zone).date()
+        problem = release_end_problem(end, signed_on)
+        if problem:
+            raise ValidationError({"expires_at": problem})
+
+    @property
+    def ends_on(self) -> date:
+        """The last day it is in force, in the patient's time zone (as they chose it)."""
+        expires = min(self.expires_at, LATEST_EXPIRY)
+        return timezone.localtime(expires, patient_zone(self.patient)).date()
 
     @property
     def covers_substance_use(self) -> bool:

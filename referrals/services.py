@@ -6,21 +6,31 @@ with the record it made, inside its transaction.
 
 import hashlib
 import json
-from datetime import date, datetime, time
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
-from core import access, resubmit
+from core import access, audit, resubmit
 from core import selectors as core_selectors
 from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import NotAllowed
 
-from .models import RELEASABLE, Referral, Release, Revocation, ThreadPost
+from .models import (
+    RELEASABLE,
+    Referral,
+    Release,
+    Revocation,
+    ThreadPost,
+    end_of_day,
+    patient_zone,
+    release_end_problem,
+)
 
 RELEASABLE_KEYS = [key for key, _ in RELEASABLE]
 
@@ -80,7 +90,9 @@ def referral_create(
 def referral_move(*, actor, referral: Referral, status: str, reason: str = "") -> Referral:
     """Accept or decline (the recipient), start the collaboration or close it (either side).
 
-    Accepting puts the recipient on the patient's care team. Each step tells the other side.
+    Accepting puts the recipient on the patient's care team; closing takes them off it again
+    (from today, audited), unless they were on the team before the referral. Each step tells
+    the other side.
     """
     access.require_record(actor, Action.UPDATE, Category.REFERRALS, referral)
     if status not in Referral.Status.values:
@@ -115,10 +127,22 @@ def referral_move(*, actor, referral: Referral, status: str, reason: str = "") -
             locked.decline_reason = reason if status == Referral.Status.DECLINED else ""
         if status == Referral.Status.CLOSED:
             locked.closed_at = now
+        if status == Referral.Status.ACCEPTED:
+            locked.membership = _join_for(locked)
         locked.full_clean()
         locked.save()
-        if status == Referral.Status.ACCEPTED:
-            core_services.care_team_join(patient=locked.patient, clinician=locked.to_clinician)
+        if status == Referral.Status.CLOSED and locked.membership_id is not None:
+            ended = core_services.care_team_end(membership_id=locked.membership_id)
+            if ended is not None:
+                audit.record(
+                    actor=actor,
+                    patient=locked.patient,
+                    category=Category.PROFILE,
+                    action=Action.UPDATE,
+                    obj=ended,
+                    object_type="core.CareTeamMembership",
+                    via="referral closed",
+                )
         other = locked.author if actor.pk == locked.to_clinician_id else locked.to_clinician
         _notify(
             other,
@@ -127,6 +151,15 @@ def referral_move(*, actor, referral: Referral, status: str, reason: str = "") -
             reverse("referral", args=[locked.uuid]),
         )
     return locked
+
+
+def _join_for(referral: Referral):
+    """The membership accepting gives, or None when the recipient was on the team already (then
+    closing this referral leaves their place alone)."""
+    before = core_selectors.care_team_for(patient=referral.patient)
+    if any(m.clinician_id == referral.to_clinician_id for m in before):
+        return None
+    return core_services.care_team_join(patient=referral.patient, clinician=referral.to_clinician)
 
 
 # --- Releases --------------------------------------------------------------------------------
@@ -140,10 +173,6 @@ def _names_match(typed: str, patient) -> bool:
     if patient.preferred_name:
         accepted.add(norm(f"{patient.preferred_name} {patient.family_name}"))
     return norm(typed) in accepted
-
-
-def _end_of_day(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
 def release_content(release: Release) -> dict:
@@ -217,8 +246,12 @@ def release_sign(
         errors["purpose"] = (
             "Say what the information is for, e.g. “so my therapist and prescriber can treat me together”."
         )
-    if expires_on is None or expires_on <= timezone.localdate():
-        errors["expires_on"] = "Choose an end date after today."
+    # Dates are the patient's: "until 3 March" is through the end of 3 March where they live.
+    zone = patient_zone(patient)
+    signed_at = timezone.now()
+    problem = release_end_problem(expires_on, timezone.localtime(signed_at, zone).date())
+    if problem:
+        errors["expires_on"] = problem
     if signed_by_representative and not (representative_authority or "").strip():
         errors["representative_authority"] = (
             "A personal representative states their authority (e.g. legal guardian)."
@@ -243,10 +276,10 @@ def release_sign(
             mutual=mutual,
             categories=chosen,
             purpose=purpose.strip(),
-            expires_at=_end_of_day(expires_on),
+            expires_at=end_of_day(expires_on, zone),
             expiry_event=(expiry_event or "").strip(),
             signed_name=signed_name.strip(),
-            signed_at=timezone.now(),
+            signed_at=signed_at,
             signed_ip=ip,
             signed_user_agent=(user_agent or "")[:400],
             signed_by_representative=signed_by_representative,
@@ -281,23 +314,38 @@ def release_sign(
 
 
 def release_revoke(*, actor, release: Release, note: str = "") -> Revocation:
-    """Revoke a release: access it gave ends with the next request. Idempotent."""
+    """Revoke a release: access it gave ends with the next request. Idempotent.
+
+    Needs only the release's keys, never its rendering: a release whose dates cannot be shown
+    can still be revoked. `revoked_at` is the database's clock at the last statement before
+    COMMIT, so no read the release allowed can be recorded after the time the patient is shown.
+    """
     decision = access.authorize_record(actor, Action.UPDATE, Category.RELEASES, release)
     if not access.is_self(actor, release.patient):
         raise NotAllowed("Only the patient revokes their release.")
     with transaction.atomic():
+        # Two revokes at once: the second waits here, then finds the first one's row.
+        Release.objects.select_for_update().filter(pk=release.pk).values_list("pk").first()
         existing = Revocation.objects.filter(release=release).first()
         if existing is not None:
             return existing
-        revocation = Revocation.objects.create(
-            release=release, patient=release.patient, author=actor, note=(note or "").strip()[:500]
-        )
         access.audit_write(actor, decision, Category.RELEASES, Action.UPDATE, release)
         link = reverse("release", args=[release.uuid])
         for clinician in {release.discloser, release.recipient}:
             _notify(
                 clinician, "release_revoked", "A patient revoked a release of information", link
             )
+        # Last: the audit row above may have waited for the patient's chain; the stamp must
+        # not be taken before that wait, or reads allowed meanwhile would post-date it.
+        revocation = Revocation(
+            release_id=release.pk,
+            patient_id=release.patient_id,
+            author=actor,
+            note=(note or "").strip()[:500],
+            revoked_at=Now(),
+        )
+        revocation.save()
+    revocation.refresh_from_db(fields=["revoked_at"])
     return revocation
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import access
@@ -15,7 +16,7 @@ from core.middleware import client_ip
 
 from . import pdf, selectors, services, statements
 from .forms import ReferralForm, ReferralMoveForm, ReleaseForm, RevokeForm
-from .models import Referral
+from .models import Referral, patient_zone
 
 RECORD = "record: referrals.selectors.*_get → access.require_record"
 
@@ -150,7 +151,10 @@ def release_new(request, patient):
     team = [m.clinician for m in core_selectors.care_team_for(patient=patient)]
     clinicians = list(core_selectors.clinician_directory())
     form = ReleaseForm(
-        request.POST if request.method == "POST" else None, team=team, clinicians=clinicians
+        request.POST if request.method == "POST" else None,
+        team=team,
+        clinicians=clinicians,
+        today=timezone.localtime(timezone.now(), patient_zone(patient)).date(),
     )
     status = 200
     if request.method == "POST":

@@ -2,6 +2,9 @@
 
 from django import forms
 
+from core.dates import DateField
+
+from .markdown import MAX_CHARS
 from .models import NarrativeNote
 
 RATING_CHOICES = [
@@ -28,7 +31,7 @@ class GoalForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    target_date = forms.DateField(
+    target_date = DateField(
         label="By when (optional)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -82,9 +85,13 @@ class NoteForm(forms.Form):
     title = forms.CharField(label="Title (optional)", required=False, max_length=200)
     body = forms.CharField(
         label="Note",
-        max_length=20000,
+        max_length=MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={"required": "The note is empty. Write something, or cancel."},
+        error_messages={
+            "required": "The note is empty. Write something, or cancel.",
+            "max_length": f"A note can be at most {MAX_CHARS:,} characters; this one has "
+            "%(show_value)s. Split it into two notes.",
+        },
         help_text="Plain text; *emphasis* and lists in Markdown work too.",
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)

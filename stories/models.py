@@ -14,6 +14,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import sensible_date
+from stories.markdown import MAX_CHARS, too_long_message
+
 GAS_MIN, GAS_MAX = -2, 2
 
 
@@ -62,7 +65,7 @@ class Goal(models.Model):
     what = models.CharField("What I want", max_length=500)
     why = models.TextField("Why it matters to me", blank=True, max_length=2000)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
-    target_date = models.DateField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True, validators=[sensible_date])
     level_minus2 = models.CharField("Much less than I hoped (−2)", max_length=300, blank=True)
     level_minus1 = models.CharField("Somewhat less than I hoped (−1)", max_length=300, blank=True)
     level_0 = models.CharField("What I expect (0)", max_length=300, blank=True)
@@ -196,7 +199,7 @@ class NarrativeNote(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     audience = models.CharField(max_length=20, choices=Audience.choices)
     title = models.CharField(max_length=200, blank=True)
-    body = models.TextField(max_length=20000)
+    body = models.TextField(max_length=MAX_CHARS)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CURRENT)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -220,6 +223,9 @@ class NarrativeNote(models.Model):
     def clean(self):
         if not self.body.strip():
             raise ValidationError({"body": "The note is empty. Write something, or cancel."})
+        # A TextField's max_length is not checked by full_clean; the renderer relies on it.
+        if len(self.body) > MAX_CHARS:
+            raise ValidationError({"body": too_long_message(len(self.body))})
         if self.kind == self.Kind.PSYCHOTHERAPY and self.audience != self.Audience.ONLY_ME:
             raise ValidationError(
                 {"audience": "Psychotherapy process notes are kept for their author alone."}
@@ -264,6 +270,12 @@ class PersonSummary(models.Model):
 
     def __str__(self):
         return f"Summary of {self.patient}"
+
+    @property
+    def practice_id(self) -> None:
+        """Written for the whole care team, in no one practice (what core.access asks of a
+        record); a release carries it only when its author is the party the release names."""
+        return None
 
 
 class SummaryRevision(models.Model):

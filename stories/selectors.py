@@ -1,10 +1,13 @@
 """Reads of goals, notes and the summary, always scoped by core.access and audited."""
 
+import copy
+
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from core import access, audit
 from core.access import Action, Category
+from core.models import AuditEvent
 
 from . import scoring
 from .models import Goal, GoalRating, GoalRevision, NarrativeNote, NoteRevision, PersonSummary
@@ -163,9 +166,43 @@ def note_history(*, note) -> list[NoteRevision]:
 
 
 def summary_get(*, actor, patient) -> PersonSummary | None:
-    """The plain-language summary, if any; the read is audited."""
-    access.require(actor, Action.READ, Category.PROFILE, patient)
-    return PersonSummary.objects.select_related("author").filter(patient=patient).first()
+    """The plain-language summary, if there is one the actor may read; audited either way.
+
+    The patient's response to it is a category of its own: for a reader who may see the
+    summary but not the response, the response is left out of what is returned (a copy for
+    reading, never saved). None for a reader who may not see the summary."""
+    summary = PersonSummary.objects.select_related("author", "patient").filter(patient=patient)
+    summary = summary.first()
+    if summary is None:
+        return None
+    decision = access.decide_record(actor, Action.READ, Category.SUMMARY, summary)
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.SUMMARY,
+        action=Action.READ,
+        outcome=AuditEvent.Outcome.ALLOWED if decision else AuditEvent.Outcome.DENIED,
+        obj=summary,
+        via=decision.via,
+    )
+    if not decision:
+        return None
+    if summary.patient_response:
+        response = access.decide(actor, Action.READ, Category.SUMMARY_RESPONSE, patient)
+        audit.record(
+            actor=actor,
+            patient=patient,
+            category=Category.SUMMARY_RESPONSE,
+            action=Action.READ,
+            outcome=AuditEvent.Outcome.ALLOWED if response else AuditEvent.Outcome.DENIED,
+            obj=summary,
+            via=response.via,
+        )
+        if not response:
+            summary = copy.copy(summary)
+            summary.patient_response = ""
+            summary.patient_responded_at = None
+    return summary
 
 
 def _is_uuid(value) -> bool:

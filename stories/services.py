@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core import access, resubmit
+from core import access, audit, resubmit
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
+from core.models import AuditEvent
 
 from .models import (
     GAS_MAX,
@@ -359,9 +360,31 @@ def _note_mark_entered_in_error(actor, note, version) -> NarrativeNote:
     return note
 
 
+def _refuse(actor, patient, category: Category, message: str):
+    """Refuse a write to someone who may read the record, in words (audited); raises NotAllowed."""
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=category,
+        action=Action.UPDATE,
+        outcome=AuditEvent.Outcome.DENIED,
+        object_type="core.Patient",
+        object_id=str(patient.uuid),
+    )
+    raise NotAllowed(message)
+
+
 def summary_save(*, actor, patient, text: str, version: int | None) -> PersonSummary:
     """Write or rewrite the plain-language summary (care team). `version` None means a new summary."""
-    access.require(actor, Action.UPDATE, Category.PROFILE, patient)
+    if access.is_self(actor, patient):
+        # The patient reads it and answers it; the words are the team's. Said plainly.
+        _refuse(
+            actor,
+            patient,
+            Category.SUMMARY,
+            "The care team writes this summary; you can respond to it.",
+        )
+    access.require(actor, Action.UPDATE, Category.SUMMARY, patient)
     try:
         with transaction.atomic():
             return _summary_save(actor, patient, text, version)
@@ -413,9 +436,17 @@ def _summary_save(actor, patient, text, version) -> PersonSummary:
 
 def summary_respond(*, actor, patient, response: str, version: int) -> PersonSummary:
     """The patient's answer to how the care team describes them."""
-    access.require(actor, Action.UPDATE, Category.PROFILE, patient)
-    if not access.is_self(actor, patient):
-        raise NotAllowed("Only the patient can respond to their summary.")
+    if not access.is_self(actor, patient) and access.decide(
+        actor, Action.READ, Category.SUMMARY_RESPONSE, patient
+    ):
+        # Their clinicians read the response; only the patient writes it. Said plainly.
+        _refuse(
+            actor,
+            patient,
+            Category.SUMMARY_RESPONSE,
+            "Only the patient can respond to their summary.",
+        )
+    access.require(actor, Action.UPDATE, Category.SUMMARY_RESPONSE, patient)
     with transaction.atomic():
         return _summary_respond(actor, patient, response, version)
 

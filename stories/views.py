@@ -367,11 +367,13 @@ def note_entered_in_error(request, note_uuid):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@access.patient_view(Category.PROFILE, Action.UPDATE)
+@access.patient_view(Category.SUMMARY, Action.READ)
 def summary_edit(request, patient):
-    summary = selectors.summary_get(actor=request.user, patient=patient)
     if not request.user.is_clinician:
         raise NotAllowed("The care team writes this summary; you can respond to it.")
+    # A clinician who may read it under a release, not write it: not found, like any refusal.
+    access.require(request.user, Action.UPDATE, Category.SUMMARY, patient)
+    summary = selectors.summary_get(actor=request.user, patient=patient)
     initial = {"text": summary.text, "version": summary.version} if summary else {"version": 0}
     form = SummaryForm(request.POST if request.method == "POST" else None, initial=initial)
     conflict = None
@@ -408,7 +410,7 @@ def summary_edit(request, patient):
 
 @login_required
 @require_POST
-@access.patient_view(Category.PROFILE, Action.UPDATE)
+@access.patient_view(Category.SUMMARY_RESPONSE, Action.UPDATE)
 def summary_respond(request, patient):
     form = SummaryResponseForm(request.POST)
     if form.is_valid():

@@ -43,9 +43,10 @@ def require_redis():
 
 @pytest.fixture(autouse=True)
 def _sqlite_audit_flush(request):
-    """SQLite flushes with DELETE, which the audit table's trigger refuses. Around tests that
-    flush (transactional ones), drop the trigger at teardown and restore it at the next setup.
-    PostgreSQL flushes with TRUNCATE, which the trigger (UPDATE/DELETE) leaves alone."""
+    """Transactional tests end with a flush, which the append-only guards refuse: DELETE on
+    SQLite, TRUNCATE on PostgreSQL. Around such tests (only in the test suite) drop the guards
+    at teardown, just before the flush; `_restore_guards_after_flush` puts them back right
+    after it, and this fixture once more at the next transactional test's setup."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool({"transactional_db", "live_server"} & set(request.fixturenames)) or bool(
         marker and marker.kwargs.get("transaction")
@@ -57,13 +58,39 @@ def _sqlite_audit_flush(request):
 
     # Requested from here so that its flush runs after this fixture's teardown.
     request.getfixturevalue("transactional_db")
-    if connection.vendor == "sqlite":
-        for table in APPEND_ONLY_TABLES:
-            install_append_only(table)
+    for table in APPEND_ONLY_TABLES:
+        install_append_only(table)
     yield
-    if connection.vendor == "sqlite":
-        for table in APPEND_ONLY_TABLES:
-            drop_append_only(table)
+    for table in APPEND_ONLY_TABLES:
+        drop_append_only(table)
+
+
+def _restore_guards_after_flush(sender, using="default", **kwargs):
+    """`flush` sends post_migrate when it is done: the guards are back before the next test."""
+    from django.db import connections
+
+    from core.db import APPEND_ONLY_TABLES, install_append_only
+
+    if getattr(sender, "label", None) != "core":  # sent once per app; once is enough
+        return
+    conn = connections[using]
+    existing = set(conn.introspection.table_names())
+    for table in APPEND_ONLY_TABLES:
+        if table in existing:
+            install_append_only(table, conn)
+
+
+def pytest_configure(config):
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(_restore_guards_after_flush, dispatch_uid="concord-test-guards")
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints(settings, tmp_path):
+    """Each test has its own checkpoint file: a checkpoint describes one database's trail."""
+    settings.CONCORD_AUDIT_CHECKPOINT_PATH = str(tmp_path / "audit-checkpoints.jsonl")
+    return settings.CONCORD_AUDIT_CHECKPOINT_PATH
 
 
 @pytest.fixture

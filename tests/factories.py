@@ -77,3 +77,29 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = factory.LazyAttribute(lambda o: o.clinician.role)
     practice = factory.LazyAttribute(lambda o: o.clinician.practice)
     since = date(2020, 1, 1)
+
+
+def api_token(user, *, days: int = 90) -> str:
+    """A personal API token for the user, made as they would make it (with their password)."""
+    from core import credentials
+
+    _, key = credentials.api_token_create(actor=user, name="test", days=days, password=PASSWORD)
+    return key
+
+
+def totp_device(user) -> str:
+    """Give the user a TOTP authenticator as allauth's setup would; returns its secret."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    """The code an authenticator app shows now for this secret."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))

@@ -12,8 +12,9 @@ with these in the environment:
   address in X-Forwarded-For, as behind a reverse proxy (the server runs with PROXY_COUNT=1);
 - CONCORD_LOAD_THINK: the pause between one person's actions, in seconds ("2-8").
 
-Every request carries its own X-Request-ID, which Concord writes into the audit rows it
-causes: the driver counts the rows of each request that touched patient data. Every write
+Concord answers each request with the X-Request-ID it made for it (and writes into the audit
+rows the request causes): the driver counts the rows of each request that touched patient
+data. Every write
 carries a unique marker in its text, so the driver can count acknowledged writes against
 the rows stored.
 """
@@ -164,9 +165,8 @@ class ConcordUser(HttpUser):
         (`patient_data`: a bool, or a function of the response). A failure unless its status
         is expected and `check(response)` finds nothing wrong, or `accept(response)` says it
         is a refusal by design (a stale decision, say): then `response.refused` is set."""
-        rid = "lt" + uuid.uuid4().hex
-        headers = {"X-Request-ID": rid, **kwargs.pop("headers", {})}
-        context = {"rid": rid, "group": group or self.group, "pd": patient_data}
+        headers = kwargs.pop("headers", {})
+        context = {"rid": "", "group": group or self.group, "pd": patient_data}
         kwargs.setdefault("allow_redirects", False)
         with self.client.request(
             method,
@@ -177,6 +177,9 @@ class ConcordUser(HttpUser):
             catch_response=True,
             **kwargs,
         ) as response:
+            # The server makes the id: one a client sends is not trusted, nor stored.
+            rid = response.headers.get("X-Request-ID", "")
+            response.request_meta["context"]["rid"] = rid
             location = response.headers.get("Location", "")
             problem = None
             if response.status_code == 0:

@@ -24,6 +24,7 @@ files are left in `--out` (default .data/loadtest/).
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -134,6 +135,8 @@ def app_environment(args, port: int) -> dict:
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "CONCORD_AUDIT_KEY": secrets.token_urlsafe(48),
+        "CONCORD_MFA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "CONCORD_SITE_URL": f"http://127.0.0.1:{port}",
         "CONCORD_HTTPS": "false",
@@ -359,14 +362,17 @@ def check_audit(requests: list[dict]) -> tuple[list[str], int]:
     from core.models import AuditEvent
 
     rows = dict(
-        AuditEvent.objects.filter(request_id__startswith="lt")
+        AuditEvent.objects.exclude(request_id="")
         .values_list("request_id")
         .annotate(n=Count("id"))
         .values_list("request_id", "n")
     )
-    denied = AuditEvent.objects.filter(
-        request_id__startswith="lt", outcome=AuditEvent.Outcome.DENIED
-    ).count()
+    # The seed writes its rows outside any request (no id); every other row is a request's.
+    denied = (
+        AuditEvent.objects.exclude(request_id="")
+        .filter(outcome=AuditEvent.Outcome.DENIED)
+        .count()
+    )
     answered = [r for r in requests if r["status"]]
     patient_data = [r for r in answered if r["pd"]]
     counts = sorted(rows.get(r["rid"], 0) for r in patient_data)
@@ -539,6 +545,8 @@ def main() -> int:
             [
                 BIN / "gunicorn",
                 "config.wsgi:application",
+                "--config",
+                "config/gunicorn.conf.py",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

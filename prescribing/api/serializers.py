@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from core.dates import DateSerializerField
 from prescribing.models import (
     DecisionRecord,
     Medication,
@@ -144,7 +145,7 @@ class ObservationInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Observation.Kind.choices)
     severity = serializers.ChoiceField(choices=Observation.Severity.choices, default="none")
     text = serializers.CharField(max_length=3000)
-    observed_on = serializers.DateField(required=False, allow_null=True, default=None)
+    observed_on = DateSerializerField(required=False, allow_null=True, default=None)
 
 
 class RefillRequestSerializer(serializers.ModelSerializer):

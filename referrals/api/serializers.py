@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from referrals.models import RELEASABLE, Referral, Release, ThreadPost
+from referrals.models import RELEASABLE, RELEASE_MAX_YEARS, Referral, Release, ThreadPost
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -74,7 +74,10 @@ class ReleaseInputSerializer(serializers.Serializer):
     )
     part2_consent = serializers.BooleanField(default=False)
     purpose = serializers.CharField(max_length=2000)
-    expires_on = serializers.DateField()
+    expires_on = serializers.DateField(
+        help_text=f"The last day in force, in the patient's time zone: after today, at most "
+        f"{RELEASE_MAX_YEARS} years from today."
+    )
     expiry_event = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
     )

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from core.dates import DateSerializerField
+from stories.markdown import MAX_CHARS
 from stories.models import GAS_MAX, GAS_MIN, Goal, GoalRating, NarrativeNote, PersonSummary
 
 
@@ -49,7 +51,7 @@ class GoalSerializer(serializers.ModelSerializer):
 class GoalInputSerializer(serializers.Serializer):
     what = serializers.CharField(max_length=500)
     why = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    target_date = serializers.DateField(required=False, allow_null=True, default=None)
+    target_date = DateSerializerField(required=False, allow_null=True, default=None)
     level_minus2 = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
     )
@@ -100,13 +102,23 @@ class NoteInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=NarrativeNote.Kind.choices)
     audience = serializers.ChoiceField(choices=NarrativeNote.Audience.choices)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(
+        max_length=MAX_CHARS,
+        error_messages={
+            "max_length": f"A note can be at most {MAX_CHARS:,} characters. Split it into two notes."
+        },
+    )
 
 
 class NoteUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(
+        max_length=MAX_CHARS,
+        error_messages={
+            "max_length": f"A note can be at most {MAX_CHARS:,} characters. Split it into two notes."
+        },
+    )
     audience = serializers.ChoiceField(choices=NarrativeNote.Audience.choices, required=False)
 
 

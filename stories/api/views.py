@@ -183,13 +183,13 @@ class NoteErrorView(APIView):
 
 
 class SummaryView(APIView):
-    concord_access = f"patient:{Category.PROFILE}:{Action.READ}"
+    concord_access = f"patient:{Category.SUMMARY}:{Action.READ}"
 
     @extend_schema(
         responses=s.SummarySerializer, summary="The plain-language summary of the person"
     )
     def get(self, request, patient_uuid):
-        patient = _patient(request, patient_uuid, Category.PROFILE, Action.READ)
+        patient = _patient(request, patient_uuid, Category.SUMMARY, Action.READ)
         summary = selectors.summary_get(actor=request.user, patient=patient)
         if summary is None:
             raise Http404("No summary yet.")
@@ -201,14 +201,14 @@ class SummaryView(APIView):
         summary="Write the summary (care team; 409 if stale)",
     )
     def put(self, request, patient_uuid):
-        patient = _patient(request, patient_uuid, Category.PROFILE, Action.UPDATE)
+        patient = _patient(request, patient_uuid, Category.SUMMARY, Action.UPDATE)
         data = valid(s.SummaryInputSerializer, request.data)
         summary = services.summary_save(actor=request.user, patient=patient, **data)
         return Response(s.SummarySerializer(summary).data)
 
 
 class SummaryResponseView(APIView):
-    concord_access = f"patient:{Category.PROFILE}:{Action.UPDATE}"
+    concord_access = f"patient:{Category.SUMMARY_RESPONSE}:{Action.UPDATE}"
 
     @extend_schema(
         request=s.SummaryResponseSerializer,
@@ -216,7 +216,7 @@ class SummaryResponseView(APIView):
         summary="The patient's response",
     )
     def post(self, request, patient_uuid):
-        patient = _patient(request, patient_uuid, Category.PROFILE, Action.UPDATE)
+        patient = _patient(request, patient_uuid, Category.SUMMARY_RESPONSE, Action.UPDATE)
         data = valid(s.SummaryResponseSerializer, request.data)
         summary = services.summary_respond(actor=request.user, patient=patient, **data)
         return Response(s.SummarySerializer(summary).data)

@@ -1,6 +1,7 @@
 """The one access policy: default deny, self and care-team grants, not-found alike."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -53,7 +54,8 @@ def test_unrelated_clinician_is_denied(patient):
 
 def test_ended_membership_no_longer_grants(patient, prescriber, time_machine):
     membership = patient.care_team.get(clinician=prescriber)
-    membership.until = membership.since
+    # `until` is the first day off the team: on it for the one day `since`.
+    membership.until = membership.since + timedelta(days=1)
     membership.save()
     time_machine.move_to(f"{membership.since.isoformat()} 12:00")
     assert access.decide(prescriber, Action.READ, Category.PROFILE, patient)

@@ -17,12 +17,9 @@ from tests import factories
 @pytest.mark.django_db
 def test_each_patient_data_request_leaves_an_event(client, prescriber, patient):
     client.force_login(prescriber)
-    client.get(
-        reverse("patient_detail", args=[patient.uuid]),
-        REMOTE_ADDR="10.1.2.3",
-        HTTP_X_REQUEST_ID="req-000042",
-    )
-    events = list(AuditEvent.objects.filter(request_id="req-000042"))
+    response = client.get(reverse("patient_detail", args=[patient.uuid]), REMOTE_ADDR="10.1.2.3")
+    request_id = response["X-Request-ID"]
+    events = list(AuditEvent.objects.filter(request_id=request_id))
     assert events, "the request left no audit event"
     for event in events:
         assert (event.actor, event.patient, event.action) == (prescriber, patient, "read")
@@ -32,7 +29,24 @@ def test_each_patient_data_request_leaves_an_event(client, prescriber, patient):
             "10.1.2.3",
             "prescriber",
         )
-    assert AuditEvent.objects.exclude(request_id="req-000042").count() == 0
+    assert AuditEvent.objects.exclude(request_id=request_id).count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["patient_detail", "api_patient_detail"])
+def test_request_ids_are_made_by_the_server_not_the_client(client, prescriber, patient, url):
+    """Finding 10: a client could name its requests after someone else's and forge the
+    correlation of audit rows. The id a client sends is ignored; the server's is answered."""
+    client.force_login(prescriber)
+    forged = "req-000042-someone-elses"
+    first = client.get(reverse(url, args=[patient.uuid]), HTTP_X_REQUEST_ID=forged)
+    second = client.get(reverse(url, args=[patient.uuid]), HTTP_X_REQUEST_ID=forged)
+    assert first.status_code == second.status_code == 200
+    assert not AuditEvent.objects.filter(request_id=forged).exists()
+    assert first["X-Request-ID"] != forged
+    assert first["X-Request-ID"] != second["X-Request-ID"]
+    assert AuditEvent.objects.filter(request_id=first["X-Request-ID"]).exists()
+    assert AuditEvent.objects.filter(request_id=second["X-Request-ID"]).exists()
 
 
 @pytest.mark.django_db
@@ -213,7 +227,8 @@ def test_every_append_only_table_is_guarded_after_all_migrations():
                     "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
                     [table],
                 )
-                assert cursor.fetchone()[0] == 1, table
+                # UPDATE or DELETE (row level) and TRUNCATE (statement level).
+                assert cursor.fetchone()[0] == 2, table
             else:
                 cursor.execute(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",

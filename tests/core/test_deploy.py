@@ -61,6 +61,8 @@ def production(**overrides: str) -> dict[str, str]:
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "EMAIL_URL": "smtp://concord:secret@mail.example.org:587/?tls=True",
         "SECRET_KEY": secrets.token_urlsafe(64),
+        "CONCORD_AUDIT_KEY": secrets.token_urlsafe(48),
+        "CONCORD_MFA_KEY": "SPn8dDiWJgZbQtHRVC0OX0o4cEa2ldXbl9kUnW1xHWE=",
         "ALLOWED_HOSTS": "concord.example.org",
         **overrides,
     }
@@ -89,6 +91,18 @@ def test_seed_demo_is_refused_in_production():
     assert "refused in production" in result.stderr
     # Refused by the command itself, not by failing to reach the database.
     assert "OperationalError" not in result.stderr
+
+
+def test_production_refuses_to_start_without_an_audit_key():
+    """The audit chain's HMAC key must come from the environment, never a default."""
+    variables = production(DATABASE_URL=UNREACHABLE_POSTGRES)
+    del variables["CONCORD_AUDIT_KEY"]
+    result = manage("check", **variables)
+    assert result.returncode != 0
+    assert "CONCORD_AUDIT_KEY" in result.stderr
+    short = manage("check", **production(CONCORD_AUDIT_KEY="too-short"))
+    assert short.returncode != 0
+    assert "at least 32 characters" in short.stderr
 
 
 # Prints the settings that make a profile, and whether anything opened the database: the

@@ -93,6 +93,7 @@ def world(patient, patient_user, prescriber, therapist):
         "request_uuid": refill.uuid,
         "check_in_uuid": check_in.uuid,
         "flag_uuid": check_in.flags.get().uuid,
+        "practice_uuid": prescriber.practice.uuid,
         "goals": [goal, proposal],
         "notes": notes,
         "ratings": list(GoalRating.objects.all()),

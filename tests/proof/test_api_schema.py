@@ -21,7 +21,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -79,10 +78,13 @@ def app():
 
 
 @pytest.fixture
-def schema(app):
+def schema(app, patient_user):
     # Credentials are the test's own tokens, not values generated from the security schemes.
     config = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, config=config)
+    # The schema is served to signed-in users only (tests/core/test_api_docs_access.py).
+    return schemathesis.openapi.from_wsgi(
+        "/api/schema/?format=json", app, config=config, headers=_token(patient_user)
+    )
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ def operations(schema):
 
 
 def _token(user):
-    return {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    return {"Authorization": f"Token {factories.api_token(user)}"}
 
 
 # Over both tests, for the figure printed once the module is done.
@@ -223,7 +225,10 @@ def test_strangers_find_nothing_of_the_patients_record(operations, records):
     outsider = factories.PrescriberFactory()
     factories.MembershipFactory(patient=other, clinician=outsider)
     signed_in = {"another patient": _token(other.user), "another practice": _token(outsider)}
-    anonymous = {"nobody": {}, "a made-up token": {"Authorization": "Token " + "0" * 40}}
+    anonymous = {
+        "nobody": {},
+        "a made-up token": {"Authorization": "Token concord_000000000000_" + "0" * 43},
+    }
     owned = {str(value) for key, value in records.items() if key.endswith("_uuid")}
     tally = Tally()
     before = _fingerprint()

@@ -364,7 +364,8 @@ class TestAPI:
         ]
         assert bodies == ["care_team"]
 
-    def test_schema_lists_the_stories_endpoints(self, client):
+    def test_schema_lists_the_stories_endpoints(self, client, patient_user):
+        client.force_login(patient_user)
         paths = client.get(
             reverse("api_schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json"
         ).json()["paths"]

@@ -4,7 +4,8 @@
 
 PostgreSQL only. Compares the row count of every table between the live and the restored
 database and runs the audit chain verification against the restored copy. Exits non-zero
-on any difference. The scratch database is dropped afterwards.
+on any difference. The restored trail is also compared with the last audit checkpoint
+written before the dump began. The scratch database is dropped afterwards.
 """
 
 import os
@@ -15,6 +16,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
+from django.utils import timezone
 
 
 class Command(BaseCommand):
@@ -39,6 +41,8 @@ class Command(BaseCommand):
             "-U",
             db.get("USER") or "postgres",
         ]
+        # A checkpoint written while the dump runs may record events the dump does not hold.
+        dumped_at = timezone.now()
         with tempfile.TemporaryDirectory() as folder:
             dump = os.path.join(folder, "concord.dump")
             self._run(["pg_dump", *common, "-Fc", "-f", dump, db["NAME"]], env)
@@ -46,7 +50,7 @@ class Command(BaseCommand):
             self._run(["createdb", *common, scratch], env)
             try:
                 self._run(["pg_restore", *common, "--no-owner", "-d", scratch, dump], env)
-                self._compare(db, scratch)
+                self._compare(db, scratch, dumped_at)
             finally:
                 connections.close_all()
                 self._run(["dropdb", *common, "--if-exists", scratch], env)
@@ -61,7 +65,7 @@ class Command(BaseCommand):
         if result.returncode != 0:
             raise CommandError(f"{command[0]} failed: {result.stderr.strip()[:500]}")
 
-    def _compare(self, db, scratch):
+    def _compare(self, db, scratch, dumped_at):
         """Counts through a separate connection; the audit check in a separate process, as
         an operator would run it against the restored database."""
         import sys
@@ -87,9 +91,16 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(tables)} tables, {sum(live.values()):,} rows: identical counts.")
         password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
         url = f"postgres://{conninfo['user']}{password}@{conninfo['host']}:{conninfo['port']}/{scratch}"
-        env = {**os.environ, "DATABASE_URL": url, "CONCORD_PROFILE": "test"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CONCORD_PROFILE": "test",
+            # The same key and checkpoints as the live database's.
+            "CONCORD_AUDIT_KEY": settings.CONCORD_AUDIT_KEY,
+            "CONCORD_AUDIT_CHECKPOINT_PATH": str(settings.CONCORD_AUDIT_CHECKPOINT_PATH),
+        }
         result = subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", "audit_verify"],
+            [sys.executable, "manage.py", "audit_verify", "--as-of", dumped_at.isoformat()],
             env=env,
             capture_output=True,
             text=True,

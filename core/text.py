@@ -1,0 +1,30 @@
+"""What text we accept at all: checks shared by the request middleware, the API parser,
+and the fields of names and other short text."""
+
+import re
+
+# NUL cannot be stored in PostgreSQL text; a lone surrogate cannot be encoded to UTF-8. Either
+# one in a value made a server error deep inside the database driver.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+# Bidirectional embeddings, overrides and isolates: they make the text around them read in
+# another order than it is stored ("gpj.exe" shown as "exe.jpg"), so a name or a dose can be
+# spoofed. Ordinary right-to-left text (Arabic, Hebrew) needs none of them.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+UNSTORABLE_MESSAGE = (
+    "The request contained a character we cannot store (a NUL byte or an unpaired surrogate). "
+    "Nothing was changed."
+)
+BIDI_MESSAGE = (
+    "Remove the invisible text-direction characters (U+202A–U+202E, U+2066–U+2069); "
+    "they make text display in another order than it is written."
+)
+
+
+def unstorable(value: str) -> bool:
+    return bool(_UNSTORABLE.search(value))
+
+
+def has_bidi_controls(value: str) -> bool:
+    return bool(BIDI_CONTROLS.search(value))
