@@ -198,9 +198,12 @@ def flag_get(*, actor, flag_uuid, action: Action = Action.READ) -> Flag:
 
 
 def consultations(*, actor, patient) -> list[Consultation]:
+    """Consultations the actor may read: the patient reads only those shared with them."""
     visible = access.records_visible(
         actor, Consultation.objects.filter(patient=patient), Category.ALLIANCE
     )
+    if access.is_self(actor, patient):
+        visible = visible.filter(audience=Consultation.Audience.PATIENT)
     return list(visible.select_related("prescriber", "therapist", "author"))
 
 

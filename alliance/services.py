@@ -303,9 +303,18 @@ def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:
 
 
 def consultation_create(
-    *, actor, patient, prescriber, therapist, issues: str, actions: str, held_on=None
+    *,
+    actor,
+    patient,
+    prescriber,
+    therapist,
+    issues: str,
+    actions: str,
+    held_on=None,
+    audience: str = Consultation.Audience.CLINICIANS,
 ) -> Consultation:
-    """Record a prescriber–therapist alliance consultation about one patient."""
+    """Record a prescriber–therapist alliance consultation about one patient, read by the
+    patient only when its audience says so."""
     decision = access.authorize(actor, Action.CREATE, Category.ALLIANCE, patient)
     if not actor.is_clinician:
         raise NotAllowed("Consultations are between the patient's clinicians.")
@@ -336,10 +345,11 @@ def consultation_create(
             issues=(issues or "").strip(),
             actions=(actions or "").strip(),
             held_on=held_on,
+            audience=audience,
         )
         consultation.full_clean()
         earlier = resubmit.earlier_copy(
-            consultation, "prescriber", "therapist", "issues", "actions", "held_on"
+            consultation, "prescriber", "therapist", "issues", "actions", "held_on", "audience"
         )
         if earlier is not None:
             return earlier

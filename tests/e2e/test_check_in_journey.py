@@ -353,6 +353,7 @@ def test_check_in_and_alliance_pages_have_no_axe_violations(
         issues="Dan feels rushed in medication visits.",
         actions="Thirty-minute visits for now; Jordan asks about it in session.",
         held_on=timezone.localdate() - timedelta(days=1),
+        audience="patient",
     )
 
     dan = open_page(viewport)

@@ -330,6 +330,7 @@ def build_world(state: str, users: dict) -> World:
         therapist=u["therapist"],
         issues="Zqconsultissues",
         actions="Zqconsultation",
+        audience="patient",
     )
     offered = {i.key: i for i in alliance_selectors.instruments_offered()}
     check_in = alliance.check_in_start(
