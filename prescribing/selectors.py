@@ -168,7 +168,10 @@ def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]
             PlanItem(
                 medication=medication,
                 supply=supply_status_for(medication=medication, on=on, policies=policies),
-                last_decision=decisions[0] if decisions else None,
+                # The last clinical decision: a rewording of what the medicine is for is not one.
+                last_decision=next(
+                    (d for d in decisions if d.kind != DecisionRecord.Kind.PURPOSE), None
+                ),
                 observations=[
                     o for o in medication.observations.all() if o.pk in visible_observations
                 ],

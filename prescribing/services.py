@@ -406,7 +406,8 @@ def medication_set_purpose(
             before=before,
             reason=(reason or "").strip()
             or ("In my own words." if by_patient else "Recorded with the patient."),
-            decided_together=by_patient,
+            # The patient's own entry: not a clinical decision, so never "decided together".
+            decided_together=False,
         )
 
 

@@ -132,6 +132,7 @@ def test_record_without_leaving_the_screen(client, history, prescriber, patient)
             "status": "paused",
             "version": 99,
             "reason": "x",
+            "decided_together": "yes",
         },
         HTTP_HX_REQUEST="true",
     )
