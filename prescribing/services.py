@@ -645,6 +645,14 @@ def _tell_prescriber(request: RefillRequest) -> None:
     nudges.deliver_soon()
 
 
+REFILL_ANSWER_TITLES = {
+    RefillRequest.Status.APPROVED: "Your refill request was approved",
+    RefillRequest.Status.DECLINED: "Your refill request was declined: read why",
+    RefillRequest.Status.NEEDS_VISIT: "Your prescriber would like to see you before the next refill",
+    RefillRequest.Status.SENT: "Your refill was sent to the pharmacy",
+}
+
+
 def refill_request_decide(
     *, actor, request: RefillRequest, status: str, reason: str = ""
 ) -> RefillRequest:
@@ -695,7 +703,8 @@ def refill_request_decide(
                 lambda: core_services.notification_send(
                     recipient=patient_user,
                     kind="refill_answered",
-                    title="Your prescriber answered a refill request",
+                    # What the answer was, never which medicine: titles are e-mailed.
+                    title=REFILL_ANSWER_TITLES[status],
                     link=reverse("medications", args=[locked.patient.uuid]),
                 )
             )

@@ -265,6 +265,7 @@ class SupplyStatus:
     lead_in_business_days: bool = False
     is_late: bool = False  # past the needed-by date: inside the lead time
     valid_until: date | None = None  # the last day the next fill's prescription may be filled
+    last_fill_on: date | None = None
 
 
 def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplyStatus:
@@ -291,4 +292,5 @@ def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplySt
         lead_in_business_days=limits.lead_in_business_days,
         is_late=on > needed_by,
         valid_until=valid_until,
+        last_fill_on=rx.last_fill_on,
     )
