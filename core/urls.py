@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("help/", views.crisis_help, name="crisis_help"),
     path("practices/", views.practice_list, name="practice_list"),
     path("practices/<uuid:practice_uuid>/", views.practice_settings, name="practice_settings"),
     path("notifications/", views.notifications, name="notifications"),

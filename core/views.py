@@ -301,18 +301,6 @@ def health(request):
     )
 
 
-@access.declare("no patient data for anyone signed out; a patient's own care team, audited")
-@require_GET
-def crisis_help(request):
-    """Crisis help, open to everyone: a patient whose session ended at 2 a.m. still gets it."""
-    practices = selectors.crisis_help_practices(user=request.user)
-    return render(
-        request,
-        "core/crisis_help.html",
-        {"practices": practices, "nav": "crisis_help"},
-    )
-
-
 @access.declare("no patient data: the practices a clinic admin runs")
 @login_required
 @require_GET
