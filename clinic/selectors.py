@@ -31,6 +31,21 @@ class Visit:
     releases_ending: list = field(default_factory=list)
     team: list = field(default_factory=list)
     safety_plan: object = None
+    viewer_id: int | None = None
+
+    @property
+    def safety_alerts(self) -> list:
+        return [f for f in self.flags if f.kind == "safety"]
+
+    @property
+    def seen_by_others(self) -> list:
+        """Observations others recorded since `since`, across the current medicines."""
+        return [
+            o
+            for item in self.medications
+            for o in getattr(item, "new_observations", [])
+            if o.author_id != self.viewer_id
+        ]
 
     @property
     def safety_plan_needed(self) -> bool:
@@ -87,6 +102,7 @@ def visit(*, actor, patient, since) -> Visit:
         releases_ending=[v for v in releases if v.in_force and v.release.expires_at <= horizon],
         team=core_selectors.care_team_for(patient=patient),
         safety_plan=stories_selectors.safety_plan_current(actor=actor, patient=patient),
+        viewer_id=actor.pk,
     )
 
 
