@@ -34,6 +34,9 @@ RUN CONCORD_PROFILE=production SECRET_KEY=collectstatic-only ALLOWED_HOSTS=local
 # The code stays owned by root: the app user reads it but cannot change it. Its home takes
 # fontconfig's cache (WeasyPrint).
 RUN useradd --system --create-home --home-dir /home/concord concord
+# Where the audit checkpoints are appended (a volume in docker-compose.yml): besides its home,
+# the one place in the image the app user may write.
+RUN mkdir -p /var/lib/concord-audit && chown concord /var/lib/concord-audit
 USER concord
 
 EXPOSE 8000

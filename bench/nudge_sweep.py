@@ -31,13 +31,23 @@ from django.db import connection  # noqa: E402
 
 
 def build(total: int, due: int):
+    from core.db import APPEND_ONLY_TABLES, drop_append_only, install_append_only
     from core.models import Nudge, Patient, Practice, Role, User
     from prescribing.models import Medication
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE prescribing_medication, core_nudge, core_patient, core_user, core_practice CASCADE"
-        )
+    # The benchmark's own database: CASCADE reaches the audit trail, whose guard refuses
+    # TRUNCATE; lift the guards around this one statement (here only, never in the app).
+    for table in APPEND_ONLY_TABLES:
+        drop_append_only(table)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE prescribing_medication, core_nudge, core_patient, core_user, "
+                "core_practice CASCADE"
+            )
+    finally:
+        for table in APPEND_ONLY_TABLES:
+            install_append_only(table)
     practice = Practice.objects.create(name="Bench Psychiatry", kind="psychiatry")
     prescriber = User.objects.create(
         email="bench-prescriber@example.test",

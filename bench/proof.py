@@ -89,12 +89,21 @@ def main() -> int:
         results["proof tests"] = ok
         figures += [line.strip() for line in collected.read().splitlines() if line.strip()]
 
-    proof_db = {**services, "DATABASE_URL": f"{SERVER}/{PROOF_DB}", "CONCORD_PROFILE": "test"}
+    # Its own checkpoint file: a checkpoint describes one database's audit trail.
+    checkpoints = LOGS / "audit-checkpoints.jsonl"
+    checkpoints.unlink(missing_ok=True)
+    proof_db = {
+        **services,
+        "DATABASE_URL": f"{SERVER}/{PROOF_DB}",
+        "CONCORD_PROFILE": "test",
+        "CONCORD_AUDIT_CHECKPOINT_PATH": str(checkpoints),
+    }
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", PROOF_DB])  # noqa: S603, S607
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", PROOF_DB], check=True)  # noqa: S603, S607
     python = str(BIN / "python")
     ok = run("migrate", [python, "manage.py", "migrate", "--no-input"], proof_db)[0]
     ok = ok and run("demo data", [python, "manage.py", "seed_demo"], proof_db)[0]
+    ok = ok and run("audit checkpoint", [python, "manage.py", "audit_checkpoint"], proof_db)[0]
     drill_ok, output = run("backup drill", [python, "manage.py", "backup_drill"], proof_db)
     results["backup drill"] = ok and drill_ok
     figures += [f"backup drill: {line}" for line in lines_starting(output, *("0123456789"))]

@@ -47,7 +47,10 @@ def home(request):
 @require_GET
 def patient_list(request):
     query = request.GET.get("q", "")[:100]
-    patients = core_selectors.patient_list(actor=request.user, search=query)
+    patients = core_selectors.patients_listed(
+        actor=request.user,
+        patients=core_selectors.patient_list(actor=request.user, search=query),
+    )
     context = {"patients": patients, "q": query, "nav": "patients"}
     return render_page_or_partial(request, "clinic/patient_list.html", "results", context)
 
@@ -298,7 +301,11 @@ def today(request):
         raise Http404
     day = clinic_selectors.prescriber_day(actor=request.user)
     caseload = (
-        core_selectors.patient_list(actor=request.user) if request.user.role == "therapist" else []
+        core_selectors.patients_listed(
+            actor=request.user, patients=core_selectors.patient_list(actor=request.user)
+        )
+        if request.user.role == "therapist"
+        else []
     )
     return render(request, "clinic/today.html", {**day, "caseload": caseload, "nav": "today"})
 

@@ -129,6 +129,9 @@ class Grant:
 class GrantProvider:
     """Base for providers: answer for one patient, and as a filter for lists."""
 
+    # How a list's audit row names this provider's grant (`grants()` names each one's).
+    list_via = ""
+
     def grants(self, actor, action: Action, category: Category, patient: Patient) -> list[Grant]:
         return []
 
@@ -140,9 +143,19 @@ class GrantProvider:
         """A filter on records (fields patient, practice) this provider opens, or None."""
         return None
 
+    def patient_vias(self, actor, action: Action, category: Category, patient_ids) -> dict:
+        """{patient id: via} for those of these patients this provider opens: one query."""
+        q = self.patients_q(actor, action, category)
+        if q is None:
+            return {}
+        opened = Patient.objects.filter(q, pk__in=list(patient_ids)).values_list("pk", flat=True)
+        return {pk: self.list_via for pk in opened}
+
 
 class SelfGrants(GrantProvider):
     """A patient's own record."""
+
+    list_via = "self"
 
     def _allowed(self, actor, action, category) -> bool:
         if actor.role != Role.PATIENT:
@@ -169,6 +182,8 @@ class SelfGrants(GrantProvider):
 
 class CareTeamGrants(GrantProvider):
     """Active care-team membership, limited to what was written in the member's practice."""
+
+    list_via = "care_team"
 
     def _memberships(self, actor):
         if not actor.is_clinician:
@@ -503,6 +518,33 @@ def audit_write(actor, decision: Decision, category: Category, action: Action, o
         action=action,
         obj=obj,
         via=decision.via,
+    )
+
+
+def audit_listed(
+    actor, patients, category: Category, action: Action = Action.LIST, *, object_type: str = ""
+) -> None:
+    """Record a list read once per patient it showed, in that patient's chain, so that the
+    patient's accounting names it; a list that showed nobody leaves one row with no patient.
+    Call with the patients actually sent (the page, not the whole query)."""
+    patients = list(patients)
+    if not patients:
+        audit.record(
+            actor=actor, patient=None, category=category, action=action, object_type=object_type
+        )
+        return
+    # Why each was shown, as `decide` would name it: a query per provider, not per patient.
+    vias: dict[int, set[str]] = {}
+    ids = {p.pk for p in patients}
+    for provider in providers():
+        for pk, via in provider.patient_vias(actor, action, category, ids).items():
+            vias.setdefault(pk, set()).update(via.split(","))
+    audit.record_each(
+        actor=actor,
+        patients_via=[(p, ",".join(sorted(vias.get(p.pk, ())))) for p in patients],
+        category=category,
+        action=action,
+        object_type=object_type,
     )
 
 

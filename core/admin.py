@@ -9,6 +9,7 @@ audited with who and why (core.credentials).
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from axes.models import AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -50,7 +51,9 @@ admin.site.site_header = "Concord administration"
 admin.site.site_title = "Concord"
 
 # Roles are the User's own field; addresses change through the person's own account pages.
-for model in (Group, EmailAddress, Authenticator):
+# axes keeps its lockouts (AccessAttempt: an admin may lift one) but not its history of every
+# sign-in, which would tell an admin when each patient uses Concord.
+for model in (Group, EmailAddress, Authenticator, AccessLog, AccessFailureLog):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
 

@@ -24,6 +24,10 @@ class CoreConfig(AppConfig):
             _end_tokens_on_mfa_removed, dispatch_uid="concord-tokens-mfa-removed"
         )
 
+        from . import signins
+
+        signins.connect()  # sign-ins and failed sign-ins go into the audit trail
+
 
 def _end_tokens_on_password(sender, request=None, user=None, **kwargs):
     from .credentials import api_tokens_revoke_all

@@ -19,7 +19,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, connections, transaction
@@ -108,9 +108,46 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label
         object_id = object_id or str(getattr(obj, "uuid", None) or obj.pk)
+    event = _event(
+        actor=actor,
+        patient=patient,
+        category=category,
+        action=action,
+        outcome=outcome,
+        object_type=object_type,
+        object_id=object_id,
+        via=via,
+    )
+    _submit([event])
+    return event
+
+
+def record_each(
+    *, actor, patients_via: list[tuple], category: str, action: str, object_type: str = ""
+) -> None:
+    """One event per (patient, via): a list that showed these patients. Written together (a
+    handful of queries however many patients), in the request's batch or the transaction."""
+    _submit(
+        [
+            _event(
+                actor=actor,
+                patient=patient,
+                category=category,
+                action=action,
+                outcome=AuditEvent.Outcome.ALLOWED,
+                object_type=object_type,
+                object_id=str(patient.uuid),
+                via=via,
+            )
+            for patient, via in patients_via
+        ]
+    )
+
+
+def _event(*, actor, patient, category, action, outcome, object_type, object_id, via):
     ctx = _context.get(_NO_REQUEST)
     actor = actor if (actor is not None and getattr(actor, "is_authenticated", False)) else None
-    event = AuditEvent(
+    return AuditEvent(
         chain=_chain_key(patient),
         at=timezone.now(),
         actor=actor,
@@ -126,12 +163,15 @@ def record(
         ip=ctx.ip,
         v=AuditEvent.HashVersion.HMAC,
     )
+
+
+def _submit(events: list[AuditEvent]) -> None:
     pending = _batch.get(None)
     if pending is not None and not connection.in_atomic_block:
-        pending.append(event)
-        return event
-    _append([event])
-    return event
+        pending.extend(events)
+        return
+    if events:
+        _append(events)
 
 
 def _append(events: list[AuditEvent]) -> None:
@@ -186,32 +226,29 @@ class batch:
 
 
 def _lock_heads(chains: list[str]) -> dict[str, AuditChainHead]:
-    """The chains' head rows, locked (in sorted order) until the surrounding transaction ends."""
-    if len(chains) > 1:
-        locked = AuditChainHead.objects.select_for_update().filter(chain__in=chains)
-        heads = {h.chain: h for h in locked.order_by("chain")}
-        if len(heads) == len(chains):
-            return heads
-        # A new chain among them: take them one by one, creating as we go, so that the
-        # locks (and the new rows) are still taken in sorted order. Those already held stay.
-    heads = {}
-    for chain in chains:
-        heads[chain] = _lock_head(chain)
-    return heads
+    """The chains' head rows (`chains` sorted), locked until the surrounding transaction ends.
 
-
-def _lock_head(chain: str) -> AuditChainHead:
-    """Return the chain's head row, locked until the surrounding transaction ends."""
-    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
-    if head is not None:
-        return head
-    with transaction.atomic():
-        # Two first events for one patient may race to create the head: the unique
-        # constraint lets one win; the other then locks the winner's row.
-        AuditChainHead.objects.bulk_create(
-            [AuditChainHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True
+    One upsert creates the heads that are missing and locks the others (the no-op update is
+    what takes the lock), row by row in the order given: two batches take their locks in the
+    same order, whether a head is new or not, and never deadlock. Two first events of one
+    patient racing to create its head: the unique constraint makes the second wait for the
+    first and then lock its row. One query, however many chains.
+    """
+    table = AuditChainHead._meta.db_table
+    rows = ", ".join(["(%s, 0, %s)"] * len(chains))
+    params = [value for chain in chains for value in (chain, GENESIS)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (chain, seq, hash) VALUES {rows} "  # noqa: S608 - our table
+            "ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain "
+            "RETURNING id, chain, seq, hash",
+            params,
         )
-    return AuditChainHead.objects.select_for_update().get(chain=chain)
+        found = cursor.fetchall()
+    return {
+        chain: AuditChainHead(pk=pk, chain=chain, seq=seq, hash=hash_)
+        for pk, chain, seq, hash_ in found
+    }
 
 
 # --- Checkpoints -----------------------------------------------------------------------
@@ -233,6 +270,8 @@ class Checkpoint:
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     sig: str = ""
     legacy: int = 0  # rows hashed without the key (before migration core.0008)
+    # With history: {chain: {seq: (hash, line)}}, every head any line recorded.
+    history: dict | None = None
 
     def __str__(self) -> str:
         return f"checkpoint #{self.n} of {self.at}"
@@ -249,15 +288,17 @@ def _sign(line: dict) -> str:
 
 
 def checkpoints_read(
-    path: str | None = None, *, as_of: datetime | None = None
+    path: str | None = None, *, as_of: datetime | None = None, history: bool = False
 ) -> Checkpoint | None:
     """Replay the checkpoint file; the state at its last line (or the last one written at or
-    before `as_of`), None when there is none. Raises CheckpointError naming the first bad line."""
+    before `as_of`), None when there is none. With `history`, also every head each line
+    recorded (`Checkpoint.history`). Raises CheckpointError naming the first bad line."""
     path = path or _checkpoint_path()
     if not os.path.exists(path):
         return None
     state = Checkpoint()
-    chosen = None
+    chosen = None  # the state at the last line at or before as_of, once a later line is seen
+    anchors: dict[str, dict[int, tuple[str, int]]] = {}
     with open(path, encoding="utf-8") as handle:
         for number, text in enumerate(handle, start=1):
             where = f"Checkpoint file {path}, line {number}"
@@ -272,6 +313,7 @@ def checkpoints_read(
                     line["prev"],
                     line["legacy"],
                 )
+                written = datetime.fromisoformat(at)
             except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
                 raise CheckpointError(f"{where}: not a checkpoint Concord wrote.") from error
             if not hmac.compare_digest(str(sig), _sign(line)):
@@ -283,14 +325,30 @@ def checkpoints_read(
                     f"{where}: it does not follow the line before it; a line was removed, "
                     "reordered or inserted."
                 )
+            for chain, (seq, _hash) in heads.items():
+                before = state.heads.get(chain)
+                # Signed, yet a chain went back: only someone holding the key writes this.
+                if before is not None and seq <= before[0]:
+                    raise CheckpointError(
+                        f"{where}: it moves chain {chain} back from event #{before[0]} to "
+                        f"#{seq}; it was written with the key to hide a rewrite."
+                    )
+            if as_of is not None and chosen is None and written > as_of:
+                chosen = Checkpoint(
+                    state.n, state.at, state.count, dict(state.heads), state.sig, state.legacy
+                )
             state.heads.update(heads)
             state.n, state.at, state.count, state.sig, state.legacy = n, at, count, sig, legacy
             if len(state.heads) != line.get("chains"):
                 raise CheckpointError(f"{where}: its chain count does not add up.")
-            if as_of is None or datetime.fromisoformat(at) <= as_of:
-                chosen = Checkpoint(
-                    state.n, state.at, state.count, dict(state.heads), state.sig, state.legacy
-                )
+            if history and (as_of is None or written <= as_of):
+                for chain, (seq, hash_) in heads.items():
+                    anchors.setdefault(chain, {})[seq] = (hash_, n)
+    if chosen is None:
+        chosen = state
+    if chosen.n == 0:
+        return None
+    chosen.history = anchors if history else None
     return chosen
 
 
@@ -308,6 +366,8 @@ def checkpoint(path: str | None = None) -> Checkpoint:
             count, legacy, heads = _snapshot()
             at = timezone.now().isoformat()
             changed = {c: h for c, h in heads.items() if last.heads.get(c) != h}
+            # Never sign a table that no longer holds what the last checkpoint recorded.
+            _still_anchored(last, changed)
             line = {
                 "n": last.n + 1,
                 "at": at,
@@ -324,6 +384,37 @@ def checkpoint(path: str | None = None) -> Checkpoint:
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
     return Checkpoint(line["n"], at, count, {**last.heads, **heads}, line["sig"], legacy)
+
+
+def _still_anchored(last: Checkpoint, changed: dict[str, tuple[int, str]]) -> None:
+    """Raise CheckpointError if a changed head went back, or its chain no longer holds the
+    row the last checkpoint recorded as its head."""
+    before = {c: last.heads[c] for c in changed if c in last.heads}
+    for chain, (seq, _hash) in changed.items():
+        if chain in before and seq <= before[chain][0]:
+            raise CheckpointError(
+                f"Chain {chain} went back from event #{before[chain][0]} to #{seq} since "
+                f"{last}: nothing written; run audit_verify."
+            )
+    pairs = sorted(before.items())
+    table = AuditEvent._meta.db_table
+    for start in range(0, len(pairs), 500):
+        chunk = pairs[start : start + 500]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        params = [v for chain, (seq, _hash) in chunk for v in (chain, seq)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT chain, seq, hash FROM {table} "  # noqa: S608 - our own table
+                f"WHERE (chain, seq) IN (VALUES {values})",
+                params,
+            )
+            found = {(chain, seq): hash_ for chain, seq, hash_ in cursor.fetchall()}
+        for chain, (seq, hash_) in chunk:
+            if found.get((chain, seq)) != hash_:
+                raise CheckpointError(
+                    f"Chain {chain}, event #{seq} is not what {last} recorded: nothing "
+                    "written; run audit_verify."
+                )
 
 
 def _snapshot(using: str = "default") -> tuple[int, int, dict[str, tuple[int, str]]]:
@@ -360,16 +451,25 @@ def verify(
     checkpoint_path: str | None = None,
     as_of: datetime | None = None,
     require_checkpoint: bool = False,
+    every_checkpoint: bool = False,
+    max_age: timedelta | None = None,
 ) -> VerifyResult:
     """Walk every chain and compare it with the last checkpoint (or the last one at or before
-    `as_of`); report the first broken place, or that all chains are intact."""
+    `as_of`; with `every_checkpoint`, with every head any line recorded); report the first
+    broken place, or that all chains are intact. `max_age`: a last checkpoint older is broken
+    (the checkpoint task stopped)."""
     try:
-        anchor = checkpoints_read(checkpoint_path, as_of=as_of)
+        anchor = checkpoints_read(checkpoint_path, as_of=as_of, history=every_checkpoint)
     except CheckpointError as error:
         return VerifyResult(False, 0, f"Broken checkpoint: {error}")
-    if anchor is None and require_checkpoint:
+    if anchor is None and (require_checkpoint or max_age is not None):
         return VerifyResult(False, 0, "No checkpoint to compare against: run audit_checkpoint.")
+    if max_age is not None and datetime.fromisoformat(anchor.at) < timezone.now() - max_age:
+        return VerifyResult(
+            False, 0, f"The last checkpoint is {anchor}: checkpoints are no longer written."
+        )
     anchored = anchor.heads if anchor else {}
+    history = (anchor.history if anchor else None) or {}
     total = AuditEvent.objects.using(using).count()
     if anchor is not None and total == 0 and anchor.count > 0:
         return VerifyResult(
@@ -392,6 +492,12 @@ def verify(
         if chain in problems:
             continue
         problem = _check_row(event, expected_seq, prev_hash, keyed, anchored.get(chain), anchor)
+        recorded = history.get(chain, {}).get(event.seq)
+        if not problem and recorded is not None and recorded[0] != event.hash:
+            problem = (
+                f"Broken at chain {chain}, event #{event.seq} (id {event.pk}): it differs from "
+                f"checkpoint #{recorded[1]}; the chain was rewritten."
+            )
         if problem:
             problems[chain] = problem
             continue
@@ -433,7 +539,8 @@ def verify(
 
     message = f"The audit trail is intact: {checked} events checked."
     if anchor is not None:
-        message += f" It matches {anchor} ({anchor.count} events, {len(anchored)} chains)."
+        chains = f"{len(anchored)} chain{'' if len(anchored) == 1 else 's'}"
+        message += f" It matches {anchor} ({anchor.count} events, {chains})."
     else:
         message += " No checkpoint yet to compare it with (run audit_checkpoint)."
         if legacy:

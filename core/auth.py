@@ -51,6 +51,16 @@ class ClinicAccountAdapter(DefaultAccountAdapter):
         from core import services
 
         user = email_address.user
+        if not request.user.is_authenticated or request.user.pk != user.pk:
+            # The new mailbox may be a stranger's (a typo): opening the link alone must not
+            # hand them the account. Its owner confirms, signed in.
+            self.add_message(
+                request,
+                messages.ERROR,
+                message="To confirm, sign in to the account that asked for this change, then "
+                "open the link again. Nothing was changed.",
+            )
+            return False
         if services.email_in_use(email_address.email, user=user):
             # Taken by someone else since it was added: never attach it, never 500 on the
             # unique User.email.

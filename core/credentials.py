@@ -126,12 +126,20 @@ def api_token_list(*, user: User):
     return ApiToken.objects.filter(user=user)
 
 
-@transaction.atomic
 def api_token_revoke(*, actor: User, token_uuid) -> ApiToken:
-    """End one of the actor's own tokens. Raises TokenNotFound for any other token."""
+    """End one of the actor's own tokens. Raises TokenNotFound for any other token (audited)."""
+    token = _api_token_end_own(actor=actor, token_uuid=token_uuid)
+    if token is None:
+        _revoke_refused(actor, token_uuid)
+        raise TokenNotFound
+    return token
+
+
+@transaction.atomic
+def _api_token_end_own(*, actor: User, token_uuid) -> ApiToken | None:
     token = ApiToken.objects.select_for_update().filter(user=actor, uuid=token_uuid).first()
     if token is None:
-        raise TokenNotFound
+        return None
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.revoked_because = ApiToken.EndedBecause.OWNER
@@ -143,6 +151,19 @@ def api_token_revoke(*, actor: User, token_uuid) -> ApiToken:
             what=f"api token {token.prefix} revoked",
         )
     return token
+
+
+def _revoke_refused(actor: User, token_uuid) -> None:
+    audit.record(
+        actor=actor,
+        patient=None,
+        category=ACCOUNT,
+        action=AuditEvent.Action.UPDATE,
+        outcome=AuditEvent.Outcome.DENIED,
+        object_type="core.ApiToken",
+        object_id=str(token_uuid),
+        via="api token revoke: not one of the actor's",
+    )
 
 
 @transaction.atomic

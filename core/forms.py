@@ -2,6 +2,7 @@ from allauth.account import forms as allauth_forms
 from django import forms
 
 from .models import AuditEvent, PatientEmailChange
+from .text import no_bidi_controls
 
 
 def rebind_with_version(form_class, data, version, **kwargs):
@@ -32,7 +33,7 @@ class InvitationAcceptForm(forms.Form):
             }
         ),
     )
-    full_name = forms.CharField(label="Your name", max_length=200)
+    full_name = forms.CharField(label="Your name", max_length=200, validators=[no_bidi_controls])
     password = forms.CharField(
         label="Choose a password",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),

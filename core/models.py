@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .text import refuse_bidi_controls
+
 
 class Role(models.TextChoices):
     PRESCRIBER = "prescriber", "Prescriber"
@@ -118,6 +120,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.full_name or self.email
 
+    def clean(self):
+        super().clean()
+        # A name is shown alone, in lists and headings: reversed text there passes for real.
+        refuse_bidi_controls(self, "full_name")
+
     @property
     def is_clinician(self) -> bool:
         return self.role in CLINICIAN_ROLES
@@ -152,6 +159,9 @@ class Patient(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    def clean(self):
+        refuse_bidi_controls(self, "given_name", "family_name", "preferred_name")
 
     @property
     def display_name(self) -> str:

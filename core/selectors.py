@@ -2,13 +2,14 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from . import access, audit
+from . import access
 from .access import Action, Category
 from .models import AuditEvent, CareTeamMembership, Notification, Patient
 
 
 def patient_list(*, actor, search: str = "") -> QuerySet:
-    """Patients the actor may see, optionally matching a name; the list is audited."""
+    """Patients the actor may see, optionally matching a name. Not audited yet: pass what is
+    shown to `patients_listed`."""
     patients = access.patients_visible(actor, Category.PROFILE, Action.LIST)
     search = search.strip()
     for word in search.split()[:4]:
@@ -24,13 +25,13 @@ def patient_list(*, actor, search: str = "") -> QuerySet:
             to_attr="active_team",
         )
     ).order_by("family_name", "given_name")
-    audit.record(
-        actor=actor,
-        patient=None,
-        category=Category.PROFILE,
-        action=Action.LIST,
-        object_type="core.Patient",
-    )
+    return patients
+
+
+def patients_listed(*, actor, patients) -> list[Patient]:
+    """Audit a list of patients as shown (one row per patient, which their accounting shows)."""
+    patients = list(patients)
+    access.audit_listed(actor, patients, Category.PROFILE, object_type="core.Patient")
     return patients
 
 
@@ -57,13 +58,21 @@ def patient_for_user(*, user) -> Patient | None:
 
 
 def record_views_for_patient(*, actor, patient: Patient, limit: int = 200) -> QuerySet:
-    """Who has looked at this patient's record: reads and exports by others, newest first."""
+    """Who has looked at this patient's record: reads and exports by others, newest first.
+
+    Reads of psychotherapy (process) notes are left out. Only their author may read them, so
+    every such row is the therapist reading their own notes: no disclosure to account for,
+    and HIPAA keeps the notes out of the patient's right of access. Listing those reads, even
+    under another name, would tell the patient that process notes exist and when they were
+    opened. The clinic's own audit search still shows them.
+    """
     access.require(actor, Action.READ, Category.AUDIT, patient)
     return (
         AuditEvent.objects.filter(patient=patient, outcome=AuditEvent.Outcome.ALLOWED)
         .filter(action__in=[Action.READ, Action.LIST, Action.EXPORT])
         .exclude(actor_id=actor.pk)
         .exclude(category=Category.AUDIT)
+        .exclude(category=Category.PSYCHOTHERAPY_NOTES)
         .select_related("actor", "actor__practice")
         .order_by("-at")[:limit]
     )

@@ -134,6 +134,15 @@ def care_team_join(*, patient: Patient, clinician: User) -> CareTeamMembership:
     )
     if existing is not None:
         return existing
+    # Taken off the team earlier today (a referral closed) and back: that same day's place
+    # again, as one start per day is all the table keeps.
+    ended_today = CareTeamMembership.objects.filter(
+        patient=patient, clinician=clinician, since=timezone.localdate()
+    ).first()
+    if ended_today is not None:
+        ended_today.until = None
+        ended_today.save(update_fields=["until"])
+        return ended_today
     membership = CareTeamMembership(
         patient=patient,
         clinician=clinician,
@@ -544,6 +553,32 @@ def patient_email_change_confirm(*, token: str) -> PatientEmailChange:
     if raise_after:
         raise EmailChangeInvalid
     return change
+
+
+def account_email_sync(*, user: User) -> None:
+    """Make the sign-in address (User.email) the account's one primary, verified allauth
+    address: it is the address the invitation reached, or the one the clinic gave its staff.
+    allauth's change-of-address flow takes any unverified address for the one being changed
+    to, so the current one must never be left unverified."""
+    from allauth.account.models import EmailAddress
+
+    if not user.email:
+        return
+    with transaction.atomic():
+        rows = list(EmailAddress.objects.select_for_update().filter(user=user))
+        current = next((a for a in rows if a.email.lower() == user.email.lower()), None)
+        if current is not None and current.primary and current.verified:
+            return
+        for other in rows:
+            if other is not current and other.primary:
+                other.primary = False
+                other.save(update_fields=["primary"])
+        if current is None:
+            EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+        else:
+            current.primary = True
+            current.verified = True
+            current.save(update_fields=["primary", "verified"])
 
 
 def account_email_changed(*, user: User, old_email: str, new_email: str) -> None:

@@ -28,3 +28,30 @@ def unstorable(value: str) -> bool:
 
 def has_bidi_controls(value: str) -> bool:
     return bool(BIDI_CONTROLS.search(value))
+
+
+def refuse_bidi_controls(instance, *fields: str) -> None:
+    """Raise ValidationError naming each of `fields` of `instance` that holds a bidi control.
+
+    For names and other short fields, shown on their own in lists and headings, where a
+    reversed run cannot be told from real text. Long text is neutralised on display instead.
+    """
+    from django.core.exceptions import ValidationError
+
+    errors = {
+        name: BIDI_MESSAGE for name in fields if has_bidi_controls(getattr(instance, name) or "")
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def without_bidi_controls(value: str) -> str:
+    return BIDI_CONTROLS.sub("", value)
+
+
+def no_bidi_controls(value: str) -> None:
+    """Field validator: the same refusal, for a form's or serializer's own field."""
+    from django.core.exceptions import ValidationError
+
+    if has_bidi_controls(value or ""):
+        raise ValidationError(BIDI_MESSAGE, code="bidi_controls")

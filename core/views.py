@@ -93,14 +93,35 @@ def record_views(request):
 
 
 def _invite_page(request, patient, *, email_form=None, sent=None, status=200):
+    email_form = email_form or PatientEmailChangeForm()
+    if not patient.email:
+        # The first address is recorded in person: there is no old address to confirm from.
+        email_form.fields["method"].choices = [
+            c for c in email_form.fields["method"].choices if c[0] == "in_person"
+        ]
     context = {
         "patient": patient,
-        "email_form": email_form or PatientEmailChangeForm(),
+        "email_form": email_form,
         "pending_change": selectors.patient_email_change_pending(patient=patient),
         "sent": sent,
         "nav": "patients",
     }
     return render(request, "core/patient_invite.html", context, status=status)
+
+
+def _audit_refusal(request, patient, object_type: str) -> None:
+    """A refusal the service raised inside its transaction (which rolled back with it):
+    recorded here, after, so that every refused account change leaves its row."""
+    audit.record(
+        actor=request.user,
+        patient=patient,
+        category=Category.PROFILE,
+        action=Action.UPDATE,
+        outcome="denied",
+        object_type=object_type,
+        object_id=str(patient.uuid),
+        via="refused: see the message shown",
+    )
 
 
 @login_required
@@ -125,6 +146,7 @@ def patient_invite(request, patient):
     try:
         invitation, _link, code = services.invitation_create(actor=request.user, patient=patient)
     except ValidationError as error:
+        _audit_refusal(request, patient, "core.Invitation")
         messages.error(request, " ".join(error.messages))
         return _invite_page(request, patient, status=400)
     # The code is shown here once and never stored in clear, nor put in a message or a URL.
@@ -147,6 +169,7 @@ def patient_email_change(request, patient):
             proof=form.cleaned_data.get("proof", ""),
         )
     except ValidationError as error:
+        _audit_refusal(request, patient, "core.PatientEmailChange")
         form.add_error(None, error)
         return _invite_page(request, patient, email_form=form, status=400)
     if change.applied_at:
@@ -261,7 +284,34 @@ class AccountEmailView(EmailView):
     one replaces it only once verified from its mailbox. "Make primary" has no place here:
     an unverified address can never become the sign-in address."""
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            services.account_email_sync(user=request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        self._audit_add(outcome="allowed")
+        return super().form_valid(form)
+
+    def form_invalid(self, form):
+        self._audit_add(outcome="denied")
+        return super().form_invalid(form)
+
+    def _audit_add(self, *, outcome: str) -> None:
+        # A new address asked for (pending until verified), or refused; never the address.
+        audit.record(
+            actor=self.request.user,
+            patient=selectors.patient_for_user(user=self.request.user),
+            category=Category.PROFILE,
+            action=Action.UPDATE,
+            outcome=outcome,
+            object_type="account.EmailAddress",
+            object_id=str(self.request.user.uuid),
+            via="self: new sign-in address asked for",
+        )
+
     def _action_primary(self, request, *args, **kwargs):
+        self._audit_add(outcome="denied")
         messages.error(
             request,
             "An address becomes your sign-in address only after you confirm it with the link "

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.dates import sensible_date
+from core.text import refuse_bidi_controls
 
 from . import supply
 
@@ -146,6 +147,10 @@ class Medication(models.Model):
 
     def __str__(self):
         return f"{self.drug_name} {self.strength}"
+
+    def clean(self):
+        # A drug name or dose reversed on screen ("gm 05" as "50 mg") is a dosing error.
+        refuse_bidi_controls(self, "drug_name", "strength", "form", "route", "dose")
 
     @property
     def is_controlled(self) -> bool:

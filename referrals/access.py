@@ -102,6 +102,16 @@ class ReleaseGrants(GrantProvider):
         patient_ids = {patient_id for patient_id, _, _ in _shared_with(actor, category)}
         return Q(pk__in=patient_ids) if patient_ids else None
 
+    def patient_vias(self, actor, action, category, patient_ids):
+        # Named by release, as `grants` names them; no query beyond the releases' own.
+        if self.patients_q(actor, action, category) is None:
+            return {}
+        vias: dict[int, set[str]] = {}
+        for patient_id, _, uuid in _shared_with(actor, category):
+            if patient_id in patient_ids:
+                vias.setdefault(patient_id, set()).add(f"release:{uuid}")
+        return {pk: ",".join(sorted(v)) for pk, v in vias.items()}
+
     def records_q(self, actor, action, category):
         if action not in READS or category == Category.PSYCHOTHERAPY_NOTES:
             return None
@@ -124,6 +134,7 @@ class ReferralGrants(GrantProvider):
     them on the care team, which is what opens the rest."""
 
     CATEGORIES = frozenset({Category.PROFILE, Category.REFERRALS})
+    list_via = "referral"
     # Reading who the patient is, not exporting their record.
     ACTIONS = frozenset({Action.READ, Action.LIST})
 

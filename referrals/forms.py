@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from .models import RELEASABLE, RELEASE_MAX_YEARS, Referral, latest_end_date, release_end_problem
+from .models import RELEASABLE, Referral, latest_end_date, release_end_problem
 
 
 class ReferralForm(forms.Form):
@@ -43,9 +43,8 @@ def _default_expiry():
     return timezone.localdate() + timedelta(days=365)
 
 
-END_DATE_HELP = (
-    f"The last day it is in force, where you live: at most {RELEASE_MAX_YEARS} years from today."
-)
+# The limit itself is said once, above the field, in the template.
+END_DATE_HELP = "The last day it is in force: the whole day, where you live."
 
 
 class ReleaseForm(forms.Form):

@@ -4,15 +4,17 @@ The parser is markdown-it-py (CommonMark), whose time grows in step with the tex
 its shape: python-markdown took seconds on a few kilobytes of nested quotes, runs of `*`
 or brackets, and a page showing such a note hung its worker. The text is also bounded
 (`MAX_CHARS`, enforced by the note model), so the worst case is a known small figure, and
-each distinct text is rendered once and then served from the cache.
+each worker renders a text once and then serves it from memory. Not from the shared cache:
+that is Redis, the task broker too, and a note's words have no business there.
 """
 
-import hashlib
+import functools
 import html
 
 import nh3
-from django.core.cache import cache
 from markdown_it import MarkdownIt
+
+from core.text import without_bidi_controls
 
 # The longest Markdown text we accept (note bodies); the model refuses longer ones.
 MAX_CHARS = 5_000
@@ -41,10 +43,6 @@ ALLOWED_TAGS = {
 _parser = MarkdownIt("commonmark", {"html": True, "breaks": True}).disable("image")
 _parser.validateLink = lambda url: True
 
-# Bump when the rendering changes, so cached HTML from the earlier renderer is not served.
-_CACHE_VERSION = "md2"
-_CACHE_SECONDS = 7 * 24 * 3600
-
 
 def too_long_message(length: int) -> str:
     return (
@@ -55,17 +53,19 @@ def too_long_message(length: int) -> str:
 
 def render(text: str) -> str:
     """Sanitised HTML for `text`; bounded in time for any input."""
-    text = text or ""
-    key = f"{_CACHE_VERSION}:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    result = _render(text)
-    cache.set(key, result, _CACHE_SECONDS)
-    return result
+    return _cached(text or "")
+
+
+# A few hundred notes of at most MAX_CHARS each: a few megabytes per worker at most.
+@functools.lru_cache(maxsize=256)
+def _cached(text: str) -> str:
+    return _render(text)
 
 
 def _render(text: str) -> str:
+    # Bidi overrides would reorder the note's text on screen; what is shown is the text as
+    # stored, in its order (the stored note keeps them, for the record).
+    text = without_bidi_controls(text)
     if len(text) > MAX_CHARS:
         # Only text stored before the limit existed can be longer: shown as plain text.
         paragraphs = (html.escape(p).replace("\n", "<br>\n") for p in text.split("\n\n"))

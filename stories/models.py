@@ -15,9 +15,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.dates import sensible_date
+from core.text import refuse_bidi_controls
 from stories.markdown import MAX_CHARS, too_long_message
 
 GAS_MIN, GAS_MAX = -2, 2
+LEVEL_NAMES = ("minus2", "minus1", "0", "plus1", "plus2")
 
 
 class Goal(models.Model):
@@ -88,6 +90,7 @@ class Goal(models.Model):
     def clean(self):
         if not self.what.strip():
             raise ValidationError({"what": "Write what you want, in your own words."})
+        refuse_bidi_controls(self, "what", *(f"level_{n}" for n in LEVEL_NAMES))
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, frozenset())
@@ -221,6 +224,7 @@ class NarrativeNote(models.Model):
         return self.title or f"{self.get_kind_display()} of {self.created_at:%Y-%m-%d}"
 
     def clean(self):
+        refuse_bidi_controls(self, "title")
         if not self.body.strip():
             raise ValidationError({"body": "The note is empty. Write something, or cancel."})
         # A TextField's max_length is not checked by full_clean; the renderer relies on it.

@@ -136,6 +136,8 @@ def app_environment(args, port: int) -> dict:
         "REDIS_URL": args.redis_url,
         "SECRET_KEY": secrets.token_urlsafe(50),
         "CONCORD_AUDIT_KEY": secrets.token_urlsafe(48),
+        # Its own checkpoint file (in --out, emptied at the start): one database's trail.
+        "CONCORD_AUDIT_CHECKPOINT_PATH": str(args.out / "audit-checkpoints.jsonl"),
         "CONCORD_MFA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "CONCORD_SITE_URL": f"http://127.0.0.1:{port}",
@@ -369,9 +371,7 @@ def check_audit(requests: list[dict]) -> tuple[list[str], int]:
     )
     # The seed writes its rows outside any request (no id); every other row is a request's.
     denied = (
-        AuditEvent.objects.exclude(request_id="")
-        .filter(outcome=AuditEvent.Outcome.DENIED)
-        .count()
+        AuditEvent.objects.exclude(request_id="").filter(outcome=AuditEvent.Outcome.DENIED).count()
     )
     answered = [r for r in requests if r["status"]]
     patient_data = [r for r in answered if r["pd"]]

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from core.models import CareTeamMembership, Patient, User
+from core.models import AuditEvent, CareTeamMembership, Patient, User
+from core.templatetags.concord import category_label
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -40,3 +41,25 @@ class PatientSerializer(serializers.ModelSerializer):
             "care_team",
         ]
         read_only_fields = fields
+
+
+class RecordViewSerializer(serializers.ModelSerializer):
+    """One line of the patient's accounting: who, when, what kind of information, and why."""
+
+    who = serializers.SerializerMethodField()
+    practice = serializers.CharField(
+        source="actor.practice.name", default=None, read_only=True, allow_null=True
+    )
+    what = serializers.SerializerMethodField()
+    allowed_because = serializers.CharField(source="via", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["at", "who", "practice", "action", "category", "what", "allowed_because"]
+        read_only_fields = fields
+
+    def get_who(self, event) -> str:
+        return event.actor.full_name if event.actor else "Concord"
+
+    def get_what(self, event) -> str:
+        return f"{event.get_action_display()} · {category_label(event.category)}"

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api_me"),
+    path("me/record-views/", views.RecordViewsView.as_view(), name="api_record_views"),
     path("patients/", views.PatientListView.as_view(), name="api_patient_list"),
     path(
         "patients/<uuid:patient_uuid>/",

@@ -9,7 +9,7 @@ from core import access, selectors
 from core.access import Action, Category
 
 from .pagination import LimitOffsetPagination
-from .serializers import MeSerializer, PatientSerializer
+from .serializers import MeSerializer, PatientSerializer, RecordViewSerializer
 
 
 @access.declare("no patient data: the caller's own account")
@@ -36,6 +36,14 @@ class PatientListView(generics.ListAPIView):
             actor=self.request.user, search=self.request.query_params.get("q", "")[:100]
         )
 
+    def paginate_queryset(self, queryset):
+        # Audited as sent: one row for each patient on this page, naming the patient.
+        page = super().paginate_queryset(queryset)
+        if page is None:  # unpaginated: the whole list is sent
+            selectors.patients_listed(actor=self.request.user, patients=queryset)
+            return None
+        return selectors.patients_listed(actor=self.request.user, patients=page)
+
 
 class PatientDetailView(APIView):
     """One patient, if the caller may see them; otherwise not found, alike for both cases."""
@@ -47,3 +55,23 @@ class PatientDetailView(APIView):
         patient, _ = access.patient_get(request.user, patient_uuid, Category.PROFILE, Action.READ)
         patient.active_team = selectors.care_team_for(patient=patient)
         return Response(PatientSerializer(patient).data)
+
+
+@access.declare("patient's own accounting of disclosures: access.require(AUDIT) in selector")
+class RecordViewsView(generics.ListAPIView):
+    """Who has seen my record: the signed-in patient's accounting, newest first."""
+
+    serializer_class = RecordViewSerializer
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(summary="Who has seen my record (patients only)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        from rest_framework.exceptions import NotFound
+
+        patient = selectors.patient_for_user(user=self.request.user)
+        if patient is None:
+            raise NotFound("Only a patient has an accounting of who has seen their record.")
+        return selectors.record_views_for_patient(actor=self.request.user, patient=patient)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def drop_unverified_extra_addresses(apps, schema_editor):
+def addresses_and_invitations(apps, schema_editor):
     """An unverified address that is not the account's own was usable for sign-in and reset:
     remove it (its owner can add it again and verify it). Invitations sent before codes
     existed cannot be accepted any more (no code matches an empty hash): close them."""
@@ -16,6 +16,26 @@ def drop_unverified_extra_addresses(apps, schema_editor):
     for address in EmailAddress.objects.filter(verified=False).select_related("user"):
         if address.email.lower() != (address.user.email or "").lower():
             address.delete()
+    # The sign-in address of every account is its one primary, verified address (allauth's
+    # change-of-address flow takes any unverified address for the one being changed to).
+    User = apps.get_model("core", "User")
+    for user in User.objects.exclude(email=""):
+        rows = EmailAddress.objects.filter(user=user)
+        current = rows.filter(email__iexact=user.email).first()
+        taken = (
+            EmailAddress.objects.filter(email__iexact=user.email, verified=True)
+            .exclude(user=user)
+            .exists()
+        )
+        if taken:
+            continue
+        rows.exclude(pk=getattr(current, "pk", None)).filter(primary=True).update(primary=False)
+        if current is None:
+            EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+        else:
+            current.primary = True
+            current.verified = True
+            current.save(update_fields=["primary", "verified"])
     Invitation = apps.get_model("core", "Invitation")
     Invitation.objects.filter(used_at__isnull=True, code_hash="").update(
         closed_at=django.utils.timezone.now(), closed_reason="superseded"
@@ -153,5 +173,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(drop_unverified_extra_addresses, migrations.RunPython.noop),
+        migrations.RunPython(addresses_and_invitations, migrations.RunPython.noop),
     ]

@@ -4,6 +4,8 @@ register = template.Library()
 
 _CATEGORY_LABELS = {
     "profile": "Profile",
+    "summary": "Summary by the care team",
+    "summary_response": "Response to the summary",
     "medications": "Medicines",
     "refills": "Refills",
     "observations": "Observations",

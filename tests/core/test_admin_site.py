@@ -81,6 +81,8 @@ class TestWhatIsThere:
             "core.AuditEvent",
             "account.EmailAddress",
             "auth.Group",
+            "axes.AccessLog",
+            "axes.AccessFailureLog",
         }
         client.force_login(superuser)
         for url in (

@@ -217,3 +217,83 @@ def test_events_after_the_checkpoint_verify(trail, prescriber):
 def test_a_wrong_key_is_reported(trail, settings):
     settings.CONCORD_AUDIT_KEY = "another-key-another-key-another-key"
     broken("line 1 .*: its signature is wrong")
+
+
+def test_a_rewrite_with_the_key_and_a_new_checkpoint_is_caught_by_every_checkpoint(
+    trail, prescriber, settings
+):
+    """Someone holding the key rewrites a row, re-hashes the chain, appends events and a
+    checkpoint line of their own: the last line agrees with the table, the first does not."""
+    patient, _ = trail
+    chain = str(patient.uuid)
+    owner_sql("UPDATE core_auditevent SET action = 'export' WHERE chain = %s AND seq = 2", [chain])
+    prev = AuditEvent.objects.get(chain=chain, seq=1).hash
+    for event in AuditEvent.objects.filter(chain=chain, seq__gte=2).order_by("seq"):
+        event.prev_hash = prev
+        prev = audit.compute_hash(event)
+        owner_sql(
+            "UPDATE core_auditevent SET prev_hash = %s, hash = %s WHERE id = %s",
+            [event.prev_hash, prev, event.pk],
+        )
+    AuditChainHead.objects.filter(chain=chain).update(hash=prev)
+    audit.record(actor=prescriber, patient=patient, category=Category.GOALS, action=Action.READ)
+    head = AuditChainHead.objects.get(chain=chain)
+    path = settings.CONCORD_AUDIT_CHECKPOINT_PATH
+    first = json.loads(open(path).read().splitlines()[0])
+    forged = {
+        "n": 2,
+        "at": first["at"],
+        "count": 11,
+        "legacy": 0,
+        "chains": 2,
+        "heads": {chain: [head.seq, head.hash]},
+        "prev": first["sig"],
+    }
+    forged["sig"] = audit._sign(forged)
+    with open(path, "a") as handle:
+        handle.write(json.dumps(forged) + "\n")
+    call_command("audit_verify")  # the last line alone agrees: this is what the key protects
+    with pytest.raises(
+        CommandError, match=f"chain {chain}, event #5 .*: it differs from checkpoint #1"
+    ):
+        call_command("audit_verify", "--every-checkpoint")
+
+
+def test_the_checkpoint_task_refuses_to_sign_a_table_that_went_back(trail):
+    patient, _ = trail
+    chain = str(patient.uuid)
+    third = AuditEvent.objects.get(chain=chain, seq=3)
+    owner_sql("DELETE FROM core_auditevent WHERE chain = %s AND seq > 3", [chain])
+    AuditChainHead.objects.filter(chain=chain).update(seq=3, hash=third.hash)
+    with pytest.raises(CommandError, match=f"No checkpoint written: Chain {chain} went back"):
+        call_command("audit_checkpoint")
+
+
+def test_a_stale_checkpoint_fails_the_age_check(trail, time_machine):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    call_command("audit_verify", "--max-age", "15")
+    time_machine.move_to(timezone.now() + timedelta(minutes=20))
+    broken_old = pytest.raises(CommandError, match="checkpoints are no longer written")
+    with broken_old:
+        call_command("audit_verify", "--max-age", "15")
+
+
+def test_as_of_compares_with_the_last_checkpoint_written_before_then(trail, prescriber):
+    """A backup taken between two checkpoints ends where the first one says, not the second."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    patient, _ = trail
+    chain = str(patient.uuid)
+    between = timezone.now() + timedelta(microseconds=1)
+    audit.record(actor=prescriber, patient=patient, category=Category.GOALS, action=Action.READ)
+    audit.checkpoint()
+    fifth = AuditEvent.objects.get(chain=chain, seq=5)
+    owner_sql("DELETE FROM core_auditevent WHERE chain = %s AND seq > 5", [chain])
+    AuditChainHead.objects.filter(chain=chain).update(seq=5, hash=fifth.hash)
+    broken("its tail was cut; checkpoint #2 .* recorded event #6, the table ends at event #5")
+    call_command("audit_verify", "--as-of", between.isoformat())

@@ -252,3 +252,13 @@ def test_bad_input_writes_no_audit_rows_of_patient_data(client, prescriber):
     before = AuditEvent.objects.count()
     client.get(reverse("patient_list"), {"q": "\x00"})
     assert AuditEvent.objects.count() == before
+
+
+def test_anonymous_callers_get_the_same_400_page(client):
+    response = client.get(reverse("account_login"), {"next": "/\x00"})
+    assert response.status_code == 400
+    assert "a NUL byte or an unpaired surrogate" in response.content.decode()
+    response = client.post(
+        reverse("account_login"), {"login": "a\x00@example.org", "password": "x"}
+    )
+    assert response.status_code == 400

@@ -15,6 +15,7 @@ from core.access import Action, Category
 from core.models import AuditEvent
 from prescribing import services as rx
 from referrals import services as referrals
+from referrals.models import Referral, ThreadPost
 from stories import services as stories
 from stories.models import Goal, GoalRating, NarrativeNote
 from tests import factories
@@ -94,10 +95,16 @@ def world(patient, patient_user, prescriber, therapist):
         "check_in_uuid": check_in.uuid,
         "flag_uuid": check_in.flags.get().uuid,
         "practice_uuid": prescriber.practice.uuid,
+        "token_uuid": _token_of(patient_user).uuid,
         "goals": [goal, proposal],
         "notes": notes,
         "ratings": list(GoalRating.objects.all()),
     }
+
+
+def _token_of(user):
+    factories.api_token(user)
+    return user.api_tokens.get()
 
 
 def test_lists_and_single_records_agree(world, patient_user, prescriber, therapist):
@@ -116,9 +123,58 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
         expires_on=date.today() + timedelta(days=30),
         signed_name="Daniel Brooks",
     )
-    actors = [patient_user, prescriber, therapist, colleague, outsider, recipient]
+    patient = world["goals"][0].patient
+    # A Harbor therapist off the team, once on it (wrote a goal then), in a mutual release
+    # with the prescriber: the prescriber may read what they wrote, not what Harbor wrote.
+    partner = factories.TherapistFactory(practice=therapist.practice)
+    factories.MembershipFactory(
+        patient=patient, clinician=partner, since=date(2020, 1, 1), until=date(2021, 1, 1)
+    )
+    partners_goal = Goal.objects.create(
+        patient=patient,
+        practice=partner.practice,
+        author=partner,
+        proposed_by="clinician",
+        what="Breathing",
+    )
+    referrals.release_sign(
+        actor=patient_user,
+        patient=patient,
+        discloser=prescriber,
+        recipient=partner,
+        categories=["goals", "narrative_notes", "referrals", "observations"],
+        purpose="p",
+        expires_on=date.today() + timedelta(days=30),
+        signed_name="Daniel Brooks",
+        mutual=True,
+    )
+    # The referral's recipient before answering it, and a prescriber whose referral was closed.
+    waiting = Referral.objects.get(uuid=world["referral_uuid"]).to_clinician
+    closed_prescriber = factories.PrescriberFactory()
+    closed = referrals.referral_create(
+        actor=therapist, patient=patient, to_clinician=closed_prescriber, reason="r2"
+    )
+    for who, status in ((closed_prescriber, "accepted"), (therapist, "closed")):
+        referrals.referral_move(actor=who, referral=closed, status=status)
+    posts = [
+        referrals.thread_post(actor=prescriber, patient=patient, kind="note", text="p"),
+        referrals.thread_post(actor=therapist, patient=patient, kind="note", text="t"),
+    ]
+    actors = [
+        patient_user,
+        prescriber,
+        therapist,
+        colleague,
+        outsider,
+        recipient,
+        partner,
+        waiting,
+        closed_prescriber,
+    ]
     cases = [
-        (Goal, Category.GOALS, world["goals"]),
+        (Goal, Category.GOALS, [*world["goals"], partners_goal]),
+        (Referral, Category.REFERRALS, list(Referral.objects.filter(patient=patient))),
+        (ThreadPost, Category.OBSERVATIONS, posts),
         (GoalRating, Category.GOALS, world["ratings"]),
         (
             NarrativeNote,
@@ -133,7 +189,7 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
     ]
     checked = 0
     for actor, (model, category, records), action in itertools.product(
-        actors, cases, (Action.READ, Action.UPDATE)
+        actors, cases, (Action.READ, Action.LIST, Action.UPDATE)
     ):
         visible = set(
             access.records_visible(
@@ -145,7 +201,14 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
                 actor, action, category, record
             ).allowed, (actor, record, action)
             checked += 1
-    assert checked >= 80
+    assert checked >= 300
+    # The cases the issue named: what the single-record answers are, as well as agreeing.
+    assert access.decide_record(prescriber, Action.READ, Category.GOALS, partners_goal)
+    assert not access.decide_record(prescriber, Action.READ, Category.GOALS, world["goals"][1])
+    assert not access.decide(closed_prescriber, Action.READ, Category.PROFILE, patient)
+    assert not access.decide(waiting, Action.READ, Category.SUMMARY, patient)
+    assert not access.decide(waiting, Action.READ, Category.SUMMARY_RESPONSE, patient)
+    assert access.decide(waiting, Action.READ, Category.PROFILE, patient)
 
 
 def test_ratings_written_in_another_practice_stay_there(world, prescriber, therapist):

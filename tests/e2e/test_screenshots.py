@@ -81,11 +81,14 @@ def test_screenshots(browser, live_server, clinic, prescriber, size):
         expect(page.get_by_role("heading", level=1)).to_have_text("Dan Brooks")
         _shoot(page, f"patient-detail-{size}")
 
-        # Someone not yet signed up: the page offers the invitation form.
+        # Someone not yet signed up: the page leads to their invitation, at the address on file.
         page.get_by_role("link", name="Patients").click()
         page.get_by_role("link", name="Alma Reyes").click()
-        expect(page.get_by_role("button", name="Send invitation")).to_be_visible()
+        expect(page.get_by_role("link", name="Invite or change the address")).to_be_visible()
         _shoot(page, f"patient-detail-invite-{size}")
+        page.get_by_role("link", name="Invite or change the address").click()
+        expect(page.get_by_role("button", name="Send invitation")).to_be_visible()
+        _shoot(page, f"patient-invite-{size}")
 
         page.goto(f"{live_server.url}/patients/00000000-0000-4000-8000-000000000000/")
         _shoot(page, f"not-found-{size}")

@@ -2,6 +2,7 @@
 and the restored audit chain verified (a tampered row is caught in the copy too)."""
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -45,5 +46,14 @@ def test_backup_drill_fails_on_a_tampered_audit_trail(record):
             cursor.execute("UPDATE core_auditevent SET action = 'export' WHERE seq = 2")
     finally:
         audit.install_append_only_triggers()
-    with pytest.raises(CommandError, match="Restored audit chain: .*Broken at chain .* does not match its hash"):
+    with pytest.raises(
+        CommandError, match="Restored audit chain: .*Broken at chain .* does not match its hash"
+    ):
         call_command("backup_drill", stdout=io.StringIO())
+
+
+def test_backup_drill_checks_the_restored_copy_against_the_last_checkpoint(record):
+    call_command("audit_checkpoint", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("backup_drill", stdout=out)
+    assert re.search(r"It matches checkpoint #1 of \S+ \(4 events, 1 chain\)\.", out.getvalue())

@@ -35,7 +35,7 @@ def broker(require_postgresql, require_redis):
 
 
 @pytest.fixture
-def workers(broker, tmp_path):
+def workers(broker, tmp_path, settings):
     """Start workers on demand; stop them all at the end."""
     redis_url, queue, _ = broker
     mail_dir = tmp_path / "mail"
@@ -49,6 +49,9 @@ def workers(broker, tmp_path):
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_QUEUE": queue,
         "EMAIL_URL": f"filemail:///{mail_dir}",  # an absolute path: three slashes, then the path
+        # The same audit key and checkpoint file as this test's.
+        "CONCORD_AUDIT_KEY": settings.CONCORD_AUDIT_KEY,
+        "CONCORD_AUDIT_CHECKPOINT_PATH": str(settings.CONCORD_AUDIT_CHECKPOINT_PATH),
     }
     started = []
 
@@ -228,3 +231,34 @@ def test_a_worker_killed_mid_sweep_loses_nothing(broker, workers):
     sent = emails(workers.mail_dir)
     assert set(sent) == {u.email for u in users}
     assert len(sent) - len(set(sent)) <= 1
+
+
+def test_beat_s_audit_checkpoint_is_written_by_a_worker(broker, workers, settings):
+    """The checkpoint task as beat sends it, run by a real worker: a signed line of every
+    chain head and the count, that audit_verify then checks the table against."""
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from core import audit
+    from core.access import Action, Category
+
+    prescriber = factories.PrescriberFactory()
+    patients = [factories.PatientFactory(), factories.PatientFactory()]
+    for p in patients:
+        for _ in range(3):
+            audit.record(actor=prescriber, patient=p, category=Category.GOALS, action=Action.READ)
+    _, queue, sender = broker
+    workers("one")
+    sender.send_task("core.tasks.audit_checkpoint", queue=queue)
+    path = Path(settings.CONCORD_AUDIT_CHECKPOINT_PATH)
+    wait_until(lambda: path.exists() and path.read_text().endswith("\n"))
+    line = json.loads(path.read_text().splitlines()[-1])
+    assert (line["n"], line["count"], line["chains"]) == (1, 6, 2)
+    assert {chain: seq for chain, (seq, _) in line["heads"].items()} == {
+        str(p.uuid): 3 for p in patients
+    }
+    out = io.StringIO()
+    call_command("audit_verify", "--require-checkpoint", stdout=out)
+    assert "It matches checkpoint #1" in out.getvalue()

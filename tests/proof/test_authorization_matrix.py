@@ -1,5 +1,6 @@
 """The authorization matrix: every actor × every kind of patient data × every action × every
-release state, driven through the real pages and the real API, compared with one policy table.
+release state (and the referral states: sent and not yet accepted, closed), driven through the
+real pages and the real API, compared with one policy table.
 
 The table below is the product's promise written out by hand, not read from core.access: a
 wrong decision is a difference between what the table says and what a person gets from the
@@ -40,21 +41,36 @@ ACTORS = [
     "unrelated_prescriber",
     "therapist",  # treating, Harbor Counseling: on the care team, another practice
     "recipient",  # a therapist at Lakeside, not on the team, named in the patient's release
+    # A Harbor therapist, colleague of the treating therapist and of the Harbor therapist a
+    # mutual release names ("in force"), named in no release and on no team.
+    "unnamed_colleague",
+    "referred",  # the prescriber the therapist referred the patient to: sent, not accepted
+    "closed_referral_prescriber",  # referred, accepted, on the team, then the referral closed
     "admin",
 ]
-STATES = ["none", "in_force", "other_category", "expired", "revoked", "other_recipient"]
+STATES = [
+    "none",
+    "in_force",
+    "profile_only",
+    "other_category",
+    "expired",
+    "revoked",
+    "other_recipient",
+]
 ACTIONS = ["list", "read", "create", "update", "delete", "export"]
 
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of patient data: who may do what with it, whatever the release state, and
-    whether a release in force opens it (read, list, export) to the release's recipients.
-    Only what Riverside wrote is disclosed by Riverside's release."""
+    """One kind of patient data: who may do what with it, whatever the release state, and the
+    release category that opens it (read, list, export) to a release's recipients, if any.
+    A release discloses what the prescriber it names wrote: not what anyone else at Riverside
+    or at Harbor wrote, and not the patient's own words, except in the one category that is
+    the patient's words by name (their response to the summary)."""
 
     may: dict[str, frozenset[str]]
-    released: bool = False
-    origin: str = "riverside"  # riverside, harbor or the patient
+    category: str | None = None
+    origin: str = "riverside"  # written by the prescriber, at harbor, or by the patient
 
 
 def _may(**actions: str) -> dict[str, frozenset[str]]:
@@ -73,7 +89,20 @@ POLICY: dict[str, Kind] = {
             update="patient prescriber",
             export="patient prescriber",
         ),
-        released=True,
+        category="goals",
+    ),
+    # A goal the treating therapist (Harbor) proposed. The mutual release "in force" between
+    # the prescriber and another Harbor therapist does not open it: it names that therapist,
+    # not their practice.
+    "goal proposed by the therapist": Kind(
+        _may(
+            list="patient therapist",
+            read="patient therapist",
+            update="patient therapist",
+            export="patient therapist",
+        ),
+        category="goals",
+        origin="harbor",
     ),
     # The patient's own goal: the whole care team sees it; only the patient rewrites it.
     "goal written by the patient": Kind(
@@ -83,7 +112,7 @@ POLICY: dict[str, Kind] = {
             update="patient",
             export="patient prescriber therapist",
         ),
-        released=True,
+        category="goals",
         origin="patient",
     ),
     # The prescriber's note, marked shareable under a release.
@@ -94,7 +123,7 @@ POLICY: dict[str, Kind] = {
             create="patient prescriber therapist",
             update="prescriber",
         ),
-        released=True,
+        category="narrative_notes",
     ),
     # The therapist's note for the care team: another practice's note reaches the prescriber
     # only if it is marked shareable and released; Riverside's release does not disclose it.
@@ -104,7 +133,7 @@ POLICY: dict[str, Kind] = {
             read="patient therapist",
             update="therapist",
         ),
-        released=True,
+        category="narrative_notes",
         origin="harbor",
     ),
     # Psychotherapy process notes: their author's alone, never released, not even to the patient.
@@ -126,7 +155,7 @@ POLICY: dict[str, Kind] = {
             update="prescriber",
             export="patient prescriber",
         ),
-        released=True,
+        category="medications",
     ),
     # Refill requests: the prescriber decides them.
     "refill request": Kind(
@@ -135,12 +164,12 @@ POLICY: dict[str, Kind] = {
     # The prescriber–therapist thread is for clinicians; the patient is not in it.
     "thread post by the prescriber": Kind(
         _may(list="prescriber", create="prescriber therapist"),
-        released=True,
+        category="observations",
     ),
     # Consultations are between the two clinicians of the team.
     "consultation": Kind(
         _may(list="patient prescriber", create="prescriber therapist"),
-        released=True,
+        category="alliance",
     ),
     # Check-ins are the patient's own answers.
     "check-in": Kind(
@@ -150,7 +179,7 @@ POLICY: dict[str, Kind] = {
             create="patient",
             export="patient prescriber therapist",
         ),
-        released=True,
+        category="outcomes",
         origin="patient",
     ),
     # A release the patient signed (here: Harbor to Riverside). Only the patient signs or
@@ -166,41 +195,67 @@ POLICY: dict[str, Kind] = {
         origin="patient",
     ),
     # The therapist's referral to another prescriber. Riverside does not see Harbor's
-    # referral, and Riverside's release does not disclose it.
+    # referral, and Riverside's release does not disclose it. The prescriber it was sent to
+    # reads it while it waits for their answer.
     "referral by the therapist": Kind(
         _may(
-            list="patient therapist",
-            read="patient therapist",
+            list="patient therapist referred",
+            read="patient therapist referred",
             create="prescriber therapist",
         ),
-        released=True,
+        category="referrals",
         origin="harbor",
     ),
-    # Who the patient is, and the team's plain-language summary of the person.
+    # Who the patient is. The referred prescriber sees it while the referral waits for an
+    # answer (to answer it), not to export the record; a closed referral shows nothing.
     "profile": Kind(
         _may(
-            list="patient prescriber therapist",
-            read="patient prescriber therapist",
-            update="prescriber therapist",
+            list="patient prescriber therapist referred",
+            read="patient prescriber therapist referred",
             export="patient prescriber therapist",
         ),
-        released=True,
+        category="profile",
+    ),
+    # The team's plain-language summary of the person (the prescriber wrote it): its own
+    # category, not part of the profile, not for a referral waiting for an answer.
+    "summary": Kind(
+        _may(
+            read="patient prescriber therapist",
+            update="prescriber therapist",
+        ),
+        category="summary",
+    ),
+    # The patient's written response to the summary: the patient's words, theirs to write;
+    # a release carries it only when it names it.
+    "summary response": Kind(
+        _may(
+            read="patient prescriber therapist",
+            update="patient",
+        ),
+        category="summary_response",
+        origin="patient",
     ),
     # The accounting of who has looked at the record: the patient's, and the clinic admin's.
     "audit trail": Kind(_may(read="patient", list="admin")),
 }
 
 RELEASE_READS = frozenset({"list", "read", "export"})
+# The categories each state's releases (prescriber to the treating therapist and to the
+# Lakeside therapist) list and have in force.
+RELEASED_IN: dict[str, frozenset[str]] = {}  # filled below, once ALL_RELEASED is known
+PATIENT_WORDS = frozenset({"summary_response"})
 
 
 def expected(actor: str, kind: str, action: str, state: str) -> bool:
     rule = POLICY[kind]
     if actor in rule.may.get(action, frozenset()):
         return True
+    if rule.category not in RELEASED_IN.get(state, frozenset()):
+        return False
+    written_by_the_named_party = rule.origin == "riverside"
+    patient_words_by_name = rule.origin == "patient" and rule.category in PATIENT_WORDS
     return (
-        state == "in_force"
-        and rule.released
-        and rule.origin == "riverside"
+        (written_by_the_named_party or patient_words_by_name)
         and actor in ("therapist", "recipient")
         and action in RELEASE_READS
     )
@@ -233,10 +288,13 @@ ALL_RELEASED = [
     "goals",
     "narrative_notes",
     "referrals",
+    "summary",
+    "summary_response",
 ]
+RELEASED_IN.update(in_force=frozenset(ALL_RELEASED), profile_only=frozenset({"profile"}))
 
 
-def _sign(w, recipient, categories, days=30, **extra):
+def _sign(w, recipient, categories, days=30, mutual=False, **extra):
     return referrals.release_sign(
         actor=w.users["patient"],
         patient=w.patient,
@@ -246,7 +304,7 @@ def _sign(w, recipient, categories, days=30, **extra):
         purpose="So the people treating me can work together.",
         expires_on=timezone.localdate() + timedelta(days=days),
         signed_name=w.patient.given_name + " " + w.patient.family_name,
-        mutual=False,
+        mutual=mutual,
         **extra,
     )
 
@@ -289,6 +347,9 @@ def build_world(state: str, users: dict) -> World:
     )
     r["goal written by the patient"] = stories.goal_create(
         actor=patient_user, patient=patient, what="Zqgoalpatient"
+    )
+    r["goal proposed by the therapist"] = stories.goal_create(
+        actor=u["therapist"], patient=patient, what="Zqgoalharbor"
     )
     r["shareable note by the prescriber"] = stories.note_create(
         actor=u["prescriber"],
@@ -354,15 +415,41 @@ def build_world(state: str, users: dict) -> World:
     r["referral by the therapist"] = referrals.referral_create(
         actor=u["therapist"], patient=patient, to_clinician=u["referred"], reason="Zqreferral"
     )
-    stories.summary_save(
+    summary = stories.summary_save(
         actor=u["prescriber"], patient=patient, text="Zqsummary: likes early visits", version=0
     )
+    stories.summary_respond(
+        actor=patient_user,
+        patient=patient,
+        response="Zqresponse: please keep the Army part between us",
+        version=summary.version,
+    )
+    # The referral states: the therapist's referral to "referred" waits for an answer; one to
+    # another prescriber was accepted, started and closed.
+    closed = referrals.referral_create(
+        actor=u["therapist"],
+        patient=patient,
+        to_clinician=u["closed_referral_prescriber"],
+        reason="A second look at the plan",
+    )
+    for who, status in (
+        ("closed_referral_prescriber", "accepted"),
+        ("closed_referral_prescriber", "active"),
+        ("therapist", "closed"),
+    ):
+        referrals.referral_move(actor=u[who], referral=closed, status=status)
     # The release state of this world: releases from Riverside to the treating therapist and to
     # the Lakeside therapist (or, for "other recipient", to a Lakeside colleague only).
     recipients = [u["therapist"], u["recipient"]]
     if state == "in_force":
         for who in recipients:
             _sign(w, who, ALL_RELEASED)
+        # Both ways between the prescriber and a Harbor therapist off the team: it opens to
+        # the prescriber what that therapist wrote (nothing here), not what Harbor wrote.
+        _sign(w, u["harbor_partner"], ALL_RELEASED, mutual=True)
+    elif state == "profile_only":
+        for who in recipients:
+            _sign(w, who, ["profile"])
     elif state == "other_category":
         for who in recipients:
             _sign(w, who, ["substance_use"], part2_consent=True)
@@ -419,6 +506,7 @@ def _url(name, *args):
 # Goals
 for _kind, _marker in (
     ("goal proposed by the prescriber", "Zqgoalriverside"),
+    ("goal proposed by the therapist", "Zqgoalharbor"),
     ("goal written by the patient", "Zqgoalpatient"),
 ):
 
@@ -809,7 +897,32 @@ def _(c, w, a):
     return _shows(c.get(_url("patient_detail", w.patient.uuid)), w.patient.family_name)
 
 
-@probe("profile", "update", "api")
+@probe("profile", "export", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), w.patient.family_name)
+
+
+# The summary and the patient's response to it
+def _summary_page(w, a):
+    """Where each person reads the summary: the patient at home, a clinician on the
+    patient's page."""
+    if a in ("patient", "other_patient"):
+        return reverse("patient_home")
+    return _url("patient_detail", w.patient.uuid)
+
+
+for _kind, _marker in (("summary", "Zqsummary"), ("summary response", "Zqresponse")):
+
+    @probe(_kind, "read", "api")
+    def _(c, w, a, marker=_marker):
+        return _shows(c.get(_url("api_summary", w.patient.uuid)), marker)
+
+    @probe(_kind, "read", "page")
+    def _(c, w, a, marker=_marker):
+        return _shows(c.get(_summary_page(w, a)), marker)
+
+
+@probe("summary", "update", "api")
 def _(c, w, a):
     summary = PersonSummary.objects.get(patient=w.patient)
     text = w.marker("summary")
@@ -817,9 +930,25 @@ def _(c, w, a):
     return PersonSummary.objects.get(patient=w.patient).text == text
 
 
-@probe("profile", "export", "api")
+@probe("summary response", "update", "api")
 def _(c, w, a):
-    return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), w.patient.family_name)
+    summary = PersonSummary.objects.get(patient=w.patient)
+    text = w.marker("response")
+    _api(
+        c,
+        "post",
+        _url("api_summary_response", w.patient.uuid),
+        {"response": text, "version": summary.version},
+    )
+    return PersonSummary.objects.get(patient=w.patient).patient_response == text
+
+
+@probe("summary response", "update", "page")
+def _(c, w, a):
+    summary = PersonSummary.objects.get(patient=w.patient)
+    text = w.marker("response")
+    c.post(_url("summary_respond", w.patient.uuid), {"response": text, "version": summary.version})
+    return PersonSummary.objects.get(patient=w.patient).patient_response == text
 
 
 # The audit trail
@@ -851,6 +980,13 @@ def users(db):
         "referred": factories.PrescriberFactory(
             full_name="Dr. Referred", practice=factories.PracticeFactory(name="Summit Psychiatry")
         ),
+        "closed_referral_prescriber": factories.PrescriberFactory(
+            full_name="Dr. Closed Referral",
+            practice=factories.PracticeFactory(name="Northside Psychiatry"),
+        ),
+        # Harbor, like the treating therapist: one named in the mutual release, one in none.
+        "harbor_partner": factories.TherapistFactory(full_name="Harper Partner"),
+        "unnamed_colleague": factories.TherapistFactory(full_name="Uma Unnamed"),
         "admin": factories.AdminFactory(full_name="Ada Admin"),
     }
 
@@ -908,8 +1044,8 @@ def test_every_decision_matches_the_policy_table(users):
                 )
     report(
         f"authorization matrix: {cases} cases ({len(ACTORS)} actors × {len(POLICY)} kinds of "
-        f"data × {len(ACTIONS)} actions × {len(STATES)} release states, pages and API), "
-        f"{wrong} wrong, {unaudited} unaudited"
+        f"data × {len(ACTIONS)} actions × {len(STATES)} release states, with a referral "
+        f"waiting and one closed, pages and API), {wrong} wrong, {unaudited} unaudited"
     )
     assert not mistakes, "\n".join(mistakes)
     assert cases >= 1000

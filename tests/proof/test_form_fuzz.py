@@ -38,11 +38,13 @@ from hypothesis import strategies as st
 from alliance import scoring
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
+from core import credentials
 from prescribing import services as rx
 from prescribing.models import Medication
 from referrals import services as referrals
 from referrals.models import RELEASABLE
 from stories import services as stories
+from tests import factories
 from tests.proof.figures import report
 
 EXAMPLES = int(os.environ.get("CONCORD_PROOF_EXAMPLES", "10"))
@@ -140,6 +142,27 @@ values = st.one_of(
     ),
     st.uuids().map(str),
 )
+# Input of the class of issue 13's finding 11 and 14: NUL, what a lone surrogate becomes once
+# decoded (U+FFFD; the client cannot encode one itself, the JSON proof sends them), bidi
+# overrides and isolates, dates far outside any record's, and runs a Markdown parser chokes on.
+hostile = st.sampled_from(
+    [
+        "\x00",
+        "Dan\x00Brooks",
+        "\ufffd",
+        "\u202eevil",
+        "\u2066x\u2069",
+        "a\u202d50 mg\u202c",
+        "0001-01-01",
+        "1899-12-31",
+        "9999-12-31",
+        "2126-01-01",
+        "*" * 300 + "a",
+        "[" * 300,
+        "> " * 150 + "x",
+    ]
+)
+values = st.one_of(values, hostile)
 payloads = st.dictionaries(st.sampled_from(FIELDS), values, max_size=10)
 # Dates around the clinic's today, the edges first: yesterday, today, tomorrow.
 near_dates = st.one_of(
@@ -245,7 +268,7 @@ def _filled(draw, form: dict):
         if name in replaced:
             # Half the time input of the field's own type (a date for a date), else anything,
             # several values, or nothing.
-            others = [values, st.lists(values, max_size=3), st.none()]
+            others = [values, hostile, st.lists(values, max_size=3), st.none()]
             value = draw(st.one_of(kind, kind, kind, *others))
         elif form["kinds"][name] == "date":
             # Dates are where the rules are (not in the future, not before another date).
@@ -340,6 +363,9 @@ def world(db, patient, patient_user, prescriber, therapist):
         actor=prescriber, medication=med, quantity=30, days_supply=30, refills_authorised=2
     )
     stories.summary_save(actor=prescriber, patient=patient, text="Dan repairs bikes.", version=None)
+    token, _ = credentials.api_token_create(
+        actor=prescriber, name="fuzz", days=30, password=factories.PASSWORD
+    )
     return {
         "patient_uuid": patient.uuid,
         "goal_uuid": goal.uuid,
@@ -350,6 +376,7 @@ def world(db, patient, patient_user, prescriber, therapist):
         "referral_uuid": referral.uuid,
         "release_uuid": release.uuid,
         "flag_uuid": flagged.flags.get().uuid,
+        "token_uuid": token.uuid,
         "users": [patient_user, prescriber, therapist],
     }
 

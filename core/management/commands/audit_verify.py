@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -24,9 +24,36 @@ class Command(BaseCommand):
             action="store_true",
             help="Fail when there is no checkpoint yet (for production monitoring).",
         )
+        parser.add_argument(
+            "--every-checkpoint",
+            action="store_true",
+            help="Compare each row with every head any checkpoint line recorded, not only the "
+            "last line's (catches a rewrite by someone holding the key; memory grows with the "
+            "file).",
+        )
+        parser.add_argument(
+            "--max-age",
+            type=int,
+            default=None,
+            metavar="MINUTES",
+            help="Fail when the last checkpoint is older (the checkpoint task stopped).",
+        )
 
-    def handle(self, *args, as_of=None, require_checkpoint=False, **options):
-        result = audit.verify(as_of=as_of, require_checkpoint=require_checkpoint)
+    def handle(
+        self,
+        *args,
+        as_of=None,
+        require_checkpoint=False,
+        every_checkpoint=False,
+        max_age=None,
+        **options,
+    ):
+        result = audit.verify(
+            as_of=as_of,
+            require_checkpoint=require_checkpoint,
+            every_checkpoint=every_checkpoint,
+            max_age=timedelta(minutes=max_age) if max_age is not None else None,
+        )
         if not result.ok:
             raise CommandError(result.message)
         self.stdout.write(self.style.SUCCESS(result.message))
