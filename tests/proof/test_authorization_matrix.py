@@ -660,6 +660,7 @@ def _(c, w, a):
             "dose": "1",
             "directions": "at night",
             "reason": "Sleep",
+            "decided_together": True,
         },
     )
     return Medication.objects.filter(drug_name=name).exists()
@@ -673,7 +674,13 @@ def _(c, w, a):
         c,
         "post",
         _url("api_medication_decisions", medication.uuid),
-        {"kind": "dose_change", "version": medication.version, "reason": "r", "dose": dose},
+        {
+            "kind": "dose_change",
+            "version": medication.version,
+            "reason": "r",
+            "dose": dose,
+            "decided_together": True,
+        },
     )
     return Medication.objects.get(pk=medication.pk).dose == dose
 
