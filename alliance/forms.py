@@ -3,6 +3,8 @@ from django.utils import timezone
 
 from core.dates import DateField
 
+from .models import Consultation
+
 
 class StartForm(forms.Form):
     instrument = forms.IntegerField(widget=forms.HiddenInput)
@@ -28,4 +30,14 @@ class ConsultationForm(forms.Form):
     )
     held_on = DateField(
         label="When", initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    audience = forms.ChoiceField(
+        label="Who reads this",
+        choices=[
+            (Consultation.Audience.CLINICIANS, "Between us, the patient's clinicians"),
+            (Consultation.Audience.PATIENT, "Shared with the patient, on their check-ins page"),
+        ],
+        initial=Consultation.Audience.CLINICIANS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say who reads this consultation."},
     )

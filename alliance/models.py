@@ -199,6 +199,10 @@ class Consultation(models.Model):
 
     QUESTION = "Are there issues in our therapeutic alliance with this patient? What can we do to strengthen it?"
 
+    class Audience(models.TextChoices):
+        CLINICIANS = "clinicians", "Between the patient's clinicians"
+        PATIENT = "patient", "Shared with the patient"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")
     practice = models.ForeignKey(
@@ -209,6 +213,10 @@ class Consultation(models.Model):
     therapist = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     issues = models.TextField("Issues we see", max_length=4000)
     actions = models.TextField("What we agreed to do", max_length=4000)
+    # Chosen when written; between clinicians unless they decide the patient reads it.
+    audience = models.CharField(
+        max_length=20, choices=Audience.choices, default=Audience.CLINICIANS
+    )
     held_on = models.DateField(default=timezone.localdate, validators=[sensible_date])
     created_at = models.DateTimeField(default=timezone.now)
 

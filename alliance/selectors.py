@@ -103,6 +103,25 @@ class Series:
         return self.check_ins[-1] if self.check_ins else None
 
 
+def crisis_help_after(*, actor, check_in: CheckIn) -> dict | None:
+    """For the patient who sent a check-in that raised a safety alert: who was told, and the
+    practices whose after-hours help and reply times they are shown. None otherwise.
+
+    The check-in was read through `check_in_get`; the care team is the patient's own.
+    """
+    if not actor.is_patient or check_in.status != CheckIn.Status.SUBMITTED:
+        return None
+    if not check_in.flags.filter(kind=Flag.Kind.SAFETY).exists():
+        return None
+    team = core_selectors.care_team_for(patient=check_in.patient)
+    practices = core_selectors.crisis_help_practices(user=actor)
+    return {
+        "told": [m.clinician.full_name for m in team],
+        "practices": practices,
+        "reply_times": [p for p in practices if p.reply_time],
+    }
+
+
 def trends(*, actor, patient) -> list[Series]:
     """Submitted check-ins grouped per instrument and relationship, oldest first; audited."""
     series: dict = {}
@@ -179,9 +198,12 @@ def flag_get(*, actor, flag_uuid, action: Action = Action.READ) -> Flag:
 
 
 def consultations(*, actor, patient) -> list[Consultation]:
+    """Consultations the actor may read: the patient reads only those shared with them."""
     visible = access.records_visible(
         actor, Consultation.objects.filter(patient=patient), Category.ALLIANCE
     )
+    if access.is_self(actor, patient):
+        visible = visible.filter(audience=Consultation.Audience.PATIENT)
     return list(visible.select_related("prescriber", "therapist", "author"))
 
 

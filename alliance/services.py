@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core import access, nudges, resubmit
 from core import selectors as core_selectors
+from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import NotAllowed
 
@@ -225,6 +226,16 @@ def _raise_flags(check_in: CheckIn, result: scoring.Score) -> None:
             link,
             essential=True,
         )
+        if check_in.patient.user_id:
+            # The patient's own copy of the crisis help: in the app only, never by e-mail,
+            # where a family member or an employer might read it.
+            core_services.notification_send(
+                recipient=check_in.patient.user,
+                kind="crisis_help",
+                title="If you need help now: crisis lines and your clinic's after-hours help",
+                link=reverse("crisis_help"),
+                email=False,
+            )
     if instrument.kind != Instrument.Kind.ALLIANCE:
         return
     decision = scoring.flag(instrument.definition, result.total, _previous_totals(check_in))
@@ -292,9 +303,18 @@ def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:
 
 
 def consultation_create(
-    *, actor, patient, prescriber, therapist, issues: str, actions: str, held_on=None
+    *,
+    actor,
+    patient,
+    prescriber,
+    therapist,
+    issues: str,
+    actions: str,
+    held_on=None,
+    audience: str = Consultation.Audience.CLINICIANS,
 ) -> Consultation:
-    """Record a prescriber–therapist alliance consultation about one patient."""
+    """Record a prescriber–therapist alliance consultation about one patient, read by the
+    patient only when its audience says so."""
     decision = access.authorize(actor, Action.CREATE, Category.ALLIANCE, patient)
     if not actor.is_clinician:
         raise NotAllowed("Consultations are between the patient's clinicians.")
@@ -325,10 +345,11 @@ def consultation_create(
             issues=(issues or "").strip(),
             actions=(actions or "").strip(),
             held_on=held_on,
+            audience=audience,
         )
         consultation.full_clean()
         earlier = resubmit.earlier_copy(
-            consultation, "prescriber", "therapist", "issues", "actions", "held_on"
+            consultation, "prescriber", "therapist", "issues", "actions", "held_on", "audience"
         )
         if earlier is not None:
             return earlier

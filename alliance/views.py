@@ -117,7 +117,8 @@ def check_in(request, check_in_uuid):
                     "Your care team has the answers shown here; the ones you just gave were "
                     "not sent. If something has changed, start a new check-in.",
                 )
-            else:
+            elif not selectors.crisis_help_after(actor=request.user, check_in=submitted):
+                # After a safety alert the page itself thanks them, below the crisis help.
                 messages.success(request, "Thank you. Your answers are with your care team.")
             return redirect("check_in", check_in_uuid=submitted.uuid)
     items = [
@@ -141,6 +142,7 @@ def check_in(request, check_in_uuid):
         or check_in.instrument.kind != Instrument.Kind.ALLIANCE
         or selectors.show_scores_to_patients(),
         "nav": "check_ins" if request.user.is_patient else "patients",
+        "crisis": selectors.crisis_help_after(actor=request.user, check_in=check_in),
     }
     return render(request, "alliance/check_in.html", context, status=status)
 

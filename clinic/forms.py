@@ -24,7 +24,13 @@ class VisitActionForm(forms.Form):
     text = forms.CharField(required=False, max_length=3000)
     reason = forms.CharField(required=False, max_length=2000)
     patient_preference = forms.CharField(required=False, max_length=2000)
-    decided_together = forms.BooleanField(required=False)
+    decided_together = forms.ChoiceField(
+        required=False,
+        choices=[("yes", "yes"), ("no", "no")],
+        error_messages={
+            "invalid_choice": "Say whether you decided this together with the patient."
+        },
+    )
     dose = forms.CharField(required=False, max_length=100)
     strength = forms.CharField(required=False, max_length=100)
 
@@ -36,5 +42,9 @@ class VisitActionForm(forms.Form):
         if needs and not data.get(needs):
             raise forms.ValidationError(
                 "Something was missing from the form; nothing was recorded. Reload the page."
+            )
+        if data.get("action") == "decision" and not data.get("decided_together"):
+            self.add_error(
+                "decided_together", "Say whether you decided this together with the patient."
             )
         return data

@@ -30,6 +30,27 @@ class Visit:
     referrals: list = field(default_factory=list)
     releases_ending: list = field(default_factory=list)
     team: list = field(default_factory=list)
+    safety_plan: object = None
+    viewer_id: int | None = None
+
+    @property
+    def safety_alerts(self) -> list:
+        return [f for f in self.flags if f.kind == "safety"]
+
+    @property
+    def seen_by_others(self) -> list:
+        """Observations others recorded since `since`, across the current medicines."""
+        return [
+            o
+            for item in self.medications
+            for o in getattr(item, "new_observations", [])
+            if o.author_id != self.viewer_id
+        ]
+
+    @property
+    def safety_plan_needed(self) -> bool:
+        """An open safety alert and no safety plan: offer to write one with the patient."""
+        return self.safety_plan is None and any(f.kind == "safety" for f in self.flags)
 
 
 def visit(*, actor, patient, since) -> Visit:
@@ -80,6 +101,8 @@ def visit(*, actor, patient, since) -> Visit:
         ],
         releases_ending=[v for v in releases if v.in_force and v.release.expires_at <= horizon],
         team=core_selectors.care_team_for(patient=patient),
+        safety_plan=stories_selectors.safety_plan_current(actor=actor, patient=patient),
+        viewer_id=actor.pk,
     )
 
 

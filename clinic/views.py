@@ -220,7 +220,7 @@ def visit_action(request, patient):
                 "medication": medication,
                 "version": data["version"] or 0,
                 "reason": data["reason"],
-                "decided_together": data["decided_together"],
+                "decided_together": data["decided_together"] == "yes",
                 "patient_preference": data["patient_preference"],
             }
             if data["status"] == "dose_change":
@@ -242,7 +242,8 @@ def visit_action(request, patient):
         error = exc.message
         status = 409 if isinstance(exc, Conflict) else 403
     # When nothing was recorded, what was typed goes back into the form beside the message.
-    draft = form.cleaned_data if error and form.is_valid() else None
+    # Also after a refused form: the fields that were valid come back as typed.
+    draft = getattr(form, "cleaned_data", None) if error else None
     if not wants_partial(request):
         if not error:
             messages.success(request, "Recorded.")

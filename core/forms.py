@@ -117,6 +117,17 @@ class AuditSearchForm(forms.Form):
     )
 
 
+class PracticeCrisisHelpForm(forms.ModelForm):
+    """What the practice's patients are told out of hours, set by its clinic admin."""
+
+    class Meta:
+        from .models import Practice
+
+        model = Practice
+        fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
+        widgets = {"after_hours_instructions": forms.Textarea(attrs={"rows": 4})}
+
+
 class ApiTokenCreateForm(forms.Form):
     """A personal API token: a name, a lifetime, and a fresh second factor (or the password)."""
 

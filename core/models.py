@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -34,9 +35,40 @@ class Practice(models.Model):
         blank=True,
         help_text="US state (two letters): selects the state's prescription limits.",
     )
+    # Crisis help: what a patient of this practice is told after hours. Shown only when set.
+    after_hours_phone = models.CharField(
+        "after-hours phone",
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9][0-9 ().-]{5,28}$",
+                "Enter a phone number with digits, spaces, brackets or dashes, e.g. (555) 010-0199.",
+            )
+        ],
+    )
+    after_hours_instructions = models.TextField(
+        "after-hours instructions",
+        max_length=1000,
+        blank=True,
+        help_text="What a patient should do out of hours, in plain words.",
+    )
+    reply_time = models.CharField(
+        "when the care team replies",
+        max_length=120,
+        blank=True,
+        help_text="Completes the sentence “Your care team will be in touch …”, "
+        "e.g. “within one business day”. Promise no more than the practice keeps.",
+    )
 
     def __str__(self):
         return self.name
+
+    @property
+    def after_hours_tel(self) -> str:
+        """The after-hours phone as a tel: link wants it: digits, and a leading + if any."""
+        digits = "".join(c for c in self.after_hours_phone if c.isdigit())
+        return ("+" if self.after_hours_phone.startswith("+") else "") + digits
 
 
 class UserManager(BaseUserManager):

@@ -132,6 +132,32 @@ def memberships_active(*, on=None) -> QuerySet:
     return CareTeamMembership.objects.active(on)
 
 
+def crisis_help_practices(*, user) -> list:
+    """The practices whose after-hours help a signed-in patient is shown: those of their
+    active care team. A read of the patient's own care team, so audited; [] for anyone else."""
+    from .models import Practice
+
+    patient = patient_for_user(user=user)
+    if patient is None:
+        return []
+    access.require(user, Action.READ, Category.PROFILE, patient)
+    practice_ids = CareTeamMembership.objects.active().filter(patient=patient).values("practice_id")
+    return list(Practice.objects.filter(pk__in=practice_ids).order_by("name"))
+
+
+def practices_administered(*, user) -> list:
+    """The practices whose settings a clinic admin may change: their own practice, or every
+    practice for a clinic-wide admin (no practice of their own). [] for anyone else."""
+    from .models import Practice
+
+    if not user.is_authenticated or not user.is_clinic_admin:
+        return []
+    practices = Practice.objects.order_by("name")
+    if user.practice_id is not None:
+        practices = practices.filter(pk=user.practice_id)
+    return list(practices)
+
+
 def patient_email_change_pending(*, patient: Patient):
     """The address change waiting for the patient's confirmation from the old address, if any,
     for a patient the caller already has access to."""

@@ -603,8 +603,11 @@ def account_email_changed(*, user: User, old_email: str, new_email: str) -> None
             transaction.on_commit(lambda: _send_address_changed_notice(old_email))
 
 
-def notification_send(*, recipient: User, kind: str, title: str, link: str = "") -> Notification:
-    """An in-app notification, and an e-mail with the link after commit when the user wants one.
+def notification_send(
+    *, recipient: User, kind: str, title: str, link: str = "", email: bool = True
+) -> Notification:
+    """An in-app notification, and an e-mail with the link after commit when the user wants one
+    (never with `email=False`: the crisis help a patient is offered stays in the app).
 
     `title` must carry no clinical content: it is shown in lists and sent by e-mail.
     """
@@ -614,7 +617,7 @@ def notification_send(*, recipient: User, kind: str, title: str, link: str = "")
     notification = Notification.objects.create(
         recipient=recipient, kind=kind, title=title, link=link
     )
-    if pref is None or pref.email_enabled:
+    if email and (pref is None or pref.email_enabled):
         transaction.on_commit(lambda: _email_notification(notification.pk))
     return notification
 
@@ -643,3 +646,32 @@ def notification_mark_read(*, user: User, notification_uuid=None) -> int:
     if notification_uuid is not None:
         unread = unread.filter(uuid=notification_uuid)
     return unread.update(read_at=timezone.now())
+
+
+def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
+    """A clinic admin of this practice (or a clinic-wide one) sets its after-hours help.
+    Raises PermissionDenied for anyone else and ValidationError for bad input (nothing saved)."""
+    fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
+    if not actor.is_clinic_admin or actor.practice_id not in (None, practice.pk):
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.PROFILE,
+            action=Action.UPDATE,
+            outcome="denied",
+            object_type="core.Practice",
+        )
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = type(practice).objects.select_for_update().get(pk=practice.pk)
+        for field in fields:
+            setattr(locked, field, (data.get(field) or "").strip())
+        locked.full_clean()
+        locked.save(update_fields=fields)
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.PROFILE,
+            action=Action.UPDATE,
+            obj=locked,
+        )

@@ -3,6 +3,8 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("practices/", views.practice_list, name="practice_list"),
+    path("practices/<uuid:practice_uuid>/", views.practice_settings, name="practice_settings"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("audit/", views.audit_search, name="audit_search"),

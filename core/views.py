@@ -36,9 +36,7 @@ def notifications_read(request):
     if not form.is_valid():
         message = "That notification could not be found. Nothing was marked read."
         return render(request, "400.html", {"message": message}, status=400)
-    services.notification_mark_read(
-        user=request.user, notification_uuid=form.cleaned_data["uuid"]
-    )
+    services.notification_mark_read(user=request.user, notification_uuid=form.cleaned_data["uuid"])
     return redirect("notifications")
 
 
@@ -350,6 +348,74 @@ def health(request):
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "failing", "checks": checks}, status=200 if healthy else 503
+    )
+
+
+@access.declare("no patient data: the practices a clinic admin runs")
+@login_required
+@require_GET
+def practice_list(request):
+    practices = selectors.practices_administered(user=request.user)
+    if not practices:
+        audit.record(
+            actor=request.user,
+            patient=None,
+            category=Category.PROFILE,
+            action=Action.LIST,
+            outcome="denied",
+            object_type="core.Practice",
+        )
+        raise PermissionDenied
+    if len(practices) == 1:
+        return redirect("practice_settings", practice_uuid=practices[0].uuid)
+    return render(
+        request,
+        "core/practice_list.html",
+        {"practices": practices, "nav": "practice_settings"},
+    )
+
+
+@access.declare("no patient data: a practice its clinic admin runs")
+@login_required
+@require_http_methods(["GET", "POST"])
+def practice_settings(request, practice_uuid):
+    from .forms import PracticeCrisisHelpForm
+
+    practice = next(
+        (p for p in selectors.practices_administered(user=request.user) if p.uuid == practice_uuid),
+        None,
+    )
+    if practice is None:
+        audit.record(
+            actor=request.user,
+            patient=None,
+            category=Category.PROFILE,
+            action=Action.UPDATE if request.method == "POST" else Action.READ,
+            outcome="denied",
+            object_type="core.Practice",
+            object_id=str(practice_uuid),
+        )
+        # Alike for a practice that does not exist and one this person does not run.
+        raise Http404("Not found.")
+    form = PracticeCrisisHelpForm(request.POST or None, instance=practice)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.practice_crisis_help_update(
+                    actor=request.user, practice=practice, data=form.cleaned_data
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Saved. Your patients see this on the crisis help page.")
+                return redirect("practice_settings", practice_uuid=practice.uuid)
+        status = 400
+    return render(
+        request,
+        "core/practice_settings.html",
+        {"form": form, "practice": practice, "nav": "practice_settings"},
+        status=status,
     )
 
 

@@ -29,8 +29,14 @@ class DecisionFields(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    decided_together = forms.BooleanField(
-        label="Decided together with the patient", required=False, initial=True
+    # Asked every time, with nothing chosen for the prescriber: the record must not say the
+    # patient took part unless the prescriber says so.
+    decided_together = forms.TypedChoiceField(
+        label="Decided together with the patient?",
+        choices=[("yes", "Yes, we decided it together"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether you decided this together with the patient."},
     )
     participants = forms.CharField(label="Who took part", required=False, max_length=300)
 

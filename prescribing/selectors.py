@@ -132,6 +132,77 @@ def last_request(medication: Medication) -> RefillRequest | None:
     return next(iter(medication.visible_requests), None)
 
 
+@dataclass(frozen=True)
+class RefillPrompt:
+    """One state per medicine for the patient, from the newest request and the supply."""
+
+    state: str
+    text: str
+    can_ask: bool = False
+    ask_label: str = "Ask for a refill"
+
+
+def _day(d) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+def refill_prompt(
+    *,
+    status: str,
+    supply_status: supply.SupplyStatus,
+    last: RefillRequest | None,
+    last_fill_at=None,
+) -> RefillPrompt:
+    """What the patient is told about getting more of a medicine, and whether asking makes
+    sense now. A closed request is history once a fill has been recorded after its answer
+    (`last_fill_at`: when the newest fill was recorded)."""
+    if last is not None and last.status == RefillRequest.Status.REQUESTED:
+        return RefillPrompt(
+            "requested",
+            f"Refill requested on {_day(timezone.localtime(last.requested_at))}: "
+            "your prescriber will answer.",
+        )
+    if last is not None and last.status == RefillRequest.Status.APPROVED:
+        return RefillPrompt("approved", "Refill approved: being sent to the pharmacy.")
+    answered_at = last and (last.sent_at or last.decided_at or last.requested_at)
+    filled_since = (
+        answered_at is not None and last_fill_at is not None and last_fill_at > answered_at
+    )
+    if last is not None and not filled_since:
+        if last.status == RefillRequest.Status.SENT:
+            sent = timezone.localtime(last.sent_at or last.decided_at or last.requested_at)
+            return RefillPrompt("sent", f"Sent to the pharmacy on {_day(sent)}.")
+        if last.status == RefillRequest.Status.NEEDS_VISIT:
+            return RefillPrompt(
+                "needs_visit",
+                "Your prescriber needs to see you before the next refill: please book a visit.",
+            )
+        if last.status == RefillRequest.Status.DECLINED:
+            asked = _day(timezone.localtime(last.requested_at))
+            who = last.decided_by.full_name if last.decided_by else "Your prescriber"
+            return RefillPrompt(
+                "declined",
+                f"Your request of {asked} was declined. {who} wrote: “{last.decision_reason}”",
+                can_ask=status == Medication.Status.ACTIVE and supply_status.has_supply,
+                ask_label="Ask again",
+            )
+    if status != Medication.Status.ACTIVE:
+        return RefillPrompt("not_active", "")
+    if not supply_status.has_supply:
+        return RefillPrompt("not_filled", "No fill recorded yet: nothing to refill.")
+    if supply_status.answer is not None and supply_status.answer.needs_renewal:
+        return RefillPrompt(
+            "renewal", supply_status.answer.reason, can_ask=True, ask_label="Ask for a renewal"
+        )
+    if supply_status.is_late:
+        return RefillPrompt(
+            "ask_now",
+            f"Ask now: the date to ask by, {_day(supply_status.needed_by)}, has passed.",
+            can_ask=True,
+        )
+    return RefillPrompt("ask_by", f"Ask for more by {_day(supply_status.needed_by)}.", can_ask=True)
+
+
 @dataclass
 class PlanItem:
     medication: Medication
@@ -140,6 +211,21 @@ class PlanItem:
     observations: list = field(default_factory=list)
     open_request: RefillRequest | None = None
     last_request: RefillRequest | None = None
+
+    @property
+    def refill(self) -> RefillPrompt:
+        return refill_prompt(
+            status=self.medication.status,
+            supply_status=self.supply,
+            last=self.last_request,
+            last_fill_at=last_fill_recorded_at(self.medication),
+        )
+
+
+def last_fill_recorded_at(medication: Medication):
+    """When the newest fill of any of its prescriptions was recorded (prefetched), or None."""
+    times = [f.created_at for rx in medication.prescriptions.all() for f in rx.fills.all()]
+    return max(times, default=None)
 
 
 def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]:
@@ -168,7 +254,10 @@ def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]
             PlanItem(
                 medication=medication,
                 supply=supply_status_for(medication=medication, on=on, policies=policies),
-                last_decision=decisions[0] if decisions else None,
+                # The last clinical decision: a rewording of what the medicine is for is not one.
+                last_decision=next(
+                    (d for d in decisions if d.kind != DecisionRecord.Kind.PURPOSE), None
+                ),
                 observations=[
                     o for o in medication.observations.all() if o.pk in visible_observations
                 ],

@@ -406,7 +406,8 @@ def medication_set_purpose(
             before=before,
             reason=(reason or "").strip()
             or ("In my own words." if by_patient else "Recorded with the patient."),
-            decided_together=by_patient,
+            # The patient's own entry: not a clinical decision, so never "decided together".
+            decided_together=False,
         )
 
 
@@ -474,6 +475,15 @@ def prescription_write(
         problems.append("A prescription cannot be dated in the future.")
     if earliest_fill_on and earliest_fill_on < written_on:
         problems.append("The earliest fill date cannot be before the written date.")
+    elif not problems:
+        problems += supply.validate_refills_within_validity(
+            medication.schedule,
+            written_on,
+            earliest_fill_on or written_on,
+            days_supply,
+            refills_authorised,
+            limits,
+        )
     if medication.status == Medication.Status.STOPPED:
         problems.append("This medication is stopped: restart it before writing a prescription.")
     if problems:
@@ -635,6 +645,14 @@ def _tell_prescriber(request: RefillRequest) -> None:
     nudges.deliver_soon()
 
 
+REFILL_ANSWER_TITLES = {
+    RefillRequest.Status.APPROVED: "Your refill request was approved",
+    RefillRequest.Status.DECLINED: "Your refill request was declined: read why",
+    RefillRequest.Status.NEEDS_VISIT: "Your prescriber would like to see you before the next refill",
+    RefillRequest.Status.SENT: "Your refill was sent to the pharmacy",
+}
+
+
 def refill_request_decide(
     *, actor, request: RefillRequest, status: str, reason: str = ""
 ) -> RefillRequest:
@@ -685,7 +703,8 @@ def refill_request_decide(
                 lambda: core_services.notification_send(
                     recipient=patient_user,
                     kind="refill_answered",
-                    title="Your prescriber answered a refill request",
+                    # What the answer was, never which medicine: titles are e-mailed.
+                    title=REFILL_ANSWER_TITLES[status],
                     link=reverse("medications", args=[locked.patient.uuid]),
                 )
             )

@@ -147,6 +147,52 @@ def validate_prescription(
     return problems
 
 
+def refills_that_fit(
+    schedule: str, written_on: date, first_fill_on: date, days_supply: int, limits: Limits
+) -> int | None:
+    """How many refills can still be filled before the prescription lapses, when each fill
+    lasts `days_supply` and the first is on `first_fill_on`; None when it never lapses.
+
+    The k-th refill is due when the fill before it runs out, `k * days_supply` days after the
+    first, and must come before `validity_end` (21 CFR 1306.22 for schedules III and IV).
+    """
+    end = validity_end(schedule, written_on, limits)
+    if end is None or days_supply <= 0:
+        return None
+    last_day = end - timedelta(days=1)
+    if first_fill_on > last_day:
+        return 0
+    return (last_day - first_fill_on).days // days_supply
+
+
+def validate_refills_within_validity(
+    schedule: str,
+    written_on: date,
+    first_fill_on: date,
+    days_supply: int,
+    refills_authorised: int,
+    limits: Limits,
+) -> list[str]:
+    """Refills the patient could never fill are refused, with how many do fit and until when."""
+    fit = refills_that_fit(schedule, written_on, first_fill_on, days_supply, limits)
+    if fit is None or refills_authorised <= fit:
+        return []
+    last_day = validity_end(schedule, written_on, limits) - timedelta(days=1)
+    months = min(
+        m for m in (FEDERAL_VALIDITY_MONTHS.get(schedule), limits.validity_months) if m is not None
+    )
+    lapses = f"this prescription is valid only until {_long(last_day)}, {months} months after it was written"
+    if fit == 0:
+        return [
+            f"With {days_supply} days' supply, no refill can be filled: {lapses}. "
+            "Write it without refills."
+        ]
+    return [
+        f"With {days_supply} days' supply, only {fit} refill{'s' if fit != 1 else ''} can be "
+        f"filled: {lapses}. Write at most {fit}."
+    ]
+
+
 def validate_schedule_ii_series(days_supplies: list[int]) -> list[str]:
     """Several schedule II prescriptions written together may cover at most 90 days."""
     total = sum(days_supplies)
@@ -219,6 +265,7 @@ class SupplyStatus:
     lead_in_business_days: bool = False
     is_late: bool = False  # past the needed-by date: inside the lead time
     valid_until: date | None = None  # the last day the next fill's prescription may be filled
+    last_fill_on: date | None = None
 
 
 def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplyStatus:
@@ -245,4 +292,5 @@ def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplySt
         lead_in_business_days=limits.lead_in_business_days,
         is_late=on > needed_by,
         valid_until=valid_until,
+        last_fill_on=rx.last_fill_on,
     )

@@ -143,6 +143,12 @@ def _detail_context(request, medication, **forms):
         "prescription_form": PrescriptionForm(),
         "fill_form": FillForm(initial={"prescription": current.uuid if current else None}),
         "open_request": selectors.open_request(medication),
+        "refill": selectors.refill_prompt(
+            status=medication.status,
+            supply_status=status,
+            last=selectors.last_request(medication),
+            last_fill_at=selectors.last_fill_recorded_at(medication),
+        ),
         "nav": _nav(request.user),
     }
     context.update(forms)

@@ -129,3 +129,36 @@ class SummaryResponseForm(forms.Form):
         required=False,
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SafetyPlanForm(forms.Form):
+    """The seven parts of a Stanley–Brown safety plan, each in the patient's words."""
+
+    HELP = {
+        "warning_signs": "Thoughts, feelings or situations that tell me a crisis may be coming.",
+        "coping": "Things I can do on my own: a walk, music, a shower, a game.",
+        "distractions": "People and social places that take my mind off things.",
+        "people": "People I can ask for help, with their phone numbers.",
+        "professionals": "My clinicians, my clinic's after-hours line, 988.",
+        "safer_environment": "Keeping things I could use to hurt myself out of reach.",
+        "reasons_for_living": "What matters most to me, worth staying safe for.",
+    }
+
+    # The version the writer started from: a newer one saved meanwhile is a conflict.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        from .models import SafetyPlan
+
+        super().__init__(*args, **kwargs)
+        for number, (name, label) in enumerate(SafetyPlan.SECTIONS, start=1):
+            self.fields[name] = forms.CharField(
+                label=f"{number}. {label}",
+                required=False,
+                max_length=2000,
+                help_text=self.HELP[name],
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+    def sections(self) -> dict:
+        return {name: self.cleaned_data.get(name, "") for name in self.HELP}

@@ -298,3 +298,56 @@ class SummaryRevision(models.Model):
 
     def __str__(self):
         return f"{self.summary_id} v{self.version}"
+
+
+class SafetyPlan(models.Model):
+    """One version of the patient's safety plan (Stanley–Brown), in their words, written alone
+    or with a clinician. Each save is a new version; none is ever changed or deleted.
+
+    The plan is the patient's own document, wherever it was written: `practice` stays empty,
+    so the whole care team reads it under the rules for what the patient wrote (as goals).
+    """
+
+    SECTIONS = [
+        ("warning_signs", "Warning signs that a crisis may be starting"),
+        ("coping", "Things I can do on my own to take my mind off my problems"),
+        ("distractions", "People and places that help me feel better"),
+        ("people", "People I can ask for help"),
+        ("professionals", "Professionals and crisis lines I can call"),
+        ("safer_environment", "Making my surroundings safer"),
+        ("reasons_for_living", "My reasons for living"),
+    ]
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")
+    practice = models.ForeignKey(
+        "core.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    warning_signs = models.TextField(max_length=2000, blank=True)
+    coping = models.TextField(max_length=2000, blank=True)
+    distractions = models.TextField(max_length=2000, blank=True)
+    people = models.TextField(max_length=2000, blank=True)
+    professionals = models.TextField(max_length=2000, blank=True)
+    safer_environment = models.TextField(max_length=2000, blank=True)
+    reasons_for_living = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "version"], name="one_safety_plan_version"),
+            models.CheckConstraint(name="safety_plan_is_the_patients", condition=Q(practice=None)),
+        ]
+
+    def __str__(self):
+        return f"Safety plan v{self.version}"
+
+    def clean(self):
+        if not any(getattr(self, name).strip() for name, _label in self.SECTIONS):
+            raise ValidationError("Write at least one part of the plan; each can be short.")
+
+    @property
+    def sections(self) -> list[tuple[str, str]]:
+        return [(label, getattr(self, name)) for name, label in self.SECTIONS]

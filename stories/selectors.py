@@ -213,3 +213,48 @@ def _is_uuid(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+def safety_plan_versions(*, actor, patient) -> list:
+    """Every version of the patient's safety plan the actor may read, newest first; audited."""
+    from .models import SafetyPlan
+
+    plans = list(
+        access.records_visible(
+            actor, SafetyPlan.objects.filter(patient=patient), Category.GOALS, Action.READ
+        ).select_related("author")
+    )
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=Category.GOALS,
+        action=Action.LIST,
+        object_type="stories.SafetyPlan",
+    )
+    return plans
+
+
+def safety_plan_current(*, actor, patient):
+    """The newest version the actor may read, or None; audited as a read when there is one."""
+    from .models import SafetyPlan
+
+    plan = (
+        access.records_visible(
+            actor, SafetyPlan.objects.filter(patient=patient), Category.GOALS, Action.READ
+        )
+        .select_related("author")
+        .order_by("-version")
+        .first()
+    )
+    if plan is not None:
+        audit.record(
+            actor=actor, patient=patient, category=Category.GOALS, action=Action.READ, obj=plan
+        )
+    return plan
+
+
+def safety_plan_exists(*, patient) -> bool:
+    """Has the patient any safety plan? For a caller that may already read the patient's goals."""
+    from .models import SafetyPlan
+
+    return SafetyPlan.objects.filter(patient=patient).exists()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from core import access, audit, resubmit
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
-from core.models import AuditEvent
+from core.models import AuditEvent, Patient
 
 from .models import (
     GAS_MAX,
@@ -27,6 +27,7 @@ from .models import (
     NarrativeNote,
     NoteRevision,
     PersonSummary,
+    SafetyPlan,
     SummaryRevision,
 )
 
@@ -471,3 +472,30 @@ def _summary_respond(actor, patient, response, version) -> PersonSummary:
     summary.version += 1
     summary.save(update_fields=["patient_response", "patient_responded_at", "version"])
     return summary
+
+
+def safety_plan_save(*, actor, patient, based_on: int, sections: dict) -> SafetyPlan:
+    """A new version of the patient's safety plan, by the patient or a clinician of their care
+    team (with them). `based_on` is the version the writer started from (0 for none): if a
+    newer one exists, raises Conflict and saves nothing. ValidationError for an empty plan."""
+    decision = access.authorize(actor, Action.CREATE, Category.GOALS, patient)
+    fields = {name: (sections.get(name) or "").strip() for name, _label in SafetyPlan.SECTIONS}
+    with transaction.atomic():
+        # The patient's row serialises two writers of the same plan.
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        current = SafetyPlan.objects.filter(patient=patient).order_by("-version").first()
+        current_version = current.version if current else 0
+        if based_on != current_version:
+            raise Conflict(
+                "Someone saved a newer version of this plan while you were writing. "
+                "Nothing was overwritten: your words are below, beside theirs."
+            )
+        if current is not None and all(getattr(current, k) == v for k, v in fields.items()):
+            return current
+        plan = SafetyPlan(
+            patient=patient, practice=None, author=actor, version=current_version + 1, **fields
+        )
+        plan.full_clean()
+        plan.save()
+        access.audit_write(actor, decision, Category.GOALS, Action.CREATE, plan)
+    return plan

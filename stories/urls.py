@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("help/", views.crisis_help, name="crisis_help"),
     path("patients/<uuid:patient_uuid>/goals/", views.goals, name="goals"),
     path("patients/<uuid:patient_uuid>/goals/new/", views.goal_create, name="goal_create"),
     path("goals/<uuid:goal_uuid>/", views.goal_edit, name="goal_edit"),
@@ -17,6 +18,12 @@ urlpatterns = [
         name="note_entered_in_error",
     ),
     path("patients/<uuid:patient_uuid>/summary/", views.summary_edit, name="summary_edit"),
+    path("patients/<uuid:patient_uuid>/safety-plan/", views.safety_plan, name="safety_plan"),
+    path(
+        "patients/<uuid:patient_uuid>/safety-plan/pdf/",
+        views.safety_plan_pdf,
+        name="safety_plan_pdf",
+    ),
     path(
         "patients/<uuid:patient_uuid>/summary/respond/",
         views.summary_respond,

@@ -436,3 +436,111 @@ def summary_respond(request, patient):
     else:
         messages.error(request, "Something was missing from the form; nothing was saved.")
     return redirect("goals", patient_uuid=patient.uuid)
+
+
+# --- Safety plan ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@access.patient_view(Category.GOALS, Action.READ)
+def safety_plan(request, patient):
+    """The patient's safety plan: the newest version, a form to write the next, the history."""
+    from .forms import SafetyPlanForm
+
+    current = selectors.safety_plan_current(actor=request.user, patient=patient)
+    base = current.version if current else 0
+    initial = {"version": base}
+    if current is not None:
+        initial.update({name: getattr(current, name) for name in SafetyPlanForm.HELP})
+    form = SafetyPlanForm(request.POST if request.method == "POST" else None, initial=initial)
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.safety_plan_save(
+                actor=request.user,
+                patient=patient,
+                based_on=form.cleaned_data["version"],
+                sections=form.sections(),
+            )
+        except Conflict as exc:
+            conflict = exc.message
+            current = selectors.safety_plan_current(actor=request.user, patient=patient)
+            form = rebind_with_version(SafetyPlanForm, request.POST, current.version)
+            status = 409
+        except NotAllowed as exc:
+            form.add_error(None, exc.message)
+            status = 403
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+            status = 400
+        else:
+            messages.success(
+                request,
+                "Safety plan saved. It is first on your “Need help now?” page."
+                if request.user.is_patient
+                else "Safety plan saved. The patient finds it first on their crisis help page.",
+            )
+            return redirect("safety_plan", patient_uuid=patient.uuid)
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "patient": patient,
+        "plan": current,
+        "versions": selectors.safety_plan_versions(actor=request.user, patient=patient),
+        "form": form,
+        "conflict": conflict,
+        "can_write": access.decide(request.user, Action.CREATE, Category.GOALS, patient).allowed,
+        "nav": "goals" if request.user.is_patient else "patients",
+    }
+    return render(request, "stories/safety_plan.html", context, status=status)
+
+
+@login_required
+@require_GET
+@access.patient_view(Category.GOALS, Action.EXPORT)
+def safety_plan_pdf(request, patient):
+    """The safety plan on one printable page."""
+    from django.http import Http404, HttpResponse
+    from django.utils import timezone
+
+    from . import pdf
+
+    plan = selectors.safety_plan_current(actor=request.user, patient=patient)
+    if plan is None:
+        raise Http404("There is no safety plan to print yet.")
+    response = HttpResponse(
+        pdf.safety_plan(patient=patient, plan=plan, today=timezone.localdate()),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = 'inline; filename="my-safety-plan.pdf"'
+    return response
+
+
+# --- Crisis help ---------------------------------------------------------------------------
+
+
+@access.declare(
+    "no patient data for anyone signed out; a patient's own plan and care team, audited"
+)
+@require_GET
+def crisis_help(request):
+    """Crisis help, open to everyone: a patient whose session ended at 2 a.m. still gets it.
+    A signed-in patient sees their own safety plan first, then their clinics' after-hours help."""
+    from core import selectors as core_selectors
+
+    patient = core_selectors.patient_for_user(user=request.user)
+    plan = None
+    if patient is not None:
+        plan = selectors.safety_plan_current(actor=request.user, patient=patient)
+    return render(
+        request,
+        "core/crisis_help.html",
+        {
+            "practices": core_selectors.crisis_help_practices(user=request.user),
+            "patient": patient,
+            "plan": plan,
+            "nav": "crisis_help",
+        },
+    )

@@ -80,5 +80,14 @@ class ConsultationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Consultation
-        fields = ["uuid", "prescriber", "therapist", "issues", "actions", "held_on", "created_at"]
+        fields = [
+            "uuid",
+            "prescriber",
+            "therapist",
+            "issues",
+            "actions",
+            "held_on",
+            "audience",
+            "created_at",
+        ]
         read_only_fields = ["uuid", "prescriber", "therapist", "created_at"]

@@ -118,7 +118,9 @@ class MedicationStartSerializer(serializers.Serializer):
     patient_preference = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, default=""
     )
-    decided_together = serializers.BooleanField(default=False)
+    decided_together = serializers.BooleanField(
+        help_text="Was it decided together with the patient? Asked every time: no default."
+    )
     participants = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
     )
@@ -135,7 +137,9 @@ class DecisionInputSerializer(serializers.Serializer):
     patient_preference = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, default=""
     )
-    decided_together = serializers.BooleanField(default=False)
+    decided_together = serializers.BooleanField(
+        help_text="Was it decided together with the patient? Asked every time: no default."
+    )
     participants = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
     )

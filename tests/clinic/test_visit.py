@@ -132,6 +132,7 @@ def test_record_without_leaving_the_screen(client, history, prescriber, patient)
             "status": "paused",
             "version": 99,
             "reason": "x",
+            "decided_together": "yes",
         },
         HTTP_HX_REQUEST="true",
     )
@@ -291,6 +292,40 @@ def test_visit_pdf(client, history, prescriber, patient):
     assert "Visit summary: Dan Brooks" in text
     assert "To feel less on guard" in text
     assert RefillRequest.objects.count() == 1
+
+
+def test_visit_pdf_carries_open_safety_alerts_and_what_others_noticed(
+    client, history, prescriber, patient, patient_user
+):
+    import io
+
+    from pypdf import PdfReader
+
+    from stories import services as stories_services
+
+    phq9 = next(i for i in alliance_selectors.instruments_offered() if i.key == "phq-9")
+    check_in = alliance.check_in_start(actor=patient_user, patient=patient, instrument=phq9)
+    answers = {item["id"]: 0 for item in phq9.definition["items"]}
+    alliance.check_in_submit(
+        actor=patient_user, check_in=check_in, answers={**answers, "phq9_9": 2}
+    )
+
+    def pdf_text():
+        response = client.get(reverse("visit_pdf", args=[patient.uuid]))
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        return " ".join(" ".join(p.extract_text() for p in pages).split())
+
+    client.force_login(prescriber)
+    text = pdf_text()
+    assert "Open safety alert" in text and "No safety plan yet." in text
+    # The therapist's observation and the patient's own, since the prescriber last looked.
+    assert "What others noticed since" in text
+    assert "Missed doses on weekends" in text and "Sleeping better" in text
+    stories_services.safety_plan_save(
+        actor=patient_user, patient=patient, based_on=0, sections={"coping": "Walk"}
+    )
+    text = pdf_text()
+    assert "Safety plan: version 1" in text and "No safety plan yet." not in text
 
 
 def test_reloading_the_visit_screen_keeps_the_news(

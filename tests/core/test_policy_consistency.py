@@ -94,6 +94,7 @@ def world(patient, patient_user, prescriber, therapist):
         "request_uuid": refill.uuid,
         "check_in_uuid": check_in.uuid,
         "flag_uuid": check_in.flags.get().uuid,
+        "practice_uuid": prescriber.practice.uuid,
         "token_uuid": _token_of(patient_user).uuid,
         "goals": [goal, proposal],
         "notes": notes,

@@ -96,7 +96,7 @@ def scale_point(page, item_id: str, value: int):
 def answer_scale(page, item_id: str, value: int) -> None:
     """Tab into a 0–10 scale, pick 0 with Space, then step to `value` with the arrow keys."""
     zero = scale_point(page, item_id, 0)
-    tab_to(page, zero, limit=15)
+    tab_to(page, zero, limit=20)
     page.keyboard.press("Space")
     expect(zero).to_be_checked()
     for _ in range(value):
@@ -286,8 +286,18 @@ def test_phq9_self_harm_answer_alerts_both_clinicians_until_one_acknowledges(
         questions.nth(i).get_by_label("Several days").check()
     questions.nth(8).get_by_label("Several days").check()
     dan.get_by_role("button", name="Send").click()
-    expect(_messages(dan)).to_contain_text("Thank you.")
+    # On his phone, crisis help comes before anything else on the page, then who was told.
+    help_now = dan.get_by_role("region", name="If you need help now")
+    expect(help_now).to_be_visible()
+    expect(help_now.get_by_role("link", name="Call 988")).to_have_attribute("href", "tel:988")
+    expect(help_now.get_by_role("link", name="Text 988")).to_have_attribute("href", "sms:988")
+    expect(help_now).to_contain_text("911")
+    assert help_now.bounding_box()["y"] < dan.get_by_role("heading", level=1).bounding_box()["y"]
+    assert help_now.bounding_box()["y"] < dan.viewport_size["height"]
+    expect(dan.locator(".crisis-told")).to_contain_text("Thank you for telling us.")
+    expect(dan.locator(".crisis-told")).to_contain_text(prescriber.full_name)
     expect(dan.locator(".lede")).to_contain_text("Score: 9")
+    assert_no_axe_violations(dan, "the check-in after a self-harm answer")
 
     team = {}
     for who in (prescriber, therapist):
@@ -353,6 +363,7 @@ def test_check_in_and_alliance_pages_have_no_axe_violations(
         issues="Dan feels rushed in medication visits.",
         actions="Thirty-minute visits for now; Jordan asks about it in session.",
         held_on=timezone.localdate() - timedelta(days=1),
+        audience="patient",
     )
 
     dan = open_page(viewport)

@@ -73,7 +73,10 @@ def test_a_medicine_from_first_decision_to_an_approved_refill(
     priya.get_by_label("What the patient said they prefer").fill(
         "Nothing that makes me groggy at work"
     )
-    expect(priya.get_by_label("Decided together with the patient")).to_be_checked()
+    # Nothing is chosen for her: she says whether they decided it together.
+    expect(priya.get_by_label("Yes, we decided it together")).not_to_be_checked()
+    expect(priya.get_by_label("No", exact=True)).not_to_be_checked()
+    priya.get_by_label("Yes, we decided it together").check()
     priya.get_by_role("button", name="Add to the plan").click()
 
     expect(priya).to_have_url(MEDICATION_URL)
@@ -93,6 +96,7 @@ def test_a_medicine_from_first_decision_to_an_approved_refill(
     decide.get_by_label("What the patient said they prefer").fill(
         "Willing to try a higher dose before anything new"
     )
+    decide.get_by_label("Yes, we decided it together").check()
     decide.get_by_role("button", name="Record decision").click()
 
     expect(_messages(priya)).to_contain_text("Decision recorded.")

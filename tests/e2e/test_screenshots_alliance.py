@@ -59,6 +59,7 @@ def alliance_record(instruments, patient, prescriber, therapist):  # noqa: F811
         actions="Thirty-minute visits for the next two months. Jordan helps Dan write his "
         "questions down before each visit.",
         held_on=timezone.localdate() - timedelta(days=1),
+        audience="patient",
     )
     return {**instruments, "latest": latest}
 

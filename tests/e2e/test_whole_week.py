@@ -138,6 +138,7 @@ def test_a_week_of_care_ends_on_one_calm_visit_screen(
     priya.get_by_label("What the patient said they prefer").fill(
         "Nothing that makes me groggy at work"
     )
+    priya.get_by_label("Yes, we decided it together").check()
     priya.get_by_role("button", name="Add to the plan").click()
     expect(priya).to_have_url(MEDICATION_URL)
     expect(_messages(priya)).to_contain_text("Sertraline added to the plan.")

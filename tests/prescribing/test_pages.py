@@ -46,7 +46,7 @@ def test_prescriber_adds_a_medication_with_purpose_linked_to_a_goal(
             "purpose": "So I can sleep",
             "goals": [str(goal.uuid)],
             "reason": "Nightmares",
-            "decided_together": "on",
+            "decided_together": "yes",
         },
         follow=True,
     )
@@ -79,7 +79,7 @@ def test_dose_change_through_the_decision_form(client, patient, prescriber):
             "kind": "dose_change",
             "strength": "100 mg",
             "reason": "Partial response",
-            "decided_together": "on",
+            "decided_together": "yes",
             "version": med.version,
         },
         follow=True,
@@ -97,7 +97,13 @@ def test_stale_decision_form_shows_conflict(client, patient, prescriber):
     client.force_login(prescriber)
     response = client.post(
         reverse("medication_decide", args=[med.uuid]),
-        {"kind": "dose_change", "strength": "100 mg", "reason": "x", "version": 1},
+        {
+            "kind": "dose_change",
+            "strength": "100 mg",
+            "reason": "x",
+            "version": 1,
+            "decided_together": "yes",
+        },
     )
     assert response.status_code == 409
     assert "changed by someone else" in response.content.decode()
@@ -300,10 +306,25 @@ class TestAPI:
             {"kind": "dose_change", "strength": "100 mg", "reason": "r", "version": 1},
             content_type="application/json",
         )
+        # Whether it was decided together is asked every time: no default to lean on.
+        assert response.status_code == 400
+        assert "decided_together" in str(response.json())
+        response = client.post(
+            reverse("api_medication_decisions", args=[med.uuid]),
+            {
+                "kind": "dose_change",
+                "strength": "100 mg",
+                "reason": "r",
+                "version": 1,
+                "decided_together": False,
+            },
+            content_type="application/json",
+        )
         assert response.status_code == 201
+        assert response.json()["decided_together"] is False
         stale = client.post(
             reverse("api_medication_decisions", args=[med.uuid]),
-            {"kind": "paused", "reason": "r", "version": 1},
+            {"kind": "paused", "reason": "r", "version": 1, "decided_together": True},
             content_type="application/json",
         )
         assert stale.status_code == 409
@@ -325,6 +346,7 @@ def test_a_patient_cannot_switch_a_medicine(client, patient, prescriber):
             "schedule": "none",
             "reason": "Side effects",
             "version": medication.version,
+            "decided_together": "no",
         },
     )
     assert response.status_code == 403

@@ -186,3 +186,77 @@ class TestFills:
         answer = supply.fill_answer(series, date(2026, 2, 1), DEFAULT_LIMITS[Schedule.II])
         assert not answer.allowed
         assert "before 9 February 2026" in answer.reason
+
+
+class TestRefillsThatFitTheSixMonths:
+    """21 CFR 1306.22: a schedule III–IV prescription is not filled more than six months after
+    the date written, so refills that could only fall later are refused when it is written."""
+
+    LIMITS = DEFAULT_LIMITS[Schedule.IV]
+
+    def _problems(self, days, refills, written=date(2026, 1, 10), first=None):
+        return supply.validate_refills_within_validity(
+            Schedule.IV, written, first or written, days, refills, self.LIMITS
+        )
+
+    def test_the_boundary_for_a_90_day_supply(self):
+        # Valid until 10 July (181 days): refills due on day 90 and 180 fit, day 270 does not.
+        assert self._problems(90, 2) == []
+        [message] = self._problems(90, 3)
+        assert "only 2 refills can be filled" in message
+        assert "valid only until 10 July 2026, 6 months after it was written" in message
+        assert "Write at most 2." in message
+
+    def test_a_refill_due_on_the_last_valid_day_still_fits(self):
+        # Written 10 Jan, valid through 10 July: a 181-day gap lands exactly on it.
+        assert (
+            supply.refills_that_fit(
+                Schedule.IV, date(2026, 1, 10), date(2026, 1, 10), 181, self.LIMITS
+            )
+            == 1
+        )
+        assert (
+            supply.refills_that_fit(
+                Schedule.IV, date(2026, 1, 10), date(2026, 1, 10), 182, self.LIMITS
+            )
+            == 0
+        )
+
+    def test_no_refill_fits_a_supply_longer_than_six_months(self):
+        [message] = self._problems(200, 1)
+        assert "no refill can be filled" in message and "Write it without refills." in message
+        assert self._problems(200, 0) == []
+
+    def test_a_later_earliest_fill_date_leaves_room_for_fewer(self):
+        assert self._problems(30, 5) == []
+        # 1 March to 10 July is 131 days: refills on days 30, 60, 90 and 120.
+        assert "only 4 refills" in self._problems(30, 5, first=date(2026, 3, 1))[0]
+
+    def test_schedule_ii_and_unlimited_prescriptions_are_not_its_business(self):
+        never_lapses = Limits(lead_days=7)
+        assert (
+            supply.refills_that_fit(
+                Schedule.NONE, date(2026, 1, 1), date(2026, 1, 1), 30, never_lapses
+            )
+            is None
+        )
+
+    @given(
+        written=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+        delay=st.integers(min_value=0, max_value=200),
+        days=st.integers(min_value=1, max_value=400),
+        refills=st.integers(min_value=0, max_value=5),
+    )
+    def test_every_refill_of_an_accepted_prescription_can_be_filled(
+        self, written, delay, days, refills
+    ):
+        first = written + timedelta(days=delay)
+        if supply.validate_refills_within_validity(
+            Schedule.III, written, first, days, refills, self.LIMITS
+        ):
+            fit = supply.refills_that_fit(Schedule.III, written, first, days, self.LIMITS)
+            assert refills > fit
+            return
+        end = supply.validity_end(Schedule.III, written, self.LIMITS)
+        for k in range(1, refills + 1):
+            assert first + timedelta(days=k * days) < end

@@ -391,6 +391,7 @@ def build_world(state: str, users: dict) -> World:
         therapist=u["therapist"],
         issues="Zqconsultissues",
         actions="Zqconsultation",
+        audience="patient",
     )
     offered = {i.key: i for i in alliance_selectors.instruments_offered()}
     check_in = alliance.check_in_start(
@@ -659,6 +660,7 @@ def _(c, w, a):
             "dose": "1",
             "directions": "at night",
             "reason": "Sleep",
+            "decided_together": True,
         },
     )
     return Medication.objects.filter(drug_name=name).exists()
@@ -672,7 +674,13 @@ def _(c, w, a):
         c,
         "post",
         _url("api_medication_decisions", medication.uuid),
-        {"kind": "dose_change", "version": medication.version, "reason": "r", "dose": dose},
+        {
+            "kind": "dose_change",
+            "version": medication.version,
+            "reason": "r",
+            "dose": dose,
+            "decided_together": True,
+        },
     )
     return Medication.objects.get(pk=medication.pk).dose == dose
 

@@ -112,6 +112,13 @@ FIELDS = [
     "reply_to",
     "q",
     "level_0",
+    "warning_signs",
+    "coping",
+    "people",
+    "reasons_for_living",
+    "after_hours_phone",
+    "after_hours_instructions",
+    "reply_time",
 ]
 values = st.one_of(
     st.text(alphabet=string.printable + "éß–—“”\u200b", max_size=60),
@@ -377,6 +384,7 @@ def world(db, patient, patient_user, prescriber, therapist):
         "release_uuid": release.uuid,
         "flag_uuid": flagged.flags.get().uuid,
         "token_uuid": token.uuid,
+        "practice_uuid": prescriber.practice.uuid,
         "users": [patient_user, prescriber, therapist],
     }
 

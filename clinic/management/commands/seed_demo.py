@@ -20,6 +20,20 @@ PRACTICES = [
     ("Harbor Counseling", Practice.Kind.THERAPY),
 ]
 
+# What each practice's patients are told out of hours (555-01xx numbers are fictional).
+AFTER_HOURS = {
+    "Riverside Psychiatry": {
+        "after_hours_phone": "(555) 010-0199",
+        "after_hours_instructions": "Call our main number and press 2: the psychiatrist on "
+        "call answers every night and weekend.",
+        "reply_time": "within one business day",
+    },
+    "Harbor Counseling": {
+        "after_hours_instructions": "We have no after-hours line. Use 988 or 911.",
+        "reply_time": "by the end of the next working day",
+    },
+}
+
 # email, name, role, practice
 STAFF = [
     ("admin@example.org", "Alex Morgan", Role.ADMIN, None),
@@ -93,6 +107,8 @@ class Command(BaseCommand):
                 name: Practice.objects.get_or_create(name=name, defaults={"kind": kind})[0]
                 for name, kind in PRACTICES
             }
+            for name, crisis_help in AFTER_HOURS.items():
+                Practice.objects.filter(name=name, reply_time="").update(**crisis_help)
             staff = {}
             for email, name, role, practice in STAFF:
                 user = User.objects.filter(email=email).first()
