@@ -23,9 +23,15 @@ TESTS = [
     "tests/proof",
     "tests/core/test_policy_consistency.py",
     "tests/core/test_audit.py",
+    "tests/core/test_audit_anchoring.py",
+    "tests/core/test_db_roles.py",
+    "tests/core/test_accounting.py",
+    "tests/core/test_lockout.py",
+    "tests/core/test_bad_input.py",
     "tests/core/test_headers.py",
     "tests/core/test_deploy.py",
-    "tests/referrals/test_release_gating.py",
+    "tests/referrals",
+    "tests/stories/test_markdown_bounds.py",
     "tests/integration",
 ]
 
