@@ -379,6 +379,8 @@ SPECTACULAR_SETTINGS = {
         "GoalStatusEnum": "stories.models.Goal.Status",
         "NoteStatusEnum": "stories.models.NarrativeNote.Status",
         "NoteKindEnum": "stories.models.NarrativeNote.Kind",
+        "NoteAudienceEnum": "stories.models.NarrativeNote.Audience",
+        "ConsultationAudienceEnum": "alliance.models.Consultation.Audience",
         "MedicationStatusEnum": "prescribing.models.Medication.Status",
         "DecisionKindEnum": "prescribing.models.DecisionRecord.Kind",
         "DecisionInputKindEnum": ["dose_change", "active", "paused", "stopped"],

@@ -167,7 +167,7 @@ def test_a_medicine_from_first_decision_to_an_approved_refill(
 
     expect(dan).to_have_url(path_is(live_server, f"/patients/{patient.uuid}/medications/"))
     expect(_messages(dan)).to_contain_text("Your request is sent.")
-    expect(medicine).to_contain_text("Refill requested, asked")
+    expect(medicine).to_contain_text("Refill requested on")
     expect(medicine.get_by_role("link", name="Ask for a refill")).to_have_count(0)
 
     # The prescriber finds the request in her queue and approves it.
@@ -187,7 +187,7 @@ def test_a_medicine_from_first_decision_to_an_approved_refill(
 
     # Dan sees the answer where he asked.
     dan.reload()
-    expect(medicine).to_contain_text("Refill approved, asked")
+    expect(medicine).to_contain_text("Refill approved: being sent to the pharmacy.")
     expect(medicine.get_by_role("link", name="Ask for a refill")).to_have_count(0)
     dan.get_by_role("link", name="History and notes").click()
     expect(dan).to_have_url(MEDICATION_URL)

@@ -359,9 +359,17 @@ def test_simultaneous_edits_through_the_pages_keep_one_and_tell_the_other(world)
         [
             lambda: a.post(
                 url,
-                {"kind": "dose_change", "strength": "100 mg", "reason": typed[0], "version": 1},
+                {
+                    "kind": "dose_change",
+                    "strength": "100 mg",
+                    "reason": typed[0],
+                    "version": 1,
+                    "decided_together": "yes",
+                },
             ),
-            lambda: b.post(url, {"kind": "paused", "reason": typed[1], "version": 1}),
+            lambda: b.post(
+                url, {"kind": "paused", "reason": typed[1], "version": 1, "decided_together": "no"}
+            ),
         ],
         typed=typed,
         stored=lambda: " | ".join(
@@ -379,7 +387,12 @@ def test_simultaneous_edits_through_the_pages_keep_one_and_tell_the_other(world)
     typed = ["Nausea in the mornings since the change", "He prefers to stop and think"]
     a = tab(prescriber)
     b = same_browser(a)
-    common = {"action": "decision", "medication": med.uuid, "version": med.version}
+    common = {
+        "action": "decision",
+        "medication": med.uuid,
+        "version": med.version,
+        "decided_together": "yes",
+    }
     new_status = "paused" if med.status == "active" else "active"
     edit_race(
         "medication decision on the visit screen, two tabs",
@@ -534,10 +547,20 @@ def test_simultaneous_edits_through_the_api_answer_409_to_one(world):
         [
             lambda: a.post(
                 url,
-                {"kind": "dose_change", "strength": "100 mg", "reason": typed[0], "version": 1},
+                {
+                    "kind": "dose_change",
+                    "strength": "100 mg",
+                    "reason": typed[0],
+                    "version": 1,
+                    "decided_together": True,
+                },
                 **api,
             ),
-            lambda: b.post(url, {"kind": "paused", "reason": typed[1], "version": 1}, **api),
+            lambda: b.post(
+                url,
+                {"kind": "paused", "reason": typed[1], "version": 1, "decided_together": False},
+                **api,
+            ),
         ],
         typed=typed,
         stored=lambda: " | ".join(
@@ -620,6 +643,7 @@ def test_a_form_sent_twice_at_once_makes_one_record(world, time_machine):
                 "directions": "at bedtime",
                 "schedule": "none",
                 "reason": "Nightmares",
+                "decided_together": "yes",
             },
         ),
         count=lambda: Medication.objects.filter(drug_name="Prazosin").count(),
@@ -678,7 +702,12 @@ def test_a_form_sent_twice_at_once_makes_one_record(world, time_machine):
         ther,
         lambda one: one.post(
             reverse("consultation_create", args=[patient.uuid]),
-            {"issues": "He feels rushed", "actions": "Longer visits", "held_on": today},
+            {
+                "issues": "He feels rushed",
+                "actions": "Longer visits",
+                "held_on": today,
+                "audience": "clinicians",
+            },
         ),
         count=lambda: Consultation.objects.filter(patient=patient).count(),
     )
