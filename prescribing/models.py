@@ -285,6 +285,11 @@ class Prescription(models.Model):
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     days_supply = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     refills_authorised = models.PositiveSmallIntegerField(default=0)
+    # The prescription this one renews, when it was written to answer a request for more that
+    # the old one could no longer give (no refills left, lapsed, schedule II).
+    renews = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewed_by"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -359,6 +364,10 @@ class RefillRequest(models.Model):
         default=False, help_text="Asked after the needed-by date: inside the lead time."
     )
     needs_renewal = models.BooleanField(default=False)
+    # The new prescription that answered it, when the prescriber renewed instead of refilling.
+    renewal = models.ForeignKey(
+        Prescription, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decision_reason = models.CharField(max_length=500, blank=True)
     decided_by = models.ForeignKey(
         "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
