@@ -119,6 +119,8 @@ class SummaryForm(forms.Form):
         },
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Set by the "Save anyway" button, after the page has shown which clinical terms it found.
+    confirm_terms = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class SummaryResponseForm(forms.Form):

@@ -271,6 +271,9 @@ class PersonSummary(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     patient_response = models.TextField(blank=True, max_length=3000)
     patient_responded_at = models.DateTimeField(null=True, blank=True)
+    # The clinical terms the author was warned about and chose to keep ("Save anyway"),
+    # as the list named them; empty when the words were plain.
+    terms_kept = models.CharField(max_length=500, blank=True)
 
     def __str__(self):
         return f"Summary of {self.patient}"
@@ -287,6 +290,7 @@ class SummaryRevision(models.Model):
     version = models.PositiveIntegerField()
     text = models.TextField()
     patient_response = models.TextField(blank=True)
+    terms_kept = models.CharField(max_length=500, blank=True)
     changed_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
 
@@ -298,6 +302,26 @@ class SummaryRevision(models.Model):
 
     def __str__(self):
         return f"{self.summary_id} v{self.version}"
+
+
+class SummaryTerm(models.Model):
+    """One clinical term or label the summary warns about (stories.terms finds them).
+
+    The clinic's own list: shipped in stories/data/summary_terms.csv, replaced with
+    `manage.py summary_terms_import`. Not patient data.
+    """
+
+    text = models.CharField(max_length=60, unique=True)
+    match_case = models.BooleanField(
+        default=False, help_text="Abbreviations (SI, MDD) match only as written."
+    )
+    instead = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["text"]
+
+    def __str__(self):
+        return self.text
 
 
 class SafetyPlan(models.Model):

@@ -29,7 +29,9 @@ from .models import (
     PersonSummary,
     SafetyPlan,
     SummaryRevision,
+    SummaryTerm,
 )
+from .terms import Found, Term, find_terms
 
 LEVEL_FIELDS = ("level_minus2", "level_minus1", "level_0", "level_plus1", "level_plus2")
 
@@ -375,8 +377,54 @@ def _refuse(actor, patient, category: Category, message: str):
     raise NotAllowed(message)
 
 
-def summary_save(*, actor, patient, text: str, version: int | None) -> PersonSummary:
-    """Write or rewrite the plain-language summary (care team). `version` None means a new summary."""
+class ClinicalTerms(ValidationError):
+    """The summary uses terms from the clinic's list; nothing was saved. `found` names them,
+    so the page and the API can show which, and the author can reword or save anyway."""
+
+    def __init__(self, patient, found: list[Found]):
+        self.found = found
+        name = patient.preferred_name or patient.given_name
+        words = ", ".join(f"“{hit.as_written}”" for hit in found)
+        self.message = (
+            f"This summary uses clinical terms or labels: {words}. {name} will read it. "
+            f"Could you say it the way {name} would, so that {name} would recognise "
+            "themselves in it? If these words are right here, save anyway."
+        )
+        super().__init__({"text": self.message})
+
+
+def summary_terms() -> list[Term]:
+    """The clinic's list of clinical terms and labels the summary warns about."""
+    return [
+        Term(t.text, t.match_case, t.instead)
+        for t in SummaryTerm.objects.only("text", "match_case", "instead")
+    ]
+
+
+@transaction.atomic
+def summary_terms_replace(*, terms: list[Term]) -> int:
+    """Replace the whole list with `terms` (the clinic's own); returns how many there are.
+    Raises ValidationError for an empty list or a term given twice."""
+    if not terms:
+        raise ValidationError("The list is empty: nothing was replaced.")
+    keys = [t.text.lower() for t in terms]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ValidationError(f"Given more than once: {', '.join(twice)}. Nothing was replaced.")
+    SummaryTerm.objects.all().delete()
+    rows = [SummaryTerm(text=t.text, match_case=t.match_case, instead=t.instead) for t in terms]
+    for row in rows:
+        row.full_clean(validate_unique=False)
+    SummaryTerm.objects.bulk_create(rows)
+    return len(rows)
+
+
+def summary_save(
+    *, actor, patient, text: str, version: int | None, confirm_terms: bool = False
+) -> PersonSummary:
+    """Write or rewrite the plain-language summary (care team). `version` None means a new
+    summary. Raises ClinicalTerms when it uses the clinic's listed terms, unless the author
+    confirms them (`confirm_terms`): then they are kept, and recorded as kept."""
     if access.is_self(actor, patient):
         # The patient reads it and answers it; the words are the team's. Said plainly.
         _refuse(
@@ -388,7 +436,7 @@ def summary_save(*, actor, patient, text: str, version: int | None) -> PersonSum
     access.require(actor, Action.UPDATE, Category.SUMMARY, patient)
     try:
         with transaction.atomic():
-            return _summary_save(actor, patient, text, version)
+            return _summary_save(actor, patient, text, version, confirm_terms)
     except IntegrityError:
         # Two people wrote the first summary at the same moment: the other one was first.
         raise Conflict(
@@ -396,7 +444,7 @@ def summary_save(*, actor, patient, text: str, version: int | None) -> PersonSum
         ) from None
 
 
-def _summary_save(actor, patient, text, version) -> PersonSummary:
+def _summary_save(actor, patient, text, version, confirm_terms) -> PersonSummary:
     if not actor.is_clinician:
         raise NotAllowed("The care team writes this summary; you can respond to it.")
     text = (text or "").strip()
@@ -404,11 +452,15 @@ def _summary_save(actor, patient, text, version) -> PersonSummary:
         raise ValidationError(
             {"text": "Write a few plain words about who this person is and what matters to them."}
         )
+    found = find_terms(text, summary_terms())
+    if found and not confirm_terms:
+        raise ClinicalTerms(patient, found)
+    terms_kept = ", ".join(hit.term.text for hit in found)[:500]
     summary = PersonSummary.objects.select_for_update().filter(patient=patient).first()
     if summary is None:
         if version not in (None, 0):
             raise Conflict("This summary was removed or never existed. Nothing was saved.")
-        summary = PersonSummary(patient=patient, author=actor, text=text)
+        summary = PersonSummary(patient=patient, author=actor, text=text, terms_kept=terms_kept)
         # One summary per patient is the database's to keep: a first summary written by someone
         # else a moment ago raises IntegrityError on save, which summary_save makes a Conflict.
         summary.full_clean(validate_unique=False)
@@ -424,9 +476,11 @@ def _summary_save(actor, patient, text, version) -> PersonSummary:
         version=summary.version,
         text=summary.text,
         patient_response=summary.patient_response,
+        terms_kept=summary.terms_kept,
         changed_by=actor,
     )
     summary.text = text
+    summary.terms_kept = terms_kept
     summary.author = actor
     summary.version += 1
     summary.updated_at = timezone.now()

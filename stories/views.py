@@ -377,6 +377,7 @@ def summary_edit(request, patient):
     initial = {"text": summary.text, "version": summary.version} if summary else {"version": 0}
     form = SummaryForm(request.POST if request.method == "POST" else None, initial=initial)
     conflict = None
+    terms_found = None
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -385,7 +386,12 @@ def summary_edit(request, patient):
                 patient=patient,
                 text=form.cleaned_data["text"],
                 version=form.cleaned_data["version"],
+                confirm_terms=form.cleaned_data["confirm_terms"],
             )
+        except services.ClinicalTerms as warning:
+            # Not saved yet: the words it found, plainer ways to say them, and "Save anyway".
+            terms_found = warning
+            status = 400
         except Conflict as exc:
             conflict = exc.message
             summary = selectors.summary_get(actor=request.user, patient=patient)
@@ -403,6 +409,7 @@ def summary_edit(request, patient):
         "summary": summary,
         "form": form,
         "conflict": conflict,
+        "terms_found": terms_found,
         "nav": "patients",
     }
     return render(request, "stories/summary_edit.html", context, status=status)

@@ -138,6 +138,7 @@ class SummarySerializer(serializers.ModelSerializer):
             "updated_at",
             "patient_response",
             "patient_responded_at",
+            "terms_kept",
         ]
         read_only_fields = fields
 
@@ -145,6 +146,11 @@ class SummarySerializer(serializers.ModelSerializer):
 class SummaryInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=3000)
     version = serializers.IntegerField(min_value=0, required=False, default=0)
+    confirm_terms = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Keep the clinical terms the last answer named (recorded in terms_kept).",
+    )
 
 
 class SummaryResponseSerializer(serializers.Serializer):

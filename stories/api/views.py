@@ -198,12 +198,32 @@ class SummaryView(APIView):
     @extend_schema(
         request=s.SummaryInputSerializer,
         responses=s.SummarySerializer,
-        summary="Write the summary (care team; 409 if stale)",
+        summary=(
+            "Write the summary (care team; 409 if stale; 400 with the clinical terms found "
+            "unless confirm_terms is true)"
+        ),
     )
     def put(self, request, patient_uuid):
         patient = _patient(request, patient_uuid, Category.SUMMARY, Action.UPDATE)
         data = valid(s.SummaryInputSerializer, request.data)
-        summary = services.summary_save(actor=request.user, patient=patient, **data)
+        try:
+            summary = services.summary_save(actor=request.user, patient=patient, **data)
+        except services.ClinicalTerms as warning:
+            return Response(
+                {
+                    "text": [warning.message],
+                    "terms_found": [
+                        {
+                            "term": hit.term.text,
+                            "as_written": hit.as_written,
+                            "instead": hit.term.instead,
+                        }
+                        for hit in warning.found
+                    ],
+                    "confirm_with": {"confirm_terms": True},
+                },
+                status=400,
+            )
         return Response(s.SummarySerializer(summary).data)
 
 
