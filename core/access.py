@@ -151,6 +151,11 @@ class GrantProvider:
         opened = Patient.objects.filter(q, pk__in=list(patient_ids)).values_list("pk", flat=True)
         return {pk: self.list_via for pk in opened}
 
+    def via_details(self, patient: Patient, vias: set[str]) -> dict[str, dict]:
+        """{via: facts} for the audit `via` tokens of this provider's grants that the patient's
+        accounting names in plain words (a release's signing day): at most one query."""
+        return {}
+
 
 class SelfGrants(GrantProvider):
     """A patient's own record."""

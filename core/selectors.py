@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from . import access
+from . import access, accounting
 from .access import Action, Category
 from .models import AuditEvent, CareTeamMembership, Notification, Patient
 
@@ -57,24 +57,17 @@ def patient_for_user(*, user) -> Patient | None:
     return Patient.objects.filter(user=user).first()
 
 
-def record_views_for_patient(*, actor, patient: Patient, limit: int = 200) -> QuerySet:
-    """Who has looked at this patient's record: reads and exports by others, newest first.
-
-    Reads of psychotherapy (process) notes are left out. Only their author may read them, so
-    every such row is the therapist reading their own notes: no disclosure to account for,
-    and HIPAA keeps the notes out of the patient's right of access. Listing those reads, even
-    under another name, would tell the patient that process notes exist and when they were
-    opened. The clinic's own audit search still shows them.
-    """
+def record_views_for_patient(*, actor, patient: Patient, disclosures_only: bool = False):
+    """Who has seen this patient's record, for the patient: groups of others' reads by person,
+    day and reason, newest first, in plain words (a lazy sequence to page; see core.accounting).
+    `disclosures_only` keeps the reads a release or a referral allowed. Raises Http404 for
+    anyone but the patient."""
     access.require(actor, Action.READ, Category.AUDIT, patient)
-    return (
-        AuditEvent.objects.filter(patient=patient, outcome=AuditEvent.Outcome.ALLOWED)
-        .filter(action__in=[Action.READ, Action.LIST, Action.EXPORT])
-        .exclude(actor_id=actor.pk)
-        .exclude(category=Category.AUDIT)
-        .exclude(category=Category.PSYCHOTHERAPY_NOTES)
-        .select_related("actor", "actor__practice")
-        .order_by("-at")[:limit]
+    return accounting.RecordViews(
+        patient=patient,
+        viewer=actor,
+        disclosures_only=disclosures_only,
+        providers=access.providers(),
     )
 
 

@@ -5,12 +5,13 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, audit, selectors, services
+from . import access, accounting, audit, selectors, services
 from .access import Action, Category
 from .forms import (
     AuditSearchForm,
@@ -79,16 +80,26 @@ def audit_search(request):
 @login_required
 @require_GET
 def record_views(request):
+    """Who has seen my record: everyone, or only what was disclosed outside the care team."""
     patient = selectors.patient_for_user(user=request.user)
     if patient is None:
-        from django.http import Http404
-
         raise Http404
-    events = selectors.record_views_for_patient(actor=request.user, patient=patient)
+    showing = "disclosures" if request.GET.get("show") == "disclosures" else "everyone"
+    everyone = selectors.record_views_for_patient(actor=request.user, patient=patient)
+    disclosures = everyone.disclosures()
+    listed = disclosures if showing == "disclosures" else everyone
+    page = Paginator(listed, accounting.PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "core/record_views.html",
-        {"events": events, "patient": patient, "nav": "record_views"},
+        {
+            "page": page,
+            "groups": list(page.object_list),
+            "showing": showing,
+            "disclosure_count": disclosures.count(),
+            "patient": patient,
+            "nav": "record_views",
+        },
     )
 
 

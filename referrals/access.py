@@ -112,6 +112,37 @@ class ReleaseGrants(GrantProvider):
                 vias.setdefault(patient_id, set()).add(f"release:{uuid}")
         return {pk: ",".join(sorted(v)) for pk, v in vias.items()}
 
+    def via_details(self, patient, vias):
+        # "release:<uuid>" tokens of this patient's releases: when each was signed, and where
+        # the patient reads it. A token naming another patient's release says nothing.
+        import uuid
+
+        from django.urls import reverse
+
+        from .models import patient_zone
+
+        ids = {}
+        for via in vias:
+            if not via.startswith("release:"):
+                continue
+            try:
+                ids[uuid.UUID(via.removeprefix("release:"))] = via
+            except ValueError:
+                continue
+        if not ids:
+            return {}
+        zone = patient_zone(patient)
+        signed = Release.objects.filter(patient_id=patient.pk, uuid__in=list(ids)).values_list(
+            "uuid", "signed_at"
+        )
+        return {
+            ids[key]: {
+                "signed_on": timezone.localtime(at, zone).date(),
+                "url": reverse("release", kwargs={"release_uuid": key}),
+            }
+            for key, at in signed
+        }
+
     def records_q(self, actor, action, category):
         if action not in READS or category == Category.PSYCHOTHERAPY_NOTES:
             return None

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from core.models import AuditEvent, CareTeamMembership, Patient, User
-from core.templatetags.concord import category_label
+from core.accounting import Reason
+from core.models import CareTeamMembership, Patient, User
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -43,23 +43,35 @@ class PatientSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RecordViewSerializer(serializers.ModelSerializer):
-    """One line of the patient's accounting: who, when, what kind of information, and why."""
+class RecordViewDidSerializer(serializers.Serializer):
+    did = serializers.CharField(source="action", help_text='"looked at", "printed or downloaded"')
+    information = serializers.ListField(child=serializers.CharField(), help_text='"your medicines"')
 
-    who = serializers.SerializerMethodField()
-    practice = serializers.CharField(
-        source="actor.practice.name", default=None, read_only=True, allow_null=True
+
+class RecordViewReleaseSerializer(serializers.Serializer):
+    signed_on = serializers.DateField()
+
+
+class RecordViewSerializer(serializers.Serializer):
+    """One line of the patient's accounting, as the page says it: a person, a day, a reason;
+    what they saw and how many visits (repeats within a visit counted once). Plain words only."""
+
+    sentence = serializers.CharField(
+        help_text='"Dr. Priya Raman looked at your medicines and goals, 3 times on 1 Dec"'
     )
-    what = serializers.SerializerMethodField()
-    allowed_because = serializers.CharField(source="via", read_only=True)
-
-    class Meta:
-        model = AuditEvent
-        fields = ["at", "who", "practice", "action", "category", "what", "allowed_because"]
-        read_only_fields = fields
-
-    def get_who(self, event) -> str:
-        return event.actor.full_name if event.actor else "Concord"
-
-    def get_what(self, event) -> str:
-        return f"{event.get_action_display()} · {category_label(event.category)}"
+    who = serializers.CharField()
+    practice = serializers.CharField(allow_null=True)
+    day = serializers.DateField(help_text="In the patient's own time zone.")
+    times = serializers.IntegerField(
+        help_text="Visits that day: reads under 30 minutes apart are one."
+    )
+    what = serializers.CharField(help_text='"looked at your medicines and goals"')
+    did = RecordViewDidSerializer(many=True)
+    because = serializers.CharField(help_text='"because they are on your care team"')
+    reason = serializers.ChoiceField(choices=Reason.CHOICES)
+    disclosure = serializers.BooleanField(
+        help_text="Seen by someone outside the care team, under a release or a referral."
+    )
+    releases = RecordViewReleaseSerializer(many=True, help_text="The releases it was seen under.")
+    first_at = serializers.DateTimeField()
+    last_at = serializers.DateTimeField()

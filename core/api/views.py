@@ -5,11 +5,17 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import access, selectors
+from core import access, accounting, selectors
 from core.access import Action, Category
 
 from .pagination import LimitOffsetPagination
 from .serializers import MeSerializer, PatientSerializer, RecordViewSerializer
+
+
+class RecordViewsPagination(LimitOffsetPagination):
+    """Twenty groups a page, as the page shows them."""
+
+    default_limit = accounting.PER_PAGE
 
 
 @access.declare("no patient data: the caller's own account")
@@ -59,19 +65,36 @@ class PatientDetailView(APIView):
 
 @access.declare("patient's own accounting of disclosures: access.require(AUDIT) in selector")
 class RecordViewsView(generics.ListAPIView):
-    """Who has seen my record: the signed-in patient's accounting, newest first."""
+    """Who has seen my record: the signed-in patient's accounting, grouped as the page groups it
+    (person, day, reason), newest first. `?show=disclosures` keeps what a release or a referral
+    allowed someone outside the care team to see."""
 
     serializer_class = RecordViewSerializer
-    pagination_class = LimitOffsetPagination
+    pagination_class = RecordViewsPagination
 
-    @extend_schema(summary="Who has seen my record (patients only)")
+    @extend_schema(
+        summary="Who has seen my record (patients only)",
+        parameters=[
+            OpenApiParameter(
+                "show",
+                str,
+                enum=["everyone", "disclosures"],
+                description="everyone (the default), or only disclosures outside the care team",
+            )
+        ],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        from rest_framework.exceptions import NotFound
+        from rest_framework.exceptions import NotFound, ValidationError
 
+        show = self.request.query_params.get("show", "everyone")
+        if show not in ("everyone", "disclosures"):
+            raise ValidationError({"show": ['Either "everyone" or "disclosures".']})
         patient = selectors.patient_for_user(user=self.request.user)
         if patient is None:
             raise NotFound("Only a patient has an accounting of who has seen their record.")
-        return selectors.record_views_for_patient(actor=self.request.user, patient=patient)
+        return selectors.record_views_for_patient(
+            actor=self.request.user, patient=patient, disclosures_only=show == "disclosures"
+        )

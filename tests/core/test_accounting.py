@@ -6,6 +6,7 @@ and sign-ins in the audit trail.
 - reads of psychotherapy process notes never show in the patient's accounting.
 """
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -62,9 +63,19 @@ def test_a_release_recipient_listing_the_patient_shows_in_their_accounting(
 
     page, api = accounting(client, patient_user)
     assert "Dr. Olu Outside" in page
-    assert [(e["who"], e["action"], e["category"], e["allowed_because"]) for e in api] == [
-        ("Dr. Olu Outside", "list", "profile", f"release:{release.uuid}")
+    signed = f"{release.signed_at.day} {release.signed_at:%b}"
+    assert [(e["who"], e["what"], e["because"], e["disclosure"]) for e in api] == [
+        (
+            "Dr. Olu Outside",
+            "saw you in a list of patients",
+            f"under the release you signed on {signed}",
+            True,
+        )
     ]
+    # In words: the release is named by the day it was signed (its id only in the link).
+    shown = re.sub(r"<[^>]+>", " ", page)
+    assert f"Under the release you signed on {signed}" in shown
+    assert str(release.uuid) not in shown
 
 
 def test_a_list_names_each_patient_it_showed_and_only_those(client, prescriber, patient):
@@ -163,10 +174,11 @@ def test_psychotherapy_note_reads_never_show_in_the_patients_accounting(
     assert "Jordan Lee" in page  # the read of the team note shows
     assert "sychotherapy" not in page
     assert "process" not in page.lower()
-    categories = {e["category"] for e in api}
-    assert "narrative_notes" in categories
-    assert "psychotherapy_notes" not in categories
-    assert all("sychotherapy" not in e["what"] for e in api)
+    # One group, Jordan's reads that day: the team note, and nothing that hints at the other.
+    assert [(e["who"], e["did"], e["times"]) for e in api] == [
+        ("Jordan Lee", [{"did": "looked at", "information": ["your notes"]}], 1)
+    ]
+    assert all("sychotherapy" not in str(e) for e in api)
 
 
 def test_the_accounting_api_is_the_patients_alone(client, prescriber, patient):

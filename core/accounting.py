@@ -1,0 +1,359 @@
+"""The patient's accounting: who has seen their record, grouped by person and day, in plain words.
+
+Grouping is done in SQL (one row per person, day and reason), so that a page of groups costs
+the same handful of queries whether the patient has ten audit rows or ten thousand; only the
+rows of the groups on the page are read back, to name what was seen and to count visits.
+
+A *visit* is one sitting: reads by the same person, for the same reason, on the same day, less
+than `VISIT_GAP` apart. Ten pages opened during one appointment are one visit, not ten.
+
+A *disclosure* (45 CFR 164.528) is a read that a release or a referral allowed: someone outside
+the patient's own care, reading what another practice wrote. A clinician reading her own plan,
+or the care team reading the record, is not one.
+"""
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Case, CharField, Count, Max, Min, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .access import Action, Category
+from .models import AuditEvent, Patient, User
+
+VISIT_GAP = timedelta(minutes=30)
+PER_PAGE = 20
+
+
+class Reason:
+    """Why a group of reads was allowed, as the accounting groups them (stable API values)."""
+
+    RELEASE = "release"
+    REFERRAL = "referral"
+    NAMED_IN_RELEASE = "named_in_release"
+    CARE_TEAM = "care_team"
+    WROTE_IT = "wrote_it"
+    OTHER = "other"
+
+    CHOICES = [RELEASE, REFERRAL, NAMED_IN_RELEASE, CARE_TEAM, WROTE_IT, OTHER]
+    DISCLOSURES = frozenset({RELEASE, REFERRAL, NAMED_IN_RELEASE})
+
+
+# The audit row's `via` names every grant that allowed it, sorted and comma-joined
+# ("care_team,release:<uuid>"). A release among them makes the read a disclosure: a list that
+# the care team and a release both opened may have carried the other practice's records.
+_REFERRAL = Q(via="referral") | Q(via__startswith="referral,") | Q(via__contains=",referral")
+REASON = Case(
+    When(via__contains="release:", then=Value(Reason.RELEASE)),
+    When(_REFERRAL, then=Value(Reason.REFERRAL)),
+    When(via__contains="care_team", then=Value(Reason.CARE_TEAM)),
+    When(via="author", then=Value(Reason.WROTE_IT)),
+    When(via__contains="named in release", then=Value(Reason.NAMED_IN_RELEASE)),
+    default=Value(Reason.OTHER),
+    output_field=CharField(),
+)
+
+# What the patient reads for each kind of information: "your medicines", never a code.
+# Psychotherapy notes and the accounting itself never appear (see `_events`).
+INFORMATION = {
+    Category.PROFILE: "your name and contact details",
+    Category.SUMMARY: "the care team's summary about you",
+    Category.SUMMARY_RESPONSE: "your reply to the summary",
+    Category.MEDICATIONS: "your medicines",
+    Category.REFILLS: "your refill requests",
+    Category.OBSERVATIONS: "notes on how your medicines are working",
+    Category.ALLIANCE: "your check-ins about your care",
+    Category.OUTCOMES: "your questionnaire answers",
+    Category.GOALS: "your goals",
+    Category.NARRATIVE_NOTES: "your notes",
+    Category.REFERRALS: "your referrals",
+    Category.RELEASES: "the releases you signed",
+    Category.SUBSTANCE_USE: "your substance-use information",
+}
+_ORDER = {str(c): i for i, c in enumerate(Category)}
+
+LOOKED_AT = "looked at"
+DOWNLOADED = "printed or downloaded"
+IN_A_LIST = "saw you in a list of patients"
+
+
+def information_label(category: str) -> str:
+    return INFORMATION.get(category, "other information in your record")
+
+
+def join_words(items: list[str]) -> str:
+    """Words joined as a sentence says them: a; a and b; a, b and c."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def join_information(labels: list[str]) -> str:
+    """Kinds of information joined, a repeated "your" said once: your medicines and goals."""
+    shortened = []
+    for i, label in enumerate(labels):
+        if i and label.startswith("your ") and labels[i - 1].startswith("your "):
+            label = label.removeprefix("your ")
+        shortened.append(label)
+    return join_words(shortened)
+
+
+@dataclass(frozen=True)
+class Did:
+    """One thing a person did in a group: "looked at" these kinds of information."""
+
+    action: str
+    information: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        if not self.information:
+            return self.action
+        return f"{self.action} {join_information(list(self.information))}"
+
+
+@dataclass(frozen=True)
+class ReleaseSeen:
+    signed_on: date
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """One line of the accounting: a person, a day, a reason; what they saw, how many visits."""
+
+    who: str
+    practice: str | None
+    day: date
+    first_at: datetime
+    last_at: datetime
+    times: int
+    did: tuple[Did, ...]
+    reason: str
+    releases: tuple[ReleaseSeen, ...] = field(default=())
+
+    @property
+    def disclosure(self) -> bool:
+        return self.reason in Reason.DISCLOSURES
+
+    @property
+    def what(self) -> str:
+        texts = [d.text for d in self.did]
+        if len(texts) <= 2:
+            return ", and ".join(texts)
+        return ", ".join(texts[:-1]) + ", and " + texts[-1]
+
+    @property
+    def times_text(self) -> str:
+        if self.times == 1:
+            return "once"
+        if self.times == 2:
+            return "twice"
+        return f"{self.times} times"
+
+    @property
+    def day_text(self) -> str:
+        return _day_text(self.day)
+
+    @property
+    def sentence(self) -> str:
+        times = f", {self.times_text}" if self.times > 1 else ""
+        return f"{self.who} {self.what}{times} on {self.day_text}"
+
+    @property
+    def because(self) -> str:
+        if self.reason == Reason.RELEASE:
+            days = sorted({r.signed_on for r in self.releases})
+            if not days:
+                return "under a release you signed"
+            signed = join_words([_day_text(d) for d in days])
+            noun = "release" if len(days) == 1 else "releases"
+            return f"under the {noun} you signed on {signed}"
+        return {
+            Reason.REFERRAL: "because you were referred to them",
+            Reason.NAMED_IN_RELEASE: "because a release you signed names them",
+            Reason.CARE_TEAM: "because they are on your care team",
+            Reason.WROTE_IT: "to read what they wrote themselves",
+        }.get(self.reason, "with the clinic's permission")
+
+
+def _day_text(day: date) -> str:
+    if day.year == timezone.localdate().year:
+        return f"{day.day} {day:%b}"
+    return f"{day.day} {day:%b %Y}"
+
+
+def patient_zone(patient: Patient) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(patient.time_zone or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _events(patient: Patient, viewer) -> QuerySet:
+    """The rows the accounting counts: others' allowed reads, lists and exports.
+
+    Psychotherapy (process) notes are left out: only their author may read them, so every such
+    row is the therapist reading their own notes, no disclosure to account for, and HIPAA keeps
+    the notes out of the patient's right of access. Listing those reads, under any name, would
+    tell the patient that process notes exist and when they were opened. The clinic's own
+    audit search still shows them. The accounting's own reads are left out too.
+    """
+    return (
+        AuditEvent.objects.filter(patient=patient, outcome=AuditEvent.Outcome.ALLOWED)
+        .filter(action__in=[Action.READ, Action.LIST, Action.EXPORT])
+        .exclude(actor_id=viewer.pk)
+        .exclude(category=Category.AUDIT)
+        .exclude(category=Category.PSYCHOTHERAPY_NOTES)
+        .annotate(day=TruncDate("at", tzinfo=patient_zone(patient)), reason=REASON)
+    )
+
+
+class RecordViews:
+    """The patient's accounting as a lazy, sliceable sequence of `Group`s, newest first.
+
+    Django's Paginator and DRF's pagination both take it: `count()` is one query, a slice is
+    four (the page's groups, their rows, the people, the releases named), however many rows.
+    """
+
+    def __init__(self, *, patient: Patient, viewer, disclosures_only: bool = False, providers=()):
+        self.patient = patient
+        self.providers = providers
+        events = _events(patient, viewer)
+        if disclosures_only:
+            events = events.filter(reason__in=sorted(Reason.DISCLOSURES))
+        self._events = events
+        self._groups = (
+            events.values("actor_id", "day", "reason")
+            .annotate(first_at=Min("at"), last_at=Max("at"), n=Count("id"))
+            .order_by("-last_at", "actor_id", "reason")
+        )
+        self._count = None
+        self._viewer = viewer
+
+    def disclosures(self) -> "RecordViews":
+        """The same accounting, only the reads a release or a referral allowed."""
+        return RecordViews(
+            patient=self.patient,
+            viewer=self._viewer,
+            disclosures_only=True,
+            providers=self.providers,
+        )
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self._groups.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        return self._build(list(self._groups[index]))
+
+    def _build(self, keys: list[dict]) -> list[Group]:
+        if not keys:
+            return []
+        actor_ids = {k["actor_id"] for k in keys}
+        people = Q(actor_id__in=[a for a in actor_ids if a is not None])
+        if None in actor_ids:
+            people |= Q(actor__isnull=True)
+        rows = (
+            self._events.filter(people)
+            .filter(at__gte=min(k["first_at"] for k in keys))
+            .filter(at__lte=max(k["last_at"] for k in keys))
+            .order_by("at", "id")
+            .values_list("actor_id", "day", "reason", "at", "category", "action", "via")
+        )
+        wanted = {(k["actor_id"], k["day"], k["reason"]): k for k in keys}
+        seen: dict[tuple, dict] = {key: {"at": [], "pairs": set(), "vias": set()} for key in wanted}
+        for actor_id, day, reason, at, category, action, via in rows:
+            bucket = seen.get((actor_id, day, reason))
+            if bucket is None:  # another group of the same person in the same span
+                continue
+            bucket["at"].append(at)
+            bucket["pairs"].add((action, category))
+            if reason == Reason.RELEASE:
+                bucket["vias"].update(t for t in via.split(",") if t.startswith("release:"))
+        users = {
+            u.pk: u
+            for u in User.objects.filter(pk__in=[a for a in actor_ids if a is not None])
+            .select_related("practice")
+            .only("pk", "full_name", "practice__name")
+        }
+        releases = self._release_details(set().union(*(b["vias"] for b in seen.values())))
+        groups = []
+        for key, k in wanted.items():
+            bucket = seen[key]
+            user = users.get(k["actor_id"])
+            groups.append(
+                Group(
+                    who=(user.full_name if user else "") or "Concord",
+                    practice=user.practice.name if user and user.practice_id else None,
+                    day=k["day"],
+                    first_at=k["first_at"],
+                    last_at=k["last_at"],
+                    times=_visits(bucket["at"]) or 1,
+                    did=_did(bucket["pairs"]),
+                    reason=k["reason"],
+                    releases=tuple(
+                        sorted(
+                            (releases[v] for v in bucket["vias"] if v in releases),
+                            key=lambda r: r.signed_on,
+                        )
+                    ),
+                )
+            )
+        return groups
+
+    def _release_details(self, vias: set[str]) -> dict[str, ReleaseSeen]:
+        """What the grant providers can say about the releases these rows name (their signing
+        day): one query at most, and only about this patient's releases."""
+        if not vias:
+            return {}
+        found: dict[str, ReleaseSeen] = {}
+        for provider in self.providers:
+            for via, facts in provider.via_details(self.patient, vias).items():
+                found[via] = ReleaseSeen(signed_on=facts["signed_on"], url=facts.get("url", ""))
+        return found
+
+
+def _visits(times: list[datetime]) -> int:
+    """Sittings in a sorted list of times: a gap longer than VISIT_GAP starts a new one."""
+    visits = 0
+    previous = None
+    for at in times:
+        if previous is None or at - previous > VISIT_GAP:
+            visits += 1
+        previous = at
+    return visits
+
+
+def _did(pairs: set[tuple[str, str]]) -> tuple[Did, ...]:
+    looked, downloaded, listed = set(), set(), False
+    for action, category in pairs:
+        if action == Action.LIST and category == Category.PROFILE:
+            listed = True
+        elif action == Action.EXPORT:
+            downloaded.add(category)
+        else:
+            looked.add(category)
+
+    def labels(categories):
+        return tuple(
+            information_label(c) for c in sorted(categories, key=lambda c: _ORDER.get(c, 99))
+        )
+
+    did = []
+    if looked:
+        did.append(Did(LOOKED_AT, labels(looked)))
+    if downloaded:
+        did.append(Did(DOWNLOADED, labels(downloaded)))
+    if listed:
+        did.append(Did(IN_A_LIST))
+    return tuple(did)
