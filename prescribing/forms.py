@@ -144,6 +144,21 @@ class SwitchForm(DrugFields, DecisionFields):
 class PurposeForm(PurposeFields):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
+    # The patient writes their own reasons: the form speaks to them, not about them.
+    PATIENT_LABELS = {
+        "purpose": "What is it for, in your words",
+        "hopes": "What you hope it does",
+        "worries": "What worries you about it",
+        "concerns": "Anything that concerns you",
+        "goals": "Which of your goals it helps with",
+    }
+
+    def __init__(self, *args, for_patient: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_patient:
+            for name, label in self.PATIENT_LABELS.items():
+                self.fields[name].label = label
+
 
 class ObservationForm(forms.Form):
     kind = forms.ChoiceField(label="What kind", choices=Observation.Kind.choices)

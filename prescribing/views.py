@@ -138,6 +138,7 @@ def _detail_context(request, medication, **forms):
                 "goals": [str(g.uuid) for g in medication.goals.all()],
             },
             goals=goals,
+            for_patient=request.user.is_patient,
         ),
         "observation_form": ObservationForm(),
         "prescription_form": PrescriptionForm(),
@@ -269,8 +270,12 @@ def medication_purpose(request, medication_uuid):
         "concerns": medication.concerns,
         "goals": [str(g.uuid) for g in medication.goals.all()],
     }
+    for_patient = request.user.is_patient
     form = PurposeForm(
-        request.POST if request.method == "POST" else None, initial=initial, goals=goals
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        goals=goals,
+        for_patient=for_patient,
     )
     status = 200
     conflict = None
@@ -295,7 +300,9 @@ def medication_purpose(request, medication_uuid):
             medication = selectors.medication_get(
                 actor=request.user, medication_uuid=medication.uuid
             )
-            form = rebind_with_version(PurposeForm, request.POST, medication.version, goals=goals)
+            form = rebind_with_version(
+                PurposeForm, request.POST, medication.version, goals=goals, for_patient=for_patient
+            )
             status = 409
         except NotAllowed as exc:
             form.add_error(None, exc.message)

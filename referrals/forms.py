@@ -89,7 +89,7 @@ class ReleaseForm(forms.Form):
         label="Or until this happens, if sooner (optional)", required=False, max_length=300
     )
     signed_by_representative = forms.BooleanField(
-        label="I am signing as the patient's personal representative", required=False
+        label="I am signing for someone else, as their personal representative", required=False
     )
     representative_authority = forms.CharField(
         label="My authority (e.g. legal guardian)", required=False, max_length=300

@@ -162,7 +162,7 @@ def test_screenshots_of_referrals_releases_and_the_thread(
         her.get_by_role(
             "checkbox", name="Substance-use disorder information (42 CFR Part 2)"
         ).check()
-        her.get_by_label("I am signing as the patient's personal representative").check()
+        her.get_by_label("I am signing for someone else, as their personal representative").check()
         expect(her.get_by_label("My authority (e.g. legal guardian)")).to_be_visible()
         _shoot(her, f"release-new-part2-{size}")
 
