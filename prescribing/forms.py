@@ -198,7 +198,17 @@ class PrescriptionForm(forms.Form):
 
 
 class FillForm(forms.Form):
-    prescription = forms.UUIDField(widget=forms.HiddenInput)
+    # Which prescription the fill is of, said with its written and earliest-fill dates: a
+    # schedule II series has several written the same day. The view checks it is this
+    # medication's; the service whether it may be filled on that day.
+    prescription = forms.UUIDField(
+        label="Which prescription",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the prescription this fill is of.",
+            "invalid": "Choose the prescription this fill is of.",
+        },
+    )
     filled_on = DateField(
         label="Filled on",
         initial=timezone.localdate,
@@ -207,6 +217,48 @@ class FillForm(forms.Form):
     quantity = forms.IntegerField(label="Quantity", min_value=1, required=False)
     days_supply = forms.IntegerField(
         label="Days' supply", min_value=1, max_value=365, required=False
+    )
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["prescription"].widget.choices = [
+            (str(c.prescription.uuid), c.label) for c in choices
+        ]
+
+
+class RenewalForm(forms.Form):
+    """A new prescription that answers a refill request the old one cannot."""
+
+    quantity = forms.IntegerField(
+        label="Quantity",
+        min_value=1,
+        error_messages={"required": "The quantity is needed.", "min_value": "At least 1."},
+    )
+    days_supply = forms.IntegerField(
+        label="Days' supply",
+        min_value=1,
+        max_value=365,
+        error_messages={"required": "The days' supply is needed."},
+    )
+    refills_authorised = forms.IntegerField(
+        label="Refills",
+        min_value=0,
+        max_value=99,
+        error_messages={"required": "Say how many refills (0 for none)."},
+    )
+    earliest_fill_on = DateField(
+        label="Earliest fill date (schedule II series)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(
+        label="A word for the patient (optional)", required=False, max_length=500
+    )
+    back_to = forms.ChoiceField(
+        choices=[("queue", "queue"), ("medication", "medication")],
+        initial="queue",
+        required=False,
+        widget=forms.HiddenInput,
     )
 
 

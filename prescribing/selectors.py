@@ -63,11 +63,7 @@ def _facts(medication: Medication) -> supply.Prescription | None:
         return None
     fills = [f for p in prescriptions for f in p.fills.all()]
     last = max(fills, key=lambda f: (f.filled_on, f.created_at), default=None)
-    unfilled = [p for p in prescriptions if not p.fills.all()]
-    if unfilled:
-        current = min(unfilled, key=lambda p: (p.earliest_fill_on or p.written_on, p.created_at))
-    else:
-        current = prescriptions[0]
+    current = _next_to_fill(prescriptions)
     return supply.Prescription(
         schedule=medication.schedule,
         written_on=current.written_on,
@@ -77,6 +73,124 @@ def _facts(medication: Medication) -> supply.Prescription | None:
         last_fill_on=last.filled_on if last else None,
         earliest_fill_on=current.earliest_fill_on,
     )
+
+
+def _next_to_fill(prescriptions: list[Prescription]) -> Prescription:
+    """Of prefetched prescriptions (newest first), the one filled next: the earliest unfilled
+    one (a renewal, or the next of a schedule II series), else the newest."""
+    unfilled = [p for p in prescriptions if not p.fills.all()]
+    if unfilled:
+        return min(unfilled, key=lambda p: (p.earliest_fill_on or p.written_on, p.created_at))
+    return prescriptions[0]
+
+
+def _one_prescription_facts(medication: Medication, rx: Prescription) -> supply.Prescription:
+    fills = list(rx.fills.all())
+    last = max(fills, key=lambda f: (f.filled_on, f.created_at), default=None)
+    return supply.Prescription(
+        schedule=medication.schedule,
+        written_on=rx.written_on,
+        refills_authorised=rx.refills_authorised,
+        fills=len(fills),
+        days_supply=rx.days_supply,
+        last_fill_on=last.filled_on if last else None,
+        earliest_fill_on=rx.earliest_fill_on,
+    )
+
+
+@dataclass(frozen=True)
+class FillChoice:
+    """A prescription a fill may be recorded against, said the way the prescriber checks it."""
+
+    prescription: Prescription
+    label: str
+    fillable_today: bool
+
+
+def fill_choice_label(rx: supply.Prescription, quantity: int, answer: supply.RefillAnswer) -> str:
+    """ "Written 1 Mar 2026 · quantity 30, 30 days’ supply · not before 31 Mar 2026 · ..." """
+    parts = [
+        f"Written {_day(rx.written_on)}",
+        f"quantity {quantity}, {rx.days_supply} days’ supply",
+    ]
+    if rx.schedule != supply.Schedule.II:
+        if rx.fills == 0:
+            parts.append(
+                f"not filled yet, {rx.refills_authorised} refill{_s(rx.refills_authorised)}"
+            )
+        else:
+            left = supply.refills_remaining(rx)
+            parts.append(f"{left} refill{_s(left)} left")
+    if rx.earliest_fill_on:
+        parts.append(f"not before {_day(rx.earliest_fill_on)}")
+    if answer.allowed:
+        parts.append("can be filled today")
+    return " · ".join(parts)
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def fill_choices(*, medication: Medication, on: date) -> list[FillChoice]:
+    """This medication's prescriptions that can still be filled (today, or once their
+    earliest-fill date comes), the next to fill first; from prefetched prescriptions.
+
+    One lapsed, out of refills or (schedule II) already filled is left out: it needs renewing.
+    """
+    limits = limits_for(medication)
+    choices = []
+    for rx in medication.prescriptions.all():
+        facts = _one_prescription_facts(medication, rx)
+        answer = supply.fill_answer(facts, on, limits)
+        if not answer.allowed and answer.needs_renewal:
+            continue
+        choices.append(
+            FillChoice(rx, fill_choice_label(facts, rx.quantity, answer), answer.allowed)
+        )
+    choices.sort(
+        key=lambda c: (
+            not c.fillable_today,
+            c.prescription.earliest_fill_on or c.prescription.written_on,
+            c.prescription.created_at,
+        )
+    )
+    return choices
+
+
+def renewal_initial(*, medication: Medication, on: date) -> dict:
+    """What a renewal form starts with: the prescription being renewed's quantity, days' supply
+    and refills, the refills capped at what the law and the six-month rule let fit from `on`."""
+    prescriptions = list(medication.prescriptions.all())
+    if not prescriptions:
+        return {}
+    old = _next_to_fill(prescriptions)
+    limits = limits_for(medication)
+    refills = old.refills_authorised
+    caps = [
+        supply.max_refills(medication.schedule, limits),
+        supply.refills_that_fit(medication.schedule, on, on, old.days_supply, limits),
+    ]
+    refills = min([refills, *(c for c in caps if c is not None)])
+    return {"quantity": old.quantity, "days_supply": old.days_supply, "refills_authorised": refills}
+
+
+def awaits_renewal(*, request: RefillRequest | None, medication: Medication) -> bool:
+    """Is this request still waiting for a new prescription? Not once one has been written
+    since it was asked (by hand on the medicine's page): it is then approved as it is."""
+    if request is None or request.status != RefillRequest.Status.REQUESTED:
+        return False
+    if not request.needs_renewal:
+        return False
+    return not any(p.created_at > request.requested_at for p in medication.prescriptions.all())
+
+
+def prescription_to_renew(*, medication: Medication) -> Prescription | None:
+    """The prescription a renewal replaces: the one the medicine would be filled from next."""
+    prescriptions = list(
+        medication.prescriptions.order_by("-written_on", "-created_at").prefetch_related("fills")
+    )
+    return _next_to_fill(prescriptions) if prescriptions else None
 
 
 def supply_status_for(
@@ -157,12 +271,22 @@ def refill_prompt(
     sense now. A closed request is history once a fill has been recorded after its answer
     (`last_fill_at`: when the newest fill was recorded)."""
     if last is not None and last.status == RefillRequest.Status.REQUESTED:
+        asked = _day(timezone.localtime(last.requested_at))
+        # A request the old prescription cannot answer is a renewal: a refill would be refused.
+        if last.needs_renewal:
+            return RefillPrompt(
+                "renewal_requested",
+                f"Renewal requested on {asked}: your prescriber will write a new prescription.",
+            )
         return RefillPrompt(
-            "requested",
-            f"Refill requested on {_day(timezone.localtime(last.requested_at))}: "
-            "your prescriber will answer.",
+            "requested", f"Refill requested on {asked}: your prescriber will answer."
         )
     if last is not None and last.status == RefillRequest.Status.APPROVED:
+        if last.needs_renewal or last.renewal_id is not None:
+            return RefillPrompt(
+                "approved",
+                "Renewal approved: your new prescription is being sent to the pharmacy.",
+            )
         return RefillPrompt("approved", "Refill approved: being sent to the pharmacy.")
     answered_at = last and (last.sent_at or last.decided_at or last.requested_at)
     filled_since = (
@@ -331,7 +455,16 @@ def refill_queue(*, actor) -> list[RefillRequest]:
     requests = list(
         access.records_visible(actor, RefillRequest.objects.all(), Category.REFILLS, Action.UPDATE)
         .filter(status__in=RefillRequest.OPEN, medication__in=medications)
-        .select_related("medication", "patient", "author")
+        .select_related("medication", "medication__practice", "patient", "author")
+        # A renewal's form starts from the prescription it renews.
+        .prefetch_related(
+            Prefetch(
+                "medication__prescriptions",
+                queryset=Prescription.objects.order_by(
+                    "-written_on", "-created_at"
+                ).prefetch_related("fills"),
+            )
+        )
         .order_by("-late", "requested_at")
     )
     for patient_id in {r.patient_id for r in requests}:

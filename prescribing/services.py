@@ -457,6 +457,7 @@ def prescription_write(
     refills_authorised: int = 0,
     written_on: date | None = None,
     earliest_fill_on: date | None = None,
+    renews: Prescription | None = None,
 ) -> Prescription:
     """A new prescription (or renewal) for a medication, within federal and state limits.
 
@@ -498,6 +499,7 @@ def prescription_write(
         quantity=quantity,
         days_supply=days_supply,
         refills_authorised=refills_authorised,
+        renews=renews,
     )
     prescription.full_clean()
     with transaction.atomic():
@@ -509,6 +511,7 @@ def prescription_write(
             "quantity",
             "days_supply",
             "refills_authorised",
+            "renews",
         )
         # Locked so that two prescriptions written at once are counted against one series.
         _lock(medication, None)
@@ -645,6 +648,8 @@ def _tell_prescriber(request: RefillRequest) -> None:
     nudges.deliver_soon()
 
 
+RENEWAL_TITLE = "Your prescriber wrote a new prescription for your request"
+
 REFILL_ANSWER_TITLES = {
     RefillRequest.Status.APPROVED: "Your refill request was approved",
     RefillRequest.Status.DECLINED: "Your refill request was declined: read why",
@@ -705,6 +710,81 @@ def refill_request_decide(
                     kind="refill_answered",
                     # What the answer was, never which medicine: titles are e-mailed.
                     title=REFILL_ANSWER_TITLES[status],
+                    link=reverse("medications", args=[locked.patient.uuid]),
+                )
+            )
+    return locked
+
+
+def refill_request_renew(
+    *,
+    actor,
+    request: RefillRequest,
+    quantity: int,
+    days_supply: int,
+    refills_authorised: int = 0,
+    earliest_fill_on: date | None = None,
+    reason: str = "",
+) -> RefillRequest:
+    """Answer a request with a new prescription, linked to the one it renews, and approve the
+    request, in one transaction; the patient is told. The prescription's limits apply as when
+    written by hand. Raises ValidationError (nothing saved) or NotAllowed.
+
+    The same renewal sent twice (a double click) returns the request the first one approved.
+    """
+    on_request = access.require_record(actor, Action.UPDATE, Category.REFILLS, request)
+    on_medication = access.require_record(
+        actor, Action.UPDATE, Category.MEDICATIONS, request.medication
+    )
+    _require_prescriber(actor)
+    with transaction.atomic():
+        # The patient's row first, as every create takes it (core.resubmit), then the request.
+        resubmit.hold(request.patient_id)
+        locked = (
+            RefillRequest.objects.select_for_update(of=("self",))
+            .select_related("medication", "medication__practice", "patient")
+            .get(pk=request.pk)
+        )
+        if locked.status == RefillRequest.Status.APPROVED and locked.renewal_id is not None:
+            if locked.decided_by_id == actor.pk:
+                return locked
+        if RefillRequest.Status.APPROVED not in RefillRequest.TRANSITIONS.get(locked.status, ()):
+            raise ValidationError(
+                {
+                    "status": f"This request is already {locked.get_status_display().lower()}: "
+                    "nothing was renewed."
+                }
+            )
+        old = selectors.prescription_to_renew(medication=locked.medication)
+        if old is None:
+            raise ValidationError(
+                {"status": "This medicine has no prescription to renew: write a first one."}
+            )
+        new = prescription_write(
+            actor=actor,
+            medication=locked.medication,
+            quantity=quantity,
+            days_supply=days_supply,
+            refills_authorised=refills_authorised,
+            earliest_fill_on=earliest_fill_on,
+            renews=old,
+        )
+        access.audit_write(actor, on_medication, Category.MEDICATIONS, Action.CREATE, new)
+        locked.status = RefillRequest.Status.APPROVED
+        locked.renewal = new
+        locked.decision_reason = (reason or "").strip()
+        locked.decided_by = actor
+        locked.decided_at = timezone.now()
+        locked.full_clean(validate_constraints=False)
+        locked.save()
+        access.audit_write(actor, on_request, Category.REFILLS, Action.UPDATE, locked)
+        patient_user = locked.patient.user
+        if patient_user is not None:
+            transaction.on_commit(
+                lambda: core_services.notification_send(
+                    recipient=patient_user,
+                    kind="refill_answered",
+                    title=RENEWAL_TITLE,
                     link=reverse("medications", args=[locked.patient.uuid]),
                 )
             )

@@ -42,4 +42,5 @@ urlpatterns = [
     path("medications/<uuid:medication_uuid>/refill/", views.refill_request, name="refill_request"),
     path("refills/", views.refill_queue, name="refill_queue"),
     path("refills/<uuid:request_uuid>/decide/", views.refill_decide, name="refill_decide"),
+    path("refills/<uuid:request_uuid>/renew/", views.refill_renew, name="refill_renew"),
 ]

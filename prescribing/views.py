@@ -24,6 +24,7 @@ from .forms import (
     PurposeForm,
     RefillDecisionForm,
     RefillRequestForm,
+    RenewalForm,
     SwitchForm,
 )
 from .models import Medication, RefillRequest
@@ -109,7 +110,10 @@ def medication_new(request, patient):
 def _detail_context(request, medication, **forms):
     goals = _open_goals(request.user, medication.patient)
     current = next(iter(medication.prescriptions.all()), None)
-    status = selectors.supply_status_for(medication=medication, on=timezone.localdate())
+    today = timezone.localdate()
+    status = selectors.supply_status_for(medication=medication, on=today)
+    fill_choices = selectors.fill_choices(medication=medication, on=today)
+    fillable_today = next((c for c in fill_choices if c.fillable_today), None)
     is_prescriber = (
         request.user.role == "prescriber"
         and access.decide_record(
@@ -142,8 +146,20 @@ def _detail_context(request, medication, **forms):
         ),
         "observation_form": ObservationForm(),
         "prescription_form": PrescriptionForm(),
-        "fill_form": FillForm(initial={"prescription": current.uuid if current else None}),
+        "fill_form": FillForm(
+            initial={"prescription": fillable_today.prescription.uuid if fillable_today else None},
+            choices=fill_choices,
+        ),
         "open_request": selectors.open_request(medication),
+        "awaits_renewal": selectors.awaits_renewal(
+            request=selectors.open_request(medication), medication=medication
+        ),
+        "renewal_form": RenewalForm(
+            initial={
+                **selectors.renewal_initial(medication=medication, on=today),
+                "back_to": "medication",
+            }
+        ),
         "refill": selectors.refill_prompt(
             status=medication.status,
             supply_status=status,
@@ -367,7 +383,10 @@ def prescription_create(request, medication_uuid):
 @access.declare(RECORD)
 def fill_create(request, medication_uuid):
     medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
-    form = FillForm(request.POST)
+    form = FillForm(
+        request.POST,
+        choices=selectors.fill_choices(medication=medication, on=timezone.localdate()),
+    )
     if not form.is_valid():
         return _after_write(request, medication, "fill_form", form)
     prescription = next(
@@ -439,12 +458,30 @@ def refill_request(request, medication_uuid):
 )
 @require_GET
 def refill_queue(request):
-    context = {
-        "requests": selectors.refill_queue(actor=request.user),
-        "nav": "refills",
-        "form": RefillDecisionForm(),
-    }
-    return render(request, "prescribing/refill_queue.html", context)
+    return _queue_page(request)
+
+
+def _queue_page(request, failed=None, failed_form=None, status=200):
+    """The queue; a renewal that failed shows again with what was typed and why."""
+    requests = selectors.refill_queue(actor=request.user)
+    today = timezone.localdate()
+    failed_shown = False
+    for r in requests:
+        if not selectors.awaits_renewal(request=r, medication=r.medication):
+            continue
+        if failed is not None and r.pk == failed.pk:
+            r.renewal_form = failed_form
+            failed_shown = True
+        else:
+            r.renewal_form = RenewalForm(
+                initial=selectors.renewal_initial(medication=r.medication, on=today),
+                prefix=f"renew-{r.uuid}",
+            )
+    if failed is not None and not failed_shown:
+        # No longer waiting for a renewal, or not this person's: the reason goes above the queue.
+        messages.error(request, " ".join(failed_form.non_field_errors()) or "Nothing was renewed.")
+    context = {"requests": requests, "nav": "refills", "form": RefillDecisionForm()}
+    return render(request, "prescribing/refill_queue.html", context, status=status)
 
 
 @login_required
@@ -487,3 +524,44 @@ def medications_pdf(request, patient):
     response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="my-medicines.pdf"'
     return response
+
+
+@login_required
+@require_POST
+@access.declare(RECORD)
+def refill_renew(request, request_uuid):
+    refill = selectors.refill_request_get(
+        actor=request.user, request_uuid=request_uuid, action=Action.UPDATE
+    )
+    from_medication = request.POST.get("back_to") == "medication"
+    form = RenewalForm(request.POST, prefix=None if from_medication else f"renew-{refill.uuid}")
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.refill_request_renew(
+                actor=request.user,
+                request=refill,
+                quantity=data["quantity"],
+                days_supply=data["days_supply"],
+                refills_authorised=data["refills_authorised"],
+                earliest_fill_on=data["earliest_fill_on"],
+                reason=data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, _messages_of(error))
+        except NotAllowed as exc:
+            form.add_error(None, exc.message)
+            status = 403
+        else:
+            messages.success(
+                request,
+                f"{refill.medication.drug_name} for {refill.patient.display_name}: renewed with a "
+                "new prescription, and the request approved.",
+            )
+            if from_medication:
+                return redirect("medication_detail", medication_uuid=refill.medication.uuid)
+            return redirect("refill_queue")
+    if from_medication:
+        return _after_write(request, refill.medication, "renewal_form", form, status=status)
+    return _queue_page(request, failed=refill, failed_form=form, status=status)

@@ -155,6 +155,12 @@ class ObservationInputSerializer(serializers.Serializer):
 class RefillRequestSerializer(serializers.ModelSerializer):
     medication = serializers.UUIDField(source="medication.uuid", read_only=True)
     patient = serializers.UUIDField(source="patient.uuid", read_only=True)
+    renewal = serializers.UUIDField(
+        source="renewal.uuid",
+        read_only=True,
+        allow_null=True,
+        help_text="The new prescription that answered the request, when it was renewed.",
+    )
 
     class Meta:
         model = RefillRequest
@@ -168,6 +174,7 @@ class RefillRequestSerializer(serializers.ModelSerializer):
             "needed_by",
             "late",
             "needs_renewal",
+            "renewal",
             "decision_reason",
             "requested_at",
             "decided_at",
@@ -180,6 +187,26 @@ class RefillRequestInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+class RenewalSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    days_supply = serializers.IntegerField(min_value=1, max_value=365)
+    refills_authorised = serializers.IntegerField(min_value=0, max_value=99)
+    earliest_fill_on = DateSerializerField(required=False, allow_null=True, default=None)
+
+
 class RefillDecisionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["approved", "declined", "needs_visit", "sent"])
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    renewal = RenewalSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Approve by renewing: a new prescription, linked to the old one, in one step.",
+    )
+
+    def validate(self, data):
+        if data.get("renewal") is not None and data["status"] != "approved":
+            raise serializers.ValidationError(
+                {"renewal": "A renewal approves the request: send it with status approved."}
+            )
+        return data

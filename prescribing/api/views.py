@@ -151,13 +151,18 @@ class RefillDecideView(APIView):
     @extend_schema(
         request=s.RefillDecisionSerializer,
         responses=s.RefillRequestSerializer,
-        summary="Approve, decline, ask for a visit, or mark sent",
+        summary="Approve (or renew: approve with a new prescription), decline, ask for a visit, or mark sent",
     )
     def post(self, request, request_uuid):
         refill = selectors.refill_request_get(
             actor=request.user, request_uuid=request_uuid, action=Action.UPDATE
         )
-        decided = services.refill_request_decide(
-            actor=request.user, request=refill, **valid(s.RefillDecisionSerializer, request.data)
-        )
+        data = valid(s.RefillDecisionSerializer, request.data)
+        renewal = data.pop("renewal")
+        if renewal is not None:
+            decided = services.refill_request_renew(
+                actor=request.user, request=refill, reason=data["reason"], **renewal
+            )
+        else:
+            decided = services.refill_request_decide(actor=request.user, request=refill, **data)
         return Response(s.RefillRequestSerializer(decided).data)
