@@ -8,8 +8,8 @@ A *visit* is one sitting: reads by the same person, for the same reason, on the 
 than `VISIT_GAP` apart. Ten pages opened during one appointment are one visit, not ten.
 
 A *disclosure* (45 CFR 164.528) is a read that a release or a referral allowed: someone outside
-the patient's own care, reading what another practice wrote. A clinician reading her own plan,
-or the care team reading the record, is not one.
+the patient's care team, or a clinician of another practice reading what the patient's other
+clinician wrote. A clinician reading her own plan, or the care team reading the record, is not.
 """
 
 import zoneinfo
@@ -43,13 +43,16 @@ class Reason:
 
 
 # The audit row's `via` names every grant that allowed it, sorted and comma-joined
-# ("care_team,release:<uuid>"). A release among them makes the read a disclosure: a list that
-# the care team and a release both opened may have carried the other practice's records.
+# ("care_team,release:<uuid>"). A care-team member's reads are the care team's, even when a
+# mutual release was in force too (a prescriber reading her own plan is no disclosure); a read
+# that only a release allowed is one, whoever made it: a clinician of another practice reading
+# what the patient's other clinician wrote (one record at a time, the access policy names
+# only the grants that cover it).
 _REFERRAL = Q(via="referral") | Q(via__startswith="referral,") | Q(via__contains=",referral")
 REASON = Case(
+    When(via__contains="care_team", then=Value(Reason.CARE_TEAM)),
     When(via__contains="release:", then=Value(Reason.RELEASE)),
     When(_REFERRAL, then=Value(Reason.REFERRAL)),
-    When(via__contains="care_team", then=Value(Reason.CARE_TEAM)),
     When(via="author", then=Value(Reason.WROTE_IT)),
     When(via__contains="named in release", then=Value(Reason.NAMED_IN_RELEASE)),
     default=Value(Reason.OTHER),
