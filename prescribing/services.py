@@ -73,11 +73,18 @@ def _decision(
     patient_preference="",
     decided_together=False,
     participants="",
+    decided_on=None,
 ):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why: the reason is part of the record."})
+    # A decision made at a visit may be entered later: decided_on is the day it was made,
+    # created_at stays the moment it was written down.
+    decided_on = decided_on or timezone.localdate()
+    if decided_on > timezone.localdate():
+        raise ValidationError({"decided_on": "A decision cannot be dated in the future."})
     record = DecisionRecord(
+        decided_on=decided_on,
         medication=medication,
         patient=medication.patient,
         practice=access.writing_practice(actor),
@@ -118,6 +125,7 @@ def medication_start(
     participants: str = "",
     proposed: bool = False,
     start_date: date | None = None,
+    decided_on: date | None = None,
 ) -> Medication:
     """Add a medication to the plan, with the decision that started (or proposed) it."""
     decision = access.authorize(actor, Action.CREATE, Category.MEDICATIONS, patient)
@@ -163,6 +171,7 @@ def medication_start(
             patient_preference=patient_preference,
             decided_together=decided_together,
             participants=participants,
+            decided_on=decided_on,
         )
     return medication
 
@@ -207,6 +216,7 @@ def medication_change_dose(
     patient_preference: str = "",
     decided_together: bool = False,
     participants: str = "",
+    decided_on: date | None = None,
 ) -> DecisionRecord:
     """A dose change, recorded as a decision with before and after."""
     access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
@@ -235,6 +245,7 @@ def medication_change_dose(
             actor=actor,
             medication=locked,
             kind=DecisionRecord.Kind.DOSE_CHANGE,
+            decided_on=decided_on,
             before=before,
             reason=reason,
             patient_preference=patient_preference,

@@ -1,10 +1,14 @@
 """A small, believable clinic for the demo. Idempotent: running it twice changes nothing.
 
 Demo goals, medicines and notes are written through each app's services (as the people who
-would write them), so they are audited like any other write.
+would write them), so they are audited like any other write. Dan's story is four months of
+care: the services write each record today, then the record's own dates are moved to the day
+it happened (created_at, submitted_at, rated_at…). Decisions are append-only, so they are
+written with their real day from the start (decided_on). The audit trail keeps the true
+moment of every write: it says the demo was loaded today, which it was.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -154,7 +158,8 @@ class Command(BaseCommand):
                             "since": since,
                         },
                     )
-        self._story_of_dan(staff)
+        with transaction.atomic():
+            self._story_of_dan(staff)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo clinic ready. Sign in with any of these (password: concord-demo):"
@@ -165,20 +170,34 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'patient@example.org':<26} Patient")
 
     def _story_of_dan(self, staff) -> None:
-        """Goals, a summary, medicines and notes for the demo patient, once."""
+        """Four months of Dan's care, once: visits, medicines, check-ins, goals and notes."""
         from django.apps import apps
 
         patient = Patient.objects.get(user__email="patient@example.org")
         if apps.get_model("stories", "Goal").objects.filter(patient=patient).exists():
             return
         from prescribing import services as rx
+        from prescribing.models import Medication
         from stories import services as stories
+        from stories.models import Goal
 
         dan = patient.user
         priya = staff["prescriber@example.org"]
         jordan = staff["therapist@example.org"]
         today = timezone.localdate()
-        stories.summary_save(
+
+        def day(ago: int) -> date:
+            return today - timedelta(days=ago)
+
+        def at(ago: int, hour: int = 10, minute: int = 0) -> datetime:
+            return timezone.make_aware(datetime.combine(day(ago), time(hour, minute)))
+
+        def dated(record, **fields) -> None:
+            # Only tables that are not append-only: decisions carry their day from the start.
+            type(record).objects.filter(pk=record.pk).update(**fields)
+
+        # Day 120: the first visit with Dr. Raman. Dan's goals, the summary, sertraline.
+        summary = stories.summary_save(
             actor=priya,
             patient=patient,
             version=None,
@@ -188,6 +207,7 @@ class Command(BaseCommand):
                 "control matters to him; anything that makes him feel foggy worries him."
             ),
         )
+        dated(summary, updated_at=at(120, 11))
         sleep = stories.goal_create(
             actor=dan,
             patient=patient,
@@ -205,12 +225,12 @@ class Command(BaseCommand):
             what="Get back to the workshop on weekends",
             why="It is where I feel like myself",
         )
-        for goal, ratings in ((sleep, (-1, 0, 1)), (workshop, (0, 0))):
-            for value in ratings:
-                stories.goal_rate(actor=dan, goal=goal, rating=value)
-        stories.goal_create(
+        grounding = stories.goal_create(
             actor=jordan, patient=patient, what="Practise grounding when I feel on guard"
         )
+        dated(sleep, created_at=at(120, 10, 20), updated_at=at(120, 10, 20))
+        dated(workshop, created_at=at(120, 10, 25), updated_at=at(120, 10, 25))
+        dated(grounding, created_at=at(117, 15), updated_at=at(117, 15))
         sertraline = rx.medication_start(
             actor=priya,
             patient=patient,
@@ -228,26 +248,50 @@ class Command(BaseCommand):
             patient_preference="Nothing that makes me foggy at work",
             decided_together=True,
             participants="Dan, Dr. Raman",
-            start_date=today - timedelta(days=70),
+            start_date=day(120),
+            decided_on=day(120),
         )
+        dated(sertraline, created_at=at(120, 10, 40))
+        first = self._prescribe(rx, priya, sertraline, written=120, refills=1, at=at)
+        self._fill(rx, priya, first, 120, at)
+        self._observe(
+            rx,
+            dan,
+            sertraline,
+            113,
+            "side_effect",
+            "mild",
+            at,
+            "A bit queasy in the mornings this first week. Better with breakfast.",
+        )
+        self._fill(rx, priya, first, 91, at)
+        self._observe(
+            rx,
+            dan,
+            sertraline,
+            70,
+            "response",
+            "none",
+            at,
+            "Not much change yet. Still on guard at work, still up at night.",
+        )
+
+        # Day 62: the second visit. A partial response, no fog: 100 mg tablets.
         rx.medication_change_dose(
             actor=priya,
             medication=sertraline,
-            version=sertraline.version,
+            version=Medication.objects.get(pk=sertraline.pk).version,
             strength="100 mg",
-            reason="Partial response after six weeks; no fogginess",
+            reason="Partial response after eight weeks; no fogginess",
             decided_together=True,
             patient_preference="Willing to go up if it stays clear-headed",
+            participants="Dan, Dr. Raman",
+            decided_on=day(62),
         )
-        prescription = rx.prescription_write(
-            actor=priya,
-            medication=sertraline,
-            quantity=30,
-            days_supply=30,
-            refills_authorised=3,
-            written_on=today - timedelta(days=25),
-        )
-        rx.fill_record(actor=priya, prescription=prescription, filled_on=today - timedelta(days=25))
+        second = self._prescribe(rx, priya, sertraline, written=62, refills=3, at=at)
+        self._fill(rx, priya, second, 62, at)
+
+        # Day 44: nightmares, talked through with Jordan, brought to Dr. Raman: prazosin.
         prazosin = rx.medication_start(
             actor=priya,
             patient=patient,
@@ -260,24 +304,96 @@ class Command(BaseCommand):
             goal_uuids=[sleep.uuid],
             reason="Nightmares most nights",
             decided_together=True,
-            start_date=today - timedelta(days=30),
+            participants="Dan, Dr. Raman",
+            start_date=day(44),
+            decided_on=day(44),
         )
-        prescription = rx.prescription_write(
+        dated(prazosin, created_at=at(44, 10, 40))
+        nightly = self._prescribe(rx, priya, prazosin, written=44, refills=0, at=at)
+        self._fill(rx, priya, nightly, 44, at)
+
+        # Refills of sertraline, asked for by Dan before each runs out, on their real days.
+        self._refill(rx, dan, priya, sertraline, asked=36, answered=35, run_out=32, at=at)
+        self._fill(rx, priya, second, 33, at)
+        self._observe(
+            rx,
+            dan,
+            prazosin,
+            25,
+            "response",
+            "none",
+            at,
+            "Fewer nightmares this week. Still wake at 3 am sometimes.",
+        )
+
+        # Day 14: a longer visit after the consultation. Prazosin up to two capsules a night,
+        # so a new prescription of sixty a month.
+        rx.medication_change_dose(
             actor=priya,
             medication=prazosin,
-            quantity=30,
-            days_supply=30,
-            refills_authorised=2,
-            written_on=today - timedelta(days=12),
+            version=Medication.objects.get(pk=prazosin.pk).version,
+            dose="2 capsules",
+            reason="Nightmares down to two or three nights a week; no dizziness on standing",
+            decided_together=True,
+            patient_preference="Try a little more before anything new",
+            participants="Dan, Dr. Raman",
+            decided_on=day(14),
         )
-        rx.fill_record(actor=priya, prescription=prescription, filled_on=today - timedelta(days=12))
-        rx.observation_create(
-            actor=dan,
-            medication=prazosin,
-            kind="response",
-            text="Fewer nightmares this week. Still wake at 3 am sometimes.",
+        nightly = self._prescribe(
+            rx, priya, prazosin, written=14, refills=2, at=at, quantity=60
         )
-        stories.note_create(
+        self._fill(rx, priya, nightly, 14, at)
+        self._refill(rx, dan, priya, sertraline, asked=7, answered=6, run_out=3, at=at)
+        self._fill(rx, priya, second, 4, at)
+        self._observe(
+            rx,
+            dan,
+            sertraline,
+            9,
+            "response",
+            "none",
+            at,
+            "Mornings are easier. I was in the workshop both days on the weekend.",
+        )
+
+        # What Dan rated, as the weeks went.
+        for goal, ratings in (
+            (sleep, ((105, -2), (77, -1), (49, -1), (35, -1), (21, 0), (7, 1))),
+            (workshop, ((98, -2), (56, -1), (28, 0), (7, 1))),
+        ):
+            for ago, value in ratings:
+                rating = stories.goal_rate(actor=dan, goal=goal, rating=value)
+                dated(rating, rated_at=at(ago, 20))
+        Goal.objects.filter(pk__in=[sleep.pk, workshop.pk]).update(updated_at=at(7, 20))
+
+        # Therapy with Jordan: what he wrote after sessions, and Dan's own story.
+        for ago, body in (
+            (
+                110,
+                "First session. Dan talked about coming home, his daughters, and feeling on guard in "
+                "crowds. We agreed to start with sleep and with getting back to the workshop.",
+            ),
+            (
+                75,
+                "Dan describes mornings as a little easier. We practised a grounding exercise he can "
+                "use at work.",
+            ),
+            (
+                40,
+                "Nightmares most nights. Dan would like to ask Dr. Raman about them but says the last "
+                "visit felt rushed. We wrote his questions down together.",
+            ),
+            (
+                26,
+                "Dan says the longer visit with Dr. Raman helped; he felt listened to. Grounding "
+                "practice three times this week.",
+            ),
+        ):
+            note = stories.note_create(
+                actor=jordan, patient=patient, kind="clinician", audience="care_team", body=body
+            )
+            dated(note, created_at=at(ago, 16), updated_at=at(ago, 16))
+        story = stories.note_create(
             actor=dan,
             patient=patient,
             kind="story",
@@ -285,24 +401,78 @@ class Command(BaseCommand):
             title="The workshop",
             body="Went out to the workshop on Saturday for the first time since spring. Sanded a chair for an hour.",
         )
-        stories.note_create(
-            actor=jordan,
-            patient=patient,
-            kind="clinician",
-            audience="care_team",
-            body="Dan describes mornings as easier. We practised a grounding exercise he can use at work.",
-        )
-        self._check_ins(dan, patient, priya, jordan)
+        dated(story, created_at=at(12, 19), updated_at=at(12, 19))
+        self._check_ins(dan, patient, priya, jordan, at)
 
-    def _check_ins(self, dan, patient, priya, jordan) -> None:
-        """A few weeks of alliance and PHQ-9 check-ins; the last one with Dr. Raman dips."""
+    @staticmethod
+    def _prescribe(rx, priya, medication, *, written, refills, at, quantity=30):
+        from prescribing.models import Prescription
+
+        prescription = rx.prescription_write(
+            actor=priya,
+            medication=medication,
+            quantity=quantity,
+            days_supply=30,
+            refills_authorised=refills,
+            written_on=timezone.localdate() - timedelta(days=written),
+        )
+        Prescription.objects.filter(pk=prescription.pk).update(created_at=at(written, 10, 50))
+        return prescription
+
+    @staticmethod
+    def _fill(rx, priya, prescription, ago, at):
+        from prescribing.models import Fill
+
+        fill = rx.fill_record(
+            actor=priya,
+            prescription=prescription,
+            filled_on=timezone.localdate() - timedelta(days=ago),
+        )
+        Fill.objects.filter(pk=fill.pk).update(created_at=at(ago, 15))
+
+    @staticmethod
+    def _observe(rx, author, medication, ago, kind, severity, at, text):
+        from prescribing.models import Observation
+
+        observation = rx.observation_create(
+            actor=author,
+            medication=medication,
+            kind=kind,
+            severity=severity,
+            text=text,
+            observed_on=timezone.localdate() - timedelta(days=ago),
+        )
+        Observation.objects.filter(pk=observation.pk).update(created_at=at(ago, 21))
+
+    @staticmethod
+    def _refill(rx, dan, priya, medication, *, asked, answered, run_out, at):
+        """Dan asks, Dr. Raman approves the next morning and it is sent to the pharmacy."""
+        from prescribing.models import RefillRequest
+
+        request = rx.refill_request_create(actor=dan, medication=medication)
+        request = rx.refill_request_decide(actor=priya, request=request, status="approved")
+        rx.refill_request_decide(actor=priya, request=request, status="sent")
+        today = timezone.localdate()
+        RefillRequest.objects.filter(pk=request.pk).update(
+            requested_at=at(asked, 8, 30),
+            decided_at=at(answered, 9, 15),
+            sent_at=at(answered, 9, 20),
+            run_out_on=today - timedelta(days=run_out),
+            needed_by=today - timedelta(days=run_out + 2),
+            late=False,
+        )
+
+    def _check_ins(self, dan, patient, priya, jordan, at) -> None:
+        """Weekly check-ins. With Jordan, steady. With Dr. Raman, a dip after two rushed
+        visits, a concern, a consultation between them, and the repair that followed."""
         from alliance import selectors as alliance_selectors
         from alliance import services as alliance
+        from alliance.models import CheckIn, Flag
 
         alliance.install_shipped()
         offered = {i.key: i for i in alliance_selectors.instruments_offered()}
 
-        def send(instrument, values, clinician=None, open_answer=""):
+        def send(ago, instrument, values, clinician=None, open_answer=""):
             check_in = alliance.check_in_start(
                 actor=dan, patient=patient, instrument=instrument, clinician=clinician
             )
@@ -312,15 +482,72 @@ class Command(BaseCommand):
             alliance.check_in_submit(
                 actor=dan, check_in=check_in, answers=answers, open_answer=open_answer
             )
-
-        for values in ((9, 8, 8, 9), (9, 9, 8, 9)):
-            send(offered["concord-alliance"], values, jordan)
-        for values in ((9, 8, 8, 9), (8, 8, 8, 8), (7, 6, 5, 6)):
-            send(
-                offered["concord-alliance"],
-                values,
-                priya,
-                open_answer="The last visit felt rushed.",
+            CheckIn.objects.filter(pk=check_in.pk).update(
+                created_at=at(ago, 19, 30), submitted_at=at(ago, 19, 40)
             )
-        for values in ((2, 2, 2, 2, 1, 1, 1, 0, 0), (1, 1, 2, 1, 1, 1, 1, 0, 0)):
-            send(offered["phq-9"], values)
+            Flag.objects.filter(check_in=check_in).update(created_at=at(ago, 19, 40))
+
+        events = []
+        for week in range(17):
+            ago = 117 - 7 * week
+            values = (8, 8, 7, 8) if week < 4 else (9, 8, 8, 9) if week < 10 else (9, 9, 9, 9)
+            events.append((ago, "concord-alliance", values, jordan, ""))
+        for n, ago in enumerate(range(119, 0, -14)):
+            # PHQ-9, every two weeks: from moderately severe to mild, a bump during the dip.
+            totals = [17, 16, 14, 13, 12, 13, 11, 9, 7][n]
+            events.append((ago, "phq-9", self._phq9(totals), None, ""))
+        for ago, values, said in (
+            (119, (8, 8, 8, 8), ""),
+            (91, (9, 8, 8, 9), ""),
+            (62, (8, 8, 8, 8), ""),
+            (
+                48,
+                (7, 6, 6, 6),
+                "The last visit felt rushed. I did not get to ask about the nightmares.",
+            ),
+            (34, (5, 5, 4, 5), "The dose went up and I am not sure we talked it through."),
+            (13, (8, 7, 8, 8), "Better. We went through my list of questions."),
+            (5, (9, 9, 8, 9), ""),
+        ):
+            events.append((ago, "concord-alliance", values, priya, said))
+        consulted = False
+        for ago, key, values, clinician, said in sorted(events, key=lambda e: -e[0]):
+            if ago < 31 and not consulted:
+                consulted = True
+                self._consult(alliance, patient, priya, jordan, at)
+            send(ago, offered[key], values, clinician, said)
+
+    @staticmethod
+    def _phq9(total: int) -> tuple:
+        """Nine answers (0–3) adding up to `total`, item 9 always 0."""
+        answers = [0] * 9
+        for i in range(total):
+            answers[i % 8] += 1
+        return tuple(answers)
+
+    @staticmethod
+    def _consult(alliance, patient, priya, jordan, at) -> None:
+        """Day 31: Dr. Raman takes up the concern with Jordan, between the two of them."""
+        from alliance.models import Consultation, Flag
+
+        consultation = alliance.consultation_create(
+            actor=priya,
+            patient=patient,
+            prescriber=priya,
+            therapist=jordan,
+            issues=(
+                "Dan's check-ins about visits with Dr. Raman dropped over two visits: he felt rushed, "
+                "did not get to ask about the nightmares, and was unsure about the dose increase."
+            ),
+            actions=(
+                "A longer next visit that starts with Dan's own questions; Jordan helps him write them "
+                "down. Dr. Raman to go back over why the dose went up and what to expect."
+            ),
+            held_on=timezone.localdate() - timedelta(days=31),
+        )
+        Consultation.objects.filter(pk=consultation.pk).update(created_at=at(31, 13))
+        for flag in Flag.objects.filter(patient=patient, clinician=priya, acknowledged_at=None):
+            alliance.flag_acknowledge(
+                actor=priya, flag=flag, note="Talked it through with Jordan; longer visit booked."
+            )
+            Flag.objects.filter(pk=flag.pk).update(acknowledged_at=at(31, 13, 30))
