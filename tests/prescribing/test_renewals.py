@@ -2,11 +2,13 @@
 renewed in one step (a new prescription linked to the old, the request approved), and the
 patient reads "renewal requested", not a refill. Pages and API; bad input changes nothing."""
 
+import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 
 from core.models import AuditEvent, Notification
@@ -14,6 +16,7 @@ from prescribing import selectors, services
 from prescribing.models import Fill, Prescription, RefillRequest
 from prescribing.selectors import refill_prompt
 from prescribing.supply import RefillAnswer, SupplyStatus
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -348,3 +351,39 @@ def test_an_open_request_needing_renewal_says_renewal_requested_not_refill():
     # Before asking, the button already says what it asks for.
     prompt = refill_prompt(status="active", supply_status=NO_REFILLS, last=None)
     assert (prompt.can_ask, prompt.ask_label) == (True, "Ask for a renewal")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_renewals_of_one_request_make_one_prescription(require_postgresql):
+    prescriber = factories.PrescriberFactory()
+    patient_user = factories.PatientUserFactory()
+    patient = factories.PatientFactory(user=patient_user)
+    factories.MembershipFactory(patient=patient, clinician=prescriber)
+    med = _start(prescriber, patient, "Sertraline", "none")
+    rx = services.prescription_write(actor=prescriber, medication=med, quantity=30, days_supply=30)
+    services.fill_record(actor=prescriber, prescription=rx, filled_on=rx.written_on)
+    request = services.refill_request_create(actor=patient_user, medication=med)
+    barrier = threading.Barrier(5)
+    outcomes = []
+
+    def renew():
+        try:
+            barrier.wait()
+            done = services.refill_request_renew(
+                actor=prescriber, request=request, quantity=30, days_supply=30, refills_authorised=1
+            )
+            outcomes.append(str(done.renewal.uuid))
+        except Exception as error:  # noqa: BLE001 - reported in the assertion
+            outcomes.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=renew) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    new = Prescription.objects.get(renews=rx)
+    assert outcomes == [str(new.uuid)] * 5
+    request.refresh_from_db()
+    assert (request.status, request.renewal) == ("approved", new)
