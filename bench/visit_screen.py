@@ -77,6 +77,8 @@ def build(scale: int):
             actor=prescriber,
             patient=patient,
             drug_name=f"Medicine {i}",
+            not_coded=True,  # not in the formulary: free text
+            schedule="none",
             strength="10 mg",
             form="tablet",
             dose="1",

@@ -52,6 +52,17 @@ def _entry(resource: dict) -> dict:
     return {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
 
 
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def _rxnorm(med) -> dict:
+    """The RxNorm ingredient coding of a medicine chosen from the formulary; nothing for free
+    text (not coded), which the text alone names."""
+    if not med.rxnorm_code:
+        return {}
+    return {"coding": [{"system": RXNORM, "code": med.rxnorm_code, "display": med.drug_name}]}
+
+
 def patient_bundle(*, actor, patient) -> dict:
     """A FHIR R4 Bundle (collection) of what the actor may see of this patient."""
     pid = str(patient.uuid)
@@ -80,18 +91,7 @@ def patient_bundle(*, actor, patient) -> dict:
                     "intent": "proposal" if med.status == "proposed" else "order",
                     "medicationCodeableConcept": {
                         "text": f"{med.drug_name} {med.strength} {med.form}".strip(),
-                        **(
-                            {
-                                "coding": [
-                                    {
-                                        "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
-                                        "code": med.rxnorm_code,
-                                    }
-                                ]
-                            }
-                            if med.rxnorm_code
-                            else {}
-                        ),
+                        **_rxnorm(med),
                     },
                     "subject": subject,
                     "requester": {"display": med.prescriber.full_name},
@@ -117,7 +117,8 @@ def patient_bundle(*, actor, patient) -> dict:
                             "id": f"{prescription.uuid.hex[:24]}{fill.pk:08x}"[:64],
                             "status": "completed",
                             "medicationCodeableConcept": {
-                                "text": f"{med.drug_name} {med.strength}"
+                                "text": f"{med.drug_name} {med.strength}",
+                                **_rxnorm(med),
                             },
                             "subject": subject,
                             "authorizingPrescription": [{"reference": _ref(med.uuid)}],

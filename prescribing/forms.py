@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from core.dates import DateField
 
-from .models import Medication, Observation, RefillRequest, ScheduleChoices
+from .models import InteractionRule, Medication, Observation, RefillRequest, ScheduleChoices
 
 REQUIRED = "This is needed."
 
@@ -42,8 +42,18 @@ class DecisionFields(forms.Form):
 
 
 class DrugFields(forms.Form):
+    # A text input with the formulary as its datalist: picking works without JavaScript, and the
+    # service codes the name it receives (or refuses it unless marked not coded).
     drug_name = forms.CharField(
-        label="Medicine", max_length=200, error_messages=_required("The medicine's name")
+        label="Medicine",
+        max_length=200,
+        help_text="Choose from the formulary list; its schedule and class come from there.",
+        widget=forms.TextInput(attrs={"list": "formulary-medicines", "autocomplete": "off"}),
+        error_messages=_required("The medicine's name"),
+    )
+    not_coded = forms.BooleanField(
+        label="Not in the formulary: add it as free text (not coded), with the schedule I set",
+        required=False,
     )
     strength = forms.CharField(
         label="Strength", max_length=100, error_messages=_required("The strength")
@@ -58,9 +68,33 @@ class DrugFields(forms.Form):
     directions = forms.CharField(
         label="Directions", max_length=300, error_messages=_required("Directions")
     )
+    # Set by hand only for a medicine not in the formulary; empty means "from the formulary".
     schedule = forms.ChoiceField(
-        label="Controlled-substance schedule", choices=ScheduleChoices.choices, initial="none"
+        label="Controlled-substance schedule (only for a medicine not in the formulary)",
+        choices=[("", "From the formulary"), *ScheduleChoices.choices],
+        required=False,
     )
+
+
+class WarningFields(forms.Form):
+    """The prescriber's answer to duplicate or combination warnings: which they confirm, and why."""
+
+    confirm_warnings = forms.MultipleChoiceField(
+        label="I have considered", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    warning_reason = forms.CharField(
+        label="Why go ahead despite the warning",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any rule of the clinic's may be confirmed; the service says which ones apply.
+        self.fields["confirm_warnings"].choices = [
+            (code, code) for code in InteractionRule.objects.values_list("code", flat=True)
+        ]
 
 
 class PurposeFields(forms.Form):
@@ -97,8 +131,7 @@ class PurposeFields(forms.Form):
         self.fields["goals"].choices = [(str(g.uuid), g.what) for g in goals]
 
 
-class MedicationStartForm(DrugFields, PurposeFields, DecisionFields):
-    rxnorm_code = forms.CharField(label="RxNorm code (optional)", required=False, max_length=20)
+class MedicationStartForm(DrugFields, PurposeFields, DecisionFields, WarningFields):
     proposed = forms.BooleanField(label="Propose only: not started yet", required=False)
 
 
@@ -137,7 +170,7 @@ class DecisionForm(DecisionFields):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class SwitchForm(DrugFields, DecisionFields):
+class SwitchForm(DrugFields, DecisionFields, WarningFields):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 

@@ -68,6 +68,95 @@ class SupplyPolicy(models.Model):
         )
 
 
+class DrugClass(models.TextChoices):
+    """The classes the formulary and its rules speak of."""
+
+    SSRI = "ssri", "SSRI"
+    SNRI = "snri", "SNRI"
+    TCA = "tca", "Tricyclic antidepressant"
+    MAOI = "maoi", "MAOI"
+    OTHER_ANTIDEPRESSANT = "other_antidepressant", "Other antidepressant"
+    ANTIPSYCHOTIC = "antipsychotic", "Antipsychotic"
+    MOOD_STABILISER = "mood_stabiliser", "Mood stabiliser"
+    BENZODIAZEPINE = "benzodiazepine", "Benzodiazepine"
+    HYPNOTIC = "hypnotic", "Hypnotic"
+    STIMULANT = "stimulant", "Stimulant"
+    WAKEFULNESS = "wakefulness", "Wakefulness-promoting"
+    NON_STIMULANT_ADHD = "non_stimulant_adhd", "Non-stimulant for ADHD"
+    ALPHA_AGONIST = "alpha_agonist", "Alpha-2 agonist"
+    ALPHA_BLOCKER = "alpha_blocker", "Alpha-1 blocker"
+    BETA_BLOCKER = "beta_blocker", "Beta blocker"
+    ANXIOLYTIC = "anxiolytic", "Anxiolytic"
+    GABAPENTINOID = "gabapentinoid", "Gabapentinoid"
+    ANTICONVULSANT = "anticonvulsant", "Anticonvulsant"
+    OPIOID = "opioid", "Opioid"
+    OPIOID_ANTAGONIST = "opioid_antagonist", "Opioid antagonist"
+    ALCOHOL_USE_TREATMENT = "alcohol_use_treatment", "Alcohol-use treatment"
+    SMOKING_CESSATION = "smoking_cessation", "Smoking cessation"
+    OTHER = "other", "Other"
+
+
+class FormularyEntry(models.Model):
+    """One medicine of the clinic's formulary: its schedule and class come from here, never
+    typed by hand. Shipped from prescribing/formulary/medicines.json; `import_formulary` loads
+    the clinic's edits. No patient information."""
+
+    name = models.CharField(max_length=200, unique=True)
+    rxnorm_code = models.CharField(
+        "RxNorm code", max_length=20, blank=True, help_text="Ingredient RXCUI; empty if unchecked."
+    )
+    schedule = models.CharField(max_length=4, choices=ScheduleChoices.choices)
+    drug_class = models.CharField(max_length=30, choices=DrugClass.choices)
+    usual_strengths = models.JSONField(default=list, blank=True)
+    form = models.CharField(max_length=60, blank=True, help_text="The usual form, e.g. tablet.")
+    active = models.BooleanField(default=True, help_text="Offered when adding a medicine.")
+
+    class Meta:
+        verbose_name_plural = "formulary entries"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rxnorm_code"], condition=~Q(rxnorm_code=""), name="one_entry_per_rxcui"
+            ),
+            models.CheckConstraint(name="formulary_name_not_blank", condition=~Q(name="")),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class InteractionRule(models.Model):
+    """A duplicate-class or dangerous-combination rule, checked before a medicine is started or
+    switched to. Shipped from prescribing/formulary/rules.json; clinic-editable."""
+
+    class Kind(models.TextChoices):
+        SAME_DRUG = "same_drug", "Two current medicines of one drug"
+        SAME_CLASS = "same_class", "Two current medicines of one class"
+        CLASS_PAIR = "class_pair", "A medicine of one class with one of another"
+
+    code = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    class_a = models.CharField(max_length=30, choices=DrugClass.choices, blank=True)
+    class_b = models.CharField(max_length=30, choices=DrugClass.choices, blank=True)
+    message = models.CharField(max_length=500, help_text="What the prescriber reads.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="rule_classes_fit_kind",
+                condition=Q(kind="same_drug")
+                | Q(kind="same_class", class_b="") & ~Q(class_a="")
+                | Q(kind="class_pair") & ~Q(class_a="") & ~Q(class_b=""),
+            ),
+            models.CheckConstraint(name="rule_message_not_blank", condition=~Q(message="")),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
 class Medication(models.Model):
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -91,6 +180,11 @@ class Medication(models.Model):
     prescriber = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     drug_name = models.CharField(max_length=200)
     rxnorm_code = models.CharField("RxNorm code", max_length=20, blank=True)
+    # The formulary entry it was chosen from; empty for a medicine typed as free text ("not
+    # coded"), whose schedule the prescriber set and which class rules cannot see.
+    formulary = models.ForeignKey(
+        FormularyEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     strength = models.CharField(max_length=100, help_text="e.g. 50 mg")
     form = models.CharField(max_length=60, help_text="e.g. tablet")
     route = models.CharField(max_length=60, default="by mouth")
@@ -153,6 +247,10 @@ class Medication(models.Model):
         refuse_bidi_controls(self, "drug_name", "strength", "form", "route", "dose")
 
     @property
+    def is_coded(self) -> bool:
+        return self.formulary_id is not None
+
+    @property
     def is_controlled(self) -> bool:
         return self.schedule in supply.Schedule.CONTROLLED
 
@@ -199,6 +297,10 @@ class DecisionRecord(models.Model):
     )
     decided_together = models.BooleanField(default=False)
     participants = models.CharField("Who took part", max_length=300, blank=True)
+    # Duplicate or combination warnings the prescriber was shown and went ahead despite:
+    # [{"rule", "message", "with"}], and why.
+    warnings_confirmed = models.JSONField(default=list, blank=True)
+    warning_reason = models.TextField("Why, despite the warnings", max_length=2000, blank=True)
     decided_on = models.DateField(default=timezone.localdate, validators=[sensible_date])
     created_at = models.DateTimeField(default=timezone.now)
 

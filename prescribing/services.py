@@ -17,7 +17,7 @@ from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
 from stories import selectors as stories_selectors
 
-from . import selectors, supply
+from . import coding, selectors, supply
 from .models import DecisionRecord, Fill, Medication, Observation, Prescription, RefillRequest
 
 CLINICAL_FIELDS = (
@@ -74,6 +74,8 @@ def _decision(
     decided_together=False,
     participants="",
     decided_on=None,
+    warnings_confirmed=(),
+    warning_reason="",
 ):
     reason = (reason or "").strip()
     if not reason:
@@ -96,6 +98,8 @@ def _decision(
         patient_preference=(patient_preference or "").strip(),
         decided_together=bool(decided_together),
         participants=(participants or "").strip(),
+        warnings_confirmed=list(warnings_confirmed),
+        warning_reason=(warning_reason or "").strip(),
     )
     record.full_clean()
     record.save()
@@ -113,8 +117,9 @@ def medication_start(
     directions: str,
     reason: str,
     route: str = "by mouth",
-    schedule: str = supply.Schedule.NONE,
-    rxnorm_code: str = "",
+    schedule: str | None = None,
+    formulary_code: str = "",
+    not_coded: bool = False,
     purpose: str = "",
     hopes: str = "",
     worries: str = "",
@@ -126,28 +131,39 @@ def medication_start(
     proposed: bool = False,
     start_date: date | None = None,
     decided_on: date | None = None,
+    confirm_warnings: list | None = None,
+    warning_reason: str = "",
 ) -> Medication:
-    """Add a medication to the plan, with the decision that started (or proposed) it."""
+    """Add a medication to the plan, with the decision that started (or proposed) it.
+
+    A formulary medicine (by RxNorm `formulary_code` or name) takes its schedule from the
+    formulary; free text needs `not_coded` and a schedule. Raises coding.WarningsToConfirm
+    while a duplicate or combination rule is unconfirmed (nothing saved), ValidationError.
+    """
     decision = access.authorize(actor, Action.CREATE, Category.MEDICATIONS, patient)
     _require_prescriber(actor)
     goals = _goals_for(actor, patient, goal_uuids)
     unknown = set(concerns or []) - set(Medication.Concern.values)
     if unknown:
         raise ValidationError({"concerns": "Choose concerns from the list."})
+    coded = coding.resolve(
+        drug_name=drug_name, formulary_code=formulary_code, not_coded=not_coded, schedule=schedule
+    )
     with transaction.atomic():
         medication = Medication(
             patient=patient,
             practice=actor.practice,
             author=actor,
             prescriber=actor,
-            drug_name=(drug_name or "").strip(),
-            rxnorm_code=(rxnorm_code or "").strip(),
+            drug_name=coded.drug_name,
+            rxnorm_code=coded.rxnorm_code,
+            formulary=coded.entry,
             strength=(strength or "").strip(),
             form=(form or "").strip(),
             route=(route or "").strip() or "by mouth",
             dose=(dose or "").strip(),
             directions=(directions or "").strip(),
-            schedule=schedule,
+            schedule=coded.schedule,
             purpose=(purpose or "").strip(),
             hopes=(hopes or "").strip(),
             worries=(worries or "").strip(),
@@ -159,6 +175,14 @@ def medication_start(
         earlier = resubmit.earlier_copy(medication, *CLINICAL_FIELDS, "status")
         if earlier is not None:
             return earlier
+        # After earlier_copy, which holds the patient's row: two starts at once see each other.
+        confirmed, warning_reason = coding.check(
+            actor=actor,
+            patient=patient,
+            coded=coded,
+            confirm_warnings=confirm_warnings,
+            warning_reason=warning_reason,
+        )
         medication.save()
         medication.goals.set(goals)
         access.audit_write(actor, decision, Category.MEDICATIONS, Action.CREATE, medication)
@@ -172,6 +196,8 @@ def medication_start(
             decided_together=decided_together,
             participants=participants,
             decided_on=decided_on,
+            warnings_confirmed=confirmed,
+            warning_reason=warning_reason,
         )
     return medication
 
@@ -316,30 +342,52 @@ def medication_switch(
     dose: str,
     directions: str,
     route: str = "by mouth",
-    schedule: str = supply.Schedule.NONE,
+    schedule: str | None = None,
+    formulary_code: str = "",
+    not_coded: bool = False,
     patient_preference: str = "",
     decided_together: bool = False,
     participants: str = "",
+    confirm_warnings: list | None = None,
+    warning_reason: str = "",
 ) -> Medication:
-    """Stop one medication and start another in its place; the purpose and goals carry over."""
+    """Stop one medication and start another in its place; the purpose and goals carry over.
+
+    The new medicine is coded and checked as in medication_start (raises the same).
+    """
     access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
     _require_prescriber(actor)
+    coded = coding.resolve(
+        drug_name=drug_name, formulary_code=formulary_code, not_coded=not_coded, schedule=schedule
+    )
     with transaction.atomic():
+        # The patient's row before the medication's, in the order prescription_write takes them.
+        resubmit.hold(medication.patient_id)
         old = _lock(medication, version)
         if old.status == Medication.Status.STOPPED:
             raise ValidationError({"status": "This medication is already stopped."})
+        confirmed, warning_reason = coding.check(
+            actor=actor,
+            patient=old.patient,
+            coded=coded,
+            excluding=old,
+            confirm_warnings=confirm_warnings,
+            warning_reason=warning_reason,
+        )
         new = Medication(
             patient=old.patient,
             practice=actor.practice,
             author=actor,
             prescriber=actor,
-            drug_name=(drug_name or "").strip(),
+            drug_name=coded.drug_name,
+            rxnorm_code=coded.rxnorm_code,
+            formulary=coded.entry,
             strength=(strength or "").strip(),
             form=(form or "").strip(),
             route=(route or "").strip() or "by mouth",
             dose=(dose or "").strip(),
             directions=(directions or "").strip(),
-            schedule=schedule,
+            schedule=coded.schedule,
             purpose=old.purpose,
             hopes=old.hopes,
             worries=old.worries,
@@ -360,6 +408,8 @@ def medication_switch(
             "patient_preference": patient_preference,
             "decided_together": decided_together,
             "participants": participants,
+            "warnings_confirmed": confirmed,
+            "warning_reason": warning_reason,
         }
         _decision(
             actor=actor, medication=old, kind=DecisionRecord.Kind.SWITCH, before=before, **common

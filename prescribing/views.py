@@ -14,7 +14,7 @@ from core.exceptions import Conflict, NotAllowed
 from core.forms import rebind_with_version
 from stories import selectors as stories_selectors
 
-from . import pdf, selectors, services
+from . import coding, pdf, selectors, services
 from .forms import (
     DecisionForm,
     FillForm,
@@ -71,6 +71,7 @@ def medication_new(request, patient):
     goals = _open_goals(request.user, patient)
     form = MedicationStartForm(request.POST if request.method == "POST" else None, goals=goals)
     status = 200
+    warnings = []
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -84,8 +85,10 @@ def medication_new(request, patient):
                     route=data["route"],
                     dose=data["dose"],
                     directions=data["directions"],
-                    schedule=data["schedule"],
-                    rxnorm_code=data["rxnorm_code"],
+                    schedule=data["schedule"] or None,
+                    not_coded=data["not_coded"],
+                    confirm_warnings=data["confirm_warnings"],
+                    warning_reason=data["warning_reason"],
                     purpose=data["purpose"],
                     hopes=data["hopes"],
                     worries=data["worries"],
@@ -97,14 +100,36 @@ def medication_new(request, patient):
                     participants=data["participants"],
                     proposed=data["proposed"],
                 )
+            except coding.WarningsToConfirm as exc:
+                # Nothing saved; the page keeps what was typed and asks for confirmation.
+                warnings = exc.warnings
+                status = 409
             except ValidationError as error:
-                form.add_error(None, error.messages)
+                _add_errors(form, error)
+                status = 400
             else:
                 messages.success(request, f"{medication.drug_name} added to the plan.")
                 return redirect("medication_detail", medication_uuid=medication.uuid)
-        status = 400
-    context = {"patient": patient, "form": form, "nav": _nav(request.user)}
+        else:
+            status = 400
+    context = {
+        "patient": patient,
+        "form": form,
+        "warnings": warnings,
+        "formulary": coding.formulary_entries(),
+        "nav": _nav(request.user),
+    }
     return render(request, "prescribing/medication_new.html", context, status=status)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """A service's refusal on the form: by field where the form has that field."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = field if field in form.fields else None
+            form.add_error(target, [m for e in errors for m in e.messages])
+    else:
+        form.add_error(None, error.messages)
 
 
 def _detail_context(request, medication, **forms):
@@ -132,6 +157,8 @@ def _detail_context(request, medication, **forms):
             initial={"version": medication.version}, medication=medication
         ),
         "switch_form": SwitchForm(initial={"version": medication.version}),
+        "switch_warnings": [],
+        "formulary": coding.formulary_entries() if is_prescriber else [],
         "purpose_form": PurposeForm(
             initial={
                 "version": medication.version,
@@ -182,13 +209,16 @@ def medication_detail(request, medication_uuid):
     )
 
 
-def _after_write(request, medication, form_name, form, error_message=None, status=400):
+def _after_write(
+    request, medication, form_name, form, error_message=None, status=400, switch_warnings=()
+):
     """Re-render the medication page with the failing form and its message, nothing changed.
 
-    After a conflict (409) the form keeps what was typed, against the version now current.
+    After a conflict (409) the form keeps what was typed, against the version now current;
+    after switch warnings (409 too) it keeps it as it was, and asks for confirmation.
     """
     medication = selectors.medication_get(actor=request.user, medication_uuid=medication.uuid)
-    if status == 409:
+    if status == 409 and not switch_warnings:
         kwargs = {"medication": medication} if isinstance(form, DecisionForm) else {}
         form = rebind_with_version(type(form), form.data, medication.version, **kwargs)
     if error_message:
@@ -196,7 +226,9 @@ def _after_write(request, medication, form_name, form, error_message=None, statu
     return render(
         request,
         "prescribing/medication_detail.html",
-        _detail_context(request, medication, **{form_name: form}),
+        _detail_context(
+            request, medication, **{form_name: form, "switch_warnings": list(switch_warnings)}
+        ),
         status=status,
     )
 
@@ -256,9 +288,13 @@ def medication_switch(request, medication_uuid):
     form = SwitchForm(request.POST)
     if not form.is_valid():
         return _after_write(request, medication, "switch_form", form)
-    data = form.cleaned_data
+    data = dict(form.cleaned_data, schedule=form.cleaned_data["schedule"] or None)
     try:
         new = services.medication_switch(actor=request.user, medication=medication, **data)
+    except coding.WarningsToConfirm as exc:
+        return _after_write(
+            request, medication, "switch_form", form, status=409, switch_warnings=exc.warnings
+        )
     except ValidationError as error:
         return _after_write(request, medication, "switch_form", form, _messages_of(error))
     except Conflict as exc:

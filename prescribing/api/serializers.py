@@ -26,6 +26,8 @@ class DecisionSerializer(serializers.ModelSerializer):
             "patient_preference",
             "decided_together",
             "participants",
+            "warnings_confirmed",
+            "warning_reason",
             "decided_on",
             "author",
         ]
@@ -56,6 +58,11 @@ class SupplySerializer(serializers.Serializer):
 class MedicationSerializer(serializers.ModelSerializer):
     prescriber = serializers.CharField(source="prescriber.full_name", read_only=True)
     goals = serializers.SerializerMethodField()
+    coded = serializers.BooleanField(
+        source="is_coded",
+        read_only=True,
+        help_text="Chosen from the formulary; false for free text (not coded).",
+    )
 
     class Meta:
         model = Medication
@@ -63,6 +70,7 @@ class MedicationSerializer(serializers.ModelSerializer):
             "uuid",
             "drug_name",
             "rxnorm_code",
+            "coded",
             "strength",
             "form",
             "route",
@@ -97,14 +105,35 @@ class PlanItemSerializer(MedicationSerializer):
 
 
 class MedicationStartSerializer(serializers.Serializer):
-    drug_name = serializers.CharField(max_length=200)
+    formulary_code = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The RxNorm code of a formulary medicine; its name, schedule and class follow.",
+    )
+    drug_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A formulary medicine's name, or free text with not_coded and a schedule.",
+    )
+    not_coded = serializers.BooleanField(
+        default=False, help_text="The medicine is not in the formulary: free text."
+    )
     strength = serializers.CharField(max_length=100)
     form = serializers.CharField(max_length=60)
     route = serializers.CharField(max_length=60, default="by mouth")
     dose = serializers.CharField(max_length=100)
     directions = serializers.CharField(max_length=300)
-    schedule = serializers.ChoiceField(choices=ScheduleChoices.choices, default="none")
-    rxnorm_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    schedule = serializers.ChoiceField(
+        choices=ScheduleChoices.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Only for a medicine not in the formulary; a formulary medicine's comes from there.",
+    )
     purpose = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     hopes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     worries = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -125,6 +154,35 @@ class MedicationStartSerializer(serializers.Serializer):
         max_length=300, required=False, allow_blank=True, default=""
     )
     proposed = serializers.BooleanField(default=False)
+    confirm_warnings = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        default=list,
+        help_text="Codes of the duplicate or combination warnings (from a 409) you go ahead despite.",
+    )
+    warning_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why, despite the confirmed warnings; recorded in the decision.",
+    )
+
+
+class RuleWarningSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    message = serializers.CharField()
+    # "with" is a Python keyword: the field is declared under its JSON name below.
+
+
+RuleWarningSerializer._declared_fields["with"] = serializers.CharField(
+    help_text="The medicine already on the plan it concerns."
+)
+
+
+class WarningsToConfirmSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    warnings = RuleWarningSerializer(many=True)
 
 
 class DecisionInputSerializer(serializers.Serializer):

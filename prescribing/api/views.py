@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from core import access
 from core.access import Action, Category
 from core.api.validation import valid
-from prescribing import selectors, services
+from prescribing import coding, selectors, services
 
 from . import serializers as s
 
@@ -36,16 +36,28 @@ class MedicationListView(APIView):
 
     @extend_schema(
         request=s.MedicationStartSerializer,
-        responses={201: s.MedicationSerializer},
-        summary="Start a medication",
+        responses={201: s.MedicationSerializer, 409: s.WarningsToConfirmSerializer},
+        summary="Start a medication (409 with warnings to confirm before it is saved)",
     )
     def post(self, request, patient_uuid):
         patient, _ = access.patient_get(
             request.user, patient_uuid, Category.MEDICATIONS, Action.CREATE
         )
-        medication = services.medication_start(
-            actor=request.user, patient=patient, **valid(s.MedicationStartSerializer, request.data)
-        )
+        try:
+            medication = services.medication_start(
+                actor=request.user,
+                patient=patient,
+                **valid(s.MedicationStartSerializer, request.data),
+            )
+        except coding.WarningsToConfirm as exc:
+            return Response(
+                {
+                    "detail": exc.message
+                    + " Send again with confirm_warnings (the rule codes) and warning_reason.",
+                    "warnings": [w.as_dict() for w in exc.warnings],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(s.MedicationSerializer(medication).data, status=status.HTTP_201_CREATED)
 
 

@@ -236,6 +236,8 @@ class TestFhir:
             actor=prescriber,
             patient=patient,
             drug_name="Lithium",
+            not_coded=True,  # not in the formulary: free text
+            schedule="none",
             strength="300 mg",
             form="tablet",
             dose="1",

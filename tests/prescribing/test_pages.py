@@ -205,8 +205,16 @@ def test_plan_page_query_count_is_the_same_for_1_and_50_medications(
     client, patient, prescriber, patient_user, goal
 ):
     def build(n):
-        for i in range(n):
-            med = _start(prescriber, patient, name=f"Medicine {i}", goal_uuids=[goal.uuid])
+        for _ in range(n):
+            med = _start(
+                prescriber,
+                patient,
+                # A new name each time: the same one twice is a duplicate to confirm.
+                name=f"Medicine {Medication.objects.count()}",
+                not_coded=True,
+                schedule="none",
+                goal_uuids=[goal.uuid],
+            )
             for j in range(3):
                 services.medication_change_dose(
                     actor=prescriber,

@@ -174,6 +174,8 @@ def test_a_medicine_never_filled_offers_no_refill(client, patient, patient_user,
         actor=prescriber,
         patient=patient,
         drug_name="Melatonin",
+        not_coded=True,  # not in the formulary: free text
+        schedule="none",
         strength="3 mg",
         form="tablet",
         dose="1",

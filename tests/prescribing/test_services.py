@@ -120,6 +120,8 @@ def test_therapist_and_patient_cannot_prescribe(patient, therapist, patient_user
                 actor=actor,
                 patient=patient,
                 drug_name="X",
+                not_coded=True,  # not in the formulary: free text
+                schedule="none",
                 strength="1",
                 form="t",
                 dose="1",
@@ -249,6 +251,7 @@ class TestSupplyThroughServices:
             actor=prescriber,
             patient=patient,
             drug_name="Testosterone",
+            not_coded=True,
             strength="1%",
             form="gel",
             dose="1 pump",

@@ -171,7 +171,7 @@ POLICY: dict[str, Kind] = {
         _may(list="patient prescriber", create="prescriber therapist"),
         category="alliance",
     ),
-    # Check-ins are the patient's own answers.
+    # An outcome questionnaire (PHQ-9) is the patient's own answers, the whole team's to read.
     "check-in": Kind(
         _may(
             list="patient prescriber therapist",
@@ -181,6 +181,27 @@ POLICY: dict[str, Kind] = {
         ),
         category="outcomes",
         origin="patient",
+    ),
+    # An alliance check-in rates one relationship: the one about the prescriber is hers (and
+    # the patient's). The therapist, of another practice, reads it only under a release in
+    # force from the prescriber that covers alliance check-ins, like anything she wrote.
+    "alliance check-in about the prescriber": Kind(
+        _may(
+            list="patient prescriber",
+            read="patient prescriber",
+            export="patient prescriber",
+        ),
+        category="alliance",
+    ),
+    # The one about the therapist is the therapist's: Riverside's releases do not carry it.
+    "alliance check-in about the therapist": Kind(
+        _may(
+            list="patient therapist",
+            read="patient therapist",
+            export="patient therapist",
+        ),
+        category="alliance",
+        origin="harbor",
     ),
     # A release the patient signed (here: Harbor to Riverside). Only the patient signs or
     # revokes; the clinicians of the team read it.
@@ -314,6 +335,8 @@ def _medication(w, name):
         actor=w.users["prescriber"],
         patient=w.patient,
         drug_name=name,
+        not_coded=True,  # not in the formulary: free text
+        schedule="none",
         strength="300 mg",
         form="tablet",
         dose="1",
@@ -400,6 +423,22 @@ def build_world(state: str, users: dict) -> World:
     r["check-in"] = alliance.check_in_submit(
         actor=patient_user, check_in=check_in, answers={f"phq9_{i}": 1 for i in range(1, 10)}
     )
+    for kind, clinician, comment in (
+        ("alliance check-in about the prescriber", u["prescriber"], "Zqalliancepriya"),
+        ("alliance check-in about the therapist", u["therapist"], "Zqalliancejordan"),
+    ):
+        started = alliance.check_in_start(
+            actor=patient_user,
+            patient=patient,
+            instrument=offered["concord-alliance"],
+            clinician=clinician,
+        )
+        r[kind] = alliance.check_in_submit(
+            actor=patient_user,
+            check_in=started,
+            answers={item: 3 for item in ("bond", "goals", "tasks", "fit")},
+            open_answer=comment,
+        )
     r["release"] = referrals.release_sign(
         actor=patient_user,
         patient=patient,
@@ -655,6 +694,9 @@ def _(c, w, a):
         _url("api_medication_list", w.patient.uuid),
         {
             "drug_name": name,
+            # A made-up name: free text, which needs saying so and its schedule.
+            "not_coded": True,
+            "schedule": "none",
             "strength": "10 mg",
             "form": "tablet",
             "dose": "1",
@@ -792,6 +834,35 @@ def _(c, w, a):
 @probe("check-in", "export", "api")
 def _(c, w, a):
     return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), str(w.records["check-in"].uuid))
+
+
+# Alliance check-ins: each about one clinician, with the patient's comment on it
+for _kind, _marker in (
+    ("alliance check-in about the prescriber", "Zqalliancepriya"),
+    ("alliance check-in about the therapist", "Zqalliancejordan"),
+):
+
+    @probe(_kind, "list", "api")
+    def _(c, w, a, marker=_marker):
+        return _shows(c.get(_url("api_check_ins", w.patient.uuid)), marker)
+
+    @probe(_kind, "list", "page")
+    def _(c, w, a, kind=_kind):
+        # The patient is taken to their own check-ins page; clinicians see the trends.
+        page = c.get(_url("alliance", w.patient.uuid), follow=True)
+        return _shows(page, str(w.records[kind].uuid))
+
+    @probe(_kind, "read", "api")
+    def _(c, w, a, marker=_marker, kind=_kind):
+        return _shows(c.get(_url("api_check_in", w.records[kind].uuid)), marker)
+
+    @probe(_kind, "read", "page")
+    def _(c, w, a, marker=_marker, kind=_kind):
+        return _shows(c.get(_url("check_in", w.records[kind].uuid)), marker)
+
+    @probe(_kind, "export", "api")
+    def _(c, w, a, kind=_kind):
+        return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), str(w.records[kind].uuid))
 
 
 # Releases

@@ -105,6 +105,8 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
             actor=prescriber,
             patient=patient,
             drug_name="Zqcanarydrug",
+            not_coded=True,  # not in the formulary: free text
+            schedule="none",
             strength="50 mg",
             form="tablet",
             dose="1",

@@ -344,6 +344,8 @@ def test_simultaneous_edits_through_the_pages_keep_one_and_tell_the_other(world)
         actor=prescriber,
         patient=patient,
         drug_name="Lithium",
+        not_coded=True,  # not in the formulary: free text
+        schedule="none",
         strength="300 mg",
         form="tablet",
         dose="1 tablet",

@@ -35,6 +35,8 @@ def written(patient, prescriber, therapist):
         actor=prescriber,
         patient=patient,
         drug_name=SECRET["medications"],
+        not_coded=True,  # not in the formulary: free text
+        schedule="none",
         strength="300 mg",
         form="tablet",
         dose="1",

@@ -180,6 +180,8 @@ def _start_medicine(prescriber, patient):
         actor=prescriber,
         patient=patient,
         drug_name="Zqlithium",
+        not_coded=True,  # not in the formulary: free text
+        schedule="none",
         strength="300 mg",
         form="tablet",
         dose="1",
