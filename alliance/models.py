@@ -1,8 +1,11 @@
 """Alliance and outcome check-ins with instruments as data, concern flags, safety alerts and
 prescriber–therapist alliance consultations.
 
-Check-ins are written by the patient (no practice), so the whole care team sees them; the
-access categories are `alliance` and `outcomes` by the instrument's kind.
+Check-ins are written by the patient (no practice); the access categories are `alliance`
+and `outcomes` by the instrument's kind. An outcome check-in is the patient's, seen by the
+whole care team. An alliance check-in rates one relationship: it is that clinician's (and the
+patient's), so the policy judges it as if that clinician wrote it (`access_about`), and
+another practice reads it only under a release naming them, while it is in force.
 """
 
 import uuid
@@ -90,6 +93,9 @@ class Schedule(models.Model):
 
 
 class CheckIn(models.Model):
+    # Whose it is for the access policy: the clinician whose relationship it rates, if any.
+    access_about = "clinician"
+
     class Status(models.TextChoices):
         DRAFT = "draft", "In progress"
         SUBMITTED = "submitted", "Submitted"
@@ -145,6 +151,10 @@ class CheckIn(models.Model):
 
 class Flag(models.Model):
     """An alliance concern (or, for outcomes, a safety alert) waiting for a clinician."""
+
+    # A concern is the clinician's of the relationship, like the check-in that raised it; a
+    # safety alert names no clinician and reaches the whole care team.
+    access_about = "clinician"
 
     class Kind(models.TextChoices):
         ALLIANCE_CONCERN = "alliance_concern", "Alliance concern"

@@ -187,7 +187,7 @@ def open_flags(*, actor, patient) -> list[Flag]:
 def flag_get(*, actor, flag_uuid, action: Action = Action.READ) -> Flag:
     return access.record_get(
         actor,
-        Flag.objects.select_related("patient"),
+        Flag.objects.select_related("patient", "clinician"),
         flag_uuid,
         Category.ALLIANCE,
         action,

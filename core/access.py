@@ -126,6 +126,32 @@ class Grant:
     author_ids: frozenset[int] | None = None
 
 
+@dataclass(frozen=True)
+class Whose:
+    """The fields of a record that say whose it is: who wrote it, and in which practice."""
+
+    author: str = "author_id"
+    practice: str = "practice_id"
+
+
+WRITTEN = Whose()
+
+
+def about_field(model) -> str | None:
+    """The field naming the clinician a record is about, if its model has one.
+
+    A model sets `access_about` when its records rate one clinician (a patient's alliance
+    check-in rates one relationship): such a record is that clinician's, as if they wrote it
+    in their practice, whoever typed it. Their colleagues read it as they read what the
+    clinician wrote; another practice reads it only under a release naming the clinician.
+    """
+    return getattr(model, "access_about", None)
+
+
+def _about_whose(field: str) -> Whose:
+    return Whose(author=f"{field}_id", practice=f"{field}__practice_id")
+
+
 class GrantProvider:
     """Base for providers: answer for one patient, and as a filter for lists."""
 
@@ -139,8 +165,11 @@ class GrantProvider:
         """A filter on Patient for the patients this provider opens to the actor, or None."""
         return None
 
-    def records_q(self, actor, action: Action, category: Category) -> Q | None:
-        """A filter on records (fields patient, practice) this provider opens, or None."""
+    def records_q(
+        self, actor, action: Action, category: Category, whose: Whose = WRITTEN
+    ) -> Q | None:
+        """A filter on records (fields patient, and `whose` names the author and practice
+        fields) this provider opens, or None."""
         return None
 
     def patient_vias(self, actor, action: Action, category: Category, patient_ids) -> dict:
@@ -179,7 +208,7 @@ class SelfGrants(GrantProvider):
             return None
         return Q(user_id=actor.pk)
 
-    def records_q(self, actor, action, category):
+    def records_q(self, actor, action, category, whose=WRITTEN):
         if not self._allowed(actor, action, category):
             return None
         return Q(patient__user_id=actor.pk)
@@ -216,7 +245,7 @@ class CareTeamGrants(GrantProvider):
         members = self._memberships(actor).filter(role__in=roles)
         return Q(pk__in=members.values("patient_id"))
 
-    def records_q(self, actor, action, category):
+    def records_q(self, actor, action, category, whose=WRITTEN):
         roles = self._roles_allowing(action, category)
         if not roles or not actor.is_clinician:
             return None
@@ -224,9 +253,11 @@ class CareTeamGrants(GrantProvider):
         # Written in the practice of the membership itself (as `grants` decides for one
         # record), or by the patient (no practice).
         written_here = Exists(
-            members.filter(patient_id=OuterRef("patient_id"), practice_id=OuterRef("practice_id"))
+            members.filter(patient_id=OuterRef("patient_id"), practice_id=OuterRef(whose.practice))
         )
-        by_the_patient = Q(practice_id__isnull=True, patient_id__in=members.values("patient_id"))
+        by_the_patient = Q(
+            **{f"{whose.practice}__isnull": True}, patient_id__in=members.values("patient_id")
+        )
         return Q(written_here) | by_the_patient
 
 
@@ -334,7 +365,7 @@ def records_visible(
     if not _signed_in(actor):
         return queryset.none()
     own = Q(author_id=actor.pk)
-    granted = _any(provider.records_q(actor, action, category) for provider in providers())
+    granted = _granted_q(actor, action, category, queryset.model)
     if category == Category.PSYCHOTHERAPY_NOTES:
         if action in READS:
             return queryset.filter(own)
@@ -344,6 +375,27 @@ def records_visible(
         return queryset.filter(granted | own) if granted is not None else queryset.filter(own)
     # Changing a record needs a grant in force, authors included.
     return queryset.filter(granted) if granted is not None else queryset.none()
+
+
+def _granted_q(actor, action: Action, category: Category, model) -> Q | None:
+    """What the providers open of these records: a record about a clinician is judged as
+    that clinician's (see `about_field`), any other as its author's."""
+    plain = _any(provider.records_q(actor, action, category) for provider in providers())
+    field = about_field(model)
+    if field is None:
+        return plain
+    theirs = _any(
+        provider.records_q(actor, action, category, whose=_about_whose(field))
+        for provider in providers()
+    )
+    about_nobody = Q(**{f"{field}__isnull": True})
+    about_someone = Q(**{f"{field}__isnull": False})
+    parts = []
+    if plain is not None:
+        parts.append(about_nobody & plain)
+    if theirs is not None:
+        parts.append(about_someone & theirs)
+    return _any(parts)
 
 
 def decide_record(actor, action: Action, category: Category, record) -> Decision:
@@ -368,15 +420,25 @@ def decide_record(actor, action: Action, category: Category, record) -> Decision
 def _grant_covers(grant: Grant, record) -> bool:
     if grant.record_ids is not None:
         return record.pk in grant.record_ids
+    field = about_field(record)
+    about = getattr(record, field) if field else None
+    if about is not None:
+        # The clinician's, as if they wrote it in their practice: never the patient's words.
+        author_id, practice_id, by_the_patient = about.pk, about.practice_id, False
+    else:
+        author_id, practice_id = record.author_id, record.practice_id
+        by_the_patient = None  # asked only when it matters: it reads the patient
     if grant.author_ids is not None:
-        if record.author_id in grant.author_ids:
+        if author_id in grant.author_ids:
             return True
-        return grant.patient_written and record.author_id == record.patient.user_id
+        if by_the_patient is None:
+            by_the_patient = record.author_id == record.patient.user_id
+        return grant.patient_written and by_the_patient
     if grant.practice_id is None:
         return True
-    if record.practice_id is None:
+    if practice_id is None:
         return grant.patient_written
-    return record.practice_id == grant.practice_id
+    return practice_id == grant.practice_id
 
 
 def require_record(actor, action: Action, category: Category, record) -> Decision:

@@ -15,7 +15,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from core import access
-from core.access import READS, Action, Category, Grant, GrantProvider
+from core.access import READS, WRITTEN, Action, Category, Grant, GrantProvider
 
 from .models import Referral, Release, Revocation
 
@@ -143,7 +143,7 @@ class ReleaseGrants(GrantProvider):
             for key, at in signed
         }
 
-    def records_q(self, actor, action, category):
+    def records_q(self, actor, action, category, whose=WRITTEN):
         if action not in READS or category == Category.PSYCHOTHERAPY_NOTES:
             return None
         if category == Category.RELEASES:
@@ -153,9 +153,9 @@ class ReleaseGrants(GrantProvider):
             return None
         q = Q(pk__in=[])
         for patient_id, party_id, _ in pairs:
-            q |= Q(patient_id=patient_id, author_id=party_id)
+            q |= Q(patient_id=patient_id, **{whose.author: party_id})
             if category in PATIENT_WORDS:
-                q |= Q(patient_id=patient_id, author_id=F("patient__user_id"))
+                q |= Q(patient_id=patient_id, **{whose.author: F("patient__user_id")})
         return q
 
 
@@ -202,7 +202,7 @@ class ReferralGrants(GrantProvider):
             return None
         return Q(pk__in=self._open_to(actor).values("patient_id"))
 
-    def records_q(self, actor, action, category):
+    def records_q(self, actor, action, category, whose=WRITTEN):
         if category != Category.REFERRALS or not self._allowed(action, category):
             return None
         return Q(pk__in=self._open_to(actor).values("pk"))

@@ -410,7 +410,13 @@ def test_only_the_clinician_of_the_relationship_acknowledges_a_concern(
 ):
     _send(patient_user, patient, instruments["concord-alliance"], 2, prescriber)
     flag = Flag.objects.get()
+    # A colleague of the prescriber on the team sees the concern, but it is not theirs to take up.
+    colleague = factories.PrescriberFactory(practice=prescriber.practice)
+    factories.MembershipFactory(patient=patient, clinician=colleague)
     with pytest.raises(NotAllowed, match="Only the clinician"):
+        services.flag_acknowledge(actor=colleague, flag=flag)
+    # The therapist, of another practice, does not see it at all without a release.
+    with pytest.raises(Http404):
         services.flag_acknowledge(actor=therapist, flag=flag)
     assert [f.kind for f in selectors.open_flags(actor=prescriber, patient=patient)] == [
         "alliance_concern"

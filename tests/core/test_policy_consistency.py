@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
+from alliance.models import CheckIn, Flag
 from core import access
 from core.access import Action, Category
 from core.models import AuditEvent
@@ -111,14 +112,14 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
     """For every actor, record and action: in records_visible ⇔ decide_record allows."""
     colleague = factories.TherapistFactory(practice=therapist.practice)
     outsider = factories.PrescriberFactory()
-    # Off the team, reading under a release of goals and notes written at Riverside.
+    # Off the team, reading under a release of goals, notes and alliance check-ins of Riverside.
     recipient = factories.TherapistFactory(practice=factories.PracticeFactory(name="Lakeside"))
     referrals.release_sign(
         actor=patient_user,
         patient=world["goals"][0].patient,
         discloser=prescriber,
         recipient=recipient,
-        categories=["goals", "narrative_notes"],
+        categories=["goals", "narrative_notes", "alliance"],
         purpose="p",
         expires_on=date.today() + timedelta(days=30),
         signed_name="Daniel Brooks",
@@ -160,6 +161,30 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
         referrals.thread_post(actor=prescriber, patient=patient, kind="note", text="p"),
         referrals.thread_post(actor=therapist, patient=patient, kind="note", text="t"),
     ]
+    # Check-ins: about the prescriber (the world's, with its concern), about the therapist (a
+    # low one, with its concern), and a PHQ-9 with its safety alert. A
+    # Riverside colleague on the team reads what is about the prescriber.
+    offered = {i.key: i for i in alliance_selectors.instruments_offered()}
+    riverside_colleague = factories.TherapistFactory(practice=prescriber.practice)
+    factories.MembershipFactory(patient=patient, clinician=riverside_colleague)
+    check_ins = [CheckIn.objects.get(uuid=world["check_in_uuid"])]
+    for instrument, clinician, value in (
+        ("concord-alliance", therapist, 0),
+        ("phq-9", None, 1),
+    ):
+        started = alliance.check_in_start(
+            actor=patient_user,
+            patient=patient,
+            instrument=offered[instrument],
+            clinician=clinician,
+        )
+        answers = {item["id"]: value for item in offered[instrument].definition["items"]}
+        check_ins.append(
+            alliance.check_in_submit(actor=patient_user, check_in=started, answers=answers)
+        )
+    concerns = list(Flag.objects.filter(patient=patient, kind=Flag.Kind.ALLIANCE_CONCERN))
+    alerts = list(Flag.objects.filter(patient=patient, kind=Flag.Kind.SAFETY))
+    assert len(concerns) >= 2 and alerts
     actors = [
         patient_user,
         prescriber,
@@ -170,6 +195,7 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
         partner,
         waiting,
         closed_prescriber,
+        riverside_colleague,
     ]
     cases = [
         (Goal, Category.GOALS, [*world["goals"], partners_goal]),
@@ -186,6 +212,10 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
             Category.PSYCHOTHERAPY_NOTES,
             [n for n in world["notes"] if n.kind == "psychotherapy"],
         ),
+        (CheckIn, Category.ALLIANCE, [c for c in check_ins if c.clinician_id]),
+        (CheckIn, Category.OUTCOMES, [c for c in check_ins if not c.clinician_id]),
+        (Flag, Category.ALLIANCE, concerns),
+        (Flag, Category.OUTCOMES, alerts),
     ]
     checked = 0
     for actor, (model, category, records), action in itertools.product(
@@ -209,6 +239,19 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
     assert not access.decide(waiting, Action.READ, Category.SUMMARY, patient)
     assert not access.decide(waiting, Action.READ, Category.SUMMARY_RESPONSE, patient)
     assert access.decide(waiting, Action.READ, Category.PROFILE, patient)
+    # An alliance check-in is the clinician's it is about: the therapist does not read the one
+    # about the prescriber (the release to them names medications only), the Lakeside recipient
+    # does (theirs names alliance), a Riverside colleague does; the PHQ-9 is the whole team's.
+    about_prescriber, about_therapist, phq = check_ins
+    assert not access.decide_record(therapist, Action.READ, Category.ALLIANCE, about_prescriber)
+    assert access.decide_record(recipient, Action.READ, Category.ALLIANCE, about_prescriber)
+    assert access.decide_record(
+        riverside_colleague, Action.READ, Category.ALLIANCE, about_prescriber
+    )
+    assert not access.decide_record(prescriber, Action.READ, Category.ALLIANCE, about_therapist)
+    assert access.decide_record(therapist, Action.READ, Category.ALLIANCE, about_therapist)
+    assert access.decide_record(therapist, Action.READ, Category.OUTCOMES, phq)
+    assert access.decide_record(prescriber, Action.READ, Category.OUTCOMES, phq)
 
 
 def test_ratings_written_in_another_practice_stay_there(world, prescriber, therapist):
