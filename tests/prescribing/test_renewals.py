@@ -271,6 +271,9 @@ def test_the_medication_page_renews_too(client, ran_out, prescriber):
     page = client.get(reverse("medication_detail", args=[med.uuid])).content.decode()
     assert "Renew and approve" not in page
     assert "Record a fill" in page
+    # The timeline tells the renewal from a first prescription, and the request from a refill.
+    assert "Renewal written" in page and "Prescription written" in page
+    assert "Renewal asked for" in page and "answered with a new prescription" in page
 
 
 def test_the_decision_api_renews_and_refuses_bad_input(client, ran_out, prescriber):
