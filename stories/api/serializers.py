@@ -153,6 +153,24 @@ class SummaryInputSerializer(serializers.Serializer):
     )
 
 
+class SummaryTermFoundSerializer(serializers.Serializer):
+    term = serializers.CharField(help_text="The term as the clinic's list names it.")
+    as_written = serializers.CharField(help_text="The words as the summary has them.")
+    instead = serializers.CharField(help_text="A plainer way to say it, if the list has one.")
+
+
+class SummaryRefusedSerializer(serializers.Serializer):
+    """400: field messages; when the summary uses listed clinical terms, which ones."""
+
+    text = serializers.ListField(child=serializers.CharField(), required=False)
+    version = serializers.ListField(child=serializers.CharField(), required=False)
+    confirm_terms = serializers.ListField(child=serializers.CharField(), required=False)
+    terms_found = SummaryTermFoundSerializer(many=True, required=False)
+    confirm_with = serializers.DictField(
+        required=False, help_text="Send the same text again with this to keep the terms."
+    )
+
+
 class SummaryResponseSerializer(serializers.Serializer):
     response = serializers.CharField(max_length=3000, allow_blank=True)
     version = serializers.IntegerField(min_value=1)

@@ -197,7 +197,7 @@ class SummaryView(APIView):
 
     @extend_schema(
         request=s.SummaryInputSerializer,
-        responses=s.SummarySerializer,
+        responses={200: s.SummarySerializer, 400: s.SummaryRefusedSerializer},
         summary=(
             "Write the summary (care team; 409 if stale; 400 with the clinical terms found "
             "unless confirm_terms is true)"

@@ -126,3 +126,14 @@ def test_decisions_keep_the_moment_they_were_written(seeded):
     for decision in DecisionRecord.objects.filter(patient=dan):
         assert timezone.localtime(decision.created_at).date() == timezone.localdate()
         assert decision.decided_on < timezone.localdate() - timedelta(days=7)
+
+
+def test_every_demo_patient_has_months_of_fills_not_one_day(seeded):
+    for patient in Patient.objects.exclude(user__email="patient@example.org"):
+        fills = sorted(
+            days_ago(f.filled_on) for f in Fill.objects.filter(prescription__patient=patient)
+        )
+        assert len(fills) >= 3, patient
+        assert fills[-1] >= 80 and fills[0] <= 30, patient
+        started = DecisionRecord.objects.get(patient=patient, kind="start")
+        assert days_ago(started.decided_on) == fills[-1]

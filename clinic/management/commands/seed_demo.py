@@ -98,6 +98,62 @@ PATIENTS = [
 ]
 
 
+# The other patients' medicines: (given, family), drug, strength, form, directions, started
+# (days ago), why, and their therapist's first note (fictional people, plain words).
+OTHERS = [
+    (
+        ("Aisha", "Karim"),
+        "Escitalopram",
+        "10 mg",
+        "tablet",
+        "once a day",
+        105,
+        "Worry most days, hard to switch off at night",
+        "Aisha wants to worry less about her exams; we are mapping what sets the worry off.",
+    ),
+    (
+        ("Thomas", "Nguyen"),
+        "Bupropion",
+        "150 mg",
+        "tablet",
+        "once a day in the morning",
+        98,
+        "Low energy and no interest in things he used to enjoy",
+        "Tom is back on the bike twice a week; he wants the evenings with his son back.",
+    ),
+    (
+        ("Grace", "Whitfield"),
+        "Fluoxetine",
+        "20 mg",
+        "capsule",
+        "once a day",
+        90,
+        "Low mood since the winter; Grace asked to try a medicine",
+        "Grace is keeping a short diary of good moments; she brought three this week.",
+    ),
+    (
+        ("Marcus", "Ellison"),
+        "Mirtazapine",
+        "15 mg",
+        "tablet",
+        "at bedtime",
+        112,
+        "Poor sleep and appetite after his wife's death",
+        "Marcus talked about his wife's garden; he has started watering it again.",
+    ),
+    (
+        ("Lena", "Park"),
+        "Sertraline",
+        "50 mg",
+        "tablet",
+        "once a day",
+        84,
+        "Panic on the commute; Lena wants to get back to the office",
+        "",
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Load the demo clinic (two practices, staff, six patients). Refused in the production profile."
 
@@ -160,6 +216,7 @@ class Command(BaseCommand):
                     )
         with transaction.atomic():
             self._story_of_dan(staff)
+            self._others(staff)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo clinic ready. Sign in with any of these (password: concord-demo):"
@@ -339,9 +396,7 @@ class Command(BaseCommand):
             participants="Dan, Dr. Raman",
             decided_on=day(14),
         )
-        nightly = self._prescribe(
-            rx, priya, prazosin, written=14, refills=2, at=at, quantity=60
-        )
+        nightly = self._prescribe(rx, priya, prazosin, written=14, refills=2, at=at, quantity=60)
         self._fill(rx, priya, nightly, 14, at)
         self._refill(rx, dan, priya, sertraline, asked=7, answered=6, run_out=3, at=at)
         self._fill(rx, priya, second, 4, at)
@@ -403,6 +458,62 @@ class Command(BaseCommand):
         )
         dated(story, created_at=at(12, 19), updated_at=at(12, 19))
         self._check_ins(dan, patient, priya, jordan, at)
+
+    def _others(self, staff) -> None:
+        """The other patients: a medicine each, started months ago, filled every month, and
+        a note from their therapist, so the patient list and the refill queue are a clinic's."""
+        from prescribing import services as rx
+        from prescribing.models import Medication
+        from stories import services as stories
+
+        therapists = {
+            m.patient_id: m.clinician
+            for m in CareTeamMembership.objects.filter(clinician__role=Role.THERAPIST)
+        }
+        today = timezone.localdate()
+
+        def at(ago, hour=10, minute=0):
+            moment = datetime.combine(today - timedelta(days=ago), time(hour, minute))
+            return timezone.make_aware(moment)
+
+        for (given, family), drug, strength, form, directions, started, reason, note in OTHERS:
+            patient = Patient.objects.get(given_name=given, family_name=family)
+            if Medication.objects.filter(patient=patient).exists():
+                continue
+            prescriber = CareTeamMembership.objects.get(
+                patient=patient, clinician__role=Role.PRESCRIBER
+            ).clinician
+            medication = rx.medication_start(
+                actor=prescriber,
+                patient=patient,
+                drug_name=drug,
+                strength=strength,
+                form=form,
+                dose=f"1 {form}",
+                directions=directions,
+                reason=reason,
+                decided_together=True,
+                start_date=today - timedelta(days=started),
+                decided_on=today - timedelta(days=started),
+            )
+            Medication.objects.filter(pk=medication.pk).update(created_at=at(started, 10, 40))
+            prescription = self._prescribe(
+                rx, prescriber, medication, written=started, refills=5, at=at
+            )
+            for ago in range(started, 0, -30):
+                self._fill(rx, prescriber, prescription, ago, at)
+            therapist = therapists.get(patient.pk)
+            if therapist and note:
+                written = stories.note_create(
+                    actor=therapist,
+                    patient=patient,
+                    kind="clinician",
+                    audience="care_team",
+                    body=note,
+                )
+                type(written).objects.filter(pk=written.pk).update(
+                    created_at=at(started - 20, 16), updated_at=at(started - 20, 16)
+                )
 
     @staticmethod
     def _prescribe(rx, priya, medication, *, written, refills, at, quantity=30):
