@@ -1,4 +1,29 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _shipped_formulary_when_empty(sender, using="default", **kwargs):
+    """An empty formulary (after `flush`, which empties tables that a data migration filled)
+    gets the shipped one back: without it no medicine could be coded. A formulary the clinic
+    has edited is never touched."""
+    from django.db import connections
+
+    from . import coding
+    from .models import FormularyEntry, InteractionRule
+
+    tables = set(connections[using].introspection.table_names())
+    if not {FormularyEntry._meta.db_table, InteractionRule._meta.db_table} <= tables:
+        return
+    if (
+        FormularyEntry.objects.using(using).exists()
+        or InteractionRule.objects.using(using).exists()
+    ):
+        return
+    coding.formulary_import(
+        medicines=coding.read(coding.MEDICINES_FILE, "medicines"),
+        rule_rows=coding.read(coding.RULES_FILE, "rules"),
+        using=using,
+    )
 
 
 class PrescribingConfig(AppConfig):
@@ -12,3 +37,6 @@ class PrescribingConfig(AppConfig):
         # Decision records are the medication's immutable timeline.
         if "prescribing_decisionrecord" not in APPEND_ONLY_TABLES:
             APPEND_ONLY_TABLES.append("prescribing_decisionrecord")
+        post_migrate.connect(
+            _shipped_formulary_when_empty, sender=self, dispatch_uid="concord-formulary"
+        )

@@ -190,44 +190,52 @@ def check(
     return [w.as_dict() for w in found], reason
 
 
-@transaction.atomic
 def formulary_import(
-    *, medicines: list[dict], rule_rows: list[dict], retire_missing: bool = False
+    *,
+    medicines: list[dict],
+    rule_rows: list[dict],
+    retire_missing: bool = False,
+    using: str = "default",
 ) -> tuple[int, int]:
     """Create or update formulary entries (by name) and rules (by code) from plain rows, each
     checked as the models check it; with `retire_missing`, those not named stop being offered.
 
     All or nothing: raises ValidationError naming the first bad row, and nothing is changed.
     """
-    for row in medicines:
-        name = str(row.get("name", "")).strip()
-        entry = FormularyEntry.objects.filter(name=name).first() or FormularyEntry(name=name)
-        entry.rxnorm_code = str(row.get("rxnorm_code", "")).strip()
-        entry.schedule = row.get("schedule", "")
-        entry.drug_class = row.get("drug_class", "")
-        entry.usual_strengths = [str(x) for x in row.get("usual_strengths", [])]
-        entry.form = str(row.get("form", "")).strip()
-        entry.active = bool(row.get("active", True))
-        _clean(entry, name or "a medicine with no name")
-        entry.save()
-    for row in rule_rows:
-        code = str(row.get("code", "")).strip()
-        rule = InteractionRule.objects.filter(code=code).first() or InteractionRule(code=code)
-        rule.kind = row.get("kind", "")
-        rule.class_a = row.get("class_a", "")
-        rule.class_b = row.get("class_b", "")
-        rule.message = str(row.get("message", "")).strip()
-        rule.active = bool(row.get("active", True))
-        _clean(rule, code or "a rule with no code")
-        rule.save()
-    if retire_missing:
-        FormularyEntry.objects.exclude(name__in=[r.get("name") for r in medicines]).update(
-            active=False
-        )
-        InteractionRule.objects.exclude(code__in=[r.get("code") for r in rule_rows]).update(
-            active=False
-        )
-    return len(medicines), len(rule_rows)
+    with transaction.atomic(using=using):
+        for row in medicines:
+            name = str(row.get("name", "")).strip()
+            entry = FormularyEntry.objects.using(using).filter(name=name).first() or FormularyEntry(
+                name=name
+            )
+            entry.rxnorm_code = str(row.get("rxnorm_code", "")).strip()
+            entry.schedule = row.get("schedule", "")
+            entry.drug_class = row.get("drug_class", "")
+            entry.usual_strengths = [str(x) for x in row.get("usual_strengths", [])]
+            entry.form = str(row.get("form", "")).strip()
+            entry.active = bool(row.get("active", True))
+            _clean(entry, name or "a medicine with no name")
+            entry.save(using=using)
+        for row in rule_rows:
+            code = str(row.get("code", "")).strip()
+            rule = InteractionRule.objects.using(using).filter(
+                code=code
+            ).first() or InteractionRule(code=code)
+            rule.kind = row.get("kind", "")
+            rule.class_a = row.get("class_a", "")
+            rule.class_b = row.get("class_b", "")
+            rule.message = str(row.get("message", "")).strip()
+            rule.active = bool(row.get("active", True))
+            _clean(rule, code or "a rule with no code")
+            rule.save(using=using)
+        if retire_missing:
+            FormularyEntry.objects.using(using).exclude(
+                name__in=[r.get("name") for r in medicines]
+            ).update(active=False)
+            InteractionRule.objects.using(using).exclude(
+                code__in=[r.get("code") for r in rule_rows]
+            ).update(active=False)
+        return len(medicines), len(rule_rows)
 
 
 def _clean(record, label: str) -> None:
