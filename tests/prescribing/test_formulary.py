@@ -523,3 +523,43 @@ def test_fhir_carries_the_rxnorm_coding_of_coded_medicines_only(client, prescrib
         }
     ]
     assert "coding" not in requests[str(herb.uuid)]["medicationCodeableConcept"]
+
+
+# --- at the same moment --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_benzodiazepines_started_at_the_same_moment_still_warn(require_postgresql):
+    """Two tabs start lorazepam and clonazepam at once: the patient's row serialises the starts,
+    so the second sees the first and warns instead of both saving unchecked."""
+    import threading
+
+    from django.db import connection
+
+    from tests import factories
+
+    prescriber = factories.PrescriberFactory()
+    patient = factories.PatientFactory(user=factories.PatientUserFactory())
+    factories.MembershipFactory(patient=patient, clinician=prescriber)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def start(name):
+        try:
+            barrier.wait()
+            _start(prescriber, patient, name)
+            outcomes.append("saved")
+        except coding.WarningsToConfirm as exc:
+            outcomes.append(exc.warnings[0].rule)
+        except Exception as error:  # noqa: BLE001 - reported in the assertion
+            outcomes.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in ("Lorazepam", "Clonazepam")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["saved", "two-benzodiazepines"]
+    assert Medication.objects.filter(patient=patient).count() == 1
