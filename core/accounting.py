@@ -17,7 +17,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, Max, Min, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -49,12 +61,41 @@ class Reason:
 # what the patient's other clinician wrote (one record at a time, the access policy names
 # only the grants that cover it).
 _REFERRAL = Q(via="referral") | Q(via__startswith="referral,") | Q(via__contains=",referral")
+# A list that the access policy filtered record by record is audited with no `via`: the grant
+# that opened it is on the page's own decision, a row of the same request (same person, same
+# patient, written in the same batch, seconds apart). Such a row takes its reason from there.
+REQUEST_SPAN = timedelta(minutes=2)
+
+
+def _same_request(condition: Q) -> Exists:
+    return Exists(
+        AuditEvent.objects.filter(
+            condition,
+            patient_id=OuterRef("patient_id"),
+            actor_id=OuterRef("actor_id"),
+            request_id=OuterRef("request_id"),
+            at__gte=OuterRef("at") - REQUEST_SPAN,
+            at__lte=OuterRef("at") + REQUEST_SPAN,
+            outcome=AuditEvent.Outcome.ALLOWED,
+        )
+    )
+
+
+_UNNAMED = Q(via="") & ~Q(request_id="")
 REASON = Case(
     When(via__contains="care_team", then=Value(Reason.CARE_TEAM)),
     When(via__contains="release:", then=Value(Reason.RELEASE)),
     When(_REFERRAL, then=Value(Reason.REFERRAL)),
-    When(via="author", then=Value(Reason.WROTE_IT)),
+    # Reading what one wrote oneself groups with the care team's reads of that day (one line
+    # for a clinician's visit); `_build` says "what they wrote" when that is all it was.
+    When(via="author", then=Value(Reason.CARE_TEAM)),
     When(via__contains="named in release", then=Value(Reason.NAMED_IN_RELEASE)),
+    When(
+        _UNNAMED & _same_request(Q(via__contains="care_team") | Q(via="author")),
+        then=Value(Reason.CARE_TEAM),
+    ),
+    When(_UNNAMED & _same_request(Q(via__contains="release:")), then=Value(Reason.RELEASE)),
+    When(_UNNAMED & _same_request(_REFERRAL), then=Value(Reason.REFERRAL)),
     default=Value(Reason.OTHER),
     output_field=CharField(),
 )
@@ -62,21 +103,44 @@ REASON = Case(
 # What the patient reads for each kind of information: "your medicines", never a code.
 # Psychotherapy notes and the accounting itself never appear (see `_events`).
 INFORMATION = {
-    Category.PROFILE: "your name and contact details",
-    Category.SUMMARY: "the care team's summary about you",
+    Category.PROFILE: "your details",
+    Category.SUMMARY: "the care team's summary of you",
     Category.SUMMARY_RESPONSE: "your reply to the summary",
     Category.MEDICATIONS: "your medicines",
     Category.REFILLS: "your refill requests",
-    Category.OBSERVATIONS: "notes on how your medicines are working",
-    Category.ALLIANCE: "your check-ins about your care",
-    Category.OUTCOMES: "your questionnaire answers",
+    Category.OBSERVATIONS: "how your medicines are working",
+    Category.ALLIANCE: "your check-ins",
+    Category.OUTCOMES: "your questionnaires",
     Category.GOALS: "your goals",
     Category.NARRATIVE_NOTES: "your notes",
     Category.REFERRALS: "your referrals",
-    Category.RELEASES: "the releases you signed",
+    Category.RELEASES: "your releases",
     Category.SUBSTANCE_USE: "your substance-use information",
 }
-_ORDER = {str(c): i for i, c in enumerate(Category)}
+# The order a person reads them in: what matters most to them first, who they are last.
+_ORDER = {
+    str(c): i
+    for i, c in enumerate(
+        [
+            Category.MEDICATIONS,
+            Category.GOALS,
+            Category.NARRATIVE_NOTES,
+            Category.ALLIANCE,
+            Category.OUTCOMES,
+            Category.OBSERVATIONS,
+            Category.REFILLS,
+            Category.SUBSTANCE_USE,
+            Category.SUMMARY,
+            Category.SUMMARY_RESPONSE,
+            Category.REFERRALS,
+            Category.RELEASES,
+            Category.PROFILE,
+        ]
+    )
+}
+# A visit screen opens a dozen kinds at once: the line names the first few, the rest are
+# counted (and listed in full beside it, and in the API's `did`).
+NAMED_IN_LINE = 4
 
 LOOKED_AT = "looked at"
 DOWNLOADED = "printed or downloaded"
@@ -115,6 +179,20 @@ class Did:
     def text(self) -> str:
         if not self.information:
             return self.action
+        named = list(self.information)
+        if len(named) > NAMED_IN_LINE:
+            rest = len(named) - (NAMED_IN_LINE - 1)
+            named = [*named[: NAMED_IN_LINE - 1], f"{rest} other parts of your record"]
+        return f"{self.action} {join_information(named)}"
+
+    @property
+    def shortened(self) -> bool:
+        return len(self.information) > NAMED_IN_LINE
+
+    @property
+    def full_text(self) -> str:
+        if not self.information:
+            return self.action
         return f"{self.action} {join_information(list(self.information))}"
 
 
@@ -148,6 +226,10 @@ class Group:
         if len(texts) <= 2:
             return ", and ".join(texts)
         return ", ".join(texts[:-1]) + ", and " + texts[-1]
+
+    @property
+    def shortened(self) -> bool:
+        return any(d.shortened for d in self.did)
 
     @property
     def times_text(self) -> str:
@@ -283,6 +365,8 @@ class RecordViews:
             bucket["pairs"].add((action, category))
             if reason == Reason.RELEASE:
                 bucket["vias"].update(t for t in via.split(",") if t.startswith("release:"))
+            if via != "author":
+                bucket["not_only_own"] = True
         users = {
             u.pk: u
             for u in User.objects.filter(pk__in=[a for a in actor_ids if a is not None])
@@ -303,7 +387,11 @@ class RecordViews:
                     last_at=k["last_at"],
                     times=_visits(bucket["at"]) or 1,
                     did=_did(bucket["pairs"]),
-                    reason=k["reason"],
+                    reason=(
+                        Reason.WROTE_IT
+                        if k["reason"] == Reason.CARE_TEAM and not bucket.get("not_only_own")
+                        else k["reason"]
+                    ),
                     releases=tuple(
                         sorted(
                             (releases[v] for v in bucket["vias"] if v in releases),
