@@ -297,3 +297,36 @@ def test_thousands_of_events_cost_the_same_few_queries_and_stay_fast(
     assert api["count"] <= 3 * 22
     assert len(api["results"]) == 20
     assert sum(1 for g in api["results"] if g["disclosure"]) >= 6
+
+
+def test_pages_that_list_records_count_under_the_grant_that_opened_the_page(
+    client, patient, patient_user, therapist, outsider, time_machine
+):
+    """A list filtered record by record is audited without a `via`; it is still the release
+    recipient's disclosure (or the care team's read), never a line of its own "with the
+    clinic's permission"."""
+    reader, _ = outsider
+    time_machine.move_to(MON, tick=False)
+    for who, path in [
+        (reader, reverse("medications", kwargs={"patient_uuid": patient.uuid})),
+        (therapist, reverse("goals", kwargs={"patient_uuid": patient.uuid})),
+    ]:
+        client.force_login(who)
+        assert client.get(path).status_code == 200
+    unnamed = AuditEvent.objects.filter(patient=patient, action="list", via="")
+    assert unnamed.filter(actor=reader).exists()  # what the old accounting could not place
+
+    _, api = _both(client, patient_user)
+    assert [(g["who"], g["reason"], g["because"]) for g in api["results"]] == [
+        ("Jordan Lee", "care_team", "because they are on your care team"),
+        ("Dr. Olu Okafor", "release", "under the release you signed on 7 Dec"),
+    ]
+
+
+def test_days_are_the_patients_own(client, patient, patient_user, prescriber, time_machine):
+    # 23:50 and 00:10 in New York: two days for Dan, though one in UTC.
+    late = datetime(2026, 12, 7, 23, 50, tzinfo=NY)
+    _read(time_machine, late, prescriber, Category.MEDICATIONS, patient)
+    _read(time_machine, late + timedelta(minutes=20), prescriber, Category.MEDICATIONS, patient)
+    _, api = _both(client, patient_user)
+    assert [g["day"] for g in api["results"]] == ["2026-12-08", "2026-12-07"]
