@@ -156,13 +156,19 @@ def thread(request, patient):
                 )
             except ValidationError as error:
                 form.add_error(None, error.messages)
+            except NotAllowed as refused:
+                # No one of the other practice can read it: say why, keep what was written.
+                form.add_error(None, refused.message)
+                status = 403
             else:
                 messages.success(request, "Posted.")
                 return redirect("thread", patient_uuid=patient.uuid)
-        status = 400
+        status = status if status != 200 else 400
     context = {
         "patient": patient,
         "posts": referrals_selectors.thread(actor=request.user, patient=patient),
+        "readers": referrals_selectors.thread_readers(actor=request.user, patient=patient),
+        "refused": status == 403,
         "form": form,
         "nav": "patients",
     }

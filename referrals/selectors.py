@@ -10,7 +10,7 @@ from core import selectors as core_selectors
 from core.access import Action, Category
 from core.models import AuditEvent
 
-from .models import Referral, Release, ThreadPost
+from .models import RELEASABLE, Referral, Release, ThreadPost
 
 
 @dataclass
@@ -137,7 +137,200 @@ def thread(*, actor, patient) -> list[ThreadPost]:
         if post.reply_to_id is not None and post.reply_to_id not in ids:
             # The post it answers is not the reader's to see (another practice, no release).
             post.reply_to = None
+    _mark_ended_sharing(visible, list(_releases().filter(patient=patient)))
     return visible
+
+
+# --- Who reads the thread ------------------------------------------------------------------
+
+OBSERVATIONS_LABEL = dict(RELEASABLE)["observations"]
+
+
+def _opens_posts_of(release: Release, author_id: int) -> int | None:
+    """The clinician to whom this release opens the posts `author_id` writes, or None."""
+    if "observations" not in release.categories:
+        return None
+    if release.discloser_id == author_id:
+        return release.recipient_id
+    if release.mutual and release.recipient_id == author_id:
+        return release.discloser_id
+    return None
+
+
+def _in_force_at(release: Release, moment) -> bool:
+    if release.signed_at > moment or release.expires_at <= moment:
+        return False
+    revocation = getattr(release, "revocation", None)
+    return revocation is None or revocation.revoked_at > moment
+
+
+def _ended_at(release: Release):
+    revocation = getattr(release, "revocation", None)
+    return revocation.revoked_at if revocation is not None else release.expires_at
+
+
+@dataclass
+class Reader:
+    """Another clinician, and whether the policy lets them read what the writer posts now."""
+
+    clinician: object
+    practice: object
+    on_team: bool
+    same_practice: bool
+    release: Release | None = None  # the release in force that lets them read, if any
+    ended: Release | None = None  # the newest release that did, and has ended
+
+    @property
+    def reads(self) -> bool:
+        return self.same_practice or self.release is not None
+
+    def because(self) -> str:
+        """Why they can or cannot read new posts, in words."""
+        if self.same_practice:
+            return "reads new posts: same practice as you"
+        if self.release is not None:
+            return (
+                f"reads new posts under the release signed on {timezone.localtime(self.release.signed_at):%-d %b %Y}, "
+                f"until {self.release.ends_on:%-d %b %Y}"
+            )
+        if self.ended is not None:
+            how = "was revoked" if hasattr(self.ended, "revocation") else "ended"
+            return (
+                "cannot read new posts: the release that let them (signed on "
+                f"{timezone.localtime(self.ended.signed_at):%-d %b %Y}) {how} on "
+                f"{timezone.localtime(_ended_at(self.ended)):%-d %b %Y}"
+            )
+        return "cannot read new posts: no release of information lets your posts reach them"
+
+
+@dataclass
+class ThreadReaders:
+    """Who reads a post the writer makes now: the other members of the care team (a colleague
+    of the same practice always; another practice's clinician only under a release in force
+    that covers observations and the team's messages), and anyone off the team a release lets
+    read. A post that no other practice's team member would read is refused."""
+
+    writer: object
+    patient: object
+    readers: list[Reader]
+
+    @property
+    def away(self) -> list[Reader]:
+        """The team members of another practice: the other clinicians of the thread."""
+        return [r for r in self.readers if r.on_team and not r.same_practice]
+
+    @property
+    def can_post(self) -> bool:
+        if self.away:
+            return any(r.reads for r in self.away)
+        return any(r.reads for r in self.readers)
+
+    def why_not(self) -> str:
+        """Why a post would be refused, and what the patient can do; empty when it would not."""
+        if self.can_post:
+            return ""
+        name = self.patient.preferred_name or self.patient.given_name
+        if not self.away:
+            return (
+                f"no one else on {name}’s care team would read it. "
+                "The thread is for the patient’s clinicians; add the other clinician to the "
+                "care team first."
+            )
+        who = ", ".join(f"{r.clinician.full_name} ({r.practice.name})" for r in self.away)
+        ended = [r for r in self.away if r.ended is not None]
+        why = (
+            "the release of information that let them read your posts has ended"
+            if ended
+            else "no release of information lets your posts reach them"
+        )
+        names = " and ".join(r.clinician.full_name for r in self.away)
+        return (
+            f"{who} cannot read new posts, because {why}. "
+            f"Only {name} can change that, by signing a release of information that lets your "
+            f"posts reach {names}: it must cover “{OBSERVATIONS_LABEL}”. {name} signs it on "
+            "the Releases page. Until then, reach them another way if it cannot wait."
+        )
+
+
+def thread_readers(*, actor, patient) -> ThreadReaders:
+    """Who would read a post the actor writes about this patient now, as the policy decides
+    for a post of theirs (the same answer the thread gives each reader). The caller has
+    checked that the actor may use the thread."""
+    draft = ThreadPost(patient=patient, practice=actor.practice, author=actor)
+    releases = list(_releases().filter(patient=patient).order_by("signed_at"))
+    candidates = {}
+    for membership in core_selectors.care_team_for(patient=patient):
+        if membership.clinician_id != actor.pk:
+            candidates.setdefault(
+                membership.clinician_id, (membership.clinician, membership.practice, True)
+            )
+    for release in releases:
+        party_id = _opens_posts_of(release, actor.pk)
+        if party_id is None or party_id in candidates or party_id == actor.pk:
+            continue
+        party = release.recipient if party_id == release.recipient_id else release.discloser
+        practice = (
+            release.recipient_practice
+            if party_id == release.recipient_id
+            else release.discloser_practice
+        )
+        candidates[party_id] = (party, practice, False)
+    by_uuid = {str(r.uuid): r for r in releases}
+    readers = []
+    for clinician, practice, on_team in candidates.values():
+        decision = access.decide_record(clinician, Action.READ, Category.OBSERVATIONS, draft)
+        same_practice = decision.allowed and any(g.via == "care_team" for g in decision.grants)
+        release = next(
+            (by_uuid[g.release_id] for g in decision.grants if g.release_id in by_uuid), None
+        )
+        if not on_team and release is None:
+            continue  # a release that has ended names someone off the team: not a reader
+        ended = [
+            r
+            for r in releases
+            if _opens_posts_of(r, actor.pk) == clinician.pk and not ReleaseView(r).in_force
+        ]
+        readers.append(
+            Reader(
+                clinician=clinician,
+                practice=practice,
+                on_team=on_team,
+                same_practice=same_practice,
+                release=release,
+                ended=ended[-1] if ended else None,
+            )
+        )
+    readers.sort(key=lambda r: (not r.on_team, r.clinician.full_name))
+    return ThreadReaders(writer=actor, patient=patient, readers=readers)
+
+
+def _mark_ended_sharing(posts: list[ThreadPost], releases: list[Release]) -> None:
+    """Say on each post written under a release that has since ended, who no longer reads it."""
+    for post in posts:
+        notes = []
+        for release in releases:
+            party_id = _opens_posts_of(release, post.author_id)
+            if party_id is None or ReleaseView(release).in_force:
+                continue
+            if not _in_force_at(release, post.created_at):
+                continue
+            party = release.recipient if party_id == release.recipient_id else release.discloser
+            still = any(
+                _opens_posts_of(other, post.author_id) == party_id and ReleaseView(other).in_force
+                for other in releases
+            )
+            how = "was revoked" if hasattr(release, "revocation") else "ended"
+            ended_on = timezone.localtime(_ended_at(release))
+            notes.append(
+                f"Written under the release signed on {timezone.localtime(release.signed_at):%-d %b %Y}, which "
+                f"{how} on {ended_on:%-d %b %Y}: "
+                + (
+                    f"{party.full_name} still reads it under a newer release."
+                    if still
+                    else f"{party.full_name} can no longer read it."
+                )
+            )
+        post.sharing_note = " ".join(notes)
 
 
 def thread_post_get(*, actor, post_uuid) -> ThreadPost:

@@ -21,6 +21,7 @@ from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import NotAllowed
 
+from . import selectors
 from .models import (
     RELEASABLE,
     Referral,
@@ -363,10 +364,18 @@ def thread_post(
     reply_to: ThreadPost | None = None,
 ) -> ThreadPost:
     """A post between the patient's prescriber and therapist. The caller has checked that the
-    medication named (if any) is one the actor may see."""
+    medication named (if any) is one the actor may see.
+
+    Raises NotAllowed, saying why and what the patient can do, when no clinician of another
+    practice on the team could read it (no release in force lets them): a warning that
+    nobody reads must not look sent.
+    """
     decision = access.authorize(actor, Action.CREATE, Category.OBSERVATIONS, patient)
     if not actor.is_clinician:
         raise NotAllowed("The thread is for the patient's clinicians.")
+    readers = selectors.thread_readers(actor=actor, patient=patient)
+    if not readers.can_post:
+        raise NotAllowed("Not posted: " + readers.why_not())
     if kind not in ThreadPost.Kind.values:
         raise ValidationError({"kind": "Choose what kind of post this is."})
     if reply_to is not None and reply_to.patient_id != patient.pk:
@@ -388,12 +397,8 @@ def thread_post(
             return earlier
         post.save()
         access.audit_write(actor, decision, Category.OBSERVATIONS, Action.CREATE, post)
-        others = {
-            m.clinician
-            for m in core_selectors.care_team_for(patient=patient)
-            if m.clinician_id != actor.pk
-        }
-        for clinician in others:
+        # Only those who can read it are told of it.
+        for clinician in (r.clinician for r in readers.readers if r.reads):
             _notify(
                 clinician,
                 "thread_post",

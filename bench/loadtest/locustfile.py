@@ -44,6 +44,7 @@ THINK = [float(x) for x in os.environ.get("CONCORD_LOAD_THINK", "2-8").split("-"
 PASSWORD = DATA["password"]
 CLINICIANS = DATA["clinicians"]
 PATIENTS = DATA["patients"]
+THREAD_OPEN = {p["uuid"]: p.get("thread_open", False) for p in PATIENTS}
 TOTP_PERIOD = 30
 
 _log = (OUT / f"requests-{os.getpid()}.jsonl").open("a", buffering=1)
@@ -494,7 +495,11 @@ class ClinicianWriter(ConcordUser):
 
     @task(3)
     def thread_post_by_page(self):
-        patient = random.choice(self.patients)
+        # Only threads the other practice can read accept a post (others are refused, rightly).
+        open_threads = [p for p in self.patients if THREAD_OPEN.get(p)]
+        if not open_threads:
+            return
+        patient = random.choice(open_threads)
         self.call(
             "GET",
             f"/patients/{patient}/thread/",

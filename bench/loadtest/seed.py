@@ -244,14 +244,16 @@ def seed(*, patients: int = 20, prescribers: int = 15, therapists: int = 15) -> 
                 expires_on=today + timedelta(days=180),
                 signed_name=f"{patient.given_name} {patient.family_name}",
             )
-        referrals.thread_post(
-            actor=therapist,
-            patient=patient,
-            kind="change",
-            text="Seems calmer in sessions since the change.",
-            medication_uuid=medications[0].uuid,
-            medication_name=f"{medications[0].drug_name} {medications[0].strength}",
-        )
+        if i % 2 == 0:
+            # Only where the release lets the other practice read it: otherwise it is refused.
+            referrals.thread_post(
+                actor=therapist,
+                patient=patient,
+                kind="change",
+                text="Seems calmer in sessions since the change.",
+                medication_uuid=medications[0].uuid,
+                medication_name=f"{medications[0].drug_name} {medications[0].strength}",
+            )
         out_patients.append(
             {
                 "uuid": str(patient.uuid),
@@ -260,6 +262,8 @@ def seed(*, patients: int = 20, prescribers: int = 15, therapists: int = 15) -> 
                 "goals": [str(g.uuid) for g in goals],
                 "clinicians": [str(c.uuid) for c in team],
                 "prescriber": str(prescriber.uuid),
+                # A release in force lets each side read the other's thread posts.
+                "thread_open": i % 2 == 0,
             }
         )
 

@@ -93,6 +93,12 @@ class ThreadPostSerializer(serializers.ModelSerializer):
     reply_to = serializers.UUIDField(
         source="reply_to.uuid", default=None, read_only=True, allow_null=True
     )
+    sharing_note = serializers.CharField(
+        default="",
+        read_only=True,
+        help_text="Set when the post was written under a release that has since ended: who "
+        "no longer reads it.",
+    )
 
     class Meta:
         model = ThreadPost
@@ -105,5 +111,37 @@ class ThreadPostSerializer(serializers.ModelSerializer):
             "author",
             "reply_to",
             "created_at",
+            "sharing_note",
         ]
         read_only_fields = fields
+
+
+class ThreadPostInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ThreadPost.Kind.choices)
+    text = serializers.CharField(max_length=4000)
+    reply_to = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class RefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why nothing was stored, and what can be done.")
+
+
+class ThreadReaderSerializer(serializers.Serializer):
+    clinician = serializers.UUIDField(source="clinician.uuid")
+    name = serializers.CharField(source="clinician.full_name")
+    practice = serializers.CharField(source="practice.name")
+    on_team = serializers.BooleanField()
+    reads = serializers.BooleanField(help_text="Would read a post written now.")
+    because = serializers.CharField()
+    release = serializers.UUIDField(source="release.uuid", default=None, allow_null=True)
+
+
+class ThreadReadersSerializer(serializers.Serializer):
+    can_post = serializers.BooleanField(
+        help_text="False when no clinician of another practice on the team could read a new "
+        "post: posting is refused until the patient signs a release."
+    )
+    why_not = serializers.CharField(
+        help_text="Why posting is refused, and what the patient can do."
+    )
+    readers = ThreadReaderSerializer(many=True)

@@ -24,4 +24,9 @@ urlpatterns = [
         name="api_release_revoke",
     ),
     path("patients/<uuid:patient_uuid>/thread/", views.ThreadView.as_view(), name="api_thread"),
+    path(
+        "patients/<uuid:patient_uuid>/thread/readers/",
+        views.ThreadReadersView.as_view(),
+        name="api_thread_readers",
+    ),
 ]

@@ -10,6 +10,7 @@ from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
 from core.api.validation import valid
+from core.exceptions import NotAllowed
 from core.middleware import client_ip
 from referrals import selectors, services
 
@@ -129,6 +130,29 @@ class ThreadView(APIView):
     concord_access = f"patient:{Category.OBSERVATIONS}:{Action.LIST}"
 
     @extend_schema(
+        request=s.ThreadPostInputSerializer,
+        responses={201: s.ThreadPostSerializer, 403: s.RefusalSerializer},
+        summary="Post to the thread (refused with 403 and the reason when no one of the other "
+        "practice could read it)",
+    )
+    def post(self, request, patient_uuid):
+        patient, _ = access.patient_get(
+            request.user, patient_uuid, Category.OBSERVATIONS, Action.CREATE
+        )
+        data = valid(s.ThreadPostInputSerializer, request.data)
+        reply_to = None
+        if data["reply_to"]:
+            reply_to = selectors.thread_post_get(actor=request.user, post_uuid=data["reply_to"])
+        post = services.thread_post(
+            actor=request.user,
+            patient=patient,
+            kind=data["kind"],
+            text=data["text"],
+            reply_to=reply_to,
+        )
+        return Response(s.ThreadPostSerializer(post).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
         responses=s.ThreadPostSerializer(many=True), summary="The prescriber–therapist thread"
     )
     def get(self, request, patient_uuid):
@@ -138,5 +162,30 @@ class ThreadView(APIView):
         return Response(
             s.ThreadPostSerializer(
                 selectors.thread(actor=request.user, patient=patient), many=True
+            ).data
+        )
+
+
+class ThreadReadersView(APIView):
+    concord_access = f"patient:{Category.OBSERVATIONS}:{Action.LIST}"
+
+    @extend_schema(
+        responses=s.ThreadReadersSerializer,
+        summary="Who would read a post written now, and whether posting is open",
+    )
+    def get(self, request, patient_uuid):
+        patient, _ = access.patient_get(
+            request.user, patient_uuid, Category.OBSERVATIONS, Action.LIST
+        )
+        if not request.user.is_clinician:
+            raise NotAllowed("The thread is for the patient's clinicians.")
+        readers = selectors.thread_readers(actor=request.user, patient=patient)
+        return Response(
+            s.ThreadReadersSerializer(
+                {
+                    "can_post": readers.can_post,
+                    "why_not": readers.why_not(),
+                    "readers": readers.readers,
+                }
             ).data
         )

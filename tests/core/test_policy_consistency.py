@@ -157,10 +157,23 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
     )
     for who, status in ((closed_prescriber, "accepted"), (therapist, "closed")):
         referrals.referral_move(actor=who, referral=closed, status=status)
+    # Each written while a release let the other practice read it, revoked since.
+    team_release = referrals.release_sign(
+        actor=patient_user,
+        patient=patient,
+        discloser=prescriber,
+        recipient=therapist,
+        categories=["observations"],
+        purpose="p",
+        expires_on=date.today() + timedelta(days=30),
+        signed_name="Daniel Brooks",
+        mutual=True,
+    )
     posts = [
         referrals.thread_post(actor=prescriber, patient=patient, kind="note", text="p"),
         referrals.thread_post(actor=therapist, patient=patient, kind="note", text="t"),
     ]
+    referrals.release_revoke(actor=patient_user, release=team_release)
     # Check-ins: about the prescriber (the world's, with its concern), about the therapist (a
     # low one, with its concern), and a PHQ-9 with its safety alert. A
     # Riverside colleague on the team reads what is about the prescriber.

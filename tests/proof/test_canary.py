@@ -134,7 +134,7 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
             patient=patient,
             discloser=prescriber,
             recipient=therapist,
-            categories=["medications"],
+            categories=["medications", "observations"],
             purpose="Zqcanarypurpose",
             expires_on=date(2026, 6, 1),
             signed_name="Zqcanarygiven Zqcanaryfamily",

@@ -36,6 +36,7 @@ from prescribing.models import (
     Prescription,
     RefillRequest,
 )
+from referrals import services as referrals
 from referrals.models import Referral, Release, ThreadPost
 from stories import services as stories
 from stories.models import Goal, GoalRating, GoalRevision, NarrativeNote, PersonSummary
@@ -612,6 +613,18 @@ def test_a_form_sent_twice_at_once_makes_one_record(world, time_machine):
         ),
         count=lambda: NarrativeNote.objects.filter(body=body).count(),
     )
+    # The prescriber reads the therapist's posts under a release (a post no one of the other
+    # practice could read is refused).
+    referrals.release_sign(
+        actor=patient_user,
+        patient=patient,
+        discloser=therapist,
+        recipient=prescriber,
+        categories=["observations"],
+        purpose="So my therapist can tell my prescriber what she notices.",
+        expires_on=timezone.localdate() + timedelta(days=30),
+        signed_name=f"{patient.given_name} {patient.family_name}",
+    )
     text = "He said he skips the evening dose at weekends."
     twice(
         "thread post",
@@ -741,7 +754,9 @@ def test_a_form_sent_twice_at_once_makes_one_record(world, time_machine):
                 "signed_name": f"{patient.given_name} {patient.family_name}",
             },
         ),
-        count=lambda: Release.objects.filter(patient=patient).count(),
+        count=lambda: Release.objects.filter(
+            patient=patient, purpose="So they can treat me together."
+        ).count(),
     )
 
     # The same words again later are a new entry, not a double click.

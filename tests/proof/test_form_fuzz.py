@@ -356,7 +356,8 @@ def world(db, patient, patient_user, prescriber, therapist):
         patient=patient,
         discloser=prescriber,
         recipient=therapist,
-        categories=["medications"],
+        # Observations: the thread's posts reach the other practice, so a valid post is kept.
+        categories=["medications", "observations"],
         purpose="p",
         expires_on=date.today() + timedelta(days=30),
         signed_name="Daniel Brooks",

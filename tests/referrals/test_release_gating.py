@@ -43,9 +43,22 @@ def written(patient, prescriber, therapist):
         directions="twice a day",
         reason="r",
     )
+    # Posted while an earlier release let the therapist read it (a post nobody could read is
+    # refused); that release was revoked before the states below begin.
+    earlier = services.release_sign(
+        actor=patient.user,
+        patient=patient,
+        discloser=prescriber,
+        recipient=therapist,
+        categories=["observations"],
+        purpose="Earlier",
+        expires_on=date.today() + timedelta(days=30),
+        signed_name="Daniel Brooks",
+    )
     services.thread_post(
         actor=prescriber, patient=patient, kind="note", text=SECRET["observations"]
     )
+    services.release_revoke(actor=patient.user, release=earlier)
     stories.goal_create(actor=prescriber, patient=patient, what=SECRET["goals"])
     stories.note_create(
         actor=prescriber,
