@@ -114,6 +114,13 @@ def resolve(
     return Coded(None, name, schedule, "")
 
 
+def coded_of(medication: Medication) -> Coded:
+    """A medication already on the plan, as `check` takes a new one (for a restart)."""
+    return Coded(
+        medication.formulary, medication.drug_name, medication.schedule, medication.rxnorm_code
+    )
+
+
 def drug_of(medication: Medication) -> rules.Drug:
     """A medication as the rules see it (its formulary entry prefetched or loaded)."""
     entry = medication.formulary

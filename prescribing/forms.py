@@ -135,7 +135,7 @@ class MedicationStartForm(DrugFields, PurposeFields, DecisionFields, WarningFiel
     proposed = forms.BooleanField(label="Propose only: not started yet", required=False)
 
 
-class DecisionForm(DecisionFields):
+class DecisionForm(DecisionFields, WarningFields):
     KINDS = [
         ("dose_change", "Change the dose"),
         ("active", "Start or restart"),

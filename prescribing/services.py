@@ -290,11 +290,20 @@ def medication_set_status(
     patient_preference: str = "",
     decided_together: bool = False,
     participants: str = "",
+    confirm_warnings: list | None = None,
+    warning_reason: str = "",
 ) -> DecisionRecord:
-    """Start a proposed medication, pause, stop or restart it: a decision each time."""
+    """Start a proposed medication, pause, stop or restart it: a decision each time.
+
+    Starting or restarting is checked against the rest of the plan as a new start is: raises
+    coding.WarningsToConfirm while a rule is unconfirmed (nothing saved).
+    """
     access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
     _require_prescriber(actor)
     with transaction.atomic():
+        if status == Medication.Status.ACTIVE:
+            # The patient's row before the medication's, as a start and a switch take them.
+            resubmit.hold(medication.patient_id)
         locked = _lock(medication, version)
         if not locked.can_become(status):
             raise ValidationError(
@@ -304,6 +313,16 @@ def medication_set_status(
                 }
             )
         kind = Medication.TRANSITIONS[locked.status][status]
+        confirmed, confirmed_reason = [], ""
+        if status == Medication.Status.ACTIVE:
+            confirmed, confirmed_reason = coding.check(
+                actor=actor,
+                patient=locked.patient,
+                coded=coding.coded_of(locked),
+                excluding=locked,
+                confirm_warnings=confirm_warnings,
+                warning_reason=warning_reason,
+            )
         before = _snapshot(locked)
         locked.status = status
         today = timezone.localdate()
@@ -327,6 +346,8 @@ def medication_set_status(
             patient_preference=patient_preference,
             decided_together=decided_together,
             participants=participants,
+            warnings_confirmed=confirmed,
+            warning_reason=confirmed_reason,
         )
 
 

@@ -158,6 +158,7 @@ def _detail_context(request, medication, **forms):
         ),
         "switch_form": SwitchForm(initial={"version": medication.version}),
         "switch_warnings": [],
+        "decision_warnings": [],
         "formulary": coding.formulary_entries() if is_prescriber else [],
         "purpose_form": PurposeForm(
             initial={
@@ -209,16 +210,14 @@ def medication_detail(request, medication_uuid):
     )
 
 
-def _after_write(
-    request, medication, form_name, form, error_message=None, status=400, switch_warnings=()
-):
+def _after_write(request, medication, form_name, form, error_message=None, status=400, warnings=()):
     """Re-render the medication page with the failing form and its message, nothing changed.
 
     After a conflict (409) the form keeps what was typed, against the version now current;
-    after switch warnings (409 too) it keeps it as it was, and asks for confirmation.
+    after rule warnings (409 too) it keeps it as it was, and asks for confirmation.
     """
     medication = selectors.medication_get(actor=request.user, medication_uuid=medication.uuid)
-    if status == 409 and not switch_warnings:
+    if status == 409 and not warnings:
         kwargs = {"medication": medication} if isinstance(form, DecisionForm) else {}
         form = rebind_with_version(type(form), form.data, medication.version, **kwargs)
     if error_message:
@@ -227,7 +226,9 @@ def _after_write(
         request,
         "prescribing/medication_detail.html",
         _detail_context(
-            request, medication, **{form_name: form, "switch_warnings": list(switch_warnings)}
+            request,
+            medication,
+            **{form_name: form, f"{form_name.removesuffix('_form')}_warnings": list(warnings)},
         ),
         status=status,
     )
@@ -262,7 +263,16 @@ def medication_decide(request, medication_uuid):
                 **common,
             )
         else:
-            services.medication_set_status(status=data["kind"], **common)
+            services.medication_set_status(
+                status=data["kind"],
+                confirm_warnings=data["confirm_warnings"],
+                warning_reason=data["warning_reason"],
+                **common,
+            )
+    except coding.WarningsToConfirm as exc:
+        return _after_write(
+            request, medication, "decision_form", form, status=409, warnings=exc.warnings
+        )
     except ValidationError as error:
         return _after_write(request, medication, "decision_form", form, _messages_of(error))
     except (Conflict, NotAllowed) as exc:
@@ -293,7 +303,7 @@ def medication_switch(request, medication_uuid):
         new = services.medication_switch(actor=request.user, medication=medication, **data)
     except coding.WarningsToConfirm as exc:
         return _after_write(
-            request, medication, "switch_form", form, status=409, switch_warnings=exc.warnings
+            request, medication, "switch_form", form, status=409, warnings=exc.warnings
         )
     except ValidationError as error:
         return _after_write(request, medication, "switch_form", form, _messages_of(error))

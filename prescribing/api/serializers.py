@@ -182,11 +182,25 @@ RuleWarningSerializer._declared_fields["with"] = serializers.CharField(
 
 class WarningsToConfirmSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    warnings = RuleWarningSerializer(many=True)
+    # Absent from a 409 that is a stale version, present when rules need confirming.
+    warnings = RuleWarningSerializer(many=True, required=False)
 
 
 class DecisionInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["dose_change", "active", "paused", "stopped"])
+    confirm_warnings = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        default=list,
+        help_text="Starting or restarting: codes of the warnings (from a 409) you go ahead despite.",
+    )
+    warning_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why, despite the confirmed warnings; recorded in the decision.",
+    )
     version = serializers.IntegerField(min_value=1)
     reason = serializers.CharField(max_length=2000)
     strength = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")

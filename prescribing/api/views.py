@@ -15,6 +15,18 @@ from . import serializers as s
 RECORD = "record: prescribing.selectors.*_get → access.require_record"
 
 
+def _warnings_response(exc: coding.WarningsToConfirm) -> Response:
+    """409: nothing saved; the warnings, and how to go ahead."""
+    return Response(
+        {
+            "detail": exc.message
+            + " Send again with confirm_warnings (the rule codes) and warning_reason.",
+            "warnings": [w.as_dict() for w in exc.warnings],
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
 class MedicationListView(APIView):
     concord_access = f"patient:{Category.MEDICATIONS}:{Action.LIST}"
 
@@ -50,14 +62,7 @@ class MedicationListView(APIView):
                 **valid(s.MedicationStartSerializer, request.data),
             )
         except coding.WarningsToConfirm as exc:
-            return Response(
-                {
-                    "detail": exc.message
-                    + " Send again with confirm_warnings (the rule codes) and warning_reason.",
-                    "warnings": [w.as_dict() for w in exc.warnings],
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
+            return _warnings_response(exc)
         return Response(s.MedicationSerializer(medication).data, status=status.HTTP_201_CREATED)
 
 
@@ -85,7 +90,7 @@ class DecisionView(APIView):
 
     @extend_schema(
         request=s.DecisionInputSerializer,
-        responses={201: s.DecisionSerializer},
+        responses={201: s.DecisionSerializer, 409: s.WarningsToConfirmSerializer},
         summary="Record a decision (409 if stale)",
     )
     def post(self, request, medication_uuid):
@@ -95,14 +100,18 @@ class DecisionView(APIView):
         data = valid(s.DecisionInputSerializer, request.data)
         kind = data.pop("kind")
         dose_fields = {k: data.pop(k) or None for k in ("strength", "dose", "directions")}
+        confirmation = {k: data.pop(k) for k in ("confirm_warnings", "warning_reason")}
         if kind == "dose_change":
             decision = services.medication_change_dose(
                 actor=request.user, medication=medication, **dose_fields, **data
             )
         else:
-            decision = services.medication_set_status(
-                actor=request.user, medication=medication, status=kind, **data
-            )
+            try:
+                decision = services.medication_set_status(
+                    actor=request.user, medication=medication, status=kind, **confirmation, **data
+                )
+            except coding.WarningsToConfirm as exc:
+                return _warnings_response(exc)
         return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 

@@ -563,3 +563,91 @@ def test_two_benzodiazepines_started_at_the_same_moment_still_warn(require_postg
         t.join()
     assert sorted(outcomes) == ["saved", "two-benzodiazepines"]
     assert Medication.objects.filter(patient=patient).count() == 1
+
+
+# --- a restart is a start ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+class TestRestart:
+    def _stopped_lorazepam_beside_oxycodone(self, prescriber, patient):
+        lorazepam = _start(prescriber, patient, "Lorazepam")
+        services.medication_set_status(
+            actor=prescriber, medication=lorazepam, version=1, status="stopped", reason="Stopped"
+        )
+        _start(
+            prescriber,
+            patient,
+            "Oxycodone",
+            "5 mg",
+        )
+        lorazepam.refresh_from_db()
+        return lorazepam
+
+    def test_restarting_beside_an_opioid_warns_until_confirmed(self, prescriber, patient):
+        lorazepam = self._stopped_lorazepam_beside_oxycodone(prescriber, patient)
+        with pytest.raises(coding.WarningsToConfirm) as raised:
+            services.medication_set_status(
+                actor=prescriber, medication=lorazepam, version=2, status="active", reason="Back"
+            )
+        assert [w.rule for w in raised.value.warnings] == ["opioid-benzodiazepine"]
+        lorazepam.refresh_from_db()
+        assert lorazepam.status == "stopped"
+        decision = services.medication_set_status(
+            actor=prescriber,
+            medication=lorazepam,
+            version=2,
+            status="active",
+            reason="Back",
+            confirm_warnings=["opioid-benzodiazepine"],
+            warning_reason="Oxycodone ends tomorrow",
+        )
+        assert decision.kind == "restart"
+        assert decision.warnings_confirmed[0]["with"] == "Oxycodone 5 mg"
+
+    def test_pausing_or_stopping_never_warns(self, prescriber, patient):
+        _start(prescriber, patient, "Oxycodone", "5 mg")
+        lorazepam = _start(
+            prescriber,
+            patient,
+            "Lorazepam",
+            confirm_warnings=["opioid-benzodiazepine"],
+            warning_reason="Short course",
+        )
+        services.medication_set_status(
+            actor=prescriber, medication=lorazepam, version=1, status="paused", reason="Travel"
+        )
+
+    def test_the_decision_form_warns_and_the_api_answers_409(self, client, prescriber, patient):
+        lorazepam = self._stopped_lorazepam_beside_oxycodone(prescriber, patient)
+        client.force_login(prescriber)
+        typed = {
+            "kind": "active",
+            "version": 2,
+            "reason": "Panic is back",
+            "decided_together": "yes",
+        }
+        url = reverse("medication_decide", args=[lorazepam.uuid])
+        response = client.post(url, typed)
+        page = response.content.decode()
+        assert response.status_code == 409
+        assert "With Oxycodone 5 mg:" in page and "Panic is back" in page
+        assert "Record the decision despite the warning" in page
+        lorazepam.refresh_from_db()
+        assert lorazepam.status == "stopped"
+        api = reverse("api_medication_decisions", args=[lorazepam.uuid])
+        body = {"kind": "active", "version": 2, "reason": "Panic is back", "decided_together": True}
+        response = client.post(api, body, content_type="application/json")
+        assert response.status_code == 409
+        assert response.json()["warnings"][0]["rule"] == "opioid-benzodiazepine"
+        response = client.post(
+            url,
+            {
+                **typed,
+                "confirm_warnings": "opioid-benzodiazepine",
+                "warning_reason": "Oxycodone ends tomorrow",
+            },
+        )
+        assert response.status_code == 302
+        lorazepam.refresh_from_db()
+        assert lorazepam.status == "active"
