@@ -71,6 +71,9 @@ class Kind:
     may: dict[str, frozenset[str]]
     category: str | None = None
     origin: str = "riverside"  # written by the prescriber, at harbor, or by the patient
+    # Those whose new record is kept only while a release in force carries the category to
+    # the other practice on the team (a thread post nobody there could read is refused).
+    create_when_released: frozenset[str] = frozenset()
 
 
 def _may(**actions: str) -> dict[str, frozenset[str]]:
@@ -161,10 +164,14 @@ POLICY: dict[str, Kind] = {
     "refill request": Kind(
         _may(list="prescriber", update="prescriber"),
     ),
-    # The prescriber–therapist thread is for clinicians; the patient is not in it.
+    # The prescriber–therapist thread is for clinicians; the patient is not in it. A post is
+    # kept only when a clinician of the other practice on the team can read it: the
+    # prescriber's while her release to the therapist covers observations; the therapist's
+    # never here (no release carries Harbor's observations to Riverside).
     "thread post by the prescriber": Kind(
-        _may(list="prescriber", create="prescriber therapist"),
+        _may(list="prescriber"),
         category="observations",
+        create_when_released=frozenset({"prescriber"}),
     ),
     # Consultations are between the two clinicians of the team.
     "consultation": Kind(
@@ -271,6 +278,8 @@ def expected(actor: str, kind: str, action: str, state: str) -> bool:
     rule = POLICY[kind]
     if actor in rule.may.get(action, frozenset()):
         return True
+    if action == "create" and actor in rule.create_when_released:
+        return rule.category in RELEASED_IN.get(state, frozenset())
     if rule.category not in RELEASED_IN.get(state, frozenset()):
         return False
     written_by_the_named_party = rule.origin == "riverside"
@@ -404,9 +413,13 @@ def build_world(state: str, users: dict) -> World:
         refills_authorised=2,
     )
     r["refill request"] = rx.refill_request_create(actor=patient_user, medication=r["medication"])
+    # Posted while an earlier release let the therapist read it (a post no one of the other
+    # practice could read is refused); the patient revoked that release, which opens nothing.
+    earlier = _sign(w, u["therapist"], ["observations"])
     r["thread post by the prescriber"] = referrals.thread_post(
         actor=u["prescriber"], patient=patient, kind="note", text="Zqthreadriverside"
     )
+    referrals.release_revoke(actor=patient_user, release=earlier)
     r["consultation"] = alliance.consultation_create(
         actor=u["prescriber"],
         patient=patient,
@@ -775,7 +788,18 @@ def _(c, w, a):
 
     text = w.marker("post")
     c.post(_url("thread", w.patient.uuid), {"kind": "note", "text": text})
-    return ThreadPost.objects.filter(text=text).exists()
+    # This world's patient: markers repeat from one world to the next.
+    return ThreadPost.objects.filter(patient=w.patient, text=text).exists()
+
+
+@probe("thread post by the prescriber", "create", "api")
+def _(c, w, a):
+    from referrals.models import ThreadPost
+
+    text = w.marker("apipost")
+    _api(c, "post", _url("api_thread", w.patient.uuid), {"kind": "note", "text": text})
+    # This world's patient: markers repeat from one world to the next.
+    return ThreadPost.objects.filter(patient=w.patient, text=text).exists()
 
 
 # Consultations
