@@ -183,7 +183,7 @@ def test_a_check_in_about_the_therapist_is_hidden_from_the_prescriber_the_same_w
     assert client.get(reverse("api_check_in", args=[about_therapist.uuid])).status_code == 200
 
 
-def test_the_visit_screen_and_its_pdf_leave_out_the_other_relationship(
+def test_the_selectors_every_page_composes_leave_out_the_other_relationship(
     sent, patient, prescriber, therapist
 ):
     """The selectors every page composes (visit screen, PDF, FHIR) read through `trends`."""

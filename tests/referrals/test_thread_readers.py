@@ -186,6 +186,22 @@ def test_only_those_who_can_read_a_post_are_told_of_it(
 
 
 def test_a_reply_is_refused_the_same_way(client, patient, patient_user, prescriber, therapist):
+    release = _sign(patient, patient_user, therapist, prescriber, ["observations"])
+    question = services.thread_post(actor=therapist, patient=patient, kind="question", text="Q?")
+    services.release_revoke(actor=patient_user, release=release)
+    client.force_login(therapist)
+    response = client.post(
+        reverse("thread", args=[patient.uuid]),
+        {"kind": "reply", "text": "Zq follow-up", "reply_to": str(question.uuid)},
+    )
+    assert response.status_code == 403
+    assert "Not posted: Dr. Priya Raman" in response.content.decode()
+    assert not ThreadPost.objects.filter(text="Zq follow-up").exists()
+
+
+def test_a_reply_to_a_post_no_longer_shared_is_not_found_and_stores_nothing(
+    client, patient, patient_user, prescriber, therapist
+):
     release = _sign(patient, patient_user, prescriber, therapist, ["observations"], mutual=True)
     question = services.thread_post(actor=prescriber, patient=patient, kind="question", text="Q?")
     services.release_revoke(actor=patient_user, release=release)
@@ -194,6 +210,5 @@ def test_a_reply_is_refused_the_same_way(client, patient, patient_user, prescrib
         reverse("thread", args=[patient.uuid]),
         {"kind": "reply", "text": "Zq answer", "reply_to": str(question.uuid)},
     )
-    # The question itself is no longer the therapist's to read: not found, nothing stored.
     assert response.status_code == 404
     assert not ThreadPost.objects.filter(text="Zq answer").exists()
