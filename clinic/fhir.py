@@ -39,6 +39,20 @@ OBSERVATION_CODES = {
 }
 
 
+def _dosage(med) -> dict:
+    """The dose taken, not the tablet strength alone: "50 mg (1/2 tablet) by mouth, daily",
+    with the amount as a quantity when the strength and dose can be read."""
+    how = f"{med.dose} {med.route}, {med.directions}"
+    taken = med.dose_taken
+    if taken is None:
+        return {"text": how}
+    value, unit = taken.replace(",", "").split(" ", 1)
+    return {
+        "text": f"{taken} ({how})",
+        "doseAndRate": [{"doseQuantity": {"value": float(value), "unit": unit}}],
+    }
+
+
 def _ref(uuid) -> str:
     return f"urn:uuid:{uuid}"
 
@@ -104,7 +118,7 @@ def patient_bundle(*, actor, patient) -> dict:
                             if text
                         ],
                     ),
-                    "dosageInstruction": [{"text": f"{med.dose} {med.route}, {med.directions}"}],
+                    "dosageInstruction": [_dosage(med)],
                 }
             )
         )

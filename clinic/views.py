@@ -149,7 +149,7 @@ def thread(request, patient):
                     kind=form.cleaned_data["kind"],
                     text=form.cleaned_data["text"],
                     medication_uuid=medication.uuid if medication else None,
-                    medication_name=f"{medication.drug_name} {medication.strength}"
+                    medication_name=medication.label
                     if medication
                     else "",
                     reply_to=reply_to,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.dates import sensible_date
 from core.text import refuse_bidi_controls
 
-from . import supply
+from . import doses, supply
 
 
 class ScheduleChoices(models.TextChoices):
@@ -254,6 +254,17 @@ class Medication(models.Model):
     def is_controlled(self) -> bool:
         return self.schedule in supply.Schedule.CONTROLLED
 
+    @property
+    def dose_taken(self) -> str | None:
+        """The amount one dose is ("50 mg" for 1/2 of a 100 mg tablet), or None when unclear."""
+        return doses.dose_taken(self.strength, self.dose)
+
+    @property
+    def label(self) -> str:
+        """How the medicine is named on every page, PDF and FHIR resource, so that none shows
+        the tablet strength where the dose taken differs: "Sertraline 50 mg (1/2 of a 100 mg tablet)"."""
+        return doses.label(self.drug_name, self.strength, self.dose, self.form)
+
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, {})
 
@@ -323,9 +334,21 @@ class DecisionRecord(models.Model):
         "purpose": "Purpose",
     }
 
+    @property
+    def after_label(self) -> str:
+        """The medicine as this decision left it, named as everywhere else."""
+        a = self.after
+        return doses.label(
+            a.get("drug_name", ""), a.get("strength", ""), a.get("dose", ""), a.get("form", "")
+        )
+
     def changes(self) -> list[tuple[str, str, str]]:
-        """(label, before, after) for each field the decision changed."""
+        """(label, before, after) for each field the decision changed, and the dose taken."""
         rows = []
+        old_taken = doses.dose_taken(self.before.get("strength", ""), self.before.get("dose", ""))
+        new_taken = doses.dose_taken(self.after.get("strength", ""), self.after.get("dose", ""))
+        if self.before and new_taken and old_taken != new_taken:
+            rows.append(("Dose taken", old_taken or "—", new_taken))
         for key, label in self.CHANGE_LABELS.items():
             old, new = self.before.get(key), self.after.get(key)
             if old != new and new is not None:

@@ -63,12 +63,25 @@ class MedicationSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Chosen from the formulary; false for free text (not coded).",
     )
+    label = serializers.CharField(
+        read_only=True,
+        help_text="How the medicine is named on every page: the dose taken first, "
+        "e.g. 'Sertraline 50 mg (1/2 of a 100 mg tablet)'.",
+    )
+    dose_taken = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The amount one dose is ('50 mg'), or null when the strength and dose "
+        "as written cannot be read: then show them as written.",
+    )
 
     class Meta:
         model = Medication
         fields = [
             "uuid",
             "drug_name",
+            "label",
+            "dose_taken",
             "rxnorm_code",
             "coded",
             "strength",
