@@ -22,7 +22,7 @@ from core import selectors as core_selectors
 from core.access import Action, Category
 from stories import selectors as stories_selectors
 
-from . import supply
+from . import doses, supply
 from .models import (
     DecisionRecord,
     Fill,
@@ -72,7 +72,21 @@ def _facts(medication: Medication) -> supply.Prescription | None:
         days_supply=last.days_supply if last else current.days_supply,
         last_fill_on=last.filled_on if last else None,
         earliest_fill_on=current.earliest_fill_on,
+        dose_changes=dose_changes_since(medication, last.filled_on) if last else (),
     )
+
+
+def dose_changes_since(medication: Medication, filled_on: date) -> tuple[supply.DoseChange, ...]:
+    """The dose changes decided on or after a fill (prefetched decisions), with the daily
+    amount before and after each as far as the strength, dose and directions say."""
+    changes = []
+    ordered = sorted(medication.decisions.all(), key=lambda d: (d.decided_on, d.created_at, d.pk))
+    for decision in ordered:
+        if decision.kind != DecisionRecord.Kind.DOSE_CHANGE or decision.decided_on < filled_on:
+            continue
+        before, after = doses.daily_amounts(decision.before, decision.after)
+        changes.append(supply.DoseChange(on=decision.decided_on, before=before, after=after))
+    return tuple(changes)
 
 
 def _next_to_fill(prescriptions: list[Prescription]) -> Prescription:

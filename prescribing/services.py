@@ -267,7 +267,7 @@ def medication_change_dose(
         locked.version += 1
         locked.full_clean()
         locked.save()
-        return _decision(
+        record = _decision(
             actor=actor,
             medication=locked,
             kind=DecisionRecord.Kind.DOSE_CHANGE,
@@ -278,6 +278,9 @@ def medication_change_dose(
             decided_together=decided_together,
             participants=participants,
         )
+        # A new daily amount moves the run-out of the supply on hand, and so the nudges.
+        _refresh_supply(locked)
+        return record
 
 
 def medication_set_status(

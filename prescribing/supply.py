@@ -5,8 +5,10 @@ limits come from the clinic's policy table (prescribing.models.SupplyPolicy) as 
 """
 
 import calendar
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
 
 
 class Schedule:
@@ -43,6 +45,8 @@ class Prescription:
     days_supply: int
     last_fill_on: date | None
     earliest_fill_on: date | None = None
+    # Changes of the daily amount on or after the last fill, which move its run-out.
+    dose_changes: tuple["DoseChange", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,10 @@ class SupplyStatus:
     is_late: bool = False  # past the needed-by date: inside the lead time
     valid_until: date | None = None  # the last day the next fill's prescription may be filled
     last_fill_on: date | None = None
+    # A dose change after the last fill moved the run-out; or could not be measured, so the
+    # run-out is the old one: said to the prescriber only ("say how many a day").
+    recalculated: bool = False
+    not_recalculated: bool = False
 
 
 def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplyStatus:
@@ -280,7 +288,8 @@ def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplySt
             lead_in_business_days=limits.lead_in_business_days,
             valid_until=valid_until,
         )
-    run_out = run_out_date(rx.last_fill_on, rx.days_supply)
+    moved = run_out_after_dose_changes(rx.last_fill_on, rx.days_supply, rx.dose_changes)
+    run_out = moved.run_out
     needed_by = needed_by_date(run_out, limits)
     return SupplyStatus(
         has_supply=True,
@@ -293,4 +302,50 @@ def supply_status(rx: Prescription | None, on: date, limits: Limits) -> SupplySt
         is_late=on > needed_by,
         valid_until=valid_until,
         last_fill_on=rx.last_fill_on,
+        recalculated=moved.recalculated,
+        not_recalculated=moved.not_recalculated,
     )
+
+
+@dataclass(frozen=True)
+class DoseChange:
+    """A change of the daily amount on one day; None where the amount could not be read."""
+
+    on: date
+    before: Fraction | None
+    after: Fraction | None
+
+
+@dataclass(frozen=True)
+class RunOut:
+    run_out: date
+    recalculated: bool = False  # a dose change moved it
+    not_recalculated: bool = False  # a dose change could not be measured: the date is the old one
+
+
+def run_out_after_dose_changes(
+    last_fill_on: date, days_supply: int, changes: "list[DoseChange] | tuple[DoseChange, ...]"
+) -> RunOut:
+    """The run-out date when the daily amount changed after the last fill.
+
+    The supply on hand on the day of a change is what the days left would have lasted at the
+    old amount (the fill's quantity, less what was taken since at the rate it was dispensed
+    for); it lasts (on hand ÷ new daily amount) days from the change, whole days only. A change
+    on or after the run-out finds nothing on hand and moves nothing. A change whose amounts
+    cannot be read keeps the date as it was and says so.
+    """
+    run_out = run_out_date(last_fill_on, days_supply)
+    recalculated = not_recalculated = False
+    for change in sorted(changes, key=lambda c: c.on):
+        if change.on < last_fill_on or change.on >= run_out:
+            continue
+        if change.before is None or change.after is None or change.before <= 0 or change.after <= 0:
+            not_recalculated = True
+            continue
+        if change.before == change.after:
+            continue
+        days_left = (run_out - change.on).days
+        on_hand = days_left * change.before
+        run_out = change.on + timedelta(days=math.floor(on_hand / change.after))
+        recalculated = True
+    return RunOut(run_out, recalculated, not_recalculated)

@@ -1,6 +1,7 @@
 """Supply and refill rules: worked cases across month ends and leap days, and properties."""
 
 from datetime import date, timedelta
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -260,3 +261,99 @@ class TestRefillsThatFitTheSixMonths:
         end = supply.validity_end(Schedule.III, written, self.LIMITS)
         for k in range(1, refills + 1):
             assert first + timedelta(days=k * days) < end
+
+
+class TestRunOutAfterDoseChange:
+    """The supply on hand at a dose change lasts (on hand ÷ new daily amount) days from it."""
+
+    def test_doubling_the_dose_halves_what_is_left(self):
+        # 30 days from 1 March at 1 a day; on 11 March, 20 left, at 2 a day: 10 days.
+        moved = supply.run_out_after_dose_changes(
+            date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 3, 11), 1, 2)]
+        )
+        assert moved == supply.RunOut(date(2026, 3, 21), recalculated=True)
+
+    def test_halving_the_dose_doubles_what_is_left(self):
+        moved = supply.run_out_after_dose_changes(
+            date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 3, 11), 2, 1)]
+        )
+        assert moved.run_out == date(2026, 4, 20)
+
+    def test_two_changes_follow_each_other(self):
+        moved = supply.run_out_after_dose_changes(
+            date(2026, 3, 1),
+            30,
+            [
+                supply.DoseChange(date(2026, 3, 21), 2, 1),
+                supply.DoseChange(date(2026, 3, 11), 1, 2),
+            ],
+        )
+        # 11 March: 20 left at 2 a day → 21 March; 21 March: nothing left, nothing moves.
+        assert moved.run_out == date(2026, 3, 21)
+
+    def test_an_unreadable_change_keeps_the_date_and_says_so(self):
+        moved = supply.run_out_after_dose_changes(
+            date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 3, 11), 1, None)]
+        )
+        assert moved == supply.RunOut(date(2026, 3, 31), not_recalculated=True)
+
+    def test_a_change_before_the_fill_is_the_fills_own_business(self):
+        moved = supply.run_out_after_dose_changes(
+            date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 2, 20), 1, 2)]
+        )
+        assert moved == supply.RunOut(date(2026, 3, 31))
+
+    def test_supply_status_uses_the_moved_date(self):
+        facts = supply.Prescription(
+            schedule=Schedule.NONE,
+            written_on=date(2026, 3, 1),
+            refills_authorised=2,
+            fills=1,
+            days_supply=30,
+            last_fill_on=date(2026, 3, 1),
+            dose_changes=(supply.DoseChange(date(2026, 3, 11), 1, 2),),
+        )
+        status = supply.supply_status(facts, date(2026, 3, 11), ORDINARY)
+        assert (status.run_out, status.needed_by) == (date(2026, 3, 21), date(2026, 3, 14))
+        assert status.recalculated and not status.not_recalculated
+
+
+rates = st.fractions(min_value=Fraction(1, 4), max_value=12, max_denominator=4)
+fills = st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31))
+
+
+@given(fills, st.integers(1, 180), st.integers(0, 200), rates, rates)
+def test_run_out_after_a_change_is_never_before_the_change(filled, days, after, old, new):
+    on = filled + timedelta(days=after)
+    moved = supply.run_out_after_dose_changes(filled, days, [supply.DoseChange(on, old, new)])
+    original = supply.run_out_date(filled, days)
+    # Never a negative supply: a change inside the supply leaves the run-out on or after it.
+    assert moved.run_out >= min(on, original)
+    assert moved.run_out >= filled
+
+
+@given(fills, st.integers(1, 180), st.integers(0, 200), rates, rates)
+def test_a_higher_daily_amount_never_lengthens_the_supply(filled, days, after, old, new):
+    on = filled + timedelta(days=after)
+    original = supply.run_out_date(filled, days)
+    moved = supply.run_out_after_dose_changes(filled, days, [supply.DoseChange(on, old, new)])
+    if new > old:
+        assert moved.run_out <= original
+    elif new < old:
+        assert moved.run_out >= original
+
+
+@given(fills, st.integers(1, 180), st.integers(0, 200), rates)
+def test_the_same_daily_amount_leaves_the_date_unchanged(filled, days, after, rate):
+    on = filled + timedelta(days=after)
+    moved = supply.run_out_after_dose_changes(filled, days, [supply.DoseChange(on, rate, rate)])
+    assert moved == supply.RunOut(supply.run_out_date(filled, days))
+
+
+@given(fills, st.integers(1, 180), st.integers(0, 200), rates, rates, rates)
+def test_more_a_day_means_an_earlier_or_equal_run_out(filled, days, after, old, a, b):
+    on = filled + timedelta(days=after)
+    low, high = sorted((a, b))
+    at_low = supply.run_out_after_dose_changes(filled, days, [supply.DoseChange(on, old, low)])
+    at_high = supply.run_out_after_dose_changes(filled, days, [supply.DoseChange(on, old, high)])
+    assert at_high.run_out <= at_low.run_out
