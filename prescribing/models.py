@@ -347,7 +347,11 @@ class DecisionRecord(models.Model):
         rows = []
         old_taken = doses.dose_taken(self.before.get("strength", ""), self.before.get("dose", ""))
         new_taken = doses.dose_taken(self.after.get("strength", ""), self.after.get("dose", ""))
-        if self.before and new_taken and old_taken != new_taken:
+        # Said only when it is not the strength itself: "1/2 tablet" of 100 mg is 50 mg taken.
+        says_more = new_taken != self.after.get("strength") or (
+            old_taken != self.before.get("strength")
+        )
+        if self.before and new_taken and old_taken != new_taken and says_more:
             rows.append(("Dose taken", old_taken or "—", new_taken))
         for key, label in self.CHANGE_LABELS.items():
             old, new = self.before.get(key), self.after.get(key)
