@@ -72,17 +72,21 @@ def _facts(medication: Medication) -> supply.Prescription | None:
         days_supply=last.days_supply if last else current.days_supply,
         last_fill_on=last.filled_on if last else None,
         earliest_fill_on=current.earliest_fill_on,
-        dose_changes=dose_changes_since(medication, last.filled_on) if last else (),
+        dose_changes=dose_changes_since(medication, last) if last else (),
     )
 
 
-def dose_changes_since(medication: Medication, filled_on: date) -> tuple[supply.DoseChange, ...]:
-    """The dose changes decided on or after a fill (prefetched decisions), with the daily
-    amount before and after each as far as the strength, dose and directions say."""
+def dose_changes_since(medication: Medication, fill: Fill) -> tuple[supply.DoseChange, ...]:
+    """The dose changes made after a fill (prefetched decisions), with the daily amount before
+    and after each as far as the strength, dose and directions say. A change on the fill's own
+    day counts only when it was recorded after the fill: a fill recorded after it was dispensed
+    for the new dose."""
     changes = []
     ordered = sorted(medication.decisions.all(), key=lambda d: (d.decided_on, d.created_at, d.pk))
     for decision in ordered:
-        if decision.kind != DecisionRecord.Kind.DOSE_CHANGE or decision.decided_on < filled_on:
+        if decision.kind != DecisionRecord.Kind.DOSE_CHANGE:
+            continue
+        if (decision.decided_on, decision.created_at) <= (fill.filled_on, fill.created_at):
             continue
         before, after = doses.daily_amounts(decision.before, decision.after)
         changes.append(supply.DoseChange(on=decision.decided_on, before=before, after=after))

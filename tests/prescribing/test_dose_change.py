@@ -198,3 +198,18 @@ def test_an_unmeasurable_change_keeps_the_date_and_tells_only_the_prescriber(
         reverse("medications_pdf", args=[patient.uuid]),
     ):
         assert "recalculated" not in _text(client.get(url)), url
+
+
+def test_a_fill_recorded_after_a_same_day_dose_change_is_for_the_new_dose(
+    patient, prescriber, time_machine
+):
+    time_machine.move_to("2026-03-01 09:00")
+    med = _start(prescriber, patient, strength="50 mg")
+    med = _change(prescriber, med, dose="2 tablets")
+    time_machine.move_to("2026-03-01 10:00")
+    rx = services.prescription_write(
+        actor=prescriber, medication=med, quantity=60, days_supply=30, refills_authorised=3
+    )
+    services.fill_record(actor=prescriber, prescription=rx, filled_on=date(2026, 3, 1))
+    med.refresh_from_db()
+    assert med.run_out_on == date(2026, 3, 31)
