@@ -263,59 +263,65 @@ class TestRefillsThatFitTheSixMonths:
             assert first + timedelta(days=k * days) < end
 
 
-class TestRunOutAfterDoseChange:
-    """The supply on hand at a dose change lasts (on hand ÷ new daily amount) days from it."""
+# Run-out after a dose change: the supply on hand at the change lasts (on hand ÷ new daily
+# amount) days from it.
 
-    def test_doubling_the_dose_halves_what_is_left(self):
-        # 30 days from 1 March at 1 a day; on 11 March, 20 left, at 2 a day: 10 days.
-        moved = supply.run_out_after_dose_changes(
-            date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 3, 11), 1, 2)]
-        )
-        assert moved == supply.RunOut(date(2026, 3, 21), recalculated=True)
 
-    def test_halving_the_dose_doubles_what_is_left(self):
-        moved = supply.run_out_after_dose_changes(
-            date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 3, 11), 2, 1)]
-        )
-        assert moved.run_out == date(2026, 4, 20)
+def test_doubling_the_dose_halves_what_is_left():
+    # 30 days from 1 March at 1 a day; on 11 March, 20 left, at 2 a day: 10 days.
+    moved = supply.run_out_after_dose_changes(
+        date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 3, 11), 1, 2)]
+    )
+    assert moved == supply.RunOut(date(2026, 3, 21), recalculated=True)
 
-    def test_two_changes_follow_each_other(self):
-        moved = supply.run_out_after_dose_changes(
-            date(2026, 3, 1),
-            30,
-            [
-                supply.DoseChange(date(2026, 3, 21), 2, 1),
-                supply.DoseChange(date(2026, 3, 11), 1, 2),
-            ],
-        )
-        # 11 March: 20 left at 2 a day → 21 March; 21 March: nothing left, nothing moves.
-        assert moved.run_out == date(2026, 3, 21)
 
-    def test_an_unreadable_change_keeps_the_date_and_says_so(self):
-        moved = supply.run_out_after_dose_changes(
-            date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 3, 11), 1, None)]
-        )
-        assert moved == supply.RunOut(date(2026, 3, 31), not_recalculated=True)
+def test_halving_the_dose_doubles_what_is_left():
+    moved = supply.run_out_after_dose_changes(
+        date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 3, 11), 2, 1)]
+    )
+    assert moved.run_out == date(2026, 4, 20)
 
-    def test_a_change_before_the_fill_is_the_fills_own_business(self):
-        moved = supply.run_out_after_dose_changes(
-            date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 2, 20), 1, 2)]
-        )
-        assert moved == supply.RunOut(date(2026, 3, 31))
 
-    def test_supply_status_uses_the_moved_date(self):
-        facts = supply.Prescription(
-            schedule=Schedule.NONE,
-            written_on=date(2026, 3, 1),
-            refills_authorised=2,
-            fills=1,
-            days_supply=30,
-            last_fill_on=date(2026, 3, 1),
-            dose_changes=(supply.DoseChange(date(2026, 3, 11), 1, 2),),
-        )
-        status = supply.supply_status(facts, date(2026, 3, 11), ORDINARY)
-        assert (status.run_out, status.needed_by) == (date(2026, 3, 21), date(2026, 3, 14))
-        assert status.recalculated and not status.not_recalculated
+def test_two_changes_follow_each_other():
+    moved = supply.run_out_after_dose_changes(
+        date(2026, 3, 1),
+        30,
+        [
+            supply.DoseChange(date(2026, 3, 21), 2, 1),
+            supply.DoseChange(date(2026, 3, 11), 1, 2),
+        ],
+    )
+    # 11 March: 20 left at 2 a day → 21 March; 21 March: nothing left, nothing moves.
+    assert moved.run_out == date(2026, 3, 21)
+
+
+def test_an_unreadable_change_keeps_the_date_and_says_so():
+    moved = supply.run_out_after_dose_changes(
+        date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 3, 11), 1, None)]
+    )
+    assert moved == supply.RunOut(date(2026, 3, 31), not_recalculated=True)
+
+
+def test_a_change_before_the_fill_is_the_fills_own_business():
+    moved = supply.run_out_after_dose_changes(
+        date(2026, 3, 1), 30, [supply.DoseChange(date(2026, 2, 20), 1, 2)]
+    )
+    assert moved == supply.RunOut(date(2026, 3, 31))
+
+
+def test_supply_status_uses_the_moved_date():
+    facts = supply.Prescription(
+        schedule=Schedule.NONE,
+        written_on=date(2026, 3, 1),
+        refills_authorised=2,
+        fills=1,
+        days_supply=30,
+        last_fill_on=date(2026, 3, 1),
+        dose_changes=(supply.DoseChange(date(2026, 3, 11), 1, 2),),
+    )
+    status = supply.supply_status(facts, date(2026, 3, 11), ORDINARY)
+    assert (status.run_out, status.needed_by) == (date(2026, 3, 21), date(2026, 3, 14))
+    assert status.recalculated and not status.not_recalculated
 
 
 rates = st.fractions(min_value=Fraction(1, 4), max_value=12, max_denominator=4)
