@@ -240,7 +240,7 @@ class Medication(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.drug_name} {self.strength}"
+        return self.label
 
     def clean(self):
         # A drug name or dose reversed on screen ("gm 05" as "50 mg") is a dosing error.
@@ -333,6 +333,10 @@ class DecisionRecord(models.Model):
         "schedule": "Schedule",
         "purpose": "Purpose",
     }
+
+    @property
+    def after_dose_taken(self) -> str | None:
+        return doses.dose_taken(self.after.get("strength", ""), self.after.get("dose", ""))
 
     @property
     def after_label(self) -> str:

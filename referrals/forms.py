@@ -149,5 +149,5 @@ class ThreadPostForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", "Choose…"), *kinds]
         self.fields["medication"].choices = [("", "None")] + [
-            (str(m.uuid), f"{m.drug_name} {m.strength}") for m in medications
+            (str(m.uuid), m.label) for m in medications
         ]
