@@ -143,6 +143,29 @@ def _count_words(count: Fraction) -> str:
     return f"{whole} {frac}" if whole else frac
 
 
+_SINGULAR = {
+    "tablets": "tablet", "tab": "tablet", "tabs": "tablet", "capsules": "capsule",
+    "cap": "capsule", "caps": "capsule", "pills": "pill", "lozenges": "lozenge",
+    "patches": "patch", "puffs": "puff", "sachets": "sachet", "suppositories": "suppository",
+    "films": "film",
+}  # fmt: skip
+
+
+def _unit_word(dose: str, form: str) -> str | None:
+    """What one unit of the dose is called: the dose's own word ("2 capsules", "2 puffs"), or
+    the medicine's form when the dose is a bare count and the form is one of those units.
+    None otherwise ("2" of an inhaler): the label then does not name a unit it cannot know."""
+    match = re.search(rf"\b({_FORM_WORDS})$", " ".join((dose or "").lower().split()))
+    if match:
+        return _SINGULAR.get(match[1], match[1])
+    form = (form or "").strip().lower()
+    if not form:
+        return "tablet"
+    if re.fullmatch(_FORM_WORDS, form):
+        return _SINGULAR.get(form, form)
+    return None
+
+
 def label(drug_name: str, strength: str, dose: str, form: str = "") -> str:
     """How a medicine is named everywhere: the amount taken first, the tablet it comes from after.
 
@@ -153,12 +176,14 @@ def label(drug_name: str, strength: str, dose: str, form: str = "") -> str:
     if taken is None:
         return " ".join(p for p in (drug_name.strip(), strength.strip()) if p)
     count = units_in_dose(dose)
-    unit = (form or "").strip().lower() or "tablet"
+    unit = _unit_word(dose, form)
+    if unit is None:
+        return " ".join(p for p in (drug_name.strip(), strength.strip()) if p)
     if count == 1:
         return f"{drug_name.strip()} {taken}"
     if count < 1:
         return f"{drug_name.strip()} {taken} ({_count_words(count)} of a {strength.strip()} {unit})"
-    plural = unit if unit.endswith("s") else f"{unit}s"
+    plural = {"patch": "patches", "suppository": "suppositories"}.get(unit, f"{unit}s")
     return f"{drug_name.strip()} {taken} ({_count_words(count)} × {strength.strip()} {plural})"
 
 
@@ -190,6 +215,10 @@ _ONCE = re.compile(
     r"mane|nocte)\b"
 )
 _MORNING = re.compile(r"\b(morning|mane)\b")
+# A second dose in the day, or a clock time: more than one plain frequency, so not read.
+_ANOTHER = re.compile(
+    r"\b(another|again|a second|and one|and then|then)\b|\b\d{1,2}(:\d\d)?\s*(am|pm)\b|\bat \d"
+)
 _NIGHT = re.compile(r"\b(night|evening|bedtime|nocte)\b")
 
 
@@ -203,6 +232,8 @@ def doses_per_day(directions: str) -> Fraction | None:
             return times
     if _MORNING.search(text) and _NIGHT.search(text):
         return Fraction(2)  # "one in the morning and one at night"
+    if _ANOTHER.search(text):
+        return None  # "in the morning, and another at 2pm": not one plain frequency
     if _ONCE.search(text):
         return Fraction(1)
     return None

@@ -159,3 +159,25 @@ def test_daily_amounts_compare_in_mg_when_the_strength_changes():
     assert doses.daily_amounts(unreadable, {**unreadable, "dose": "2 tablets"}) == (1, 2)
     assert doses.daily_amounts(unreadable, after) == (None, None)
     assert doses.daily_amounts(before, {**before, "directions": "as needed"}) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "strength, dose, form, expected",
+    [
+        ("100 mcg", "2 puffs", "inhaler", "Salbutamol 200 mcg (2 × 100 mcg puffs)"),
+        ("10 mg", "2 capsules", "tablet", "Salbutamol 20 mg (2 × 10 mg capsules)"),
+        ("100 mcg", "2", "inhaler", "Salbutamol 100 mcg"),
+    ],
+)
+def test_the_label_names_the_unit_the_dose_names_never_the_wrong_one(
+    strength, dose, form, expected
+):
+    assert doses.label("Salbutamol", strength, dose, form) == expected
+
+
+@pytest.mark.parametrize(
+    "directions",
+    ["one tablet in the morning, and another at 2pm", "every morning and then at 14:00"],
+)
+def test_a_second_dose_in_the_day_is_not_read_as_once_a_day(directions):
+    assert doses.doses_per_day(directions) is None
