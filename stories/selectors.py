@@ -251,10 +251,3 @@ def safety_plan_current(*, actor, patient):
             actor=actor, patient=patient, category=Category.GOALS, action=Action.READ, obj=plan
         )
     return plan
-
-
-def safety_plan_exists(*, patient) -> bool:
-    """Has the patient any safety plan? For a caller that may already read the patient's goals."""
-    from .models import SafetyPlan
-
-    return SafetyPlan.objects.filter(patient=patient).exists()

@@ -22,6 +22,7 @@ from .forms import (
     NoteErrorForm,
     NoteForm,
     RatingForm,
+    SafetyPlanForm,
     StatusForm,
     SummaryForm,
     SummaryResponseForm,
@@ -453,9 +454,8 @@ def summary_respond(request, patient):
 @access.patient_view(Category.GOALS, Action.READ)
 def safety_plan(request, patient):
     """The patient's safety plan: the newest version, a form to write the next, the history."""
-    from .forms import SafetyPlanForm
-
-    current = selectors.safety_plan_current(actor=request.user, patient=patient)
+    versions = selectors.safety_plan_versions(actor=request.user, patient=patient)
+    current = versions[0] if versions else None
     base = current.version if current else 0
     initial = {"version": base}
     if current is not None:
@@ -473,8 +473,11 @@ def safety_plan(request, patient):
             )
         except Conflict as exc:
             conflict = exc.message
-            current = selectors.safety_plan_current(actor=request.user, patient=patient)
-            form = rebind_with_version(SafetyPlanForm, request.POST, current.version)
+            versions = selectors.safety_plan_versions(actor=request.user, patient=patient)
+            current = versions[0] if versions else None
+            form = rebind_with_version(
+                SafetyPlanForm, request.POST, current.version if current else 0
+            )
             status = 409
         except NotAllowed as exc:
             form.add_error(None, exc.message)
@@ -495,7 +498,7 @@ def safety_plan(request, patient):
     context = {
         "patient": patient,
         "plan": current,
-        "versions": selectors.safety_plan_versions(actor=request.user, patient=patient),
+        "versions": versions,
         "form": form,
         "conflict": conflict,
         "can_write": access.decide(request.user, Action.CREATE, Category.GOALS, patient).allowed,

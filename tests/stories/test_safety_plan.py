@@ -141,3 +141,14 @@ def test_after_a_self_harm_answer_the_visit_screen_offers_it_until_one_exists(
     visit = client.get(reverse("visit", args=[patient.uuid])).content.decode()
     assert "No safety plan yet." not in visit
     assert "Safety plan: version 1" in visit
+
+
+def test_a_version_sent_for_a_plan_that_does_not_exist_is_a_conflict_not_an_error(
+    client, patient, patient_user
+):
+    # A stale tab, or a hand-edited hidden field: nothing saved, what was typed kept.
+    client.force_login(patient_user)
+    response = _post(client, patient, version=3, coping="Call Ana")
+    assert response.status_code == 409
+    assert "Call Ana" in response.content.decode()
+    assert not SafetyPlan.objects.exists()
