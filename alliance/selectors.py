@@ -103,15 +103,23 @@ class Series:
         return self.check_ins[-1] if self.check_ins else None
 
 
+def raised_safety_alert(*, check_in: CheckIn) -> bool:
+    """Did this sent check-in raise a safety alert? For a caller that has read the check-in."""
+    return (
+        check_in.status == CheckIn.Status.SUBMITTED
+        and check_in.flags.filter(kind=Flag.Kind.SAFETY).exists()
+    )
+
+
 def crisis_help_after(*, actor, check_in: CheckIn) -> dict | None:
     """For the patient who sent a check-in that raised a safety alert: who was told, and the
     practices whose after-hours help and reply times they are shown. None otherwise.
 
     The check-in was read through `check_in_get`; the care team is the patient's own.
     """
-    if not actor.is_patient or check_in.status != CheckIn.Status.SUBMITTED:
+    if not access.is_self(actor, check_in.patient):
         return None
-    if not check_in.flags.filter(kind=Flag.Kind.SAFETY).exists():
+    if not raised_safety_alert(check_in=check_in):
         return None
     team = core_selectors.care_team_for(patient=check_in.patient)
     practices = core_selectors.crisis_help_practices(user=actor)

@@ -117,7 +117,7 @@ def check_in(request, check_in_uuid):
                     "Your care team has the answers shown here; the ones you just gave were "
                     "not sent. If something has changed, start a new check-in.",
                 )
-            elif not selectors.crisis_help_after(actor=request.user, check_in=submitted):
+            elif not selectors.raised_safety_alert(check_in=submitted):
                 # After a safety alert the page itself thanks them, below the crisis help.
                 messages.success(request, "Thank you. Your answers are with your care team.")
             return redirect("check_in", check_in_uuid=submitted.uuid)

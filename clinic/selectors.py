@@ -50,7 +50,7 @@ class Visit:
     @property
     def safety_plan_needed(self) -> bool:
         """An open safety alert and no safety plan: offer to write one with the patient."""
-        return self.safety_plan is None and any(f.kind == "safety" for f in self.flags)
+        return self.safety_plan is None and bool(self.safety_alerts)
 
 
 def visit(*, actor, patient, since) -> Visit:
