@@ -284,14 +284,18 @@ def refill_prompt(
     supply_status: supply.SupplyStatus,
     last: RefillRequest | None,
     last_fill_at=None,
+    awaiting_renewal: bool | None = None,
 ) -> RefillPrompt:
     """What the patient is told about getting more of a medicine, and whether asking makes
     sense now. A closed request is history once a fill has been recorded after its answer
-    (`last_fill_at`: when the newest fill was recorded)."""
+    (`last_fill_at`: when the newest fill was recorded). `awaiting_renewal` is
+    `awaits_renewal(...)` for `last`: a renewal request answered by a prescription written by
+    hand is a refill again; left out, the request's own flag decides."""
     if last is not None and last.status == RefillRequest.Status.REQUESTED:
         asked = _day(timezone.localtime(last.requested_at))
         # A request the old prescription cannot answer is a renewal: a refill would be refused.
-        if last.needs_renewal:
+        renewal = last.needs_renewal if awaiting_renewal is None else awaiting_renewal
+        if renewal:
             return RefillPrompt(
                 "renewal_requested",
                 f"Renewal requested on {asked}: your prescriber will write a new prescription.",
@@ -361,6 +365,7 @@ class PlanItem:
             supply_status=self.supply,
             last=self.last_request,
             last_fill_at=last_fill_recorded_at(self.medication),
+            awaiting_renewal=awaits_renewal(request=self.last_request, medication=self.medication),
         )
 
 

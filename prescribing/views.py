@@ -193,6 +193,9 @@ def _detail_context(request, medication, **forms):
             supply_status=status,
             last=selectors.last_request(medication),
             last_fill_at=selectors.last_fill_recorded_at(medication),
+            awaiting_renewal=selectors.awaits_renewal(
+                request=selectors.last_request(medication), medication=medication
+            ),
         ),
         "nav": _nav(request.user),
     }

@@ -63,7 +63,9 @@ def test_record_a_fill_offers_each_prescription_and_defaults_to_the_one_fillable
     client, series, prescriber, time_machine
 ):
     client.force_login(prescriber)
-    fill = _fill_section(client.get(reverse("medication_detail", args=[series.uuid])).content.decode())
+    fill = _fill_section(
+        client.get(reverse("medication_detail", args=[series.uuid])).content.decode()
+    )
     first, second, third = series.prescriptions.order_by("created_at")
     # Each labelled with its written date, quantity and days, and its earliest-fill date.
     assert "Written 1 Mar 2026 · quantity 30, 30 days’ supply · can be filled today" in fill
@@ -77,7 +79,9 @@ def test_record_a_fill_offers_each_prescription_and_defaults_to_the_one_fillable
     services.fill_record(actor=prescriber, prescription=first, filled_on=date(2026, 3, 1))
     time_machine.move_to("2026-03-31 10:00")
     client.force_login(prescriber)  # the session of a month ago has ended
-    fill = _fill_section(client.get(reverse("medication_detail", args=[series.uuid])).content.decode())
+    fill = _fill_section(
+        client.get(reverse("medication_detail", args=[series.uuid])).content.decode()
+    )
     assert str(first.uuid) not in fill
     checked = fill.split(" checked", 1)[0].rsplit("<input", 1)[1]
     assert str(second.uuid) in checked
@@ -201,7 +205,9 @@ def test_the_queue_renews_in_one_step_and_the_patient_reads_renewal(
     med, old, request = ran_out
     client.force_login(patient_user)
     mine = client.get(reverse("medications", args=[patient.uuid])).content.decode()
-    assert "Renewal requested on 20 Mar 2026: your prescriber will write a new prescription." in mine
+    assert (
+        "Renewal requested on 20 Mar 2026: your prescriber will write a new prescription." in mine
+    )
     assert "Refill requested" not in mine
 
     client.force_login(prescriber)
@@ -213,7 +219,11 @@ def test_the_queue_renews_in_one_step_and_the_patient_reads_renewal(
     prefix = f"renew-{request.uuid}-"
     response = client.post(
         reverse("refill_renew", args=[request.uuid]),
-        {f"{prefix}quantity": "30", f"{prefix}days_supply": "30", f"{prefix}refills_authorised": "3"},
+        {
+            f"{prefix}quantity": "30",
+            f"{prefix}days_supply": "30",
+            f"{prefix}refills_authorised": "3",
+        },
         follow=True,
     )
     assert "renewed with a new prescription, and the request approved" in response.content.decode()
@@ -256,7 +266,12 @@ def test_the_medication_page_renews_too(client, ran_out, prescriber):
     # Bad input: the medication page again, with the message; nothing saved.
     bad = client.post(
         reverse("refill_renew", args=[request.uuid]),
-        {"back_to": "medication", "quantity": "30", "days_supply": "30", "refills_authorised": "-1"},
+        {
+            "back_to": "medication",
+            "quantity": "30",
+            "days_supply": "30",
+            "refills_authorised": "-1",
+        },
     )
     assert bad.status_code == 400
     assert "Ensure this value is greater than or equal to 0." in bad.content.decode()
@@ -281,8 +296,15 @@ def test_the_decision_api_renews_and_refuses_bad_input(client, ran_out, prescrib
     client.force_login(prescriber)
     url = reverse("api_refill_decide", args=[request.uuid])
     for bad in (
-        {"status": "approved", "renewal": {"quantity": 30, "days_supply": 0, "refills_authorised": 0}},
-        {"status": "declined", "reason": "x", "renewal": {"quantity": 30, "days_supply": 30, "refills_authorised": 0}},
+        {
+            "status": "approved",
+            "renewal": {"quantity": 30, "days_supply": 0, "refills_authorised": 0},
+        },
+        {
+            "status": "declined",
+            "reason": "x",
+            "renewal": {"quantity": 30, "days_supply": 30, "refills_authorised": 0},
+        },
         {"status": "approved"},  # a refill: refused, it needs a new prescription
     ):
         response = client.post(url, bad, content_type="application/json")
@@ -294,7 +316,10 @@ def test_the_decision_api_renews_and_refuses_bad_input(client, ran_out, prescrib
 
     response = client.post(
         url,
-        {"status": "approved", "renewal": {"quantity": 60, "days_supply": 30, "refills_authorised": 1}},
+        {
+            "status": "approved",
+            "renewal": {"quantity": 60, "days_supply": 30, "refills_authorised": 1},
+        },
         content_type="application/json",
     )
     assert response.status_code == 200
@@ -317,7 +342,11 @@ def test_a_patient_cannot_renew(client, ran_out, patient_user):
     prefix = f"renew-{request.uuid}-"
     response = client.post(
         reverse("refill_renew", args=[request.uuid]),
-        {f"{prefix}quantity": "30", f"{prefix}days_supply": "30", f"{prefix}refills_authorised": "1"},
+        {
+            f"{prefix}quantity": "30",
+            f"{prefix}days_supply": "30",
+            f"{prefix}refills_authorised": "1",
+        },
     )
     assert response.status_code == 403
     assert "Only a prescriber can make this decision." in response.content.decode()
@@ -390,3 +419,13 @@ def test_simultaneous_renewals_of_one_request_make_one_prescription(require_post
     assert outcomes == [str(new.uuid)] * 5
     request.refresh_from_db()
     assert (request.status, request.renewal) == ("approved", new)
+
+
+def test_a_renewal_answered_by_a_prescription_written_by_hand_no_longer_says_renewal():
+    asked = datetime(2026, 3, 20, 9, tzinfo=NY)
+    renewal = RefillRequest(status="requested", requested_at=asked, needs_renewal=True)
+    prompt = refill_prompt(
+        status="active", supply_status=NO_REFILLS, last=renewal, awaiting_renewal=False
+    )
+    assert prompt.text.startswith("Refill requested on 20 Mar 2026")
+    assert "new prescription" not in prompt.text
