@@ -155,6 +155,14 @@ def test_run_out_follows_a_doubled_dose_on_pages_and_nudges(
     asked = services.refill_request_create(actor=patient_user, medication=med)
     assert (asked.run_out_on, asked.needed_by) == (date(2026, 3, 21), date(2026, 3, 14))
 
+    # A dose change after the request moves the date the prescriber's queue shows too.
+    time_machine.move_to("2026-03-15 09:00")
+    med = _change(prescriber, med, dose="1 tablet")
+    client.force_login(prescriber)
+    queue = _text(client.get(reverse("refill_queue")))
+    assert f"runs out {med.run_out_on:%-d %b}" in queue
+    assert med.run_out_on != date(2026, 3, 21)
+
 
 def test_larger_tablets_at_the_same_count_run_out_sooner(patient, prescriber, time_machine):
     time_machine.move_to("2026-03-01 09:00")
