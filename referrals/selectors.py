@@ -210,7 +210,6 @@ class ThreadReaders:
     that covers observations and the team's messages), and anyone off the team a release lets
     read. A post that no other practice's team member would read is refused."""
 
-    writer: object
     patient: object
     readers: list[Reader]
 
@@ -301,7 +300,7 @@ def thread_readers(*, actor, patient) -> ThreadReaders:
             )
         )
     readers.sort(key=lambda r: (not r.on_team, r.clinician.full_name))
-    return ThreadReaders(writer=actor, patient=patient, readers=readers)
+    return ThreadReaders(patient=patient, readers=readers)
 
 
 def _mark_ended_sharing(posts: list[ThreadPost], releases: list[Release]) -> None:

@@ -157,8 +157,7 @@ def referral_move(*, actor, referral: Referral, status: str, reason: str = "") -
 def _join_for(referral: Referral):
     """The membership accepting gives, or None when the recipient was on the team already (then
     closing this referral leaves their place alone)."""
-    before = core_selectors.care_team_for(patient=referral.patient)
-    if any(m.clinician_id == referral.to_clinician_id for m in before):
+    if core_selectors.is_on_care_team(patient=referral.patient, clinician=referral.to_clinician):
         return None
     return core_services.care_team_join(patient=referral.patient, clinician=referral.to_clinician)
 
