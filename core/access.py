@@ -275,6 +275,41 @@ def is_self(actor, patient) -> bool:
     return actor.is_patient and patient.user_id == actor.pk
 
 
+def practices_q(actor) -> Q | None:
+    """A filter on Practice for the practices whose settings the actor runs, or None for none:
+    a clinic admin runs their own practice, a clinic-wide admin (no practice) every one."""
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    if not actor.is_clinic_admin:
+        return None
+    if actor.practice_id is None:
+        return Q()
+    return Q(pk=actor.practice_id)
+
+
+def administers_practice(actor, practice) -> bool:
+    """May the actor change this practice's settings? The yes/no that `practices_q` filters."""
+    q = practices_q(actor)
+    if q is None:
+        return False
+    return type(practice).objects.filter(q, pk=practice.pk).exists()
+
+
+def refuse_practice(actor, action: Action, practice_uuid=None):
+    """Audit a refused look at or change of a practice's settings; raises Http404 alike for a
+    practice that does not exist and one the actor does not run."""
+    audit.record(
+        actor=actor,
+        patient=None,
+        category=Category.PROFILE,
+        action=action,
+        outcome=AuditEvent.Outcome.DENIED,
+        object_type="core.Practice",
+        object_id=str(practice_uuid or ""),
+    )
+    raise Http404("Not found.")
+
+
 def writing_practice(actor):
     """Where a record is written: the clinician's practice; none for the patient's own words."""
     return actor.practice if actor.is_clinician else None

@@ -143,12 +143,21 @@ def practices_administered(*, user) -> list:
     practice for a clinic-wide admin (no practice of their own). [] for anyone else."""
     from .models import Practice
 
-    if not user.is_authenticated or not user.is_clinic_admin:
+    q = access.practices_q(user)
+    if q is None:
         return []
-    practices = Practice.objects.order_by("name")
-    if user.practice_id is not None:
-        practices = practices.filter(pk=user.practice_id)
-    return list(practices)
+    return list(Practice.objects.filter(q).order_by("name"))
+
+
+def practice_administered_get(*, user, practice_uuid, action: Action = Action.READ):
+    """One practice the user runs, by uuid; refused (audited, Http404) otherwise."""
+    from .models import Practice
+
+    q = access.practices_q(user)
+    practice = Practice.objects.filter(q, uuid=practice_uuid).first() if q is not None else None
+    if practice is None:
+        access.refuse_practice(user, action, practice_uuid)
+    return practice
 
 
 def patient_email_change_pending(*, patient: Patient):

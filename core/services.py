@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
@@ -650,18 +650,10 @@ def notification_mark_read(*, user: User, notification_uuid=None) -> int:
 
 def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
     """A clinic admin of this practice (or a clinic-wide one) sets its after-hours help.
-    Raises PermissionDenied for anyone else and ValidationError for bad input (nothing saved)."""
+    Raises Http404 (audited) for anyone else and ValidationError for bad input (nothing saved)."""
     fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
-    if not actor.is_clinic_admin or actor.practice_id not in (None, practice.pk):
-        audit.record(
-            actor=actor,
-            patient=None,
-            category=Category.PROFILE,
-            action=Action.UPDATE,
-            outcome="denied",
-            object_type="core.Practice",
-        )
-        raise PermissionDenied
+    if not access.administers_practice(actor, practice):
+        access.refuse_practice(actor, Action.UPDATE, practice.uuid)
     with transaction.atomic():
         locked = type(practice).objects.select_for_update().get(pk=practice.pk)
         for field in fields:

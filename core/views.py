@@ -18,6 +18,7 @@ from .forms import (
     InvitationAcceptForm,
     NotificationReadForm,
     PatientEmailChangeForm,
+    PracticeCrisisHelpForm,
 )
 
 
@@ -368,15 +369,7 @@ def health(request):
 def practice_list(request):
     practices = selectors.practices_administered(user=request.user)
     if not practices:
-        audit.record(
-            actor=request.user,
-            patient=None,
-            category=Category.PROFILE,
-            action=Action.LIST,
-            outcome="denied",
-            object_type="core.Practice",
-        )
-        raise PermissionDenied
+        access.refuse_practice(request.user, Action.LIST)
     if len(practices) == 1:
         return redirect("practice_settings", practice_uuid=practices[0].uuid)
     return render(
@@ -390,24 +383,11 @@ def practice_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def practice_settings(request, practice_uuid):
-    from .forms import PracticeCrisisHelpForm
-
-    practice = next(
-        (p for p in selectors.practices_administered(user=request.user) if p.uuid == practice_uuid),
-        None,
+    practice = selectors.practice_administered_get(
+        user=request.user,
+        practice_uuid=practice_uuid,
+        action=Action.UPDATE if request.method == "POST" else Action.READ,
     )
-    if practice is None:
-        audit.record(
-            actor=request.user,
-            patient=None,
-            category=Category.PROFILE,
-            action=Action.UPDATE if request.method == "POST" else Action.READ,
-            outcome="denied",
-            object_type="core.Practice",
-            object_id=str(practice_uuid),
-        )
-        # Alike for a practice that does not exist and one this person does not run.
-        raise Http404("Not found.")
     form = PracticeCrisisHelpForm(request.POST or None, instance=practice)
     status = 200
     if request.method == "POST":

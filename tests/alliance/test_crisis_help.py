@@ -204,7 +204,7 @@ class TestClinicAdminSetsAfterHoursHelp:
         for user in (prescriber, patient_user, clinic_admin):
             client.force_login(user)
             if user is not clinic_admin:
-                assert client.get(reverse("practice_list")).status_code == 403
+                assert client.get(reverse("practice_list")).status_code == 404
             assert client.get(self._url(other)).status_code == 404
             response = client.post(self._url(other), {"after_hours_phone": "555 0100"})
             assert response.status_code == 404
@@ -212,3 +212,20 @@ class TestClinicAdminSetsAfterHoursHelp:
         assert AuditEvent.objects.filter(
             actor=clinic_admin, object_type="core.Practice", outcome="denied"
         ).exists()
+
+
+def test_the_service_refuses_anyone_who_does_not_run_the_practice(prescriber, therapist):
+    from django.http import Http404
+
+    from core import services as core_services
+
+    admin_elsewhere = factories.UserFactory(role="admin", practice=therapist.practice)
+    for actor in (prescriber, admin_elsewhere):
+        with pytest.raises(Http404):
+            core_services.practice_crisis_help_update(
+                actor=actor, practice=prescriber.practice, data={"reply_time": "today"}
+            )
+    assert Practice.objects.get(pk=prescriber.practice_id).reply_time == ""
+    assert AuditEvent.objects.filter(
+        actor=admin_elsewhere, object_type="core.Practice", outcome="denied"
+    ).exists()
