@@ -43,6 +43,8 @@ def clinic(prescriber, therapist, patient):
 
 def _check(page) -> None:
     """What a glance at the picture should not have to catch."""
+    # A click that navigates returns before the next page has a document to measure.
+    page.wait_for_load_state()
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )

@@ -129,6 +129,9 @@ def test_screenshots_of_check_ins_and_the_alliance_page(
         page.get_by_role("navigation", name="Dan Brooks").get_by_role(
             "link", name="Alliance"
         ).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Dan Brooks: alliance and outcomes"
+        )
         _shoot(page, f"alliance-safety-{size}")
     finally:
         context.close()
