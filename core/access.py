@@ -5,13 +5,29 @@ Grants come from providers listed in settings.CONCORD_GRANT_PROVIDERS, asked in 
 way Django asks authentication backends: core provides self and care-team grants; a domain
 app (referrals) adds release grants without core importing it.
 
-The same policy gives a yes/no for one patient or record (`decide`), a queryset filter for
-lists (`patients_visible`, `records_visible`), and the getters views use (`patient_get`),
-which answer "not found" alike for a record that does not exist and one the user may not see.
-Every decision made through the getters is audited.
+Three doors, each audited, and one question:
+
+- `get`: what a view shows. The patient (by uuid) or one record (a queryset and a uuid), if
+  the actor may do this to it: "not found" alike for what does not exist and what the actor
+  may not see; a row in the audit either way.
+- `visible`: what a list shows. A queryset filtered to the patients or records the actor may
+  do this to; the same rules as `get`, record rules included, so lists and single records
+  always agree (tests/core/test_policy_consistency.py).
+- `guard`: what a service writes. A refusal is audited at once (before the service opens its
+  transaction, so the row survives the refusal) and raised; an allowed write gets a `Permit`
+  whose `done(obj)` writes the single allowed row naming what was written, inside the write's
+  transaction. A write that did not happen (a conflict, bad input) leaves no allowed row.
+- `can`: a yes/no, not audited, for what a page offers (a button, a link in the header):
+  templates ask it through `{% can %}`, never through a user's role.
+
+Beyond the category tables, some rules are about one record (only its author edits a note;
+only a referral's recipient answers it; a note kept "only me" is its author's): those are the
+`RECORD_RULES` below, one condition a line, each a test for one record and a filter for lists.
+A model lists the rules that apply to it in `access_rules`.
 """
 
 import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, wraps
@@ -23,6 +39,7 @@ from django.http import Http404
 from django.utils.module_loading import import_string
 
 from . import audit
+from .exceptions import NotAllowed
 from .models import AuditEvent, CareTeamMembership, Patient, Role
 
 
@@ -47,6 +64,8 @@ class Category(StrEnum):
     RELEASES = "releases"
     SUBSTANCE_USE = "substance_use"
     AUDIT = "audit"  # the accounting of who has seen the record
+    # Not patient information: a practice's own settings (after-hours help, reply times).
+    PRACTICE = "practice"
 
 
 class Action(StrEnum):
@@ -55,11 +74,19 @@ class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     EXPORT = "export"
+    # Write a prescription, start, change or stop a medicine, record a fill: a prescriber's.
+    PRESCRIBE = "prescribe"
+    # Answer what was addressed to you: accept or decline a referral.
+    ANSWER = "answer"
+    # Say you have seen a safety alert or an alliance concern and are acting on it.
+    ACKNOWLEDGE = "acknowledge"
 
 
 READS = frozenset({Action.READ, Action.LIST, Action.EXPORT})
 WRITES = frozenset({Action.CREATE, Action.UPDATE})
 ALL = READS | WRITES
+# Writes beyond create and update: never given by a release, only by the tables below.
+SPECIAL = frozenset({Action.PRESCRIBE, Action.ANSWER, Action.ACKNOWLEDGE})
 
 # What a patient may do with their own record. Psychotherapy process notes are absent:
 # HIPAA keeps them from the patient portal.
@@ -105,6 +132,84 @@ CARE_TEAM_RULES: dict[str, dict[Category, frozenset[Action]]] = {
     # A therapist sees the medication plan but does not prescribe.
     CareTeamMembership.TeamRole.THERAPIST: {**_CLINICIAN_COMMON, Category.MEDICATIONS: READS},
 }
+
+
+# --- Record rules ---------------------------------------------------------------------------
+# Conditions on one record, beyond what the tables above give for its category. Each is one
+# condition, written twice: `test` for one record (`decide_record`, `get`, `guard`) and `q` for
+# lists (`visible`), so that a list never shows what the single record would refuse. A model
+# names the rules that apply to it in `access_rules`; a rule limits only the actions it lists.
+
+
+@dataclass(frozen=True)
+class RecordRule:
+    actions: frozenset
+    test: Callable  # (actor, record) -> bool
+    q: Callable  # (actor) -> Q on the record's model
+    message: str  # why, for someone who may see the record but not do this to it
+
+
+def _yours(actor) -> Q:
+    return Q(author_id=actor.pk)
+
+
+RECORD_RULES: dict[str, RecordRule] = {
+    # Only its author changes what they wrote (a note, a proposal, an answer).
+    "author_edits": RecordRule(
+        actions=frozenset({Action.UPDATE}),
+        test=lambda actor, record: record.author_id == actor.pk,
+        q=_yours,
+        message="Only the person who wrote it can change it.",
+    ),
+    # A note kept "only me" is its author's alone.
+    "note_audience": RecordRule(
+        actions=READS,
+        test=lambda actor, record: record.author_id == actor.pk or record.audience != "only_me",
+        q=lambda actor: _yours(actor) | ~Q(audience="only_me"),
+        message="Its author kept this note to themselves.",
+    ),
+    # A note written in another practice reaches a clinician only if its author marked it
+    # shareable under a release (a release in force must cover it too: the tables decide that).
+    "note_from_elsewhere": RecordRule(
+        actions=READS,
+        test=lambda actor, record: (
+            not actor.is_clinician
+            or record.author_id == actor.pk
+            or record.practice_id is None
+            or record.practice_id == actor.practice_id
+            or record.audience == "release"
+        ),
+        q=lambda actor: (
+            Q()
+            if not actor.is_clinician
+            else _yours(actor)
+            | Q(practice__isnull=True)
+            | Q(practice_id=actor.practice_id)
+            | Q(audience="release")
+        ),
+        message="Its author has not shared this note beyond their practice.",
+    ),
+    # A consultation reaches the patient only when shared with them.
+    "consultation_audience": RecordRule(
+        actions=READS,
+        test=lambda actor, record: not actor.is_patient or record.audience == "patient",
+        q=lambda actor: Q(audience="patient") if actor.is_patient else Q(),
+        message="This consultation was not shared with the patient.",
+    ),
+    # Only the clinician a referral was sent to accepts or declines it.
+    "recipient_answers": RecordRule(
+        actions=frozenset({Action.ANSWER}),
+        test=lambda actor, record: record.to_clinician_id == actor.pk,
+        q=lambda actor: Q(to_clinician_id=actor.pk),
+        message="Only the clinician it was sent to can accept or decline a referral.",
+    ),
+}
+
+
+def rules_for(model, action: Action) -> list[RecordRule]:
+    """The record rules that limit this action on this model's records."""
+    names = getattr(model, "access_rules", ())
+    return [RECORD_RULES[name] for name in names if action in RECORD_RULES[name].actions]
 
 
 @dataclass(frozen=True)
@@ -399,6 +504,8 @@ def records_visible(
     author's alone."""
     if not _signed_in(actor):
         return queryset.none()
+    for rule in rules_for(queryset.model, action):
+        queryset = queryset.filter(rule.q(actor))
     own = Q(author_id=actor.pk)
     granted = _granted_q(actor, action, category, queryset.model)
     if category == Category.PSYCHOTHERAPY_NOTES:
@@ -440,8 +547,24 @@ def decide_record(actor, action: Action, category: Category, record) -> Decision
     Psychotherapy notes: their author only. Otherwise a grant for the patient must cover the
     practice the record was written in (or the patient wrote it).
     """
+    decision, _ = _judge_record(actor, action, category, record)
+    return decision
+
+
+def _judge_record(actor, action: Action, category: Category, record):
+    """`decide_record`, and the record rule that refused, if one did (None otherwise)."""
     if not _signed_in(actor):
-        return Decision(False)
+        return Decision(False), None
+    decision = _granted_record(actor, action, category, record)
+    if not decision:
+        return decision, None
+    for rule in rules_for(type(record), action):
+        if not rule.test(actor, record):
+            return Decision(False), rule
+    return decision, None
+
+
+def _granted_record(actor, action: Action, category: Category, record) -> Decision:
     is_author = record.author_id == actor.pk
     if category == Category.PSYCHOTHERAPY_NOTES and not is_author:
         return Decision(False)
@@ -650,6 +773,161 @@ def audit_listed(
     )
 
 
+# --- The three doors ----------------------------------------------------------------------
+
+
+def _audit_decision(
+    actor, patient, category, action, decision, *, obj=None, object_type="", object_id=""
+):
+    audit.record(
+        actor=actor,
+        patient=patient,
+        category=category,
+        action=action,
+        outcome=AuditEvent.Outcome.ALLOWED if decision else AuditEvent.Outcome.DENIED,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        via=decision.via if decision else "",
+    )
+
+
+def get(
+    actor,
+    action: Action,
+    category: Category,
+    *,
+    patient=None,
+    queryset: QuerySet | None = None,
+    uuid=None,
+    category_of: Callable | None = None,
+):
+    """What a view shows: the patient with this uuid (`patient=`), or the record of `queryset`
+    with this `uuid`, if the actor may do this to it. Audited either way; Http404 alike for
+    what does not exist and what the actor may not see. `category_of(record)` names the
+    category when it depends on the record (a safety alert is an outcome, a concern alliance).
+    """
+    if queryset is None:
+        found = _patient_or_none(patient)
+        decision = decide(actor, action, category, found) if found else Decision(False)
+        _audit_decision(
+            actor,
+            found,
+            category,
+            action,
+            decision,
+            object_type="core.Patient",
+            object_id=str(patient),
+        )
+        if not decision:
+            raise Http404("No such patient.")
+        return found
+    try:
+        record = queryset.filter(uuid=uuid).first()
+    except ValidationError:
+        record = None
+    if record is None:
+        _audit_decision(
+            actor,
+            None,
+            category,
+            action,
+            Decision(False),
+            object_type=queryset.model._meta.label,
+            object_id=str(uuid),
+        )
+        raise Http404("Not found.")
+    if category_of is not None:
+        category = category_of(record)
+    decision = decide_record(actor, action, category, record)
+    _audit_decision(actor, record.patient, category, action, decision, obj=record)
+    if not decision:
+        raise Http404("Not found.")
+    return record
+
+
+def visible(actor, queryset: QuerySet, category: Category, action: Action = Action.LIST):
+    """What a list shows: `queryset` (of patients, or of records with fields patient, practice
+    and author) filtered to what the actor may do this to, record rules included. Not audited:
+    audit what was sent with `audit_listed`."""
+    if queryset.model is Patient:
+        return queryset.filter(pk__in=patients_visible(actor, category, action).values("pk"))
+    return records_visible(actor, queryset, category, action)
+
+
+@dataclass(frozen=True)
+class Permit:
+    """A write `guard` allowed. `done(obj)` audits it, once, naming what was written: call it
+    inside the write's transaction, after the save, so that a write that did not happen leaves
+    no allowed row."""
+
+    actor: object
+    action: Action
+    category: Category
+    decision: Decision
+
+    @property
+    def via(self) -> str:
+        return self.decision.via
+
+    def done(self, obj, *, action: Action | None = None) -> None:
+        audit.record(
+            actor=self.actor,
+            patient=obj.patient,
+            category=self.category,
+            action=action or self.action,
+            obj=obj,
+            via=self.decision.via,
+        )
+
+
+def guard(actor, action: Action, category: Category, target) -> Permit:
+    """What a service writes: may the actor do this to this patient (a create) or this record
+    (a change)? A refusal is audited now and raised: Http404 when the actor has no grant
+    (alike for what they may not see), NotAllowed with the reason when a record rule refuses
+    someone who may see the record. Call it before the write's transaction opens."""
+    if isinstance(target, Patient):
+        decision, rule, patient, obj = decide(actor, action, category, target), None, target, None
+    else:
+        decision, rule = _judge_record(actor, action, category, target)
+        patient, obj = target.patient, target
+    if not decision:
+        _audit_decision(
+            actor,
+            patient,
+            category,
+            action,
+            decision,
+            obj=obj,
+            object_type="" if obj else "core.Patient",
+            object_id="" if obj else str(patient.uuid),
+        )
+        if rule is not None:
+            raise NotAllowed(rule.message)
+        raise Http404("Not found.")
+    return Permit(actor, action, category, decision)
+
+
+# --- The question ------------------------------------------------------------------------
+
+
+def can(actor, action: Action, category: Category, target=None) -> bool:
+    """May the actor do this: to this patient or record, or (no target) to anyone's? Not
+    audited: for what a page offers, never for what it shows (that goes through a door)."""
+    action, category = Action(action), Category(category)
+    if not _signed_in(actor):
+        return False
+    if category == Category.PRACTICE:
+        return practices_q(actor) is not None
+    if target is None:
+        if actor.role == Role.PATIENT:
+            return action in SELF_RULES.get(category, ())
+        return action in CARE_TEAM_RULES.get(actor.role, {}).get(category, ())
+    if isinstance(target, Patient):
+        return bool(decide(actor, action, category, target))
+    return bool(decide_record(actor, action, category, target))
+
+
 # --- View declarations -------------------------------------------------------------------
 # Every URL pattern of ours declares its access decision; tests/core/test_url_access.py walks
 # the resolver and fails on a view that does not.
@@ -663,11 +941,40 @@ def patient_view(category: Category, action: Action = Action.READ):
     def decorator(view):
         @wraps(view)
         def wrapper(request, patient_uuid, *args, **kwargs):
-            patient, decision = patient_get(request.user, patient_uuid, category, action)
-            request.access_decision = decision
+            patient = get(request.user, action, category, patient=patient_uuid)
             return view(request, patient, *args, **kwargs)
 
         setattr(wrapper, ACCESS_ATTR, f"patient:{category}:{action}")
+        return wrapper
+
+    return decorator
+
+
+def record_view(
+    queryset: QuerySet,
+    category: Category,
+    action: Action = Action.READ,
+    *,
+    uuid: str,
+    category_of: Callable | None = None,
+):
+    """Decorate a view taking the uuid of one record (keyword `uuid`): resolves it through
+    `get` (audited; not found alike for missing and forbidden) and passes the record instead."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            record = get(
+                request.user,
+                action,
+                category,
+                queryset=queryset.all(),
+                uuid=kwargs.pop(uuid),
+                category_of=category_of,
+            )
+            return view(request, record, *args, **kwargs)
+
+        setattr(wrapper, ACCESS_ATTR, f"record:{queryset.model._meta.label}:{category}:{action}")
         return wrapper
 
     return decorator

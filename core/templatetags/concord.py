@@ -24,3 +24,22 @@ _CATEGORY_LABELS = {
 @register.filter
 def category_label(value) -> str:
     return _CATEGORY_LABELS.get(str(value), str(value).replace("_", " ").capitalize())
+
+
+@register.simple_tag(takes_context=True)
+def can(context, action: str, category: str, target=None) -> bool:
+    """`{% can "prescribe" "medications" patient as may_prescribe %}`: the policy's yes/no for
+    what the page offers (a button, a link). Templates ask this, never a user's role."""
+    from core import access
+
+    return access.can(context.get("user"), action, category, target)
+
+
+@register.simple_tag(takes_context=True)
+def own_record(context, patient) -> bool:
+    """`{% own_record patient as mine %}`: is the signed-in person this patient? For wording
+    ("my goals" or "Dan's goals"), not for deciding anything."""
+    from core import access
+
+    user = context.get("user")
+    return bool(patient is not None and user is not None and access.is_self(user, patient))
