@@ -415,6 +415,26 @@ def refuse_practice(actor, action: Action, practice_uuid=None):
     raise Http404("Not found.")
 
 
+def may_care_for(user, role: str | None = None) -> bool:
+    """Can this account be on a care team (a referral's recipient, a release's discloser or
+    recipient, a consultation's prescriber or therapist), in this role if one is named?"""
+    if user is None or not user.is_active or not user.is_clinician:
+        return False
+    return role is None or user.role == role
+
+
+def kind_of(user) -> str:
+    """"patient", "clinician", "admin" or "" (signed out): which header and home a person
+    gets. Wording and layout only; what they may do is `can`'s to say."""
+    if not _signed_in(user):
+        return ""
+    if user.is_patient:
+        return "patient"
+    if user.is_clinician:
+        return "clinician"
+    return "admin" if user.is_clinic_admin else ""
+
+
 def writing_practice(actor):
     """Where a record is written: the clinician's practice; none for the patient's own words."""
     return actor.practice if actor.is_clinician else None

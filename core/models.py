@@ -328,6 +328,9 @@ class AuditEvent(models.Model):
         UPDATE = "update", "Update"
         DELETE = "delete", "Delete"
         SIGN_IN = "sign_in", "Sign-in"
+        PRESCRIBE = "prescribe", "Prescribe"
+        ANSWER = "answer", "Answer"
+        ACKNOWLEDGE = "acknowledge", "Acknowledge"
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", "Allowed"
