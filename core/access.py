@@ -953,6 +953,9 @@ def can(actor, action: Action, category: Category, target=None) -> bool:
 # the resolver and fails on a view that does not.
 
 ACCESS_ATTR = "concord_access"
+# Set only by the declarations that make the decision themselves (patient_view, record_view,
+# the API bases): the URL meta-test tells them from prose.
+ENFORCED_ATTR = "concord_access_enforced"
 
 
 def patient_view(category: Category, action: Action = Action.READ):
@@ -965,6 +968,7 @@ def patient_view(category: Category, action: Action = Action.READ):
             return view(request, patient, *args, **kwargs)
 
         setattr(wrapper, ACCESS_ATTR, f"patient:{category}:{action}")
+        setattr(wrapper, ENFORCED_ATTR, True)
         return wrapper
 
     return decorator
@@ -995,6 +999,7 @@ def record_view(
             return view(request, record, *args, **kwargs)
 
         setattr(wrapper, ACCESS_ATTR, f"record:{queryset.model._meta.label}:{category}:{action}")
+        setattr(wrapper, ENFORCED_ATTR, True)
         return wrapper
 
     return decorator

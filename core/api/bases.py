@@ -32,6 +32,7 @@ class PatientAPIView(_Declared, generics.GenericAPIView):
         super().__init_subclass__(**kwargs)
         if cls.access_category is not None:
             cls.concord_access = f"patient:{cls.access_category}:{_actions(cls)}"
+            cls.concord_access_enforced = True
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -53,6 +54,7 @@ class RecordAPIView(_Declared, generics.GenericAPIView):
         super().__init_subclass__(**kwargs)
         if cls.access_category is not None:
             cls.concord_access = f"record:{cls.access_category}:{_actions(cls)}"
+            cls.concord_access_enforced = True
 
     def access_queryset(self):
         raise NotImplementedError
