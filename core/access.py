@@ -66,6 +66,9 @@ class Category(StrEnum):
     AUDIT = "audit"  # the accounting of who has seen the record
     # Not patient information: a practice's own settings (after-hours help, reply times).
     PRACTICE = "practice"
+    # Who signs in as the patient: the address on file invitations go to, and the invitations.
+    # The care team's to manage; the patient changes their own address from their account.
+    SIGN_IN = "sign_in"
 
 
 class Action(StrEnum):
@@ -126,9 +129,13 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     Category.SUBSTANCE_USE: ALL,
     # A clinician may write (and correct) process notes; reading them is their author's alone.
     Category.PSYCHOTHERAPY_NOTES: frozenset({Action.CREATE, Action.UPDATE}),
+    Category.SIGN_IN: ALL,
 }
 CARE_TEAM_RULES: dict[str, dict[Category, frozenset[Action]]] = {
-    CareTeamMembership.TeamRole.PRESCRIBER: {**_CLINICIAN_COMMON, Category.MEDICATIONS: ALL},
+    CareTeamMembership.TeamRole.PRESCRIBER: {
+        **_CLINICIAN_COMMON,
+        Category.MEDICATIONS: ALL | {Action.PRESCRIBE},
+    },
     # A therapist sees the medication plan but does not prescribe.
     CareTeamMembership.TeamRole.THERAPIST: {**_CLINICIAN_COMMON, Category.MEDICATIONS: READS},
 }
@@ -413,6 +420,17 @@ def refuse_practice(actor, action: Action, practice_uuid=None):
         object_id=str(practice_uuid or ""),
     )
     raise Http404("Not found.")
+
+
+def reads_audit_trail(actor) -> bool:
+    """May the actor search the whole audit trail? A clinic admin's work, nobody else's."""
+    return _signed_in(actor) and actor.is_clinic_admin
+
+
+def needs_second_factor(user) -> bool:
+    """Must this account use two-factor authentication (where CONCORD_REQUIRE_MFA asks for it)?
+    Everyone who may see other people's records: clinicians and admins, not patients."""
+    return not user.is_patient
 
 
 def may_care_for(user, role: str | None = None) -> bool:

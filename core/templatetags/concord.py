@@ -18,6 +18,7 @@ _CATEGORY_LABELS = {
     "releases": "Releases of information",
     "substance_use": "Substance-use information",
     "audit": "Record views",
+    "sign_in": "Sign-in",
 }
 
 
