@@ -14,6 +14,7 @@ messages on the form's fields (or on the page, without a form). Nothing else is 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import render
 
 from .exceptions import Conflict, NotAllowed
 
@@ -64,3 +65,66 @@ class attempt:
             error.messages[0] if error.messages else "Something was wrong; nothing was saved."
         )
         messages.error(self.request, self.error)
+
+
+def versioned_edit(
+    request, record, *, form, save, success, template, context, reread=None, warnings=()
+):
+    """The page that edits one record guarded by its `version` (a goal, a note, the summary,
+    a medicine's purpose): the form, the save through the service, and every way it can end.
+
+        return pages.versioned_edit(
+            request,
+            goal,
+            form=lambda data: GoalForm(data, initial=...),
+            save=lambda data: services.goal_update(actor=..., goal=goal, **data),
+            success=lambda saved: redirect(...),
+            template="stories/goal_edit.html",
+            context=lambda goal: {"goal": goal, ...},
+        )
+
+    - `record`: what is edited, as the page loaded it through a door (None: not written yet).
+    - `form(data)`: the form bound to `data` (None when the page is first shown), its initial
+      values taken from the record.
+    - `save(cleaned_data)`: the service's write; what it returns goes to `success(saved)`, the
+      response after a save (a redirect, with its message).
+    - `context(record)`: what the template shows beside `form` and `conflict`.
+
+    A GET shows the form (200); a form that does not validate is shown again (400). Around the
+    save, `attempt` maps the service's errors: a refusal is 403 with its reason, bad input 400
+    on the form's fields, and a conflict (someone else saved first) 409 with `conflict` its
+    message, the record re-read as it is now (`reread()`, by default `refresh_from_db`) and the
+    form bound again to what the person typed against the version now current, so that nothing
+    they wrote is lost and sending it again saves it. `warnings`: exception classes the page
+    explains in its own way rather than as form errors (the summary's clinical terms): 400,
+    nothing saved, the exception in the template as `warning`.
+    """
+    data = request.POST if request.method == "POST" else None
+    bound = form(data)
+    result = attempt(request, bound)
+    warning = None
+    if data is not None and not bound.is_valid():
+        result.status = 400
+    elif data is not None:
+        with result:
+            try:
+                saved = save(bound.cleaned_data)
+            except warnings as exc:
+                warning = exc
+        if warning is not None:
+            result.ok, result.status = False, 400
+        if result.ok:
+            return success(saved)
+        if result.conflict is not None:
+            record = reread() if reread is not None else _refreshed(record)
+            again = data.copy()
+            again["version"] = getattr(record, "version", 0)
+            bound = form(again)
+            bound.is_valid()
+    page = {"form": bound, "conflict": result.conflict, "warning": warning, **context(record)}
+    return render(request, template, page, status=result.status)
+
+
+def _refreshed(record):
+    record.refresh_from_db()
+    return record

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import access
+from core import access, pages
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
 from core.forms import rebind_with_version
@@ -171,53 +171,36 @@ def goal_edit(request, goal_uuid):
         goal_uuid=goal_uuid,
         action=Action.UPDATE if request.method == "POST" else Action.READ,
     )
-    initial = {
-        "what": goal.what,
-        "why": goal.why,
-        "target_date": goal.target_date,
-        "version": goal.version,
-    }
+    initial = {"what": goal.what, "why": goal.why, "target_date": goal.target_date}
     initial.update({name: getattr(goal, name) for name in GoalForm.LEVELS})
-    form = GoalForm(request.POST if request.method == "POST" else None, initial=initial)
-    conflict = None
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.goal_update(
-                actor=request.user,
-                goal=goal,
-                version=form.cleaned_data["version"] or 0,
-                what=form.cleaned_data["what"],
-                why=form.cleaned_data["why"],
-                target_date=form.cleaned_data["target_date"],
-                levels=form.levels(),
-            )
-        except Conflict as exc:
-            conflict = exc.message
-            goal.refresh_from_db()
-            form = rebind_with_version(GoalForm, request.POST, goal.version)
-            status = 409
-        except NotAllowed as exc:
-            form.add_error(None, exc.message)
-            status = 403
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-            status = 400
-        else:
-            messages.success(request, "Goal updated. The earlier words are kept in its history.")
-            return redirect(reverse("goals", args=[goal.patient.uuid]) + f"#goal-{goal.uuid}")
-    elif request.method == "POST":
-        status = 400
-    context = {
-        "goal": selectors.goal_card(actor=request.user, goal=goal),
-        "patient": goal.patient,
-        "form": form,
-        "conflict": conflict,
-        "current_version": goal.version,
-        "history": selectors.goal_history(goal=goal),
-        "nav": "goals" if request.user.is_patient else "patients",
-    }
-    return render(request, "stories/goal_edit.html", context, status=status)
+
+    def saved(goal):
+        messages.success(request, "Goal updated. The earlier words are kept in its history.")
+        return redirect(reverse("goals", args=[goal.patient.uuid]) + f"#goal-{goal.uuid}")
+
+    return pages.versioned_edit(
+        request,
+        goal,
+        form=lambda data: GoalForm(data, initial={**initial, "version": goal.version}),
+        save=lambda data: services.goal_update(
+            actor=request.user,
+            goal=goal,
+            version=data["version"] or 0,
+            what=data["what"],
+            why=data["why"],
+            target_date=data["target_date"],
+            levels={name: data.get(name, "") for name in GoalForm.LEVELS},
+        ),
+        success=saved,
+        template="stories/goal_edit.html",
+        context=lambda goal: {
+            "goal": selectors.goal_card(actor=request.user, goal=goal),
+            "patient": goal.patient,
+            "current_version": goal.version,
+            "history": selectors.goal_history(goal=goal),
+            "nav": "goals" if request.user.is_patient else "patients",
+        },
+    )
 
 
 # --- Notes ---------------------------------------------------------------------------------
@@ -291,54 +274,36 @@ def note_edit(request, note_uuid):
         note_uuid=note_uuid,
         action=Action.UPDATE if request.method == "POST" else Action.READ,
     )
-    initial = {
-        "kind": note.kind,
-        "audience": note.audience,
-        "title": note.title,
-        "body": note.body,
-        "version": note.version,
-    }
-    form = NoteForm(
-        request.POST if request.method == "POST" else None, initial=initial, kinds=[note.kind]
+    initial = {"kind": note.kind, "audience": note.audience, "title": note.title, "body": note.body}
+
+    def saved(note):
+        messages.success(request, "Note updated. The earlier version is kept.")
+        return redirect("notes", patient_uuid=note.patient.uuid)
+
+    return pages.versioned_edit(
+        request,
+        note,
+        form=lambda data: NoteForm(
+            data, initial={**initial, "version": note.version}, kinds=[note.kind]
+        ),
+        save=lambda data: services.note_update(
+            actor=request.user,
+            note=note,
+            version=data["version"] or 0,
+            title=data["title"],
+            body=data["body"],
+            audience=data["audience"],
+        ),
+        success=saved,
+        template="stories/note_edit.html",
+        context=lambda note: {
+            "note": note,
+            "patient": note.patient,
+            "is_author": note.author_id == request.user.pk,
+            "history": selectors.note_history(note=note),
+            "nav": "notes" if request.user.is_patient else "patients",
+        },
     )
-    conflict = None
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.note_update(
-                actor=request.user,
-                note=note,
-                version=form.cleaned_data["version"] or 0,
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data["body"],
-                audience=form.cleaned_data["audience"],
-            )
-        except Conflict as exc:
-            conflict = exc.message
-            note.refresh_from_db()
-            form = rebind_with_version(NoteForm, request.POST, note.version, kinds=[note.kind])
-            status = 409
-        except NotAllowed as exc:
-            form.add_error(None, exc.message)
-            status = 403
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-            status = 400
-        else:
-            messages.success(request, "Note updated. The earlier version is kept.")
-            return redirect("notes", patient_uuid=note.patient.uuid)
-    elif request.method == "POST":
-        status = 400
-    context = {
-        "note": note,
-        "patient": note.patient,
-        "form": form,
-        "conflict": conflict,
-        "is_author": note.author_id == request.user.pk,
-        "history": selectors.note_history(note=note),
-        "nav": "notes" if request.user.is_patient else "patients",
-    }
-    return render(request, "stories/note_edit.html", context, status=status)
 
 
 @login_required
@@ -375,45 +340,35 @@ def summary_edit(request, patient):
     # A clinician who may read it under a release, not write it: not found, like any refusal.
     access.require(request.user, Action.UPDATE, Category.SUMMARY, patient)
     summary = selectors.summary_get(actor=request.user, patient=patient)
-    initial = {"text": summary.text, "version": summary.version} if summary else {"version": 0}
-    form = SummaryForm(request.POST if request.method == "POST" else None, initial=initial)
-    conflict = None
-    terms_found = None
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.summary_save(
-                actor=request.user,
-                patient=patient,
-                text=form.cleaned_data["text"],
-                version=form.cleaned_data["version"],
-                confirm_terms=form.cleaned_data["confirm_terms"],
-            )
-        except services.ClinicalTerms as warning:
-            # Not saved yet: the words it found, plainer ways to say them, and "Save anyway".
-            terms_found = warning
-            status = 400
-        except Conflict as exc:
-            conflict = exc.message
-            summary = selectors.summary_get(actor=request.user, patient=patient)
-            status = 409
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-            status = 400
-        else:
-            messages.success(request, "Summary saved.")
-            return redirect("goals", patient_uuid=patient.uuid)
-    elif request.method == "POST":
-        status = 400
-    context = {
-        "patient": patient,
-        "summary": summary,
-        "form": form,
-        "conflict": conflict,
-        "terms_found": terms_found,
-        "nav": "patients",
-    }
-    return render(request, "stories/summary_edit.html", context, status=status)
+
+    def saved(summary):
+        messages.success(request, "Summary saved.")
+        return redirect("goals", patient_uuid=patient.uuid)
+
+    return pages.versioned_edit(
+        request,
+        summary,
+        form=lambda data: SummaryForm(
+            data, initial={"text": summary.text if summary else "", "version": _version(summary)}
+        ),
+        save=lambda data: services.summary_save(
+            actor=request.user,
+            patient=patient,
+            text=data["text"],
+            version=data["version"],
+            confirm_terms=data["confirm_terms"],
+        ),
+        success=saved,
+        # Not saved yet: the words it found, plainer ways to say them, and "Save anyway".
+        warnings=(services.ClinicalTerms,),
+        reread=lambda: selectors.summary_get(actor=request.user, patient=patient),
+        template="stories/summary_edit.html",
+        context=lambda summary: {"patient": patient, "summary": summary, "nav": "patients"},
+    )
+
+
+def _version(record) -> int:
+    return record.version if record is not None else 0
 
 
 @login_required
