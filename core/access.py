@@ -64,6 +64,9 @@ class Category(StrEnum):
     RELEASES = "releases"
     SUBSTANCE_USE = "substance_use"
     AUDIT = "audit"  # the accounting of who has seen the record
+    # What a medicine is for, in the patient's words (with their hopes and worries): the
+    # patient's and their prescriber's to write, the therapist's to read.
+    PURPOSE = "purpose"
     # Not patient information: a practice's own settings (after-hours help, reply times).
     PRACTICE = "practice"
     # Who signs in as the patient: the address on file invitations go to, and the invitations.
@@ -97,8 +100,9 @@ SELF_RULES: dict[Category, frozenset[Action]] = {
     Category.PROFILE: READS | {Action.UPDATE},
     Category.SUMMARY: READS,
     Category.SUMMARY_RESPONSE: READS | {Action.CREATE, Action.UPDATE},
-    # Update: the patient writes what each medicine is for, in their own words.
-    Category.MEDICATIONS: READS | {Action.UPDATE},
+    Category.MEDICATIONS: READS,
+    # The patient writes what each medicine is for, in their own words.
+    Category.PURPOSE: READS | {Action.UPDATE},
     Category.REFILLS: ALL,
     Category.OBSERVATIONS: ALL,
     Category.ALLIANCE: ALL,
@@ -135,9 +139,15 @@ CARE_TEAM_RULES: dict[str, dict[Category, frozenset[Action]]] = {
     CareTeamMembership.TeamRole.PRESCRIBER: {
         **_CLINICIAN_COMMON,
         Category.MEDICATIONS: ALL | {Action.PRESCRIBE},
+        Category.PURPOSE: READS | {Action.UPDATE},
     },
-    # A therapist sees the medication plan but does not prescribe.
-    CareTeamMembership.TeamRole.THERAPIST: {**_CLINICIAN_COMMON, Category.MEDICATIONS: READS},
+    # A therapist sees the medication plan (and what each medicine is for) but does not
+    # prescribe.
+    CareTeamMembership.TeamRole.THERAPIST: {
+        **_CLINICIAN_COMMON,
+        Category.MEDICATIONS: READS,
+        Category.PURPOSE: READS,
+    },
 }
 
 

@@ -107,6 +107,7 @@ INFORMATION = {
     Category.SUMMARY: "the care team's summary of you",
     Category.SUMMARY_RESPONSE: "your reply to the summary",
     Category.MEDICATIONS: "your medicines",
+    Category.PURPOSE: "what your medicines are for",
     Category.REFILLS: "your refill requests",
     Category.OBSERVATIONS: "how your medicines are working",
     Category.ALLIANCE: "your check-ins",
@@ -123,6 +124,7 @@ _ORDER = {
     for i, c in enumerate(
         [
             Category.MEDICATIONS,
+            Category.PURPOSE,
             Category.GOALS,
             Category.NARRATIVE_NOTES,
             Category.ALLIANCE,

@@ -165,7 +165,7 @@ def check(
     Raises WarningsToConfirm while any warning is unconfirmed; ValidationError when all are
     confirmed but no reason is given.
     """
-    current = access.records_visible(
+    current = access.visible(
         actor,
         Medication.objects.filter(
             patient=patient,

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
     Case,
@@ -244,7 +245,7 @@ def _plan_queryset(actor) -> QuerySet:
         ),
         Prefetch(
             "refill_requests",
-            queryset=access.records_visible(
+            queryset=access.visible(
                 actor,
                 RefillRequest.objects.select_related("author", "decided_by"),
                 Category.REFILLS,
@@ -378,12 +379,12 @@ def last_fill_recorded_at(medication: Medication):
 def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]:
     """The patient's medications the actor may see, current first, with supply; audited."""
     on = on or timezone.localdate()
-    medications = access.records_visible(
+    medications = access.visible(
         actor, _plan_queryset(actor).filter(patient=patient), Category.MEDICATIONS, Action.READ
     )
     policies = policy_table()
     visible_observations = set(
-        access.records_visible(
+        access.visible(
             actor, Observation.objects.filter(patient=patient), Category.OBSERVATIONS
         ).values_list("pk", flat=True)
     )
@@ -424,9 +425,23 @@ def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]
 
 def medication_get(*, actor, medication_uuid, action: Action = Action.READ) -> Medication:
     """One medication the actor may do this to; not found alike for missing and hidden (audited)."""
-    return access.record_get(
-        actor, _plan_queryset(actor), medication_uuid, Category.MEDICATIONS, action
+    return access.get(
+        actor, action, Category.MEDICATIONS, queryset=_plan_queryset(actor), uuid=medication_uuid
     )
+
+
+def medication_shown(*, actor, medication: Medication) -> Medication:
+    """A medication a door already let the actor see (its read audited there), again, with
+    what its page shows prefetched: the goals the actor may see, decisions, prescriptions."""
+    return _plan_queryset(actor).get(pk=medication.pk)
+
+
+def prescription_of(*, medication: Medication, prescription_uuid) -> Prescription:
+    """One of this medication's prescriptions. Raises ValidationError for any other."""
+    found = medication.prescriptions.filter(uuid=prescription_uuid).first()
+    if found is None:
+        raise ValidationError({"prescription": "Choose a prescription of this medication."})
+    return found
 
 
 @dataclass
@@ -439,7 +454,7 @@ class TimelineEntry:
 def medication_timeline(*, actor, medication: Medication) -> list[TimelineEntry]:
     """Decisions, observations, prescriptions, fills and refill requests, newest first by the
     date they happened (a fill recorded today for last month sits last month)."""
-    visible_observations = access.records_visible(
+    visible_observations = access.visible(
         actor,
         Observation.objects.filter(medication=medication).select_related("author"),
         Category.OBSERVATIONS,
@@ -469,14 +484,13 @@ def medication_timeline(*, actor, medication: Medication) -> list[TimelineEntry]
 
 
 def refill_queue(*, actor) -> list[RefillRequest]:
-    """Open refill requests for medications this prescriber may change, oldest first; audited."""
-    if actor.role != "prescriber":
-        return []
-    medications = access.records_visible(
-        actor, Medication.objects.all(), Category.MEDICATIONS, Action.UPDATE
+    """Open refill requests for medications this prescriber may prescribe, oldest first;
+    audited. Empty for anyone who prescribes for nobody."""
+    medications = access.visible(
+        actor, Medication.objects.all(), Category.MEDICATIONS, Action.PRESCRIBE
     )
     requests = list(
-        access.records_visible(actor, RefillRequest.objects.all(), Category.REFILLS, Action.UPDATE)
+        access.visible(actor, RefillRequest.objects.all(), Category.REFILLS, Action.UPDATE)
         .filter(status__in=RefillRequest.OPEN, medication__in=medications)
         .select_related("medication", "medication__practice", "patient", "author")
         # A renewal's form starts from the prescription it renews.
@@ -504,13 +518,14 @@ def refill_queue(*, actor) -> list[RefillRequest]:
 
 def refill_request_get(*, actor, request_uuid, action: Action = Action.READ) -> RefillRequest:
     """One refill request the actor may do this to; not found alike for missing and hidden (audited)."""
-    return access.record_get(
-        actor,
-        RefillRequest.objects.select_related("medication", "patient", "medication__practice"),
-        request_uuid,
-        Category.REFILLS,
-        action,
+    return access.get(
+        actor, action, Category.REFILLS, queryset=refill_requests(), uuid=request_uuid
     )
+
+
+def refill_requests() -> QuerySet:
+    """Refill requests with what their pages show of each."""
+    return RefillRequest.objects.select_related("medication", "patient", "medication__practice")
 
 
 REMIND_DAYS_BEFORE = 3

@@ -4,10 +4,12 @@ A medication changes only through a decision, which keeps before and after. Each
 checks access (audited) before opening its transaction, so a refusal's audit row stays.
 """
 
+import dataclasses
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,9 +45,22 @@ def _snapshot(medication: Medication) -> dict:
     return data
 
 
-def _require_prescriber(actor) -> None:
-    if actor.role != "prescriber":
-        raise NotAllowed("Only a prescriber can make this decision.")
+PRESCRIBERS_ONLY = "Only a prescriber can make this decision."
+
+
+def _may_prescribe(actor, target) -> access.Permit:
+    """The one check before a prescribing write (start, change, stop, prescription, fill, a
+    refill's answer): may the actor prescribe for this patient, or change this medication?
+    Refused, audited, not found; but the patient, who may word what the medicine is for, is
+    told why."""
+    try:
+        return access.guard(actor, Action.PRESCRIBE, Category.MEDICATIONS, target)
+    except Http404:
+        if isinstance(target, Medication) and access.can(
+            actor, Action.UPDATE, Category.PURPOSE, target
+        ):
+            raise NotAllowed(PRESCRIBERS_ONLY) from None
+        raise
 
 
 def _goals_for(actor, patient, goal_uuids) -> list:
@@ -140,8 +155,7 @@ def medication_start(
     formulary; free text needs `not_coded` and a schedule. Raises coding.WarningsToConfirm
     while a duplicate or combination rule is unconfirmed (nothing saved), ValidationError.
     """
-    decision = access.authorize(actor, Action.CREATE, Category.MEDICATIONS, patient)
-    _require_prescriber(actor)
+    permit = _may_prescribe(actor, patient)
     goals = _goals_for(actor, patient, goal_uuids)
     unknown = set(concerns or []) - set(Medication.Concern.values)
     if unknown:
@@ -185,7 +199,6 @@ def medication_start(
         )
         medication.save()
         medication.goals.set(goals)
-        access.audit_write(actor, decision, Category.MEDICATIONS, Action.CREATE, medication)
         _decision(
             actor=actor,
             medication=medication,
@@ -199,6 +212,7 @@ def medication_start(
             warnings_confirmed=confirmed,
             warning_reason=warning_reason,
         )
+        permit.done(medication, action=Action.CREATE)
     return medication
 
 
@@ -245,8 +259,7 @@ def medication_change_dose(
     decided_on: date | None = None,
 ) -> DecisionRecord:
     """A dose change, recorded as a decision with before and after."""
-    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
-    _require_prescriber(actor)
+    permit = _may_prescribe(actor, medication)
     with transaction.atomic():
         locked = _lock(medication, version)
         if locked.status == Medication.Status.STOPPED:
@@ -280,6 +293,7 @@ def medication_change_dose(
         )
         # A new daily amount moves the run-out of the supply on hand, and so the nudges.
         _refresh_supply(locked)
+        permit.done(locked, action=Action.UPDATE)
         return record
 
 
@@ -301,8 +315,7 @@ def medication_set_status(
     Starting or restarting is checked against the rest of the plan as a new start is: raises
     coding.WarningsToConfirm while a rule is unconfirmed (nothing saved).
     """
-    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
-    _require_prescriber(actor)
+    permit = _may_prescribe(actor, medication)
     with transaction.atomic():
         if status == Medication.Status.ACTIVE:
             # The patient's row before the medication's, as a start and a switch take them.
@@ -340,7 +353,7 @@ def medication_set_status(
         locked.full_clean()
         locked.save()
         _refresh_supply(locked)
-        return _decision(
+        record = _decision(
             actor=actor,
             medication=locked,
             kind=kind,
@@ -352,6 +365,46 @@ def medication_set_status(
             warnings_confirmed=confirmed,
             warning_reason=confirmed_reason,
         )
+        permit.done(locked, action=Action.UPDATE)
+        return record
+
+
+DOSE_CHANGE = "dose_change"
+
+
+def medication_decide(
+    *,
+    actor,
+    medication: Medication,
+    kind: str,
+    version: int,
+    reason: str,
+    strength: str | None = None,
+    dose: str | None = None,
+    directions: str | None = None,
+    patient_preference: str = "",
+    decided_together: bool = False,
+    participants: str = "",
+    confirm_warnings: list | None = None,
+    warning_reason: str = "",
+) -> DecisionRecord:
+    """Record a decision on a medication, as the plan's page, the visit screen and the API
+    all send one: `kind` "dose_change" changes the dose, any status (active, paused, stopped)
+    starts, pauses, stops or restarts it. Raises as those do."""
+    common = {
+        "actor": actor,
+        "medication": medication,
+        "version": version,
+        "reason": reason,
+        "patient_preference": patient_preference,
+        "decided_together": decided_together,
+        "participants": participants,
+    }
+    if kind == DOSE_CHANGE:
+        return medication_change_dose(strength=strength, dose=dose, directions=directions, **common)
+    return medication_set_status(
+        status=kind, confirm_warnings=confirm_warnings, warning_reason=warning_reason, **common
+    )
 
 
 def medication_switch(
@@ -379,8 +432,7 @@ def medication_switch(
 
     The new medicine is coded and checked as in medication_start (raises the same).
     """
-    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
-    _require_prescriber(actor)
+    permit = _may_prescribe(actor, medication)
     coded = coding.resolve(
         drug_name=drug_name, formulary_code=formulary_code, not_coded=not_coded, schedule=schedule
     )
@@ -439,6 +491,8 @@ def medication_switch(
             actor=actor, medication=old, kind=DecisionRecord.Kind.SWITCH, before=before, **common
         )
         _decision(actor=actor, medication=new, kind=DecisionRecord.Kind.START, before={}, **common)
+        # One row for the switch, naming the medicine that now stands (switched_from: the old).
+        permit.done(new, action=Action.CREATE)
     return new
 
 
@@ -458,9 +512,7 @@ def medication_set_purpose(
 
     The patient may write this themselves; a prescriber records it with them.
     """
-    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
-    if not (access.is_self(actor, medication.patient) or actor.role == "prescriber"):
-        raise NotAllowed("The patient and their prescriber write what a medicine is for.")
+    permit = access.guard(actor, Action.UPDATE, Category.PURPOSE, medication)
     goals = _goals_for(actor, medication.patient, goal_uuids)
     unknown = set(concerns or []) - set(Medication.Concern.values)
     if unknown:
@@ -484,7 +536,7 @@ def medication_set_purpose(
         unseen = [g for g in locked.goals.all() if g.pk not in visible]
         locked.goals.set(unseen + goals)
         by_patient = access.is_self(actor, locked.patient)
-        return _decision(
+        record = _decision(
             actor=actor,
             medication=locked,
             kind=DecisionRecord.Kind.PURPOSE,
@@ -494,6 +546,8 @@ def medication_set_purpose(
             # The patient's own entry: not a clinical decision, so never "decided together".
             decided_together=False,
         )
+        permit.done(locked)
+        return record
 
 
 def observation_create(
@@ -505,9 +559,9 @@ def observation_create(
     severity: str = "none",
     observed_on: date | None = None,
 ) -> Observation:
-    """A response, side effect, adherence note or question about one medication."""
-    access.require_record(actor, Action.READ, Category.MEDICATIONS, medication)
-    decision = access.authorize(actor, Action.CREATE, Category.OBSERVATIONS, medication.patient)
+    """A response, side effect, adherence note or question about one medication (one the
+    actor was shown: callers take it from a door, `access.get`)."""
+    permit = access.guard(actor, Action.CREATE, Category.OBSERVATIONS, medication.patient)
     observed_on = observed_on or timezone.localdate()
     if observed_on > timezone.localdate():
         raise ValidationError({"observed_on": "An observation cannot be dated in the future."})
@@ -529,7 +583,7 @@ def observation_create(
         if earlier is not None:
             return earlier
         observation.save()
-        access.audit_write(actor, decision, Category.OBSERVATIONS, Action.CREATE, observation)
+        permit.done(observation)
     return observation
 
 
@@ -542,15 +596,38 @@ def prescription_write(
     refills_authorised: int = 0,
     written_on: date | None = None,
     earliest_fill_on: date | None = None,
-    renews: Prescription | None = None,
 ) -> Prescription:
-    """A new prescription (or renewal) for a medication, within federal and state limits.
+    """A new prescription for a medication, within federal and state limits.
 
     Schedule II: several may be written on one day for up to 90 days in all, each after the
     first with its earliest-fill date.
     """
-    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
-    _require_prescriber(actor)
+    permit = _may_prescribe(actor, medication)
+    return _write_prescription(
+        permit,
+        medication=medication,
+        quantity=quantity,
+        days_supply=days_supply,
+        refills_authorised=refills_authorised,
+        written_on=written_on,
+        earliest_fill_on=earliest_fill_on,
+    )
+
+
+def _write_prescription(
+    permit: access.Permit,
+    *,
+    medication: Medication,
+    quantity: int,
+    days_supply: int,
+    refills_authorised: int = 0,
+    written_on: date | None = None,
+    earliest_fill_on: date | None = None,
+    renews: Prescription | None = None,
+) -> Prescription:
+    """Write a prescription the permit allows, by hand or as a renewal: the same limits, the
+    same one audit row naming it."""
+    actor = permit.actor
     limits = selectors.limits_for(medication)
     today = timezone.localdate()
     written_on = written_on or today
@@ -614,6 +691,7 @@ def prescription_write(
                 raise ValidationError({"refills_authorised": series_problems})
         prescription.save()
         _refresh_supply(medication)
+        permit.done(prescription, action=Action.CREATE)
     return prescription
 
 
@@ -628,8 +706,7 @@ def fill_record(
     """A dispensing, recorded by the prescriber. A fill the prescription does not allow (too
     late, too early, no refills left, schedule II) is refused with the reason."""
     medication = prescription.medication
-    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, medication)
-    _require_prescriber(actor)
+    permit = _may_prescribe(actor, medication)
     if filled_on > timezone.localdate():
         raise ValidationError({"filled_on": "A fill cannot be dated in the future."})
     if filled_on < prescription.written_on:
@@ -667,16 +744,17 @@ def fill_record(
         fill.full_clean()
         fill.save()
         _refresh_supply(medication)
+        permit.done(fill, action=Action.CREATE)
     return fill
 
 
 def refill_request_create(*, actor, medication: Medication, note: str = "") -> RefillRequest:
-    """Ask for more of a medicine. One open request per medicine; late requests are flagged, not refused.
+    """Ask for more of a medicine (one the actor was shown, through `access.get`). One open
+    request per medicine; late requests are flagged, not refused.
 
     Raises ValidationError when a request is already open (also under simultaneous submits).
     """
-    access.require_record(actor, Action.READ, Category.MEDICATIONS, medication)
-    decision = access.authorize(actor, Action.CREATE, Category.REFILLS, medication.patient)
+    permit = access.guard(actor, Action.CREATE, Category.REFILLS, medication.patient)
     if medication.status not in (Medication.Status.ACTIVE, Medication.Status.PAUSED):
         raise ValidationError({"medication": "Refills are asked for active medicines only."})
     status = selectors.supply_status_for(medication=medication, on=timezone.localdate())
@@ -695,7 +773,7 @@ def refill_request_create(*, actor, medication: Medication, note: str = "") -> R
     try:
         with transaction.atomic():
             request.save()
-            access.audit_write(actor, decision, Category.REFILLS, Action.CREATE, request)
+            permit.done(request)
             transaction.on_commit(lambda: _tell_prescriber(request))
     except IntegrityError:
         open_request = RefillRequest.objects.filter(
@@ -743,17 +821,23 @@ REFILL_ANSWER_TITLES = {
 }
 
 
-def refill_request_decide(
-    *, actor, request: RefillRequest, status: str, reason: str = ""
+def _lock_request(request: RefillRequest) -> RefillRequest:
+    return (
+        RefillRequest.objects.select_for_update(of=("self",))
+        .select_related("medication", "medication__practice", "patient")
+        .get(pk=request.pk)
+    )
+
+
+def _answer(
+    permit: access.Permit, locked: RefillRequest, status: str, reason: str, title: str
 ) -> RefillRequest:
-    """Approve, decline (with a reason) or ask for a visit; then mark sent. The patient is told."""
-    access.require_record(actor, Action.UPDATE, Category.REFILLS, request)
-    access.require_record(actor, Action.UPDATE, Category.MEDICATIONS, request.medication)
-    _require_prescriber(actor)
-    reason = (reason or "").strip()
-    if status == RefillRequest.Status.APPROVED and request.needs_renewal:
-        renewed = request.medication.prescriptions.filter(
-            created_at__gt=request.requested_at
+    """The one step that answers a locked refill request (approve, decline, ask for a visit,
+    mark sent), by hand or with a renewal: checked, saved, audited once, the patient told.
+    Call inside the write's transaction."""
+    if status == RefillRequest.Status.APPROVED and locked.needs_renewal:
+        renewed = locked.medication.prescriptions.filter(
+            created_at__gt=locked.requested_at
         ).exists()
         if not renewed:
             raise ValidationError(
@@ -761,44 +845,51 @@ def refill_request_decide(
                     "status": "This request needs a new prescription, not a refill: write one on the medicine's page, then approve."
                 }
             )
-    if status == RefillRequest.Status.DECLINED and not reason:
+    if status not in RefillRequest.TRANSITIONS.get(locked.status, ()):
+        raise ValidationError(
+            {
+                "status": f"This request is already {locked.get_status_display().lower()}; it cannot become "
+                f"{RefillRequest.Status(status).label.lower() if status in RefillRequest.Status.values else status}."
+            }
+        )
+    locked.status = status
+    if status == RefillRequest.Status.SENT:
+        locked.sent_at = timezone.now()
+    else:
+        locked.decision_reason = (reason or "").strip()
+        locked.decided_by = permit.actor
+        locked.decided_at = timezone.now()
+    locked.full_clean(validate_constraints=False)
+    locked.save()
+    # The request is a refill's record: its row says so, whatever the prescribing check was.
+    dataclasses.replace(permit, category=Category.REFILLS).done(locked, action=Action.UPDATE)
+    patient_user = locked.patient.user
+    if patient_user is not None:
+        transaction.on_commit(
+            lambda: core_services.notification_send(
+                recipient=patient_user,
+                kind="refill_answered",
+                # What the answer was, never which medicine: titles are e-mailed.
+                title=title,
+                link=reverse("medications", args=[locked.patient.uuid]),
+            )
+        )
+    return locked
+
+
+def refill_request_decide(
+    *, actor, request: RefillRequest, status: str, reason: str = ""
+) -> RefillRequest:
+    """Approve, decline (with a reason) or ask for a visit; then mark sent. The patient is told."""
+    permit = _may_prescribe(actor, request.medication)
+    if status == RefillRequest.Status.DECLINED and not (reason or "").strip():
         raise ValidationError(
             {"reason": "Say why the refill is declined: the patient will read it."}
         )
     with transaction.atomic():
-        locked = (
-            RefillRequest.objects.select_for_update(of=("self",))
-            .select_related("medication", "patient")
-            .get(pk=request.pk)
+        return _answer(
+            permit, _lock_request(request), status, reason, REFILL_ANSWER_TITLES.get(status, "")
         )
-        if status not in RefillRequest.TRANSITIONS.get(locked.status, ()):
-            raise ValidationError(
-                {
-                    "status": f"This request is already {locked.get_status_display().lower()}; it cannot become "
-                    f"{RefillRequest.Status(status).label.lower() if status in RefillRequest.Status.values else status}."
-                }
-            )
-        locked.status = status
-        if status == RefillRequest.Status.SENT:
-            locked.sent_at = timezone.now()
-        else:
-            locked.decision_reason = reason
-            locked.decided_by = actor
-            locked.decided_at = timezone.now()
-        locked.full_clean(validate_constraints=False)
-        locked.save()
-        patient_user = locked.patient.user
-        if patient_user is not None:
-            transaction.on_commit(
-                lambda: core_services.notification_send(
-                    recipient=patient_user,
-                    kind="refill_answered",
-                    # What the answer was, never which medicine: titles are e-mailed.
-                    title=REFILL_ANSWER_TITLES[status],
-                    link=reverse("medications", args=[locked.patient.uuid]),
-                )
-            )
-    return locked
 
 
 def refill_request_renew(
@@ -812,24 +903,17 @@ def refill_request_renew(
     reason: str = "",
 ) -> RefillRequest:
     """Answer a request with a new prescription, linked to the one it renews, and approve the
-    request, in one transaction; the patient is told. The prescription's limits apply as when
-    written by hand. Raises ValidationError (nothing saved) or NotAllowed.
+    request, in one transaction: the prescription written as by hand, the approval the same
+    step as `refill_request_decide`'s, each audited once. Raises ValidationError (nothing
+    saved) or NotAllowed.
 
     The same renewal sent twice (a double click) returns the request the first one approved.
     """
-    on_request = access.require_record(actor, Action.UPDATE, Category.REFILLS, request)
-    on_medication = access.require_record(
-        actor, Action.UPDATE, Category.MEDICATIONS, request.medication
-    )
-    _require_prescriber(actor)
+    permit = _may_prescribe(actor, request.medication)
     with transaction.atomic():
         # The patient's row first, as every create takes it (core.resubmit), then the request.
         resubmit.hold(request.patient_id)
-        locked = (
-            RefillRequest.objects.select_for_update(of=("self",))
-            .select_related("medication", "medication__practice", "patient")
-            .get(pk=request.pk)
-        )
+        locked = _lock_request(request)
         if locked.status == RefillRequest.Status.APPROVED and locked.renewal_id is not None:
             if locked.decided_by_id == actor.pk:
                 return locked
@@ -845,8 +929,8 @@ def refill_request_renew(
             raise ValidationError(
                 {"status": "This medicine has no prescription to renew: write a first one."}
             )
-        new = prescription_write(
-            actor=actor,
+        locked.renewal = _write_prescription(
+            permit,
             medication=locked.medication,
             quantity=quantity,
             days_supply=days_supply,
@@ -854,23 +938,4 @@ def refill_request_renew(
             earliest_fill_on=earliest_fill_on,
             renews=old,
         )
-        access.audit_write(actor, on_medication, Category.MEDICATIONS, Action.CREATE, new)
-        locked.status = RefillRequest.Status.APPROVED
-        locked.renewal = new
-        locked.decision_reason = (reason or "").strip()
-        locked.decided_by = actor
-        locked.decided_at = timezone.now()
-        locked.full_clean(validate_constraints=False)
-        locked.save()
-        access.audit_write(actor, on_request, Category.REFILLS, Action.UPDATE, locked)
-        patient_user = locked.patient.user
-        if patient_user is not None:
-            transaction.on_commit(
-                lambda: core_services.notification_send(
-                    recipient=patient_user,
-                    kind="refill_answered",
-                    title=RENEWAL_TITLE,
-                    link=reverse("medications", args=[locked.patient.uuid]),
-                )
-            )
-    return locked
+        return _answer(permit, locked, RefillRequest.Status.APPROVED, reason, RENEWAL_TITLE)

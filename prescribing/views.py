@@ -2,15 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import access
+from core import access, pages
 from core.access import Action, Category
-from core.exceptions import Conflict, NotAllowed
 from core.forms import rebind_with_version
 from stories import selectors as stories_selectors
 
@@ -29,11 +27,14 @@ from .forms import (
 )
 from .models import Medication, RefillRequest
 
-RECORD = "record: prescribing.selectors.*_get → access.require_record"
-
-
-def _messages_of(error: ValidationError) -> str:
-    return " ".join(error.messages)
+# The record each page is about, fetched (and its read audited) before the view runs; a write
+# is checked again, and audited, by its service.
+medication_page = access.record_view(
+    Medication.objects.select_related("patient", "practice", "prescriber"),
+    Category.MEDICATIONS,
+    uuid="medication_uuid",
+)
+refill_page = access.record_view(selectors.refill_requests(), Category.REFILLS, uuid="request_uuid")
 
 
 def _open_goals(user, patient):
@@ -43,7 +44,7 @@ def _open_goals(user, patient):
 
 
 def _nav(user) -> str:
-    return "medicines" if user.is_patient else "patients"
+    return "medicines" if access.kind_of(user) == "patient" else "patients"
 
 
 @login_required
@@ -53,14 +54,11 @@ def medications(request, patient):
     context = {
         "patient": patient,
         "items": selectors.medication_plan(actor=request.user, patient=patient),
-        "can_add": request.user.role == "prescriber"
-        and access.decide(request.user, Action.CREATE, Category.MEDICATIONS, patient).allowed,
         "today": timezone.localdate(),
         "nav": _nav(request.user),
     }
-    template = (
-        "prescribing/my_medicines.html" if request.user.is_patient else "prescribing/plan.html"
-    )
+    mine = access.is_self(request.user, patient)
+    template = "prescribing/my_medicines.html" if mine else "prescribing/plan.html"
     return render(request, template, context)
 
 
@@ -70,48 +68,29 @@ def medications(request, patient):
 def medication_new(request, patient):
     goals = _open_goals(request.user, patient)
     form = MedicationStartForm(request.POST if request.method == "POST" else None, goals=goals)
-    status = 200
+    result = pages.attempt(request, form)
     warnings = []
     if request.method == "POST":
+        result.status = 400
         if form.is_valid():
-            data = form.cleaned_data
-            try:
-                medication = services.medication_start(
-                    actor=request.user,
-                    patient=patient,
-                    drug_name=data["drug_name"],
-                    strength=data["strength"],
-                    form=data["form"],
-                    route=data["route"],
-                    dose=data["dose"],
-                    directions=data["directions"],
-                    schedule=data["schedule"] or None,
-                    not_coded=data["not_coded"],
-                    confirm_warnings=data["confirm_warnings"],
-                    warning_reason=data["warning_reason"],
-                    purpose=data["purpose"],
-                    hopes=data["hopes"],
-                    worries=data["worries"],
-                    concerns=data["concerns"],
-                    goal_uuids=data["goals"],
-                    reason=data["reason"],
-                    patient_preference=data["patient_preference"],
-                    decided_together=data["decided_together"],
-                    participants=data["participants"],
-                    proposed=data["proposed"],
-                )
-            except coding.WarningsToConfirm as exc:
-                # Nothing saved; the page keeps what was typed and asks for confirmation.
-                warnings = exc.warnings
-                status = 409
-            except ValidationError as error:
-                _add_errors(form, error)
-                status = 400
-            else:
+            data = dict(form.cleaned_data, schedule=form.cleaned_data["schedule"] or None)
+            with result:
+                try:
+                    medication = services.medication_start(
+                        actor=request.user,
+                        patient=patient,
+                        goal_uuids=data.pop("goals"),
+                        confirm_warnings=data.pop("confirm_warnings"),
+                        **data,
+                    )
+                except coding.WarningsToConfirm as exc:
+                    # Nothing saved; the page keeps what was typed and asks for confirmation.
+                    warnings = exc.warnings
+            if warnings:
+                result.status = 409
+            elif result.ok:
                 messages.success(request, f"{medication.drug_name} added to the plan.")
                 return redirect("medication_detail", medication_uuid=medication.uuid)
-        else:
-            status = 400
     context = {
         "patient": patient,
         "form": form,
@@ -119,17 +98,18 @@ def medication_new(request, patient):
         "formulary": coding.formulary_entries(),
         "nav": _nav(request.user),
     }
-    return render(request, "prescribing/medication_new.html", context, status=status)
+    return render(request, "prescribing/medication_new.html", context, status=result.status)
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    """A service's refusal on the form: by field where the form has that field."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            form.add_error(target, [m for e in errors for m in e.messages])
-    else:
-        form.add_error(None, error.messages)
+def _purpose_initial(medication) -> dict:
+    return {
+        "version": medication.version,
+        "purpose": medication.purpose,
+        "hopes": medication.hopes,
+        "worries": medication.worries,
+        "concerns": medication.concerns,
+        "goals": [str(g.uuid) for g in medication.goals.all()],
+    }
 
 
 def _detail_context(request, medication, **forms):
@@ -139,38 +119,26 @@ def _detail_context(request, medication, **forms):
     status = selectors.supply_status_for(medication=medication, on=today)
     fill_choices = selectors.fill_choices(medication=medication, on=today)
     fillable_today = next((c for c in fill_choices if c.fillable_today), None)
-    is_prescriber = (
-        request.user.role == "prescriber"
-        and access.decide_record(
-            request.user, Action.UPDATE, Category.MEDICATIONS, medication
-        ).allowed
-    )
+    open_request = selectors.open_request(medication)
+    last_request = selectors.last_request(medication)
+    may_prescribe = access.can(request.user, Action.PRESCRIBE, Category.MEDICATIONS, medication)
     context = {
         "medication": medication,
         "patient": medication.patient,
         "supply": status,
         "current_prescription": current,
         "timeline": selectors.medication_timeline(actor=request.user, medication=medication),
-        "is_prescriber": is_prescriber,
-        "is_patient": request.user.is_patient,
         "decision_form": DecisionForm(
             initial={"version": medication.version}, medication=medication
         ),
         "switch_form": SwitchForm(initial={"version": medication.version}),
         "switch_warnings": [],
         "decision_warnings": [],
-        "formulary": coding.formulary_entries() if is_prescriber else [],
+        "formulary": coding.formulary_entries() if may_prescribe else [],
         "purpose_form": PurposeForm(
-            initial={
-                "version": medication.version,
-                "purpose": medication.purpose,
-                "hopes": medication.hopes,
-                "worries": medication.worries,
-                "concerns": medication.concerns,
-                "goals": [str(g.uuid) for g in medication.goals.all()],
-            },
+            initial=_purpose_initial(medication),
             goals=goals,
-            for_patient=request.user.is_patient,
+            for_patient=access.is_self(request.user, medication.patient),
         ),
         "observation_form": ObservationForm(),
         "prescription_form": PrescriptionForm(),
@@ -178,10 +146,8 @@ def _detail_context(request, medication, **forms):
             initial={"prescription": fillable_today.prescription.uuid if fillable_today else None},
             choices=fill_choices,
         ),
-        "open_request": selectors.open_request(medication),
-        "awaits_renewal": selectors.awaits_renewal(
-            request=selectors.open_request(medication), medication=medication
-        ),
+        "open_request": open_request,
+        "awaits_renewal": selectors.awaits_renewal(request=open_request, medication=medication),
         "renewal_form": RenewalForm(
             initial={
                 **selectors.renewal_initial(medication=medication, on=today),
@@ -191,11 +157,9 @@ def _detail_context(request, medication, **forms):
         "refill": selectors.refill_prompt(
             status=medication.status,
             supply_status=status,
-            last=selectors.last_request(medication),
+            last=last_request,
             last_fill_at=selectors.last_fill_recorded_at(medication),
-            awaiting_renewal=selectors.awaits_renewal(
-                request=selectors.last_request(medication), medication=medication
-            ),
+            awaiting_renewal=selectors.awaits_renewal(request=last_request, medication=medication),
         ),
         "nav": _nav(request.user),
     }
@@ -205,277 +169,201 @@ def _detail_context(request, medication, **forms):
 
 @login_required
 @require_GET
-@access.declare(RECORD)
-def medication_detail(request, medication_uuid):
-    medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
+@medication_page
+def medication_detail(request, medication):
+    medication = selectors.medication_shown(actor=request.user, medication=medication)
     return render(
         request, "prescribing/medication_detail.html", _detail_context(request, medication)
     )
 
 
-def _after_write(request, medication, form_name, form, error_message=None, status=400, warnings=()):
-    """Re-render the medication page with the failing form and its message, nothing changed.
+def _on_medication_page(request, medication, form_name, form, save, done):
+    """A write from one of the medication page's forms: `save(cleaned_data)` through the
+    service, then `done(saved)` (a redirect, with its message). Otherwise the page again with
+    that form as typed and why nothing changed: 400 bad input, 403 refused, 409 when someone
+    else changed the medication first (the form then against the version now current) or
+    when rule warnings need confirming (the form as it was, asking for confirmation)."""
+    result = pages.attempt(request, form)
+    warnings = []
+    if form.is_valid():
+        with result:
+            try:
+                saved = save(form.cleaned_data)
+            except coding.WarningsToConfirm as exc:
+                warnings = exc.warnings
+        if result.ok and not warnings:
+            return done(saved)
+    return _page_again(
+        request,
+        medication,
+        form_name,
+        form,
+        status=409 if warnings else (result.status if result.status != 200 else 400),
+        conflict=result.conflict,
+        warnings=warnings,
+    )
 
-    After a conflict (409) the form keeps what was typed, against the version now current;
-    after rule warnings (409 too) it keeps it as it was, and asks for confirmation.
-    """
-    medication = selectors.medication_get(actor=request.user, medication_uuid=medication.uuid)
-    if status == 409 and not warnings:
+
+def _page_again(request, medication, form_name, form, *, status, conflict=None, warnings=()):
+    medication = selectors.medication_shown(actor=request.user, medication=medication)
+    if conflict is not None:
         kwargs = {"medication": medication} if isinstance(form, DecisionForm) else {}
         form = rebind_with_version(type(form), form.data, medication.version, **kwargs)
-    if error_message:
-        form.add_error(None, error_message)
-    return render(
+        form.add_error(None, conflict)
+    forms = {form_name: form, f"{form_name.removesuffix('_form')}_warnings": list(warnings)}
+    context = _detail_context(request, medication, **forms)
+    return render(request, "prescribing/medication_detail.html", context, status=status)
+
+
+def _back_to(medication, message, request):
+    messages.success(request, message)
+    return redirect("medication_detail", medication_uuid=medication.uuid)
+
+
+@login_required
+@require_POST
+@medication_page
+def medication_decide(request, medication):
+    return _on_medication_page(
         request,
-        "prescribing/medication_detail.html",
-        _detail_context(
-            request,
-            medication,
-            **{form_name: form, f"{form_name.removesuffix('_form')}_warnings": list(warnings)},
+        medication,
+        "decision_form",
+        DecisionForm(request.POST, medication=medication),
+        lambda data: services.medication_decide(actor=request.user, medication=medication, **data),
+        lambda _: _back_to(medication, "Decision recorded.", request),
+    )
+
+
+@login_required
+@require_POST
+@medication_page
+def medication_switch(request, medication):
+    def save(data):
+        data = dict(data, schedule=data["schedule"] or None)
+        return services.medication_switch(actor=request.user, medication=medication, **data)
+
+    return _on_medication_page(
+        request,
+        medication,
+        "switch_form",
+        SwitchForm(request.POST),
+        save,
+        lambda new: _back_to(
+            new, f"Switched to {new.drug_name}. {medication.drug_name} is stopped.", request
         ),
-        status=status,
     )
-
-
-@login_required
-@require_POST
-@access.declare(RECORD)
-def medication_decide(request, medication_uuid):
-    medication = selectors.medication_get(
-        actor=request.user, medication_uuid=medication_uuid, action=Action.UPDATE
-    )
-    form = DecisionForm(request.POST, medication=medication)
-    if not form.is_valid():
-        return _after_write(request, medication, "decision_form", form)
-    data = form.cleaned_data
-    common = {
-        "actor": request.user,
-        "medication": medication,
-        "version": data["version"],
-        "reason": data["reason"],
-        "patient_preference": data["patient_preference"],
-        "decided_together": data["decided_together"],
-        "participants": data["participants"],
-    }
-    try:
-        if data["kind"] == "dose_change":
-            services.medication_change_dose(
-                strength=data["strength"],
-                dose=data["dose"],
-                directions=data["directions"],
-                **common,
-            )
-        else:
-            services.medication_set_status(
-                status=data["kind"],
-                confirm_warnings=data["confirm_warnings"],
-                warning_reason=data["warning_reason"],
-                **common,
-            )
-    except coding.WarningsToConfirm as exc:
-        return _after_write(
-            request, medication, "decision_form", form, status=409, warnings=exc.warnings
-        )
-    except ValidationError as error:
-        return _after_write(request, medication, "decision_form", form, _messages_of(error))
-    except (Conflict, NotAllowed) as exc:
-        return _after_write(
-            request,
-            medication,
-            "decision_form",
-            form,
-            exc.message,
-            status=409 if isinstance(exc, Conflict) else 403,
-        )
-    messages.success(request, "Decision recorded.")
-    return redirect("medication_detail", medication_uuid=medication.uuid)
-
-
-@login_required
-@require_POST
-@access.declare(RECORD)
-def medication_switch(request, medication_uuid):
-    medication = selectors.medication_get(
-        actor=request.user, medication_uuid=medication_uuid, action=Action.UPDATE
-    )
-    form = SwitchForm(request.POST)
-    if not form.is_valid():
-        return _after_write(request, medication, "switch_form", form)
-    data = dict(form.cleaned_data, schedule=form.cleaned_data["schedule"] or None)
-    try:
-        new = services.medication_switch(actor=request.user, medication=medication, **data)
-    except coding.WarningsToConfirm as exc:
-        return _after_write(
-            request, medication, "switch_form", form, status=409, warnings=exc.warnings
-        )
-    except ValidationError as error:
-        return _after_write(request, medication, "switch_form", form, _messages_of(error))
-    except Conflict as exc:
-        return _after_write(request, medication, "switch_form", form, exc.message, status=409)
-    except NotAllowed as exc:
-        return _after_write(request, medication, "switch_form", form, exc.message, status=403)
-    messages.success(request, f"Switched to {new.drug_name}. {medication.drug_name} is stopped.")
-    return redirect("medication_detail", medication_uuid=new.uuid)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@access.declare(RECORD)
-def medication_purpose(request, medication_uuid):
-    action = Action.UPDATE if request.method == "POST" else Action.READ
-    medication = selectors.medication_get(
-        actor=request.user, medication_uuid=medication_uuid, action=action
-    )
+@medication_page
+def medication_purpose(request, medication):
+    medication = selectors.medication_shown(actor=request.user, medication=medication)
+    mine = access.is_self(request.user, medication.patient)
     goals = _open_goals(request.user, medication.patient)
-    initial = {
-        "version": medication.version,
-        "purpose": medication.purpose,
-        "hopes": medication.hopes,
-        "worries": medication.worries,
-        "concerns": medication.concerns,
-        "goals": [str(g.uuid) for g in medication.goals.all()],
-    }
-    for_patient = request.user.is_patient
-    form = PurposeForm(
-        request.POST if request.method == "POST" else None,
-        initial=initial,
-        goals=goals,
-        for_patient=for_patient,
-    )
-    status = 200
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.medication_set_purpose(
-                actor=request.user,
-                medication=medication,
-                version=data["version"],
-                purpose=data["purpose"],
-                hopes=data["hopes"],
-                worries=data["worries"],
-                concerns=data["concerns"],
-                goal_uuids=data["goals"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-            status = 400
-        except Conflict as exc:
-            conflict = exc.message
-            medication = selectors.medication_get(
-                actor=request.user, medication_uuid=medication.uuid
-            )
-            form = rebind_with_version(
-                PurposeForm, request.POST, medication.version, goals=goals, for_patient=for_patient
-            )
-            status = 409
-        except NotAllowed as exc:
-            form.add_error(None, exc.message)
-            status = 403
-        else:
-            messages.success(
-                request, "Saved in your words." if request.user.is_patient else "Purpose saved."
-            )
-            if request.user.is_patient:
-                return redirect("medications", patient_uuid=medication.patient.uuid)
-            return redirect("medication_detail", medication_uuid=medication.uuid)
-    elif request.method == "POST":
-        status = 400
-    context = {
-        "medication": medication,
-        "patient": medication.patient,
-        "form": form,
-        "conflict": conflict,
-        "nav": _nav(request.user),
-    }
-    return render(request, "prescribing/medication_purpose.html", context, status=status)
 
+    def saved(_):
+        if mine:
+            messages.success(request, "Saved in your words.")
+            return redirect("medications", patient_uuid=medication.patient.uuid)
+        messages.success(request, "Purpose saved.")
+        return redirect("medication_detail", medication_uuid=medication.uuid)
 
-@login_required
-@require_POST
-@access.declare(RECORD)
-def observation_create(request, medication_uuid):
-    medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
-    form = ObservationForm(request.POST)
-    if not form.is_valid():
-        return _after_write(request, medication, "observation_form", form)
-    try:
-        services.observation_create(actor=request.user, medication=medication, **form.cleaned_data)
-    except ValidationError as error:
-        return _after_write(request, medication, "observation_form", form, _messages_of(error))
-    messages.success(request, "Observation saved.")
-    return redirect("medication_detail", medication_uuid=medication.uuid)
-
-
-@login_required
-@require_POST
-@access.declare(RECORD)
-def prescription_create(request, medication_uuid):
-    medication = selectors.medication_get(
-        actor=request.user, medication_uuid=medication_uuid, action=Action.UPDATE
-    )
-    form = PrescriptionForm(request.POST)
-    if not form.is_valid():
-        return _after_write(request, medication, "prescription_form", form)
-    try:
-        services.prescription_write(actor=request.user, medication=medication, **form.cleaned_data)
-    except ValidationError as error:
-        return _after_write(request, medication, "prescription_form", form, _messages_of(error))
-    except NotAllowed as exc:
-        return _after_write(request, medication, "prescription_form", form, exc.message, status=403)
-    messages.success(request, "Prescription recorded.")
-    return redirect("medication_detail", medication_uuid=medication.uuid)
-
-
-@login_required
-@require_POST
-@access.declare(RECORD)
-def fill_create(request, medication_uuid):
-    medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
-    form = FillForm(
-        request.POST,
-        choices=selectors.fill_choices(medication=medication, on=timezone.localdate()),
-    )
-    if not form.is_valid():
-        return _after_write(request, medication, "fill_form", form)
-    prescription = next(
-        (p for p in medication.prescriptions.all() if p.uuid == form.cleaned_data["prescription"]),
-        None,
-    )
-    if prescription is None:
-        return _after_write(
-            request, medication, "fill_form", form, "Choose a prescription of this medication."
-        )
-    try:
-        services.fill_record(
+    return pages.versioned_edit(
+        request,
+        medication,
+        form=lambda data: PurposeForm(
+            data, initial=_purpose_initial(medication), goals=goals, for_patient=mine
+        ),
+        save=lambda data: services.medication_set_purpose(
             actor=request.user,
-            prescription=prescription,
-            filled_on=form.cleaned_data["filled_on"],
-            quantity=form.cleaned_data["quantity"],
-            days_supply=form.cleaned_data["days_supply"],
+            medication=medication,
+            version=data["version"],
+            purpose=data["purpose"],
+            hopes=data["hopes"],
+            worries=data["worries"],
+            concerns=data["concerns"],
+            goal_uuids=data["goals"],
+        ),
+        success=saved,
+        reread=lambda: selectors.medication_shown(actor=request.user, medication=medication),
+        template="prescribing/medication_purpose.html",
+        context=lambda medication: {
+            "medication": medication,
+            "patient": medication.patient,
+            "nav": _nav(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+@medication_page
+def observation_create(request, medication):
+    return _on_medication_page(
+        request,
+        medication,
+        "observation_form",
+        ObservationForm(request.POST),
+        lambda data: services.observation_create(actor=request.user, medication=medication, **data),
+        lambda _: _back_to(medication, "Observation saved.", request),
+    )
+
+
+@login_required
+@require_POST
+@medication_page
+def prescription_create(request, medication):
+    return _on_medication_page(
+        request,
+        medication,
+        "prescription_form",
+        PrescriptionForm(request.POST),
+        lambda data: services.prescription_write(actor=request.user, medication=medication, **data),
+        lambda _: _back_to(medication, "Prescription recorded.", request),
+    )
+
+
+@login_required
+@require_POST
+@medication_page
+def fill_create(request, medication):
+    choices = selectors.fill_choices(medication=medication, on=timezone.localdate())
+
+    def save(data):
+        return services.fill_record(
+            actor=request.user,
+            prescription=selectors.prescription_of(
+                medication=medication, prescription_uuid=data["prescription"]
+            ),
+            filled_on=data["filled_on"],
+            quantity=data["quantity"],
+            days_supply=data["days_supply"],
         )
-    except ValidationError as error:
-        return _after_write(request, medication, "fill_form", form, _messages_of(error))
-    messages.success(request, "Fill recorded.")
-    return redirect("medication_detail", medication_uuid=medication.uuid)
+
+    return _on_medication_page(
+        request,
+        medication,
+        "fill_form",
+        FillForm(request.POST, choices=choices),
+        save,
+        lambda _: _back_to(medication, "Fill recorded.", request),
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@access.declare(RECORD)
-def refill_request(request, medication_uuid):
-    medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
+@medication_page
+def refill_request(request, medication):
     form = RefillRequestForm(request.POST if request.method == "POST" else None)
-    status = 200
+    result = pages.attempt(request, form)
+    mine = access.is_self(request.user, medication.patient)
     if request.method == "POST" and form.is_valid():
-        try:
+        with result:
             made = services.refill_request_create(
                 actor=request.user, medication=medication, note=form.cleaned_data["note"]
             )
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-            status = 400
-        else:
+        if result.ok:
             if made.late:
                 messages.warning(
                     request,
@@ -486,9 +374,10 @@ def refill_request(request, medication_uuid):
                 messages.success(
                     request, "Your request is sent. Your prescriber will answer it here."
                 )
-            if request.user.is_patient:
+            if mine:
                 return redirect("medications", patient_uuid=medication.patient.uuid)
             return redirect("medication_detail", medication_uuid=medication.uuid)
+    medication = selectors.medication_shown(actor=request.user, medication=medication)
     context = {
         "medication": medication,
         "patient": medication.patient,
@@ -498,19 +387,17 @@ def refill_request(request, medication_uuid):
         "today": timezone.localdate(),
         "nav": _nav(request.user),
     }
-    return render(request, "prescribing/refill_request.html", context, status=status)
+    return render(request, "prescribing/refill_request.html", context, status=result.status)
 
 
 @login_required
-@access.declare(
-    "list: prescribing.selectors.refill_queue filters by access.records_visible and audits"
-)
+@access.declare("list: prescribing.selectors.refill_queue filters by access.visible and audits")
 @require_GET
 def refill_queue(request):
     return _queue_page(request)
 
 
-def _queue_page(request, failed=None, failed_form=None, status=200):
+def _queue_page(request, failed=None, failed_form=None, status=200, explained=False):
     """The queue; a renewal that failed shows again with what was typed and why."""
     requests = selectors.refill_queue(actor=request.user)
     today = timezone.localdate()
@@ -526,36 +413,30 @@ def _queue_page(request, failed=None, failed_form=None, status=200):
                 initial=selectors.renewal_initial(medication=r.medication, on=today),
                 prefix=f"renew-{r.uuid}",
             )
-    if failed is not None and not failed_shown:
+    if failed is not None and not failed_shown and not explained:
         # No longer waiting for a renewal, or not this person's: the reason goes above the queue.
-        messages.error(request, " ".join(failed_form.non_field_errors()) or "Nothing was renewed.")
+        reasons = [m for errors in failed_form.errors.values() for m in errors]
+        messages.error(request, " ".join(reasons) or "Nothing was renewed.")
     context = {"requests": requests, "nav": "refills", "form": RefillDecisionForm()}
     return render(request, "prescribing/refill_queue.html", context, status=status)
 
 
 @login_required
 @require_POST
-@access.declare(RECORD)
-def refill_decide(request, request_uuid):
-    refill = selectors.refill_request_get(
-        actor=request.user, request_uuid=request_uuid, action=Action.UPDATE
-    )
+@refill_page
+def refill_decide(request, refill):
     form = RefillDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose what to do with the request; nothing was changed.")
         return redirect("refill_queue")
-    try:
+    with pages.attempt(request) as result:
         services.refill_request_decide(
             actor=request.user,
             request=refill,
             status=form.cleaned_data["status"],
             reason=form.cleaned_data["reason"],
         )
-    except ValidationError as error:
-        messages.error(request, _messages_of(error))
-    except NotAllowed as exc:
-        messages.error(request, exc.message)
-    else:
+    if result.ok:
         label = RefillRequest.Status(form.cleaned_data["status"]).label.lower()
         messages.success(
             request, f"{refill.medication.drug_name} for {refill.patient.display_name}: {label}."
@@ -577,32 +458,24 @@ def medications_pdf(request, patient):
 
 @login_required
 @require_POST
-@access.declare(RECORD)
-def refill_renew(request, request_uuid):
-    refill = selectors.refill_request_get(
-        actor=request.user, request_uuid=request_uuid, action=Action.UPDATE
-    )
+@refill_page
+def refill_renew(request, refill):
     from_medication = request.POST.get("back_to") == "medication"
     form = RenewalForm(request.POST, prefix=None if from_medication else f"renew-{refill.uuid}")
-    status = 400
+    result = pages.attempt(request, form)
+    result.status = 400
     if form.is_valid():
-        data = form.cleaned_data
-        try:
+        with result:
             services.refill_request_renew(
                 actor=request.user,
                 request=refill,
-                quantity=data["quantity"],
-                days_supply=data["days_supply"],
-                refills_authorised=data["refills_authorised"],
-                earliest_fill_on=data["earliest_fill_on"],
-                reason=data["reason"],
+                quantity=form.cleaned_data["quantity"],
+                days_supply=form.cleaned_data["days_supply"],
+                refills_authorised=form.cleaned_data["refills_authorised"],
+                earliest_fill_on=form.cleaned_data["earliest_fill_on"],
+                reason=form.cleaned_data["reason"],
             )
-        except ValidationError as error:
-            form.add_error(None, _messages_of(error))
-        except NotAllowed as exc:
-            form.add_error(None, exc.message)
-            status = 403
-        else:
+        if result.ok:
             messages.success(
                 request,
                 f"{refill.medication.drug_name} for {refill.patient.display_name}: renewed with a "
@@ -612,5 +485,11 @@ def refill_renew(request, request_uuid):
                 return redirect("medication_detail", medication_uuid=refill.medication.uuid)
             return redirect("refill_queue")
     if from_medication:
-        return _after_write(request, refill.medication, "renewal_form", form, status=status)
-    return _queue_page(request, failed=refill, failed_form=form, status=status)
+        return _page_again(request, refill.medication, "renewal_form", form, status=result.status)
+    return _queue_page(
+        request,
+        failed=refill,
+        failed_form=form,
+        status=result.status,
+        explained=result.error is not None,
+    )

@@ -7,6 +7,7 @@ _CATEGORY_LABELS = {
     "summary": "Summary by the care team",
     "summary_response": "Response to the summary",
     "medications": "Medicines",
+    "purpose": "What each medicine is for",
     "refills": "Refills",
     "observations": "Observations",
     "alliance": "Alliance check-ins",
