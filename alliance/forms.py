@@ -41,3 +41,10 @@ class ConsultationForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Say who reads this consultation."},
     )
+
+
+class AnswersForm(forms.Form):
+    """A check-in as sent: the answers themselves are the instrument's items, read by the
+    service; this carries which button was pressed and what the page says back."""
+
+    action = forms.CharField(required=False)

@@ -6,6 +6,8 @@ and `outcomes` by the instrument's kind. An outcome check-in is the patient's, s
 whole care team. An alliance check-in rates one relationship: it is that clinician's (and the
 patient's), so the policy judges it as if that clinician wrote it (`access_about`), and
 another practice reads it only under a release naming them, while it is in force.
+Consultations are their own category, `consultations`: the care team's; the patient reads
+those shared with them.
 """
 
 import uuid
@@ -95,6 +97,8 @@ class Schedule(models.Model):
 class CheckIn(models.Model):
     # Whose it is for the access policy: the clinician whose relationship it rates, if any.
     access_about = "clinician"
+    # The patient's own answers: theirs to answer, and theirs alone until sent.
+    access_rules = ("patient_answers", "draft_is_the_patients")
 
     class Status(models.TextChoices):
         DRAFT = "draft", "In progress"
@@ -155,6 +159,8 @@ class Flag(models.Model):
     # A concern is the clinician's of the relationship, like the check-in that raised it; a
     # safety alert names no clinician and reaches the whole care team.
     access_about = "clinician"
+    # Acknowledged by the clinician the concern is about; a safety alert, by anyone on the team.
+    access_rules = ("concern_of_its_clinician",)
 
     class Kind(models.TextChoices):
         ALLIANCE_CONCERN = "alliance_concern", "Alliance concern"
@@ -206,6 +212,9 @@ class Flag(models.Model):
 class Consultation(models.Model):
     """Prescriber and therapist ask together: are there issues in our alliance with this patient,
     and what can we do to strengthen it?"""
+
+    # The patient reads it only when it is shared with them; its author alone changes it.
+    access_rules = ("consultation_audience", "author_edits")
 
     QUESTION = "Are there issues in our therapeutic alliance with this patient? What can we do to strengthen it?"
 

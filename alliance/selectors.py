@@ -3,15 +3,22 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q
 from django.utils import timezone
 
 from core import access, audit
 from core import selectors as core_selectors
 from core.access import Action, Category
+from core.models import CareTeamMembership
 
 from . import scoring
 from .models import AllianceSettings, CheckIn, Consultation, Flag, Instrument, Schedule
+
+# Which check-ins each category holds, and which flags: a safety alert is an outcome's.
+_KINDS = {Category.ALLIANCE: Instrument.Kind.ALLIANCE, Category.OUTCOMES: Instrument.Kind.OUTCOME}
+_FLAG_KINDS = (
+    (Category.OUTCOMES, Flag.Kind.SAFETY),
+    (Category.ALLIANCE, Flag.Kind.ALLIANCE_CONCERN),
+)
 
 
 def instruments_offered() -> list[Instrument]:
@@ -25,6 +32,40 @@ def instruments_offered() -> list[Instrument]:
 def show_scores_to_patients() -> bool:
     settings = AllianceSettings.objects.first()
     return settings is None or settings.show_alliance_scores_to_patients
+
+
+def category_of(instrument: Instrument) -> Category:
+    """A check-in's category, by its instrument: alliance check-ins, or outcome measures."""
+    return Category.ALLIANCE if instrument.kind == Instrument.Kind.ALLIANCE else Category.OUTCOMES
+
+
+def check_in_category(check_in: CheckIn) -> Category:
+    return category_of(check_in.instrument)
+
+
+def flag_category(flag: Flag) -> Category:
+    """A safety alert is an outcome measure's; an alliance concern, the alliance check-in's."""
+    return Category.OUTCOMES if flag.kind == Flag.Kind.SAFETY else Category.ALLIANCE
+
+
+def check_ins():
+    """Check-ins, for `access.get` (with `category_of=check_in_category`)."""
+    return CheckIn.objects.select_related("instrument", "clinician", "patient")
+
+
+def flags():
+    """Flags, for `access.get` (with `category_of=flag_category`)."""
+    return Flag.objects.select_related("patient", "clinician", "check_in")
+
+
+def score_shown(*, actor, check_in: CheckIn) -> bool:
+    """Does the page show this check-in's score? Always to the care team and for outcome
+    measures; an alliance score to the patient unless the clinic keeps those for clinicians."""
+    return (
+        not access.is_self(actor, check_in.patient)
+        or check_in.instrument.kind != Instrument.Kind.ALLIANCE
+        or show_scores_to_patients()
+    )
 
 
 @dataclass
@@ -43,17 +84,30 @@ class Offer:
 
 
 def check_in_offers(*, actor, patient) -> list[Offer]:
-    """What the patient can fill in now, due ones first: one alliance check-in per clinician."""
-    access.require(actor, Action.LIST, Category.ALLIANCE, patient)
+    """What the patient can fill in now, due ones first: one alliance check-in per clinician.
+    Empty for anyone who may not start this patient's check-ins (they are the patient's own)."""
+    offered = [
+        i
+        for i in instruments_offered()
+        if access.can(actor, Action.CREATE, category_of(i), patient)
+    ]
+    if not offered:
+        return []
+    access.audit_listed(actor, [patient], Category.ALLIANCE, object_type="alliance.CheckIn")
     team = [m.clinician for m in core_selectors.care_team_for(patient=patient)]
-    mine = list(
-        CheckIn.objects.filter(patient=patient).select_related("instrument").order_by("created_at")
-    )
+    mine = [
+        c
+        for category, kind in _KINDS.items()
+        for c in access.visible(
+            actor, CheckIn.objects.filter(patient=patient, instrument__kind=kind), category
+        ).select_related("instrument")
+    ]
+    mine.sort(key=lambda c: c.created_at)
     schedules = {
         (s.instrument_key, s.clinician_id): s for s in Schedule.objects.filter(patient=patient)
     }
     offers = []
-    for instrument in instruments_offered():
+    for instrument in offered:
         for clinician in team if instrument.about_clinician else [None]:
             clinician_id = clinician.pk if clinician else None
             same = [
@@ -78,16 +132,15 @@ def check_in_offers(*, actor, patient) -> list[Offer]:
 
 
 def check_in_get(*, actor, check_in_uuid, action: Action = Action.READ) -> CheckIn:
-    """One check-in the actor may see; not found alike for missing and hidden (audited)."""
-    # A draft is the patient's own until they send it.
-    sent_or_mine = Q(author_id=actor.pk) | ~Q(status=CheckIn.Status.DRAFT)
-    return access.record_get(
+    """One check-in the actor may see (a draft is the patient's own until they send it); not
+    found alike for missing and hidden (audited)."""
+    return access.get(
         actor,
-        CheckIn.objects.select_related("instrument", "clinician", "patient").filter(sent_or_mine),
-        check_in_uuid,
-        Category.ALLIANCE,
         action,
-        category_of=lambda check_in: Category(check_in.category),
+        Category.ALLIANCE,
+        queryset=check_ins(),
+        uuid=check_in_uuid,
+        category_of=check_in_category,
     )
 
 
@@ -133,12 +186,9 @@ def crisis_help_after(*, actor, check_in: CheckIn) -> dict | None:
 def trends(*, actor, patient) -> list[Series]:
     """Submitted check-ins grouped per instrument and relationship, oldest first; audited."""
     series: dict = {}
-    for category in (Category.ALLIANCE, Category.OUTCOMES):
-        kind = (
-            Instrument.Kind.ALLIANCE if category == Category.ALLIANCE else Instrument.Kind.OUTCOME
-        )
+    for category, kind in _KINDS.items():
         visible = (
-            access.records_visible(
+            access.visible(
                 actor,
                 CheckIn.objects.filter(
                     patient=patient, status=CheckIn.Status.SUBMITTED, instrument__kind=kind
@@ -166,21 +216,38 @@ def trends(*, actor, patient) -> list[Series]:
     )
 
 
+def history(*, actor, patient) -> tuple[list[Series], list[Flag]]:
+    """The alliance page's story: each series (`trends`) with its own open flags attached,
+    and all the open flags (`open_flags`); audited by both."""
+    series = trends(actor=actor, patient=patient)
+    flags = open_flags(actor=actor, patient=patient)
+    for entry in series:
+        clinician_id = entry.clinician.pk if entry.clinician else None
+        entry.flags = [
+            f
+            for f in flags
+            if f.check_in.instrument.key == entry.instrument.key and f.clinician_id == clinician_id
+        ]
+    return series, flags
+
+
+def _open(actor, queryset):
+    """Open flags of `queryset` the actor may read, for those who acknowledge flags (the care
+    team): a flag waits for a clinician, it is not the patient's to see. Per kind, urgent first."""
+    for category, kind in _FLAG_KINDS:
+        if not access.can(actor, Action.ACKNOWLEDGE, category):
+            continue
+        open_ones = queryset.filter(kind=kind, acknowledged_at__isnull=True)
+        yield kind, access.visible(actor, open_ones, category).order_by("-created_at")
+
+
 def open_flags(*, actor, patient) -> list[Flag]:
     """Unacknowledged concern flags and safety alerts, for clinicians; audited."""
-    if not actor.is_clinician:
-        return []
-    flags = []
-    for category, kind in (
-        (Category.OUTCOMES, Flag.Kind.SAFETY),
-        (Category.ALLIANCE, Flag.Kind.ALLIANCE_CONCERN),
-    ):
-        qs = access.records_visible(
-            actor,
-            Flag.objects.filter(patient=patient, kind=kind, acknowledged_at__isnull=True),
-            category,
-        ).select_related("clinician", "check_in", "check_in__instrument")
-        flags += list(qs.order_by("-created_at"))
+    flags = [
+        flag
+        for _, visible in _open(actor, Flag.objects.filter(patient=patient))
+        for flag in visible.select_related("clinician", "check_in", "check_in__instrument")
+    ]
     if flags:
         audit.record(
             actor=actor,
@@ -192,27 +259,39 @@ def open_flags(*, actor, patient) -> list[Flag]:
     return flags
 
 
-def flag_get(*, actor, flag_uuid, action: Action = Action.READ) -> Flag:
-    return access.record_get(
-        actor,
-        Flag.objects.select_related("patient", "clinician"),
-        flag_uuid,
-        Category.ALLIANCE,
-        action,
-        category_of=lambda flag: (
-            Category.OUTCOMES if flag.kind == Flag.Kind.SAFETY else Category.ALLIANCE
-        ),
-    )
-
-
 def consultations(*, actor, patient) -> list[Consultation]:
-    """Consultations the actor may read: the patient reads only those shared with them."""
-    visible = access.records_visible(
-        actor, Consultation.objects.filter(patient=patient), Category.ALLIANCE
+    """Consultations the actor may read: the patient reads only those shared with them (the
+    record rule `consultation_audience`)."""
+    visible = access.visible(
+        actor, Consultation.objects.filter(patient=patient), Category.CONSULTATIONS
     )
-    if access.is_self(actor, patient):
-        visible = visible.filter(audience=Consultation.Audience.PATIENT)
     return list(visible.select_related("prescriber", "therapist", "author"))
+
+
+def consultation_pair(*, patient) -> tuple:
+    """(prescriber, therapist): the patient's clinicians in those roles on the care team (the
+    first of each by name), who hold a consultation; None for a role nobody holds."""
+    team = CareTeamMembership.objects.active().filter(patient=patient).select_related("clinician")
+
+    def first(role):
+        member = team.filter(role=role).order_by("clinician__full_name").first()
+        return member.clinician if member else None
+
+    return (
+        first(CareTeamMembership.TeamRole.PRESCRIBER),
+        first(CareTeamMembership.TeamRole.THERAPIST),
+    )
+
+
+def may_consult(*, actor, patient) -> bool:
+    """Does the page offer this actor to record a consultation: the team has a prescriber and
+    a therapist, the actor is one of them, and the policy lets them write one?"""
+    pair = consultation_pair(patient=patient)
+    return (
+        None not in pair
+        and actor.pk in (p.pk for p in pair)
+        and access.can(actor, Action.CREATE, Category.CONSULTATIONS, patient)
+    )
 
 
 def check_in_nudge_candidates(*, on) -> list:
@@ -257,17 +336,9 @@ def check_in_nudge_candidates(*, on) -> list:
 def flagged_patients(*, actor) -> list:
     """Patients with open safety alerts or alliance concerns this clinician may see, urgent
     first; one query per kind."""
-    if not actor.is_clinician:
-        return []
     rows = {}
-    for category, kind in (
-        (Category.OUTCOMES, Flag.Kind.SAFETY),
-        (Category.ALLIANCE, Flag.Kind.ALLIANCE_CONCERN),
-    ):
-        flags = access.records_visible(
-            actor, Flag.objects.filter(kind=kind, acknowledged_at__isnull=True), category
-        )
-        for flag in flags.select_related("patient").order_by("-created_at"):
+    for kind, visible in _open(actor, Flag.objects.all()):
+        for flag in visible.select_related("patient"):
             entry = rows.setdefault(
                 flag.patient_id, {"patient": flag.patient, "safety": False, "concern": False}
             )

@@ -16,15 +16,13 @@ from core import selectors as core_selectors
 from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import NotAllowed
+from core.models import Role
 
 from . import scoring
 from .models import CheckIn, Consultation, Flag, Instrument
+from .selectors import category_of, flag_category
 
 SHIPPED_FOLDER = Path(__file__).resolve().parent / "instruments"
-
-
-def category_of(instrument: Instrument) -> Category:
-    return Category.ALLIANCE if instrument.kind == Instrument.Kind.ALLIANCE else Category.OUTCOMES
 
 
 # --- Instruments -----------------------------------------------------------------------------
@@ -72,11 +70,9 @@ def _relationship_ok(patient, clinician) -> bool:
 
 
 def check_in_start(*, actor, patient, instrument: Instrument, clinician=None) -> CheckIn:
-    """Begin (or resume) a check-in; one draft per instrument and relationship."""
-    category = category_of(instrument)
-    decision = access.authorize(actor, Action.CREATE, category, patient)
-    if not access.is_self(actor, patient):
-        raise NotAllowed("Check-ins are the patient's own answers.")
+    """Begin (or resume) a check-in; one draft per instrument and relationship. Check-ins are
+    the patient's own answers: the policy gives nobody else their creation."""
+    permit = access.guard(actor, Action.CREATE, category_of(instrument), patient)
     if not instrument.active:
         raise ValidationError("This questionnaire is no longer offered.")
     if instrument.about_clinician:
@@ -98,7 +94,7 @@ def check_in_start(*, actor, patient, instrument: Instrument, clinician=None) ->
                 check_in = CheckIn.objects.create(
                     patient=patient, author=actor, instrument=instrument, clinician=clinician
                 )
-                access.audit_write(actor, decision, category, Action.CREATE, check_in)
+                permit.done(check_in)
                 return check_in
         except IntegrityError:
             # A second tab started the same check-in at the same moment: resume that one.
@@ -128,10 +124,9 @@ def _clean_answers(instrument: Instrument, answers: dict) -> dict:
 
 
 def check_in_save(*, actor, check_in: CheckIn, answers: dict, open_answer: str = "") -> CheckIn:
-    """Keep the answers so far (resumable). Submitted check-ins cannot change."""
-    access.require_record(actor, Action.UPDATE, category_of(check_in.instrument), check_in)
-    if check_in.author_id != actor.pk:
-        raise NotAllowed("Only the patient can answer their check-in.")
+    """Keep the answers so far (resumable). Submitted check-ins cannot change. Only its
+    patient answers a check-in (the record rule `patient_answers`)."""
+    permit = access.guard(actor, Action.UPDATE, category_of(check_in.instrument), check_in)
     cleaned = _clean_answers(check_in.instrument, answers)
     with transaction.atomic():
         updated = CheckIn.objects.filter(pk=check_in.pk, status=CheckIn.Status.DRAFT).update(
@@ -139,8 +134,14 @@ def check_in_save(*, actor, check_in: CheckIn, answers: dict, open_answer: str =
         )
         if not updated:
             raise ValidationError("This check-in was already sent; thank you.")
-    check_in.refresh_from_db()
+        check_in.refresh_from_db()
+        permit.done(check_in)
     return check_in
+
+
+def unanswered(instrument: Instrument, answers: dict) -> list[dict]:
+    """The items of the instrument these answers leave unanswered (or answered out of range)."""
+    return scoring.missing_items(instrument.definition, _clean_answers(instrument, answers))
 
 
 class Incomplete(ValidationError):
@@ -160,13 +161,10 @@ def check_in_submit(*, actor, check_in: CheckIn, answers: dict, open_answer: str
     of the same check-in returns it unchanged, with `answers_not_sent` true when its answers
     differed from those recorded.
     """
-    category = category_of(check_in.instrument)
-    access.require_record(actor, Action.UPDATE, category, check_in)
-    if check_in.author_id != actor.pk:
-        raise NotAllowed("Only the patient can answer their check-in.")
+    permit = access.guard(actor, Action.UPDATE, category_of(check_in.instrument), check_in)
     definition = check_in.instrument.definition
     cleaned = _clean_answers(check_in.instrument, answers)
-    missing = scoring.missing_items(definition, cleaned)
+    missing = unanswered(check_in.instrument, answers)
     if missing:
         raise Incomplete(missing)
     result = scoring.score(definition, cleaned)
@@ -183,6 +181,7 @@ def check_in_submit(*, actor, check_in: CheckIn, answers: dict, open_answer: str
         )
         check_in.refresh_from_db()
         if claimed:
+            permit.done(check_in)
             _raise_flags(check_in, result)
     # Sent already (another tab, or a second click): these answers were not recorded. Say so
     # when they differ from what the care team has, so that nobody believes otherwise.
@@ -280,22 +279,22 @@ def _alert(users, kind: str, flag: Flag, title: str, link: str, essential: bool 
 
 
 def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:
-    """A clinician has seen the flag (audited); a safety alert stops showing once acknowledged."""
-    category = Category.OUTCOMES if flag.kind == Flag.Kind.SAFETY else Category.ALLIANCE
-    access.require_record(actor, Action.UPDATE, category, flag)
-    if not actor.is_clinician:
-        raise NotAllowed("A clinician acknowledges flags.")
-    if flag.kind == Flag.Kind.ALLIANCE_CONCERN and flag.clinician_id not in (None, actor.pk):
-        # A concern is about one relationship: its clinician is the one to take it up.
-        raise NotAllowed("Only the clinician this check-in is about can acknowledge the concern.")
+    """A clinician has seen the flag (audited); a safety alert stops showing once acknowledged.
+
+    The care team acknowledges; a concern is about one relationship, and only the clinician it
+    is about takes it up (the record rule `concern_of_its_clinician`).
+    """
+    permit = access.guard(actor, Action.ACKNOWLEDGE, flag_category(flag), flag)
     with transaction.atomic():
-        Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+        acknowledged = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
             acknowledged_by=actor,
             acknowledged_at=timezone.now(),
             acknowledgement_note=(note or "").strip()[:500],
         )
-    # If someone else acknowledged it first, theirs stands; the attempt is in the audit already.
-    flag.refresh_from_db()
+        flag.refresh_from_db()
+        # If someone else acknowledged it first, theirs stands, and this wrote nothing.
+        if acknowledged:
+            permit.done(flag)
     return flag
 
 
@@ -315,19 +314,13 @@ def consultation_create(
 ) -> Consultation:
     """Record a prescriber–therapist alliance consultation about one patient, read by the
     patient only when its audience says so."""
-    decision = access.authorize(actor, Action.CREATE, Category.ALLIANCE, patient)
-    if not actor.is_clinician:
-        raise NotAllowed("Consultations are between the patient's clinicians.")
-    if (
-        prescriber is None
-        or prescriber.role != "prescriber"
-        or not _relationship_ok(patient, prescriber)
+    permit = access.guard(actor, Action.CREATE, Category.CONSULTATIONS, patient)
+    if not (
+        access.may_care_for(prescriber, Role.PRESCRIBER) and _relationship_ok(patient, prescriber)
     ):
         raise ValidationError({"prescriber": "Choose the patient's prescriber."})
-    if (
-        therapist is None
-        or therapist.role != "therapist"
-        or not _relationship_ok(patient, therapist)
+    if not (
+        access.may_care_for(therapist, Role.THERAPIST) and _relationship_ok(patient, therapist)
     ):
         raise ValidationError({"therapist": "Choose the patient's therapist."})
     if actor.pk not in (prescriber.pk, therapist.pk):
@@ -354,5 +347,5 @@ def consultation_create(
         if earlier is not None:
             return earlier
         consultation.save()
-        access.audit_write(actor, decision, Category.ALLIANCE, Action.CREATE, consultation)
+        permit.done(consultation)
     return consultation

@@ -2,23 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import access
+from core import access, pages
 from core import selectors as core_selectors
 from core.access import Action, Category
-from core.exceptions import NotAllowed
 
 from . import selectors, services
-from .forms import AcknowledgeForm, ConsultationForm, StartForm
-from .models import Instrument
-
-RECORD = "record: alliance.selectors.*_get → access.require_record"
+from .forms import AcknowledgeForm, AnswersForm, ConsultationForm, StartForm
 
 
 @login_required
@@ -26,7 +20,7 @@ RECORD = "record: alliance.selectors.*_get → access.require_record"
 @access.patient_view(Category.ALLIANCE, Action.LIST)
 def check_ins(request, patient):
     """The patient's check-ins: what is due, what is in progress, what they sent."""
-    if not request.user.is_patient:
+    if not access.is_self(request.user, patient):
         return redirect("alliance", patient_uuid=patient.uuid)
     context = {
         "patient": patient,
@@ -59,68 +53,43 @@ def check_in_start(request, patient):
             m.clinician.uuid: m.clinician for m in core_selectors.care_team_for(patient=patient)
         }
         clinician = team.get(form.cleaned_data["clinician"])
-    try:
+    with pages.attempt(request) as result:
         check_in = services.check_in_start(
             actor=request.user, patient=patient, instrument=instrument, clinician=clinician
         )
-    except (ValidationError, NotAllowed) as error:
-        messages.error(
-            request,
-            " ".join(error.messages) if isinstance(error, ValidationError) else error.message,
-        )
+    if not result.ok:
         return redirect("check_ins", patient_uuid=patient.uuid)
     return redirect("check_in", check_in_uuid=check_in.uuid)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@access.declare(RECORD)
-def check_in(request, check_in_uuid):
-    action = Action.UPDATE if request.method == "POST" else Action.READ
-    check_in = selectors.check_in_get(
-        actor=request.user, check_in_uuid=check_in_uuid, action=action
-    )
+@access.record_view(
+    selectors.check_ins(),
+    Category.ALLIANCE,
+    uuid="check_in_uuid",
+    category_of=selectors.check_in_category,
+)
+def check_in(request, check_in):
     definition = check_in.instrument.definition
     answers = dict(check_in.answers)
     open_answer = check_in.open_answer
+    form = AnswersForm(request.POST if request.method == "POST" else None)
     missing_ids = set()
-    error = None
     status = 200
-    if request.method == "POST":
+    if form.is_valid():
         answers = {item["id"]: request.POST.get(item["id"], "") for item in definition["items"]}
         open_answer = request.POST.get("open_answer", "")
-        try:
-            if request.POST.get("action") == "save":
-                services.check_in_save(
-                    actor=request.user, check_in=check_in, answers=answers, open_answer=open_answer
-                )
-                messages.success(request, "Saved. You can finish it later from your check-ins.")
-                return redirect("check_ins", patient_uuid=check_in.patient.uuid)
-            submitted = services.check_in_submit(
+        saving = form.cleaned_data["action"] == "save"
+        answer = services.check_in_save if saving else services.check_in_submit
+        with pages.attempt(request, form) as result:
+            sent = answer(
                 actor=request.user, check_in=check_in, answers=answers, open_answer=open_answer
             )
-        except services.Incomplete as incomplete:
-            missing_ids = {item["id"] for item in incomplete.items}
-            error = incomplete.messages[0]
-            status = 400
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-            status = 400
-        except NotAllowed as exc:
-            raise Http404 from exc
-        else:
-            if submitted.answers_not_sent:
-                messages.warning(
-                    request,
-                    f"This check-in had already been sent, on "
-                    f"{date_format(timezone.localtime(submitted.submitted_at), 'j F Y, H:i')}. "
-                    "Your care team has the answers shown here; the ones you just gave were "
-                    "not sent. If something has changed, start a new check-in.",
-                )
-            elif not selectors.raised_safety_alert(check_in=submitted):
-                # After a safety alert the page itself thanks them, below the crisis help.
-                messages.success(request, "Thank you. Your answers are with your care team.")
-            return redirect("check_in", check_in_uuid=submitted.uuid)
+        if result.ok:
+            return _answered(request, sent, saving)
+        status = result.status
+        missing_ids = {item["id"] for item in services.unanswered(check_in.instrument, answers)}
     items = [
         {
             **item,
@@ -137,14 +106,31 @@ def check_in(request, check_in_uuid):
         "definition": definition,
         "items": items,
         "open_answer": open_answer,
-        "error": error,
-        "show_score": request.user.is_clinician
-        or check_in.instrument.kind != Instrument.Kind.ALLIANCE
-        or selectors.show_scores_to_patients(),
-        "nav": "check_ins" if request.user.is_patient else "patients",
+        "error": " ".join(form.non_field_errors()) or None,
+        "show_score": selectors.score_shown(actor=request.user, check_in=check_in),
+        "nav": "check_ins" if access.kind_of(request.user) == "patient" else "patients",
         "crisis": selectors.crisis_help_after(actor=request.user, check_in=check_in),
     }
     return render(request, "alliance/check_in.html", context, status=status)
+
+
+def _answered(request, check_in, saved: bool):
+    """Where the patient goes once their answers are kept (saved) or sent."""
+    if saved:
+        messages.success(request, "Saved. You can finish it later from your check-ins.")
+        return redirect("check_ins", patient_uuid=check_in.patient.uuid)
+    if check_in.answers_not_sent:
+        messages.warning(
+            request,
+            f"This check-in had already been sent, on "
+            f"{date_format(timezone.localtime(check_in.submitted_at), 'j F Y, H:i')}. "
+            "Your care team has the answers shown here; the ones you just gave were "
+            "not sent. If something has changed, start a new check-in.",
+        )
+    elif not selectors.raised_safety_alert(check_in=check_in):
+        # After a safety alert the page itself thanks them, below the crisis help.
+        messages.success(request, "Thank you. Your answers are with your care team.")
+    return redirect("check_in", check_in_uuid=check_in.uuid)
 
 
 def _as_int(value):
@@ -155,16 +141,7 @@ def _as_int(value):
 
 
 def _alliance_context(request, patient, *, consultation_form=None):
-    series = selectors.trends(actor=request.user, patient=patient)
-    flags = selectors.open_flags(actor=request.user, patient=patient)
-    for entry in series:
-        clinician_id = entry.clinician.pk if entry.clinician else None
-        entry.flags = [
-            f
-            for f in flags
-            if f.check_in.instrument.key == entry.instrument.key and f.clinician_id == clinician_id
-        ]
-    team = core_selectors.care_team_for(patient=patient)
+    series, flags = selectors.history(actor=request.user, patient=patient)
     return {
         "patient": patient,
         "series": series,
@@ -172,8 +149,7 @@ def _alliance_context(request, patient, *, consultation_form=None):
         "safety_alerts": [f for f in flags if f.kind == "safety"],
         "consultations": selectors.consultations(actor=request.user, patient=patient),
         "consultation_form": consultation_form or ConsultationForm(),
-        "can_consult": any(m.clinician_id == request.user.pk for m in team)
-        and {m.role for m in team} >= {"prescriber", "therapist"},
+        "can_consult": selectors.may_consult(actor=request.user, patient=patient),
         "acknowledge_form": AcknowledgeForm(),
         "nav": "patients",
     }
@@ -184,37 +160,35 @@ def _alliance_context(request, patient, *, consultation_form=None):
 @access.patient_view(Category.ALLIANCE, Action.LIST)
 def alliance(request, patient):
     """For clinicians: flags, alliance trends per relationship, outcome measures, consultations."""
-    if request.user.is_patient:
+    if access.is_self(request.user, patient):
         return redirect("check_ins", patient_uuid=patient.uuid)
     return render(request, "alliance/alliance.html", _alliance_context(request, patient))
 
 
 @login_required
 @require_POST
-@access.declare(RECORD)
-def flag_acknowledge(request, flag_uuid):
-    flag = selectors.flag_get(actor=request.user, flag_uuid=flag_uuid, action=Action.UPDATE)
+@access.record_view(
+    selectors.flags(), Category.ALLIANCE, uuid="flag_uuid", category_of=selectors.flag_category
+)
+def flag_acknowledge(request, flag):
     form = AcknowledgeForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
+    with pages.attempt(request) as result:
         services.flag_acknowledge(actor=request.user, flag=flag, note=note)
-    except NotAllowed as exc:
-        messages.error(request, exc.message)
-    else:
+    if result.ok:
         messages.success(request, "Acknowledged. Your name and the time are recorded.")
     return redirect("alliance", patient_uuid=flag.patient.uuid)
 
 
 @login_required
 @require_POST
-@access.patient_view(Category.ALLIANCE, Action.CREATE)
+@access.patient_view(Category.CONSULTATIONS, Action.CREATE)
 def consultation_create(request, patient):
     form = ConsultationForm(request.POST)
-    team = core_selectors.care_team_for(patient=patient)
-    prescriber = next((m.clinician for m in team if m.role == "prescriber"), None)
-    therapist = next((m.clinician for m in team if m.role == "therapist"), None)
+    prescriber, therapist = selectors.consultation_pair(patient=patient)
+    status = 400
     if form.is_valid():
-        try:
+        with pages.attempt(request, form) as result:
             services.consultation_create(
                 actor=request.user,
                 patient=patient,
@@ -222,12 +196,9 @@ def consultation_create(request, patient):
                 therapist=therapist,
                 **form.cleaned_data,
             )
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-        except NotAllowed as exc:
-            form.add_error(None, exc.message)
-        else:
+        if result.ok:
             messages.success(request, "Consultation recorded.")
             return redirect("alliance", patient_uuid=patient.uuid)
+        status = result.status
     context = _alliance_context(request, patient, consultation_form=form)
-    return render(request, "alliance/alliance.html", context, status=400)
+    return render(request, "alliance/alliance.html", context, status=status)

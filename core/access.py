@@ -57,6 +57,9 @@ class Category(StrEnum):
     OBSERVATIONS = "observations"  # adherence, response, side effects
     ALLIANCE = "alliance"
     OUTCOMES = "outcomes"
+    # What the prescriber and the therapist agreed about their alliance with the patient:
+    # the care team's to write; the patient reads those shared with them.
+    CONSULTATIONS = "consultations"
     GOALS = "goals"
     NARRATIVE_NOTES = "narrative_notes"
     PSYCHOTHERAPY_NOTES = "psychotherapy_notes"
@@ -105,8 +108,11 @@ SELF_RULES: dict[Category, frozenset[Action]] = {
     Category.PURPOSE: READS | {Action.UPDATE},
     Category.REFILLS: ALL,
     Category.OBSERVATIONS: ALL,
+    # Check-ins are the patient's own answers: theirs to start and to answer.
     Category.ALLIANCE: ALL,
     Category.OUTCOMES: ALL,
+    # Only the consultations shared with them (the record rule `consultation_audience`).
+    Category.CONSULTATIONS: READS,
     Category.GOALS: ALL,
     Category.NARRATIVE_NOTES: ALL,
     Category.REFERRALS: READS,
@@ -124,8 +130,11 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     Category.SUMMARY_RESPONSE: READS,
     Category.REFILLS: ALL,
     Category.OBSERVATIONS: ALL,
-    Category.ALLIANCE: ALL,
-    Category.OUTCOMES: ALL,
+    # The team reads the patient's check-ins and acknowledges what they raise (a safety alert
+    # is an outcome, an alliance concern alliance); the answers are the patient's alone.
+    Category.ALLIANCE: READS | {Action.ACKNOWLEDGE},
+    Category.OUTCOMES: READS | {Action.ACKNOWLEDGE},
+    Category.CONSULTATIONS: READS | {Action.CREATE, Action.UPDATE},
     Category.GOALS: ALL,
     Category.NARRATIVE_NOTES: ALL,
     Category.REFERRALS: ALL,
@@ -212,6 +221,32 @@ RECORD_RULES: dict[str, RecordRule] = {
         test=lambda actor, record: not actor.is_patient or record.audience == "patient",
         q=lambda actor: Q(audience="patient") if actor.is_patient else Q(),
         message="This consultation was not shared with the patient.",
+    ),
+    # A check-in is its patient's answers: only they answer it, and until they send it (a
+    # draft) only they read it.
+    "patient_answers": RecordRule(
+        actions=frozenset({Action.UPDATE}),
+        test=lambda actor, record: record.author_id == actor.pk,
+        q=_yours,
+        message="Only the patient can answer their check-in.",
+    ),
+    "draft_is_the_patients": RecordRule(
+        actions=READS,
+        test=lambda actor, record: record.status != "draft" or record.author_id == actor.pk,
+        q=lambda actor: ~Q(status="draft") | _yours(actor),
+        message="The patient has not sent this check-in yet.",
+    ),
+    # An alliance concern is about one relationship: the clinician it is about takes it up
+    # (a safety alert is the whole care team's to acknowledge).
+    "concern_of_its_clinician": RecordRule(
+        actions=frozenset({Action.ACKNOWLEDGE}),
+        test=lambda actor, record: (
+            record.kind != "alliance_concern" or record.clinician_id in (None, actor.pk)
+        ),
+        q=lambda actor: (
+            ~Q(kind="alliance_concern") | Q(clinician__isnull=True) | Q(clinician_id=actor.pk)
+        ),
+        message="Only the clinician this check-in is about can acknowledge the concern.",
     ),
     # Only the clinician a referral was sent to accepts or declines it.
     "recipient_answers": RecordRule(

@@ -91,3 +91,26 @@ class ConsultationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["uuid", "prescriber", "therapist", "created_at"]
+
+
+class SeriesPointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CheckIn
+        fields = ["uuid", "submitted_at", "total", "band"]
+        read_only_fields = fields
+
+
+class SeriesSerializer(serializers.Serializer):
+    """One instrument's sent check-ins for one relationship (or none, for outcome measures),
+    oldest first, with its open flags: the alliance page's trend."""
+
+    instrument = serializers.CharField(source="instrument.key")
+    instrument_name = serializers.CharField(source="instrument.name")
+    kind = serializers.CharField(source="instrument.kind", help_text='"alliance" or "outcome"')
+    clinician = serializers.UUIDField(source="clinician.uuid", default=None, allow_null=True)
+    check_ins = SeriesPointSerializer(many=True)
+    flags = FlagSerializer(many=True, help_text="Open flags of this series (clinicians).")
+
+
+class AllianceRefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why nothing was done (or shown).")

@@ -15,6 +15,11 @@ urlpatterns = [
         views.CheckInSubmitView.as_view(),
         name="api_check_in_submit",
     ),
+    path(
+        "patients/<uuid:patient_uuid>/alliance/",
+        views.AllianceHistoryView.as_view(),
+        name="api_alliance",
+    ),
     path("patients/<uuid:patient_uuid>/flags/", views.FlagListView.as_view(), name="api_flags"),
     path(
         "flags/<uuid:flag_uuid>/acknowledge/",

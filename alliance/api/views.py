@@ -1,58 +1,81 @@
-"""The alliance API: the same selectors, services and access policy as the pages."""
+"""The alliance API: the same selectors, services and access policy as the pages.
+
+Access is decided by the bases (core/api/bases.py) before a handler runs; a write is guarded
+again, and audited, by its service; refusals, conflicts and bad input become 403, 409 and 400
+in the exception handler (core/api/errors.py)."""
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from alliance import selectors, services
-from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
+from core.api.bases import PatientAPIView, RecordAPIView
+from core.api.pagination import LimitOffsetPagination
 from core.api.validation import valid
 from core.exceptions import Conflict
 
 from . import serializers as s
 
-RECORD = "record: alliance.selectors.*_get → access.require_record"
+_ERRORS = {
+    400: OpenApiResponse(description="Refused input: each field's messages, or `detail`."),
+    403: OpenApiResponse(s.AllianceRefusalSerializer, description="Not yours to do."),
+    404: OpenApiResponse(s.AllianceRefusalSerializer, description="No such record, or hidden."),
+    409: OpenApiResponse(s.AllianceRefusalSerializer, description="Sent already, differently."),
+}
 
 
-class InstrumentListView(APIView):
+def errors(*codes) -> dict:
+    """The error responses an operation documents: 404 always (not found alike for hidden)."""
+    return {code: _ERRORS[code] for code in sorted({404, *codes})}
+
+
+class _List:
+    """A paginated list, the same way for every list of the API."""
+
+    pagination_class = LimitOffsetPagination
+
+    def listed(self, items, serializer_class):
+        page = self.paginate_queryset(list(items))
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class InstrumentListView(generics.ListAPIView):
     concord_access = "no patient data: instrument definitions"
+    pagination_class = LimitOffsetPagination
+    serializer_class = s.InstrumentSerializer
+
+    def get_queryset(self):
+        return selectors.instruments_offered()
 
     @extend_schema(
-        responses=s.InstrumentSerializer(many=True),
         summary="Instruments offered (newest version of each)",
+        responses={200: s.InstrumentSerializer(many=True), 400: _ERRORS[400]},
     )
-    def get(self, request):
-        return Response(s.InstrumentSerializer(selectors.instruments_offered(), many=True).data)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
-class CheckInListView(APIView):
-    concord_access = f"patient:{Category.ALLIANCE}:{Action.LIST}"
+class CheckInListView(_List, PatientAPIView):
+    access_category = Category.ALLIANCE
+    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
     @extend_schema(
-        responses=s.CheckInSerializer(many=True), summary="Submitted check-ins with scores"
+        responses={200: s.CheckInSerializer(many=True), **errors(400)},
+        summary="Submitted check-ins with scores",
     )
     def get(self, request, patient_uuid):
-        patient, _ = access.patient_get(request.user, patient_uuid, Category.ALLIANCE, Action.LIST)
-        check_ins = [
-            c
-            for series in selectors.trends(actor=request.user, patient=patient)
-            for c in series.check_ins
-        ]
-        return Response(s.CheckInSerializer(check_ins, many=True).data)
+        series = selectors.trends(actor=request.user, patient=self.patient)
+        return self.listed((c for entry in series for c in entry.check_ins), s.CheckInSerializer)
 
     @extend_schema(
         request=s.CheckInStartSerializer,
-        responses={201: s.CheckInSerializer},
-        summary="Start or resume a check-in",
+        responses={201: s.CheckInSerializer, **errors(400, 403)},
+        summary="Start or resume a check-in (the patient's own)",
     )
     def post(self, request, patient_uuid):
-        patient, _ = access.patient_get(
-            request.user, patient_uuid, Category.ALLIANCE, Action.CREATE
-        )
         data = valid(s.CheckInStartSerializer, request.data)
         instrument = next(
             (i for i in selectors.instruments_offered() if i.key == data["instrument"]), None
@@ -60,55 +83,54 @@ class CheckInListView(APIView):
         if instrument is None:
             raise ValidationError({"instrument": "Unknown instrument."})
         team = {
-            m.clinician.uuid: m.clinician for m in core_selectors.care_team_for(patient=patient)
+            m.clinician.uuid: m.clinician
+            for m in core_selectors.care_team_for(patient=self.patient)
         }
-        clinician = team.get(data["clinician"]) if data["clinician"] else None
         check_in = services.check_in_start(
-            actor=request.user, patient=patient, instrument=instrument, clinician=clinician
+            actor=request.user,
+            patient=self.patient,
+            instrument=instrument,
+            clinician=team.get(data["clinician"]) if data["clinician"] else None,
         )
         return Response(s.CheckInSerializer(check_in).data, status=status.HTTP_201_CREATED)
 
 
-class CheckInDetailView(APIView):
-    concord_access = RECORD
+class _CheckInView(RecordAPIView):
+    access_category = Category.ALLIANCE
+    access_uuid = "check_in_uuid"
 
-    @extend_schema(responses=s.CheckInSerializer, summary="One check-in")
+    def access_queryset(self):
+        return selectors.check_ins()
+
+    def access_category_of(self, record):
+        return selectors.check_in_category(record)
+
+
+class CheckInDetailView(_CheckInView):
+    @extend_schema(responses={200: s.CheckInSerializer, **errors()}, summary="One check-in")
     def get(self, request, check_in_uuid):
-        return Response(
-            s.CheckInSerializer(
-                selectors.check_in_get(actor=request.user, check_in_uuid=check_in_uuid)
-            ).data
-        )
-
-    @extend_schema(
-        request=s.AnswersSerializer, responses=s.CheckInSerializer, summary="Save answers so far"
-    )
-    def patch(self, request, check_in_uuid):
-        check_in = selectors.check_in_get(
-            actor=request.user, check_in_uuid=check_in_uuid, action=Action.UPDATE
-        )
-        data = valid(s.AnswersSerializer, request.data)
-        return Response(
-            s.CheckInSerializer(
-                services.check_in_save(actor=request.user, check_in=check_in, **data)
-            ).data
-        )
-
-
-class CheckInSubmitView(APIView):
-    concord_access = RECORD
+        return Response(s.CheckInSerializer(self.record).data)
 
     @extend_schema(
         request=s.AnswersSerializer,
-        responses=s.CheckInSerializer,
+        responses={200: s.CheckInSerializer, **errors(400, 403)},
+        summary="Save answers so far (the patient's own)",
+    )
+    def patch(self, request, check_in_uuid):
+        data = valid(s.AnswersSerializer, request.data)
+        saved = services.check_in_save(actor=request.user, check_in=self.record, **data)
+        return Response(s.CheckInSerializer(saved).data)
+
+
+class CheckInSubmitView(_CheckInView):
+    @extend_schema(
+        request=s.AnswersSerializer,
+        responses={200: s.CheckInSerializer, **errors(400, 403, 409)},
         summary="Send a complete check-in (once)",
     )
     def post(self, request, check_in_uuid):
-        check_in = selectors.check_in_get(
-            actor=request.user, check_in_uuid=check_in_uuid, action=Action.UPDATE
-        )
         data = valid(s.AnswersSerializer, request.data)
-        sent = services.check_in_submit(actor=request.user, check_in=check_in, **data)
+        sent = services.check_in_submit(actor=request.user, check_in=self.record, **data)
         if sent.answers_not_sent:
             raise Conflict(
                 "This check-in had already been sent with other answers; these were not recorded."
@@ -116,64 +138,81 @@ class CheckInSubmitView(APIView):
         return Response(s.CheckInSerializer(sent).data)
 
 
-class FlagListView(APIView):
-    concord_access = f"patient:{Category.ALLIANCE}:{Action.LIST}"
+class AllianceHistoryView(_List, PatientAPIView):
+    access_category = Category.ALLIANCE
+    access_actions = {"GET": Action.LIST}
 
     @extend_schema(
-        responses=s.FlagSerializer(many=True),
+        responses={200: s.SeriesSerializer(many=True), **errors(400)},
+        summary="Alliance and outcome trends, per instrument and relationship, with open flags",
+    )
+    def get(self, request, patient_uuid):
+        series, _ = selectors.history(actor=request.user, patient=self.patient)
+        return self.listed(series, s.SeriesSerializer)
+
+
+class FlagListView(_List, PatientAPIView):
+    access_category = Category.ALLIANCE
+    access_actions = {"GET": Action.LIST}
+
+    @extend_schema(
+        responses={200: s.FlagSerializer(many=True), **errors(400)},
         summary="Open concern flags and safety alerts (clinicians)",
     )
     def get(self, request, patient_uuid):
-        patient, _ = access.patient_get(request.user, patient_uuid, Category.ALLIANCE, Action.LIST)
-        return Response(
-            s.FlagSerializer(
-                selectors.open_flags(actor=request.user, patient=patient), many=True
-            ).data
+        return self.listed(
+            selectors.open_flags(actor=request.user, patient=self.patient), s.FlagSerializer
         )
 
 
-class FlagAcknowledgeView(APIView):
-    concord_access = RECORD
+class FlagAcknowledgeView(RecordAPIView):
+    access_category = Category.ALLIANCE
+    access_uuid = "flag_uuid"
+
+    def access_queryset(self):
+        return selectors.flags()
+
+    def access_category_of(self, record):
+        return selectors.flag_category(record)
 
     @extend_schema(
-        request=s.AcknowledgeSerializer, responses=s.FlagSerializer, summary="Acknowledge a flag"
+        request=s.AcknowledgeSerializer,
+        responses={200: s.FlagSerializer, **errors(400, 403)},
+        summary="Acknowledge a flag (a concern: the clinician it is about)",
     )
     def post(self, request, flag_uuid):
-        flag = selectors.flag_get(actor=request.user, flag_uuid=flag_uuid, action=Action.UPDATE)
         data = valid(s.AcknowledgeSerializer, request.data)
-        return Response(
-            s.FlagSerializer(services.flag_acknowledge(actor=request.user, flag=flag, **data)).data
-        )
+        flag = services.flag_acknowledge(actor=request.user, flag=self.record, **data)
+        return Response(s.FlagSerializer(flag).data)
 
 
-class ConsultationListView(APIView):
-    concord_access = f"patient:{Category.ALLIANCE}:{Action.LIST}"
+class ConsultationListView(_List, PatientAPIView):
+    access_category = Category.CONSULTATIONS
+    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
-    @extend_schema(responses=s.ConsultationSerializer(many=True), summary="Alliance consultations")
+    @extend_schema(
+        responses={200: s.ConsultationSerializer(many=True), **errors(400)},
+        summary="Alliance consultations (the patient: those shared with them)",
+    )
     def get(self, request, patient_uuid):
-        patient, _ = access.patient_get(request.user, patient_uuid, Category.ALLIANCE, Action.LIST)
-        return Response(
-            s.ConsultationSerializer(
-                selectors.consultations(actor=request.user, patient=patient), many=True
-            ).data
+        return self.listed(
+            selectors.consultations(actor=request.user, patient=self.patient),
+            s.ConsultationSerializer,
         )
 
     @extend_schema(
         request=s.ConsultationSerializer,
-        responses={201: s.ConsultationSerializer},
-        summary="Record a consultation",
+        responses={201: s.ConsultationSerializer, **errors(400, 403)},
+        summary="Record a consultation (its prescriber or therapist)",
     )
     def post(self, request, patient_uuid):
-        patient, _ = access.patient_get(
-            request.user, patient_uuid, Category.ALLIANCE, Action.CREATE
-        )
         data = valid(s.ConsultationSerializer, request.data)
-        team = core_selectors.care_team_for(patient=patient)
+        prescriber, therapist = selectors.consultation_pair(patient=self.patient)
         consultation = services.consultation_create(
             actor=request.user,
-            patient=patient,
-            prescriber=next((m.clinician for m in team if m.role == "prescriber"), None),
-            therapist=next((m.clinician for m in team if m.role == "therapist"), None),
+            patient=self.patient,
+            prescriber=prescriber,
+            therapist=therapist,
             **data,
         )
         return Response(s.ConsultationSerializer(consultation).data, status=status.HTTP_201_CREATED)

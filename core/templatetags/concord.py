@@ -12,6 +12,7 @@ _CATEGORY_LABELS = {
     "observations": "Observations",
     "alliance": "Alliance check-ins",
     "outcomes": "Outcome measures",
+    "consultations": "Alliance consultations",
     "goals": "Goals",
     "narrative_notes": "Notes",
     "psychotherapy_notes": "Psychotherapy notes",

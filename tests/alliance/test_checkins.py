@@ -144,10 +144,15 @@ class TestCheckIns:
             services.instrument_import(definition={"key": "x"})
 
     def test_only_the_patient_answers(self, instruments, patient, prescriber):
-        with pytest.raises(NotAllowed):
+        # Check-ins are the patient's own answers: the policy gives the team no check-in to
+        # start, and the refusal is audited.
+        with pytest.raises(Http404):
             services.check_in_start(
                 actor=prescriber, patient=patient, instrument=instruments["phq-9"]
             )
+        assert not CheckIn.objects.exists()
+        rows = AuditEvent.objects.filter(actor=prescriber, action="create")
+        assert [(r.category, r.outcome) for r in rows] == [("outcomes", "denied")]
 
 
 class TestFlags:
@@ -208,7 +213,7 @@ class TestFlags:
         )
         assert selectors.open_flags(actor=prescriber, patient=patient) == []
         assert AuditEvent.objects.filter(
-            actor=therapist, action="update", object_id=str(alert.uuid)
+            actor=therapist, action="acknowledge", outcome="allowed", object_id=str(alert.uuid)
         ).exists()
 
     def test_patient_cannot_acknowledge(self, instruments, patient, patient_user, prescriber):
@@ -353,7 +358,7 @@ class TestAPI:
     def test_check_in_through_the_api(self, client, instruments, patient, patient_user, prescriber):
         client.force_login(patient_user)
         assert {"concord-alliance", "phq-9", "gad-7"} <= {
-            i["key"] for i in client.get(reverse("api_instruments")).json()
+            i["key"] for i in client.get(reverse("api_instruments")).json()["results"]
         }
         started = client.post(
             reverse("api_check_ins", args=[patient.uuid]),
@@ -375,7 +380,7 @@ class TestAPI:
         )
         assert sent.json()["total"] == 3
         client.force_login(prescriber)
-        flags = client.get(reverse("api_flags", args=[patient.uuid])).json()
+        flags = client.get(reverse("api_flags", args=[patient.uuid])).json()["results"]
         assert [f["kind"] for f in flags] == ["alliance_concern"]
         acked = client.post(
             reverse("api_flag_acknowledge", args=[flags[0]["uuid"]]),

@@ -37,7 +37,7 @@ def test_the_patient_reads_only_what_was_shared_on_pages_and_api(
     client.force_login(patient_user)
     page = client.get(reverse("check_ins", args=[patient.uuid])).content.decode()
     assert "Zq-shared" in page and "Zq-between-us" not in page
-    listed = client.get(reverse("api_consultations", args=[patient.uuid])).json()
+    listed = client.get(reverse("api_consultations", args=[patient.uuid])).json()["results"]
     assert [c["actions"] for c in listed] == ["Zq-shared"]
     assert listed[0]["audience"] == "patient"
     # The prescriber who wrote them reads both, each marked with who else reads it.
@@ -46,7 +46,7 @@ def test_the_patient_reads_only_what_was_shared_on_pages_and_api(
     assert "Zq-shared" in page and "Zq-between-us" in page
     assert "Between clinicians: the patient does not see it" in page
     assert "Shared with the patient" in page
-    listed = client.get(reverse("api_consultations", args=[patient.uuid])).json()
+    listed = client.get(reverse("api_consultations", args=[patient.uuid])).json()["results"]
     assert {c["actions"] for c in listed} == {"Zq-shared", "Zq-between-us"}
 
 

@@ -173,10 +173,11 @@ POLICY: dict[str, Kind] = {
         category="observations",
         create_when_released=frozenset({"prescriber"}),
     ),
-    # Consultations are between the two clinicians of the team.
+    # Consultations are between the two clinicians of the team (the patient reads those shared
+    # with them): a category of their own, which no release carries.
     "consultation": Kind(
         _may(list="patient prescriber", create="prescriber therapist"),
-        category="alliance",
+        category="consultations",
     ),
     # An outcome questionnaire (PHQ-9) is the patient's own answers, the whole team's to read.
     "check-in": Kind(
