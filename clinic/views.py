@@ -2,16 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance import selectors as alliance_selectors
-from core import access
+from core import access, pages
 from core import selectors as core_selectors
 from core.access import Action, Category
-from core.exceptions import Conflict, NotAllowed
+from core.exceptions import NotAllowed
 from core.htmx import render_page_or_partial, wants_partial
 from prescribing import selectors as prescribing_selectors
 from prescribing import services as prescribing_services
@@ -27,22 +26,40 @@ from . import selectors as clinic_selectors
 from . import services as clinic_services
 from .forms import VisitActionForm
 
+START_PAGES = {"clinician": "patient_list", "patient": "patient_home", "admin": "audit_search"}
 
-@access.declare("no patient data: sends each role to its start page")
+
+@access.declare("no patient data: sends each kind of account to its start page")
 @login_required
 @require_GET
 def home(request):
-    user = request.user
-    if user.is_clinician:
-        return redirect("patient_list")
-    if user.is_patient:
-        return redirect("patient_home")
-    if user.is_clinic_admin:
-        return redirect("audit_search")
-    raise Http404
+    start = START_PAGES.get(access.kind_of(request.user))
+    if start is None:
+        raise Http404
+    return redirect(start)
 
 
-@access.declare("list: core.selectors.patient_list filters by access.patients_visible and audits")
+def _for_clinicians(request) -> None:
+    """The care team's working screens (the visit, the thread, what is shared, the day) are
+    for those who care for patients: anyone else is told "not found", as for a patient they
+    may not see, whatever their own grant to the record."""
+    if not access.may_care_for(request.user):
+        raise Http404
+
+
+class _on_form(pages.attempt):
+    """`pages.attempt`, with a refusal said on the form beside what was typed (where the
+    thread and the visit screen say it), not among the notices at the top of the page."""
+
+    def __exit__(self, exc_type, exc, tb):
+        if isinstance(exc, NotAllowed):
+            self.error, self.status = exc.message, 403
+            self.form.add_error(None, exc.message)
+            return True
+        return super().__exit__(exc_type, exc, tb)
+
+
+@access.declare("list: core.selectors.patient_list filters by access.visible and audits")
 @login_required
 @require_GET
 def patient_list(request):
@@ -64,24 +81,21 @@ def patient_detail(request, patient):
         "care_team": core_selectors.care_team_for(patient=patient),
         "summary": stories_selectors.summary_get(actor=request.user, patient=patient),
         "flags": alliance_selectors.open_flags(actor=request.user, patient=patient),
-        "can_invite": request.user.is_clinician
-        and access.decide(request.user, Action.UPDATE, Category.PROFILE, patient).allowed
-        and patient.user_id is None,
+        "can_invite": patient.user_id is None
+        and access.can(request.user, Action.UPDATE, Category.SIGN_IN, patient),
         "nav": "patients",
     }
     return render(request, "clinic/patient_detail.html", context)
 
 
-@access.declare(
-    "the patient's own home: core.selectors.patient_for_user, then access.require(PROFILE)"
-)
+@access.declare("the patient's own home: core.selectors.patient_for_user, then access.get(PROFILE)")
 @login_required
 @require_GET
 def patient_home(request):
-    patient = core_selectors.patient_for_user(user=request.user)
-    if patient is None:
+    mine = core_selectors.patient_for_user(user=request.user)
+    if mine is None:
         raise Http404
-    access.require(request.user, Action.READ, Category.PROFILE, patient, obj=patient)
+    patient = access.get(request.user, Action.READ, Category.PROFILE, patient=mine.uuid)
     context = {
         "patient": patient,
         "care_team": core_selectors.care_team_for(patient=patient),
@@ -115,55 +129,46 @@ def patient_home(request):
 @access.patient_view(Category.OBSERVATIONS, Action.LIST)
 def thread(request, patient):
     """The prescriber and therapist's thread: eyes-and-ears reports, questions, answers."""
-    if not request.user.is_clinician:
-        raise Http404
+    _for_clinicians(request)
     medications = [
         item.medication
         for item in prescribing_selectors.medication_plan(actor=request.user, patient=patient)
     ]
-    kinds = (
-        ThreadPost.Kind.choices
-        if request.user.role == "therapist"
-        else [
-            (k, label) for k, label in ThreadPost.Kind.choices if k in ("reply", "note", "question")
-        ]
-    )
+    # The eyes-and-ears reports (a side effect, a question for the prescriber) are written
+    # by the clinician who does not prescribe; the prescriber replies, notes and asks.
+    kinds = ThreadPost.Kind.choices
+    if access.can(request.user, Action.PRESCRIBE, Category.MEDICATIONS):
+        kinds = [(k, label) for k, label in kinds if k in ("reply", "note", "question")]
     form = ThreadPostForm(
         request.POST if request.method == "POST" else None, kinds=kinds, medications=medications
     )
     status = 200
     if request.method == "POST":
+        status = 400
         if form.is_valid():
-            medication = next(
-                (m for m in medications if str(m.uuid) == form.cleaned_data["medication"]), None
-            )
+            data = form.cleaned_data
+            medication = next((m for m in medications if str(m.uuid) == data["medication"]), None)
             reply_to = None
-            if form.cleaned_data["reply_to"]:
+            if data["reply_to"]:
                 reply_to = referrals_selectors.thread_post_get(
-                    actor=request.user, post_uuid=form.cleaned_data["reply_to"]
+                    actor=request.user, post_uuid=data["reply_to"]
                 )
-            try:
+            # Refused when no one of the other practice could read it: said on the form,
+            # what was written kept.
+            with _on_form(request, form) as result:
                 referrals_services.thread_post(
                     actor=request.user,
                     patient=patient,
-                    kind=form.cleaned_data["kind"],
-                    text=form.cleaned_data["text"],
+                    kind=data["kind"],
+                    text=data["text"],
                     medication_uuid=medication.uuid if medication else None,
-                    medication_name=medication.label
-                    if medication
-                    else "",
+                    medication_name=medication.label if medication else "",
                     reply_to=reply_to,
                 )
-            except ValidationError as error:
-                form.add_error(None, error.messages)
-            except NotAllowed as refused:
-                # No one of the other practice can read it: say why, keep what was written.
-                form.add_error(None, refused.message)
-                status = 403
-            else:
+            if result.ok:
                 messages.success(request, "Posted.")
                 return redirect("thread", patient_uuid=patient.uuid)
-        status = status if status != 200 else 400
+            status = result.status
     context = {
         "patient": patient,
         "posts": referrals_selectors.thread(actor=request.user, patient=patient),
@@ -189,9 +194,48 @@ def _visit_context(request, patient, **extra):
 @access.patient_view(Category.MEDICATIONS, Action.READ)
 def visit(request, patient):
     """One calm screen for the visit, the patient's words first."""
-    if not request.user.is_clinician:
-        raise Http404
+    _for_clinicians(request)
     return render(request, "clinic/visit.html", _visit_context(request, patient))
+
+
+def _record_at_visit(actor, data) -> None:
+    """What the visit screen's forms record, each through its app's service."""
+    if data["action"] == "observation":
+        medication = prescribing_selectors.medication_get(
+            actor=actor, medication_uuid=data["medication"]
+        )
+        prescribing_services.observation_create(
+            actor=actor,
+            medication=medication,
+            kind=data["kind"] or "response",
+            text=data["text"],
+            severity=data["severity"] or "none",
+        )
+    elif data["action"] == "decision":
+        medication = prescribing_selectors.medication_get(
+            actor=actor, medication_uuid=data["medication"], action=Action.UPDATE
+        )
+        common = {
+            "actor": actor,
+            "medication": medication,
+            "version": data["version"] or 0,
+            "reason": data["reason"],
+            "decided_together": data["decided_together"] == "yes",
+            "patient_preference": data["patient_preference"],
+        }
+        if data["status"] == "dose_change":
+            prescribing_services.medication_change_dose(
+                dose=data["dose"] or None, strength=data["strength"] or None, **common
+            )
+        else:
+            prescribing_services.medication_set_status(status=data["status"], **common)
+    else:
+        refill = prescribing_selectors.refill_request_get(
+            actor=actor, request_uuid=data["request"], action=Action.UPDATE
+        )
+        prescribing_services.refill_request_decide(
+            actor=actor, request=refill, status=data["status"], reason=data["reason"]
+        )
 
 
 @login_required
@@ -200,56 +244,18 @@ def visit(request, patient):
 def visit_action(request, patient):
     """Record an observation, a decision or a refill answer without leaving the visit screen."""
     form = VisitActionForm(request.POST)
-    error = None
-    status = 400
-    try:
-        if not form.is_valid():
-            raise ValidationError([e for errors in form.errors.values() for e in errors])
-        data = form.cleaned_data
-        if data["action"] == "observation":
-            medication = prescribing_selectors.medication_get(
-                actor=request.user, medication_uuid=data["medication"]
-            )
-            prescribing_services.observation_create(
-                actor=request.user,
-                medication=medication,
-                kind=data["kind"] or "response",
-                text=data["text"],
-                severity=data["severity"] or "none",
-            )
-        elif data["action"] == "decision":
-            medication = prescribing_selectors.medication_get(
-                actor=request.user, medication_uuid=data["medication"], action=Action.UPDATE
-            )
-            common = {
-                "actor": request.user,
-                "medication": medication,
-                "version": data["version"] or 0,
-                "reason": data["reason"],
-                "decided_together": data["decided_together"] == "yes",
-                "patient_preference": data["patient_preference"],
-            }
-            if data["status"] == "dose_change":
-                prescribing_services.medication_change_dose(
-                    dose=data["dose"] or None, strength=data["strength"] or None, **common
-                )
-            else:
-                prescribing_services.medication_set_status(status=data["status"], **common)
-        else:
-            refill = prescribing_selectors.refill_request_get(
-                actor=request.user, request_uuid=data["request"], action=Action.UPDATE
-            )
-            prescribing_services.refill_request_decide(
-                actor=request.user, request=refill, status=data["status"], reason=data["reason"]
-            )
-    except ValidationError as exc:
-        error = " ".join(exc.messages)
-    except (Conflict, NotAllowed) as exc:
-        error = exc.message
-        status = 409 if isinstance(exc, Conflict) else 403
+    valid = form.is_valid()
     # When nothing was recorded, what was typed goes back into the form beside the message.
     # Also after a refused form: the fields that were valid come back as typed.
-    draft = getattr(form, "cleaned_data", None) if error else None
+    typed = dict(form.cleaned_data)
+    status = 400
+    with _on_form(request, form) as result:
+        if valid:
+            _record_at_visit(request.user, typed)
+    error = result.conflict or " ".join(m for errors in form.errors.values() for m in errors)
+    if error:
+        status = result.status if valid else 400
+    draft = typed if error else None
     if not wants_partial(request):
         if not error:
             messages.success(request, "Recorded.")
@@ -271,8 +277,7 @@ def visit_action(request, patient):
 @require_GET
 @access.patient_view(Category.MEDICATIONS, Action.EXPORT)
 def visit_pdf(request, patient):
-    if not request.user.is_clinician:
-        raise Http404
+    _for_clinicians(request)
     since = clinic_services.look_begin(user=request.user, patient=patient, screen="visit")
     data = clinic_selectors.visit(actor=request.user, patient=patient, since=since)
     document = clinic_pdf.visit_summary(visit=data, clinician=request.user)
@@ -286,8 +291,7 @@ def visit_pdf(request, patient):
 @access.patient_view(Category.PROFILE, Action.READ)
 def shared(request, patient):
     """For a co-treating clinician: what the releases let them see, and what changed since."""
-    if not request.user.is_clinician:
-        raise Http404
+    _for_clinicians(request)
     since = clinic_services.look_begin(user=request.user, patient=patient, screen="shared")
     context = {
         "s": clinic_selectors.shared_view(actor=request.user, patient=patient, since=since),
@@ -303,16 +307,14 @@ def shared(request, patient):
     "lists: alliance, prescribing and referrals selectors filter by the policy and audit"
 )
 def today(request):
-    if not request.user.is_clinician:
-        raise Http404
+    _for_clinicians(request)
     day = clinic_selectors.prescriber_day(actor=request.user)
-    caseload = (
-        core_selectors.patients_listed(
+    # Who does not prescribe starts from their caseload, each patient's shared view.
+    caseload = []
+    if not access.can(request.user, Action.PRESCRIBE, Category.MEDICATIONS):
+        caseload = core_selectors.patients_listed(
             actor=request.user, patients=core_selectors.patient_list(actor=request.user)
         )
-        if request.user.role == "therapist"
-        else []
-    )
     return render(request, "clinic/today.html", {**day, "caseload": caseload, "nav": "today"})
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from . import audit
+from . import access, audit
 from .exceptions import NotAllowed
 from .models import ApiToken, AuditEvent, User
 
@@ -50,7 +50,7 @@ def mfa_required(user: User) -> bool:
     """Whether this account must have TOTP before it may see a patient (CONCORD_REQUIRE_MFA)."""
     if not settings.CONCORD_REQUIRE_MFA:
         return False
-    return not user.is_patient
+    return access.needs_second_factor(user)
 
 
 def _check_fresh_factor(*, user: User, code: str, password: str) -> None:

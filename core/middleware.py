@@ -128,7 +128,7 @@ class RequireMFAMiddleware:
         user = request.user
         if not user.is_authenticated:
             return False
-        if user.is_patient:
+        if not access.needs_second_factor(user):
             return False
         if request.path.startswith(_MFA_EXEMPT_PREFIXES):
             return False

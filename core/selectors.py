@@ -10,7 +10,7 @@ from .models import AuditEvent, CareTeamMembership, Notification, Patient
 def patient_list(*, actor, search: str = "") -> QuerySet:
     """Patients the actor may see, optionally matching a name. Not audited yet: pass what is
     shown to `patients_listed`."""
-    patients = access.patients_visible(actor, Category.PROFILE, Action.LIST)
+    patients = access.visible(actor, Patient.objects.all(), Category.PROFILE)
     search = search.strip()
     for word in search.split()[:4]:
         patients = patients.filter(
@@ -51,8 +51,9 @@ def is_on_care_team(*, patient: Patient, clinician) -> bool:
 
 
 def patient_for_user(*, user) -> Patient | None:
-    """The patient record linked to a signed-in patient, or None."""
-    if not user.is_authenticated or not user.is_patient:
+    """The patient record linked to a signed-in patient, or None (for anyone else: only a
+    patient's account is linked to a record)."""
+    if not user.is_authenticated:
         return None
     return Patient.objects.filter(user=user).first()
 
@@ -62,7 +63,7 @@ def record_views_for_patient(*, actor, patient: Patient, disclosures_only: bool 
     day and reason, newest first, in plain words (a lazy sequence to page; see core.accounting).
     `disclosures_only` keeps the reads a release or a referral allowed. Raises Http404 for
     anyone but the patient."""
-    access.require(actor, Action.READ, Category.AUDIT, patient)
+    access.get(actor, Action.READ, Category.AUDIT, patient=patient.uuid)
     return accounting.RecordViews(
         patient=patient,
         viewer=actor,
@@ -83,7 +84,7 @@ def audit_search(
     """The audit trail for clinic admins, newest first. Raises PermissionDenied for anyone else."""
     from django.core.exceptions import PermissionDenied
 
-    if not (actor.is_authenticated and actor.is_clinic_admin):
+    if not access.reads_audit_trail(actor):
         raise PermissionDenied
     events = AuditEvent.objects.select_related("actor", "patient").order_by("-at")
     if email:
@@ -133,7 +134,7 @@ def crisis_help_practices(*, user) -> list:
     patient = patient_for_user(user=user)
     if patient is None:
         return []
-    access.require(user, Action.READ, Category.PROFILE, patient)
+    access.get(user, Action.READ, Category.PROFILE, patient=patient.uuid)
     practice_ids = CareTeamMembership.objects.active().filter(patient=patient).values("practice_id")
     return list(Practice.objects.filter(pk__in=practice_ids).order_by("name"))
 

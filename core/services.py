@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -73,28 +72,6 @@ def normalize_code(value: str) -> str:
 def format_code(code: str) -> str:
     """ABCD-EFGH: two halves are easier to read out and copy."""
     return f"{code[:4]}-{code[4:]}"
-
-
-def _require_clinician_on_team(actor, patient: Patient, *, object_type: str) -> None:
-    """Only a clinician on the patient's active care team manages their sign-in. Audited
-    either way; raises Http404 (alike for a patient the actor may not see)."""
-    decision = access.decide(actor, Action.UPDATE, Category.PROFILE, patient)
-    allowed = decision.allowed
-    if not getattr(actor, "is_clinician", False):
-        # The patient's own profile grant covers their words, not who signs in as them.
-        allowed = False
-    audit.record(
-        actor=actor,
-        patient=patient,
-        category=Category.PROFILE,
-        action=Action.UPDATE,
-        outcome=AuditEvent.Outcome.ALLOWED if allowed else AuditEvent.Outcome.DENIED,
-        object_type=object_type,
-        object_id=str(patient.uuid),
-        via=decision.via if allowed else "",
-    )
-    if not allowed:
-        raise Http404("Not found.")
 
 
 def email_in_use(email: str, *, user=None, patient=None) -> bool:
@@ -178,7 +155,8 @@ def invitation_create(*, actor, patient: Patient) -> tuple[Invitation, str, str]
     patient already has a login, has no address on file, or the address is another account's.
     Any earlier invitation still open is closed: only the newest code works.
     """
-    _require_clinician_on_team(actor, patient, object_type="core.Invitation")
+    # The care team's to manage (Category.SIGN_IN): refused, audited, before the write.
+    permit = access.guard(actor, Action.CREATE, Category.SIGN_IN, patient)
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
         if locked.user_id is not None:
@@ -213,14 +191,7 @@ def invitation_create(*, actor, patient: Patient) -> tuple[Invitation, str, str]
         )
         invitation.full_clean()
         invitation.save()
-        audit.record(
-            actor=actor,
-            patient=locked,
-            category=Category.PROFILE,
-            action=Action.CREATE,
-            obj=invitation,
-            via="care_team",
-        )
+        permit.done(invitation)
         link = settings.CONCORD_SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
         transaction.on_commit(lambda: _send_invitation_email(email, link))
     return invitation, link, format_code(code)
@@ -380,7 +351,7 @@ def patient_email_change(
     ValidationError for a patient who signs in (they change it themselves), a bad or taken
     address, a missing proof, or no old address to confirm from.
     """
-    _require_clinician_on_team(actor, patient, object_type="core.PatientEmailChange")
+    permit = access.guard(actor, Action.UPDATE, Category.SIGN_IN, patient)
     new_email = (new_email or "").strip().lower()
     validate_email(new_email)
     with transaction.atomic():
@@ -433,22 +404,25 @@ def patient_email_change(
         change.save()
         if change.applied_at is not None:
             _apply_email_change(locked, change)
+            # The one allowed row, saying how the patient was verified (as permit.done would,
+            # with the proof named).
             audit.record(
                 actor=actor,
                 patient=locked,
-                category=Category.PROFILE,
+                category=Category.SIGN_IN,
                 action=Action.UPDATE,
                 obj=change,
-                via=f"care_team: verified in person ({change.proof})",
+                via=f"{permit.via}: verified in person ({change.proof})",
             )
         else:
+            # Asked for, not yet applied: it waits for the old address to confirm it.
             audit.record(
                 actor=actor,
                 patient=locked,
-                category=Category.PROFILE,
+                category=Category.SIGN_IN,
                 action=Action.CREATE,
                 obj=change,
-                via="care_team: confirmation sent to the old address",
+                via=f"{permit.via}: confirmation sent to the old address",
             )
             link = settings.CONCORD_SITE_URL.rstrip("/") + reverse(
                 "patient_email_confirm", args=[token]

@@ -11,7 +11,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, accounting, audit, selectors, services
+from . import access, accounting, audit, pages, selectors, services
 from .access import Action, Category
 from .forms import (
     AuditSearchForm,
@@ -42,11 +42,11 @@ def notifications_read(request):
     return redirect("notifications")
 
 
-@access.declare("audit trail: clinic admins only, checked in selectors.audit_search")
+@access.declare("audit trail: access.reads_audit_trail, checked here and in the selector")
 @login_required
 @require_GET
 def audit_search(request):
-    if not request.user.is_clinic_admin:
+    if not access.reads_audit_trail(request.user):
         audit.record(
             actor=request.user,
             patient=None,
@@ -77,7 +77,7 @@ def audit_search(request):
     )
 
 
-@access.declare("patient's own accounting of disclosures: access.require(AUDIT) in selector")
+@access.declare("patient's own accounting of disclosures: access.get(AUDIT) in the selector")
 @login_required
 @require_GET
 def record_views(request):
@@ -127,7 +127,7 @@ def _audit_refusal(request, patient, object_type: str) -> None:
     audit.record(
         actor=request.user,
         patient=patient,
-        category=Category.PROFILE,
+        category=Category.SIGN_IN,
         action=Action.UPDATE,
         outcome="denied",
         object_type=object_type,
@@ -138,41 +138,28 @@ def _audit_refusal(request, patient, object_type: str) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@access.patient_view(Category.PROFILE, Action.UPDATE)
+@access.patient_view(Category.SIGN_IN, Action.UPDATE)
 def patient_invite(request, patient):
     """The patient's sign-in, for their care team: the address on file, the invitation."""
-    if not request.user.is_clinician:
-        # The patient's own profile grant does not extend to managing who signs in as them.
-        audit.record(
-            actor=request.user,
-            patient=patient,
-            category=Category.PROFILE,
-            action=Action.UPDATE,
-            outcome="denied",
-            object_type="core.Invitation",
-            object_id=str(patient.uuid),
-        )
-        raise Http404("No such patient.")
     if request.method == "GET":
         return _invite_page(request, patient)
-    try:
+    with pages.attempt(request) as result:
         invitation, _link, code = services.invitation_create(actor=request.user, patient=patient)
-    except ValidationError as error:
+    if not result.ok:
         _audit_refusal(request, patient, "core.Invitation")
-        messages.error(request, " ".join(error.messages))
-        return _invite_page(request, patient, status=400)
+        return _invite_page(request, patient, status=result.status)
     # The code is shown here once and never stored in clear, nor put in a message or a URL.
     return _invite_page(request, patient, sent={"invitation": invitation, "code": code})
 
 
 @login_required
 @require_POST
-@access.patient_view(Category.PROFILE, Action.UPDATE)
+@access.patient_view(Category.SIGN_IN, Action.UPDATE)
 def patient_email_change(request, patient):
     form = PatientEmailChangeForm(request.POST)
     if not form.is_valid():
         return _invite_page(request, patient, email_form=form, status=400)
-    try:
+    with pages.attempt(request, form) as result:
         change = services.patient_email_change(
             actor=request.user,
             patient=patient,
@@ -180,10 +167,9 @@ def patient_email_change(request, patient):
             method=form.cleaned_data["method"],
             proof=form.cleaned_data.get("proof", ""),
         )
-    except ValidationError as error:
+    if not result.ok:
         _audit_refusal(request, patient, "core.PatientEmailChange")
-        form.add_error(None, error)
-        return _invite_page(request, patient, email_form=form, status=400)
+        return _invite_page(request, patient, email_form=form, status=result.status)
     if change.applied_at:
         messages.success(
             request,
@@ -392,13 +378,11 @@ def practice_settings(request, practice_uuid):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
+            with pages.attempt(request, form) as result:
                 services.practice_crisis_help_update(
                     actor=request.user, practice=practice, data=form.cleaned_data
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
+            if result.ok:
                 messages.success(request, "Saved. Your patients see this on the crisis help page.")
                 return redirect("practice_settings", practice_uuid=practice.uuid)
         status = 400
@@ -443,12 +427,11 @@ def api_token_create(request):
     from allauth.mfa.utils import is_mfa_enabled
 
     from . import credentials
-    from .exceptions import NotAllowed
     from .forms import ApiTokenCreateForm
 
     form = ApiTokenCreateForm(request.POST, uses_totp=is_mfa_enabled(request.user))
     if form.is_valid():
-        try:
+        with pages.attempt(request, form) as result:
             token, key = credentials.api_token_create(
                 actor=request.user,
                 name=form.cleaned_data["name"],
@@ -456,13 +439,9 @@ def api_token_create(request):
                 code=form.cleaned_data.get("code", ""),
                 password=form.cleaned_data.get("password", ""),
             )
-        except NotAllowed as error:
-            messages.error(request, error.message)
+        if result.status == 403:  # the reason is in the page's messages
             return redirect("account_page")
-        except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
+        if result.ok:
             # Shown in this answer only (no-store), never put in the session or a message.
             context = _account_context(request, new_key=key)
             context["new_token"] = token
