@@ -61,6 +61,9 @@ class Category(StrEnum):
     # the care team's to write; the patient reads those shared with them.
     CONSULTATIONS = "consultations"
     GOALS = "goals"
+    # The patient's safety plan (Stanley–Brown): theirs, written alone or with their care
+    # team. Never carried by a release (not in referrals.models.RELEASABLE).
+    SAFETY_PLAN = "safety_plan"
     NARRATIVE_NOTES = "narrative_notes"
     PSYCHOTHERAPY_NOTES = "psychotherapy_notes"
     REFERRALS = "referrals"
@@ -113,7 +116,9 @@ SELF_RULES: dict[Category, frozenset[Action]] = {
     Category.OUTCOMES: ALL,
     # Only the consultations shared with them (the record rule `consultation_audience`).
     Category.CONSULTATIONS: READS,
-    Category.GOALS: ALL,
+    # Accepting a goal a clinician proposed is answering it (the record rule `patient_accepts`).
+    Category.GOALS: ALL | {Action.ANSWER},
+    Category.SAFETY_PLAN: ALL,
     Category.NARRATIVE_NOTES: ALL,
     Category.REFERRALS: READS,
     Category.RELEASES: ALL,
@@ -135,7 +140,11 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     Category.ALLIANCE: READS | {Action.ACKNOWLEDGE},
     Category.OUTCOMES: READS | {Action.ACKNOWLEDGE},
     Category.CONSULTATIONS: READS | {Action.CREATE, Action.UPDATE},
-    Category.GOALS: ALL,
+    # A goal is in the patient's words: only the patient accepts a proposed one and changes it
+    # (the record rules `patient_accepts`, `patient_or_proposer_edits`).
+    Category.GOALS: ALL | {Action.ANSWER},
+    # The team writes the safety plan with the patient, and reads it.
+    Category.SAFETY_PLAN: READS | {Action.CREATE, Action.UPDATE},
     Category.NARRATIVE_NOTES: ALL,
     Category.REFERRALS: ALL,
     Category.RELEASES: READS,
@@ -254,6 +263,26 @@ RECORD_RULES: dict[str, RecordRule] = {
         test=lambda actor, record: record.to_clinician_id == actor.pk,
         q=lambda actor: Q(to_clinician_id=actor.pk),
         message="Only the clinician it was sent to can accept or decline a referral.",
+    ),
+    # A goal is the patient's to change and to move along; a clinician only the proposal they
+    # wrote (and only while it waits for the patient: a state the service checks).
+    "patient_or_proposer_edits": RecordRule(
+        actions=frozenset({Action.UPDATE}),
+        test=lambda actor, record: (
+            record.patient.user_id == actor.pk or record.author_id == actor.pk
+        ),
+        q=lambda actor: Q(patient__user_id=actor.pk) | _yours(actor),
+        message=(
+            "A goal is in the patient's own words: only the patient can change it or decide "
+            "where it stands (and whoever proposed it, until it is accepted)."
+        ),
+    ),
+    # Only the patient accepts a goal proposed to them.
+    "patient_accepts": RecordRule(
+        actions=frozenset({Action.ANSWER}),
+        test=lambda actor, record: record.patient.user_id == actor.pk,
+        q=lambda actor: Q(patient__user_id=actor.pk),
+        message="Only the patient can accept a proposed goal.",
     ),
 }
 

@@ -10,6 +10,10 @@ A conflict (someone else changed it) keeps what the person typed and gives 409 w
 message in `result.conflict`, for the page to show beside the record as it is now; a refusal
 the person may know about (NotAllowed) gives 403 with the reason; bad input gives 400, its
 messages on the form's fields (or on the page, without a form). Nothing else is caught.
+`quiet=True`: the page shows `result.message` where it belongs (a goal's card), not among the
+page's messages.
+
+`versioned_edit` below is the whole of a page that edits one record guarded by its version.
 """
 
 from django.contrib import messages
@@ -20,9 +24,10 @@ from .exceptions import Conflict, NotAllowed
 
 
 class attempt:
-    def __init__(self, request, form=None):
+    def __init__(self, request, form=None, *, quiet=False):
         self.request = request
         self.form = form
+        self.quiet = quiet
         self.ok = False
         self.status = 200
         self.conflict: str | None = None
@@ -38,11 +43,11 @@ class attempt:
         if isinstance(exc, Conflict):
             self.conflict, self.status = exc.message, 409
             if self.form is None:
-                messages.error(self.request, exc.message)
+                self._say(exc.message)
             return True
         if isinstance(exc, NotAllowed):
             self.error, self.status = exc.message, 403
-            messages.error(self.request, exc.message)
+            self._say(exc.message)
             return True
         if isinstance(exc, ValidationError):
             self.status = 400
@@ -64,7 +69,22 @@ class attempt:
         self.error = (
             error.messages[0] if error.messages else "Something was wrong; nothing was saved."
         )
-        messages.error(self.request, self.error)
+        self._say(self.error)
+
+    def _say(self, message: str) -> None:
+        if not self.quiet:
+            messages.error(self.request, message)
+
+    @property
+    def message(self) -> str:
+        """What went wrong, in one line: the conflict, the refusal or the form's own errors."""
+        if self.conflict is not None:
+            return self.conflict
+        if self.error is not None:
+            return self.error
+        if self.form is not None:
+            return " ".join(self.form.non_field_errors())
+        return ""
 
 
 def versioned_edit(

@@ -57,6 +57,10 @@ class Goal(models.Model):
         PATIENT = "patient", "The patient"
         CLINICIAN = "clinician", "A clinician"
 
+    # Who changes a goal and who accepts one (core.access.RECORD_RULES): the patient; its
+    # proposer only their own proposal. What state allows which change is the service's.
+    access_rules = ("patient_or_proposer_edits", "patient_accepts")
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="goals")
     practice = models.ForeignKey(
@@ -190,6 +194,10 @@ class NarrativeNote(models.Model):
     class Status(models.TextChoices):
         CURRENT = "current", "Current"
         ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    # Who reads a note (its audience; another practice's only if shareable under a release)
+    # and who changes it, entered in error included: its author (core.access.RECORD_RULES).
+    access_rules = ("note_audience", "note_from_elsewhere", "author_edits")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(

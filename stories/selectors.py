@@ -7,14 +7,25 @@ from django.http import Http404
 
 from core import access, audit
 from core.access import Action, Category
-from core.models import AuditEvent
 
 from . import scoring
 from .models import Goal, GoalRating, GoalRevision, NarrativeNote, NoteRevision, PersonSummary
 
+GOALS = Goal.objects.select_related("patient", "author")
+# Notes by the door they are read through: a psychotherapy note is its own category.
+NOTES = NarrativeNote.objects.select_related("patient", "author")
+
+
+def note_category(kind: str) -> Category:
+    return (
+        Category.PSYCHOTHERAPY_NOTES
+        if kind == NarrativeNote.Kind.PSYCHOTHERAPY
+        else Category.NARRATIVE_NOTES
+    )
+
 
 def goals_visible(*, actor) -> QuerySet:
-    return access.records_visible(actor, Goal.objects.all(), Category.GOALS, Action.READ)
+    return access.visible(actor, Goal.objects.all(), Category.GOALS, Action.READ)
 
 
 def goal_list(*, actor, patient, include_closed: bool = True) -> list[Goal]:
@@ -42,15 +53,13 @@ def goal_list(*, actor, patient, include_closed: bool = True) -> list[Goal]:
 
 def goal_get(*, actor, goal_uuid, action: Action = Action.READ) -> Goal:
     """One goal, if the actor may do this to it; not found otherwise (audited either way)."""
-    return access.record_get(
-        actor, Goal.objects.select_related("patient", "author"), goal_uuid, Category.GOALS, action
-    )
+    return access.get(actor, action, Category.GOALS, queryset=GOALS, uuid=goal_uuid)
 
 
 def _ratings_visible(actor):
     """Ratings are records too: one written in another practice needs a release."""
     ratings = GoalRating.objects.select_related("author").order_by("rated_at", "id")
-    return access.records_visible(actor, ratings, Category.GOALS, Action.READ)
+    return access.visible(actor, ratings, Category.GOALS, Action.READ)
 
 
 def goal_card(*, actor, goal) -> Goal:
@@ -78,29 +87,22 @@ def gas_summary(goals: list[Goal]) -> float | None:
 
 
 def notes_visible(*, actor) -> QuerySet:
-    """Notes the actor may read: their own, psychotherapy notes only if theirs, and others'
-    narrative notes the policy opens, except those their author kept to themselves. A note
-    written in another practice reaches a clinician only if its author marked it shareable
-    under a release (and a release in force covers it)."""
-    narrative = access.records_visible(
+    """Notes the actor may read, as core.access decides for each note: its audience, another
+    practice's only when shareable under a release, process notes their author's alone."""
+    narrative = access.visible(
         actor,
         NarrativeNote.objects.exclude(kind=NarrativeNote.Kind.PSYCHOTHERAPY),
         Category.NARRATIVE_NOTES,
         Action.READ,
-    ).filter(Q(author_id=actor.pk) | ~Q(audience=NarrativeNote.Audience.ONLY_ME))
-    if actor.is_clinician:
-        from_elsewhere = (
-            Q(practice__isnull=False) & ~Q(practice_id=actor.practice_id) & ~Q(author_id=actor.pk)
-        )
-        narrative = narrative.exclude(from_elsewhere & ~Q(audience=NarrativeNote.Audience.RELEASE))
-    own_process = access.records_visible(
+    )
+    process = access.visible(
         actor,
         NarrativeNote.objects.filter(kind=NarrativeNote.Kind.PSYCHOTHERAPY),
         Category.PSYCHOTHERAPY_NOTES,
         Action.READ,
     )
     return NarrativeNote.objects.filter(
-        Q(pk__in=narrative.values("pk")) | Q(pk__in=own_process.values("pk"))
+        Q(pk__in=narrative.values("pk")) | Q(pk__in=process.values("pk"))
     )
 
 
@@ -130,35 +132,15 @@ def note_authors(*, actor, patient) -> list:
 
 
 def note_get(*, actor, note_uuid, action: Action = Action.READ) -> NarrativeNote:
-    """One note the actor may read; not found alike for missing and hidden (audited)."""
-    note = (
-        notes_visible(actor=actor)
-        .select_related("patient", "author")
-        .filter(uuid=note_uuid)
-        .first()
-        if _is_uuid(note_uuid)
-        else None
+    """One note the actor may do this to; not found alike for missing and hidden (audited)."""
+    return access.get(
+        actor,
+        action,
+        Category.NARRATIVE_NOTES,
+        queryset=NOTES,
+        uuid=note_uuid,
+        category_of=lambda note: note_category(note.kind),
     )
-    if note is None:
-        hidden = (
-            NarrativeNote.objects.select_related("patient").filter(uuid=note_uuid).first()
-            if _is_uuid(note_uuid)
-            else None
-        )
-        audit.record(
-            actor=actor,
-            patient=hidden.patient if hidden else None,
-            category=Category.NARRATIVE_NOTES,
-            action=action,
-            outcome="denied",
-            object_type="stories.NarrativeNote",
-            object_id=str(note_uuid),
-        )
-        raise Http404("Not found.")
-    from .services import note_category
-
-    access.require_record(actor, action, note_category(note.kind), note)
-    return note
 
 
 def note_history(*, note) -> list[NoteRevision]:
@@ -175,34 +157,27 @@ def summary_get(*, actor, patient) -> PersonSummary | None:
     summary = summary.first()
     if summary is None:
         return None
-    decision = access.decide_record(actor, Action.READ, Category.SUMMARY, summary)
-    audit.record(
-        actor=actor,
-        patient=patient,
-        category=Category.SUMMARY,
-        action=Action.READ,
-        outcome=AuditEvent.Outcome.ALLOWED if decision else AuditEvent.Outcome.DENIED,
-        obj=summary,
-        via=decision.via,
-    )
-    if not decision:
+    if not _read(actor, Category.SUMMARY, summary, summary):
         return None
     if summary.patient_response:
-        response = access.decide(actor, Action.READ, Category.SUMMARY_RESPONSE, patient)
-        audit.record(
-            actor=actor,
-            patient=patient,
-            category=Category.SUMMARY_RESPONSE,
-            action=Action.READ,
-            outcome=AuditEvent.Outcome.ALLOWED if response else AuditEvent.Outcome.DENIED,
-            obj=summary,
-            via=response.via,
-        )
-        if not response:
+        # The patient's words, not the summary's author's: judged for the patient.
+        if not _read(actor, Category.SUMMARY_RESPONSE, patient, summary):
             summary = copy.copy(summary)
             summary.patient_response = ""
             summary.patient_responded_at = None
     return summary
+
+
+def _read(actor, category: Category, target, obj) -> bool:
+    """May the actor read this (the patient's, or this record), audited either way, the row
+    naming `obj`? The summary has no uuid of its own to look it up by (`access.get`): the
+    same decision, refusal and allowed row, through `guard` and its permit."""
+    try:
+        permit = access.guard(actor, Action.READ, category, target)
+    except Http404:
+        return False
+    permit.done(obj)
+    return True
 
 
 def _is_uuid(value) -> bool:
@@ -220,14 +195,14 @@ def safety_plan_versions(*, actor, patient) -> list:
     from .models import SafetyPlan
 
     plans = list(
-        access.records_visible(
-            actor, SafetyPlan.objects.filter(patient=patient), Category.GOALS, Action.READ
+        access.visible(
+            actor, SafetyPlan.objects.filter(patient=patient), Category.SAFETY_PLAN, Action.READ
         ).select_related("author")
     )
     audit.record(
         actor=actor,
         patient=patient,
-        category=Category.GOALS,
+        category=Category.SAFETY_PLAN,
         action=Action.LIST,
         object_type="stories.SafetyPlan",
     )
@@ -239,8 +214,8 @@ def safety_plan_current(*, actor, patient):
     from .models import SafetyPlan
 
     plan = (
-        access.records_visible(
-            actor, SafetyPlan.objects.filter(patient=patient), Category.GOALS, Action.READ
+        access.visible(
+            actor, SafetyPlan.objects.filter(patient=patient), Category.SAFETY_PLAN, Action.READ
         )
         .select_related("author")
         .order_by("-version")
@@ -248,6 +223,10 @@ def safety_plan_current(*, actor, patient):
     )
     if plan is not None:
         audit.record(
-            actor=actor, patient=patient, category=Category.GOALS, action=Action.READ, obj=plan
+            actor=actor,
+            patient=patient,
+            category=Category.SAFETY_PLAN,
+            action=Action.READ,
+            obj=plan,
         )
     return plan

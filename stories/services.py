@@ -1,9 +1,11 @@
 """Every write to goals, ratings, notes and the person's summary.
 
-Each service checks access again (audited) before it opens its transaction, so that a
-refusal's audit row is never rolled back with it; then it locks what it changes and keeps the
-earlier version. Stale edits (a version that is no longer current) raise Conflict and change
-nothing.
+Each service asks `access.guard` before it opens its transaction, so that a refusal's audit
+row is never rolled back with it; then it locks what it changes, keeps the earlier version and,
+once saved, writes the one allowed row naming what it wrote (`permit.done`). Stale edits (a
+version that is no longer current) raise Conflict, change nothing and leave no allowed row.
+Who may change what is core.access's (the tables and the record rules); what a record's state
+allows (a goal entered in error, a proposal already accepted) is checked here.
 """
 
 from datetime import date
@@ -11,12 +13,13 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 
-from core import access, audit, resubmit
+from core import access, resubmit
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
-from core.models import AuditEvent, Patient
+from core.models import Patient
 
 from .models import (
     GAS_MAX,
@@ -31,6 +34,7 @@ from .models import (
     SummaryRevision,
     SummaryTerm,
 )
+from .selectors import note_category
 from .terms import Found, Term, find_terms
 
 LEVEL_FIELDS = ("level_minus2", "level_minus1", "level_0", "level_plus1", "level_plus2")
@@ -46,7 +50,7 @@ def goal_create(
     levels: dict | None = None,
 ) -> Goal:
     """A goal in the patient's words; a clinician's goal waits, proposed, for the patient to accept."""
-    decision = access.authorize(actor, Action.CREATE, Category.GOALS, patient)
+    permit = access.guard(actor, Action.CREATE, Category.GOALS, patient)
     with transaction.atomic():
         goal = _goal_new(actor, patient, what, why, target_date, levels)
         earlier = resubmit.earlier_copy(
@@ -60,7 +64,7 @@ def goal_create(
         if earlier is not None:
             return earlier
         goal.save()
-        access.audit_write(actor, decision, Category.GOALS, Action.CREATE, goal)
+        permit.done(goal)
     return goal
 
 
@@ -117,18 +121,20 @@ def goal_update(
     levels: dict | None = None,
 ) -> Goal:
     """Change a goal's words. The patient may always; a clinician only their own proposal, until accepted."""
-    access.require_record(actor, Action.UPDATE, Category.GOALS, goal)
+    permit = access.guard(actor, Action.UPDATE, Category.GOALS, goal)
     with transaction.atomic():
-        return _goal_update(actor, goal, version, what, why, target_date, levels)
+        goal = _goal_update(actor, goal, version, what, why, target_date, levels)
+        permit.done(goal)
+    return goal
 
 
 def _goal_update(actor, goal, version, what, why, target_date, levels) -> Goal:
     goal = _lock_goal(goal, version)
-    if not access.is_self(actor, goal.patient):
-        if goal.author_id != actor.pk or goal.status != Goal.Status.PROPOSED:
-            raise NotAllowed(
-                "A goal is in the patient's own words: only the patient can change it once accepted."
-            )
+    # Its proposer (the record rule let them through) only while the patient has not accepted it.
+    if not access.is_self(actor, goal.patient) and goal.status != Goal.Status.PROPOSED:
+        raise NotAllowed(
+            "A goal is in the patient's own words: only the patient can change it once accepted."
+        )
     if goal.status == Goal.Status.ENTERED_IN_ERROR:
         raise NotAllowed("This goal was marked entered in error and can no longer be changed.")
     _snapshot(goal, actor)
@@ -145,10 +151,16 @@ def _goal_update(actor, goal, version, what, why, target_date, levels) -> Goal:
 
 
 def goal_transition(*, actor, goal: Goal, status: str, version: int | None = None) -> Goal:
-    """Move a goal along its lifecycle. Accepting a proposed goal is the patient's alone."""
-    access.require_record(actor, Action.UPDATE, Category.GOALS, goal)
+    """Move a goal along its lifecycle. Accepting a proposed goal (answering the proposal) is
+    the patient's alone."""
+    accepting = goal.status == Goal.Status.PROPOSED and status == Goal.Status.ACTIVE
+    permit = access.guard(
+        actor, Action.ANSWER if accepting else Action.UPDATE, Category.GOALS, goal
+    )
     with transaction.atomic():
-        return _goal_transition(actor, goal, status, version)
+        goal = _goal_transition(actor, goal, status, version)
+        permit.done(goal)
+    return goal
 
 
 def _goal_transition(actor, goal, status, version) -> Goal:
@@ -215,7 +227,7 @@ def _rating_value(rating) -> int:
 
 def goal_rate(*, actor, goal: Goal, rating, note: str = "") -> GoalRating:
     """Record progress on an active or paused goal, −2 … +2."""
-    decision = access.authorize_record(actor, Action.CREATE, Category.GOALS, goal)
+    permit = access.guard(actor, Action.CREATE, Category.GOALS, goal)
     result = GoalRating(
         goal=goal,
         patient=goal.patient,
@@ -237,16 +249,8 @@ def goal_rate(*, actor, goal: Goal, rating, note: str = "") -> GoalRating:
                 }
             )
         result.save()
-        access.audit_write(actor, decision, Category.GOALS, Action.CREATE, result)
+        permit.done(result)
     return result
-
-
-def note_category(kind: str) -> Category:
-    return (
-        Category.PSYCHOTHERAPY_NOTES
-        if kind == NarrativeNote.Kind.PSYCHOTHERAPY
-        else Category.NARRATIVE_NOTES
-    )
 
 
 def note_create(
@@ -255,7 +259,7 @@ def note_create(
     """A story entry by the patient, or a clinician's note; process notes stay with their author."""
     if kind not in NarrativeNote.Kind.values:
         raise ValidationError({"kind": "Choose what kind of note this is."})
-    decision = access.authorize(actor, Action.CREATE, note_category(kind), patient)
+    permit = access.guard(actor, Action.CREATE, note_category(kind), patient)
     with transaction.atomic():
         note = _note_new(actor, patient, kind, audience, body, title)
         earlier = resubmit.earlier_copy(
@@ -269,14 +273,14 @@ def note_create(
         if earlier is not None:
             return earlier
         note.save()
-        access.audit_write(actor, decision, note_category(kind), Action.CREATE, note)
+        permit.done(note)
     return note
 
 
 def _note_new(actor, patient, kind, audience, body, title) -> NarrativeNote:
     if access.is_self(actor, patient) and kind != NarrativeNote.Kind.STORY:
         raise ValidationError({"kind": "Your entries are your story."})
-    if actor.is_clinician and kind == NarrativeNote.Kind.STORY:
+    if not access.is_self(actor, patient) and kind == NarrativeNote.Kind.STORY:
         raise ValidationError(
             {"kind": "Story entries are the patient's own; write a clinician's note."}
         )
@@ -295,11 +299,9 @@ def _note_new(actor, patient, kind, audience, body, title) -> NarrativeNote:
     return note
 
 
-def _lock_note_for_author(actor, note: NarrativeNote, version: int) -> NarrativeNote:
-    """Call inside a transaction, after access.require_record."""
+def _lock_note(actor, note: NarrativeNote, version: int) -> NarrativeNote:
+    """Call inside a transaction, after `access.guard` (only its author changes a note)."""
     locked = NarrativeNote.objects.select_for_update().get(pk=note.pk)
-    if locked.author_id != actor.pk:
-        raise NotAllowed("Only the person who wrote a note can change it.")
     if locked.status == NarrativeNote.Status.ENTERED_IN_ERROR:
         raise NotAllowed("This note was marked entered in error and can no longer be changed.")
     if locked.version != version:
@@ -329,13 +331,15 @@ def note_update(
     audience: str | None = None,
 ) -> NarrativeNote:
     """Change one's own note; the earlier version is kept."""
-    access.require_record(actor, Action.UPDATE, note_category(note.kind), note)
+    permit = access.guard(actor, Action.UPDATE, note_category(note.kind), note)
     with transaction.atomic():
-        return _note_update(actor, note, version, body, title, audience)
+        note = _note_update(actor, note, version, body, title, audience)
+        permit.done(note)
+    return note
 
 
 def _note_update(actor, note, version, body, title, audience) -> NarrativeNote:
-    note = _lock_note_for_author(actor, note, version)
+    note = _lock_note(actor, note, version)
     note.title = (title or "").strip()
     note.body = (body or "").strip()
     if audience is not None and note.kind != NarrativeNote.Kind.PSYCHOTHERAPY:
@@ -349,13 +353,15 @@ def _note_update(actor, note, version, body, title, audience) -> NarrativeNote:
 
 def note_mark_entered_in_error(*, actor, note: NarrativeNote, version: int) -> NarrativeNote:
     """Notes are never deleted: their author marks them entered in error."""
-    access.require_record(actor, Action.UPDATE, note_category(note.kind), note)
+    permit = access.guard(actor, Action.UPDATE, note_category(note.kind), note)
     with transaction.atomic():
-        return _note_mark_entered_in_error(actor, note, version)
+        note = _note_mark_entered_in_error(actor, note, version)
+        permit.done(note)
+    return note
 
 
 def _note_mark_entered_in_error(actor, note, version) -> NarrativeNote:
-    note = _lock_note_for_author(actor, note, version)
+    note = _lock_note(actor, note, version)
     note.status = NarrativeNote.Status.ENTERED_IN_ERROR
     note.version += 1
     note.updated_at = timezone.now()
@@ -363,18 +369,28 @@ def _note_mark_entered_in_error(actor, note, version) -> NarrativeNote:
     return note
 
 
-def _refuse(actor, patient, category: Category, message: str):
-    """Refuse a write to someone who may read the record, in words (audited); raises NotAllowed."""
-    audit.record(
-        actor=actor,
-        patient=patient,
-        category=category,
-        action=Action.UPDATE,
-        outcome=AuditEvent.Outcome.DENIED,
-        object_type="core.Patient",
-        object_id=str(patient.uuid),
+def _guard_saying(actor, action, category, patient, *, why: str, say: bool) -> access.Permit:
+    """`access.guard`; a refusal (audited there) is explained in words (NotAllowed, `why`)
+    when `say`: to someone who reads this part of the record, not found to anyone else."""
+    try:
+        return access.guard(actor, action, category, patient)
+    except Http404:
+        if say:
+            raise NotAllowed(why) from None
+        raise
+
+
+def summary_guard(actor, patient) -> access.Permit:
+    """May the actor write this patient's summary? The care team writes it (the tables say
+    so); the patient is told they respond to it, anyone else finds nothing. Audited refusal."""
+    return _guard_saying(
+        actor,
+        Action.UPDATE,
+        Category.SUMMARY,
+        patient,
+        why="The care team writes this summary; you can respond to it.",
+        say=access.is_self(actor, patient),
     )
-    raise NotAllowed(message)
 
 
 class ClinicalTerms(ValidationError):
@@ -425,18 +441,12 @@ def summary_save(
     """Write or rewrite the plain-language summary (care team). `version` None means a new
     summary. Raises ClinicalTerms when it uses the clinic's listed terms, unless the author
     confirms them (`confirm_terms`): then they are kept, and recorded as kept."""
-    if access.is_self(actor, patient):
-        # The patient reads it and answers it; the words are the team's. Said plainly.
-        _refuse(
-            actor,
-            patient,
-            Category.SUMMARY,
-            "The care team writes this summary; you can respond to it.",
-        )
-    access.require(actor, Action.UPDATE, Category.SUMMARY, patient)
+    permit = summary_guard(actor, patient)
     try:
         with transaction.atomic():
-            return _summary_save(actor, patient, text, version, confirm_terms)
+            summary = _summary_save(actor, patient, text, version, confirm_terms)
+            permit.done(summary)
+            return summary
     except IntegrityError:
         # Two people wrote the first summary at the same moment: the other one was first.
         raise Conflict(
@@ -445,8 +455,6 @@ def summary_save(
 
 
 def _summary_save(actor, patient, text, version, confirm_terms) -> PersonSummary:
-    if not actor.is_clinician:
-        raise NotAllowed("The care team writes this summary; you can respond to it.")
     text = (text or "").strip()
     if not text:
         raise ValidationError(
@@ -491,19 +499,19 @@ def _summary_save(actor, patient, text, version, confirm_terms) -> PersonSummary
 
 def summary_respond(*, actor, patient, response: str, version: int) -> PersonSummary:
     """The patient's answer to how the care team describes them."""
-    if not access.is_self(actor, patient) and access.decide(
-        actor, Action.READ, Category.SUMMARY_RESPONSE, patient
-    ):
-        # Their clinicians read the response; only the patient writes it. Said plainly.
-        _refuse(
-            actor,
-            patient,
-            Category.SUMMARY_RESPONSE,
-            "Only the patient can respond to their summary.",
-        )
-    access.require(actor, Action.UPDATE, Category.SUMMARY_RESPONSE, patient)
+    # Their clinicians read the response; only the patient writes it. Said plainly.
+    permit = _guard_saying(
+        actor,
+        Action.UPDATE,
+        Category.SUMMARY_RESPONSE,
+        patient,
+        why="Only the patient can respond to their summary.",
+        say=access.can(actor, Action.READ, Category.SUMMARY_RESPONSE, patient),
+    )
     with transaction.atomic():
-        return _summary_respond(actor, patient, response, version)
+        summary = _summary_respond(actor, patient, response, version)
+        permit.done(summary)
+    return summary
 
 
 def _summary_respond(actor, patient, response, version) -> PersonSummary:
@@ -532,7 +540,7 @@ def safety_plan_save(*, actor, patient, based_on: int, sections: dict) -> Safety
     """A new version of the patient's safety plan, by the patient or a clinician of their care
     team (with them). `based_on` is the version the writer started from (0 for none): if a
     newer one exists, raises Conflict and saves nothing. ValidationError for an empty plan."""
-    decision = access.authorize(actor, Action.CREATE, Category.GOALS, patient)
+    permit = access.guard(actor, Action.CREATE, Category.SAFETY_PLAN, patient)
     fields = {name: (sections.get(name) or "").strip() for name, _label in SafetyPlan.SECTIONS}
     with transaction.atomic():
         # The patient's row serialises two writers of the same plan.
@@ -551,5 +559,5 @@ def safety_plan_save(*, actor, patient, based_on: int, sections: dict) -> Safety
         )
         plan.full_clean()
         plan.save()
-        access.audit_write(actor, decision, Category.GOALS, Action.CREATE, plan)
+        permit.done(plan)
     return plan

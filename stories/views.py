@@ -1,22 +1,23 @@
-"""Pages for goals, notes and the summary: access → form → service → render.
+"""Pages for goals, notes, the summary and the safety plan: access → form → service → render.
 
-The same view answers with the whole page or, for htmx, the partial that changed.
+The same view answers with the whole page or, for htmx, the partial that changed. A page that
+changes a record reads it through its door (`access.record_view`, a read); the service asks
+for the write itself (`access.guard`) and audits it once, when it happened.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import access, pages
 from core.access import Action, Category
-from core.exceptions import Conflict, NotAllowed
-from core.forms import rebind_with_version
 from core.htmx import render_page_or_partial, wants_partial
 
-from . import selectors, services
+from . import pdf, selectors, services
 from .forms import (
     GoalForm,
     NoteErrorForm,
@@ -29,9 +30,19 @@ from .forms import (
 )
 from .models import Goal, NarrativeNote
 
+goal_view = access.record_view(selectors.GOALS, Category.GOALS, Action.READ, uuid="goal_uuid")
+note_view = access.record_view(
+    selectors.NOTES,
+    Category.NARRATIVE_NOTES,
+    Action.READ,
+    uuid="note_uuid",
+    category_of=lambda note: selectors.note_category(note.kind),
+)
 
-def _first_error(error: ValidationError) -> str:
-    return " ".join(error.messages)
+
+def _nav(request, patient, mine: str) -> str:
+    """The header's current item: the patient's own section, or the clinician's patients."""
+    return mine if access.is_self(request.user, patient) else "patients"
 
 
 # --- Goals ---------------------------------------------------------------------------------
@@ -41,20 +52,23 @@ def _goals_context(request, patient, *, goal_form=None):
     goals = selectors.goal_list(actor=request.user, patient=patient)
     for goal in goals:
         goal.my_next_statuses = services.transitions_for(request.user, goal)
-    summary = selectors.summary_get(actor=request.user, patient=patient)
     return {
         "patient": patient,
         "goals": goals,
         "open_goals": [g for g in goals if g.is_open],
         "closed_goals": [g for g in goals if not g.is_open],
         "t_score": selectors.gas_summary(goals),
-        "summary": summary,
+        "summary": selectors.summary_get(actor=request.user, patient=patient),
         "goal_form": goal_form or GoalForm(),
         "rating_form": RatingForm(),
-        "can_add": access.decide(request.user, Action.CREATE, Category.GOALS, patient).allowed,
-        "is_patient": request.user.is_patient,
-        "nav": "goals" if request.user.is_patient else "patients",
+        "can_add": access.can(request.user, Action.CREATE, Category.GOALS, patient),
+        "mine": access.is_self(request.user, patient),
+        "nav": _nav(request, patient, "goals"),
     }
+
+
+def _to_goal(goal):
+    return redirect(reverse("goals", args=[goal.patient.uuid]) + f"#goal-{goal.uuid}")
 
 
 @login_required
@@ -69,8 +83,9 @@ def goals(request, patient):
 @access.patient_view(Category.GOALS, Action.CREATE)
 def goal_create(request, patient):
     form = GoalForm(request.POST)
+    result = pages.attempt(request, form)
     if form.is_valid():
-        try:
+        with result:
             goal = services.goal_create(
                 actor=request.user,
                 patient=patient,
@@ -79,20 +94,16 @@ def goal_create(request, patient):
                 target_date=form.cleaned_data["target_date"],
                 levels=form.levels(),
             )
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-        else:
-            if goal.status == Goal.Status.PROPOSED:
-                messages.success(
-                    request,
-                    "Goal proposed. It becomes active when the patient accepts it in their words.",
-                )
-            else:
-                messages.success(request, "Your goal is saved.")
-            return redirect(reverse("goals", args=[patient.uuid]) + f"#goal-{goal.uuid}")
-    return render(
-        request, "stories/goals.html", _goals_context(request, patient, goal_form=form), status=400
-    )
+        if result.ok:
+            messages.success(
+                request,
+                "Goal proposed. It becomes active when the patient accepts it in their words."
+                if goal.status == Goal.Status.PROPOSED
+                else "Your goal is saved.",
+            )
+            return _to_goal(goal)
+    context = _goals_context(request, patient, goal_form=form)
+    return render(request, "stories/goals.html", context, status=400)
 
 
 def _card_response(request, goal, *, rating_form=None, error=None):
@@ -105,36 +116,32 @@ def _card_response(request, goal, *, rating_form=None, error=None):
             "patient": card.patient,
             "rating_form": rating_form or RatingForm(),
             "card_error": error,
-            "is_patient": request.user.is_patient,
+            "mine": access.is_self(request.user, card.patient),
         }
         return render(request, "stories/goals.html#goal-card", context)
     if error:
         messages.error(request, error)
-    return redirect(reverse("goals", args=[goal.patient.uuid]) + f"#goal-{goal.uuid}")
+    return _to_goal(goal)
 
 
 @login_required
 @require_POST
-@access.declare("record: stories.selectors.goal_get → access.require_record")
-def goal_rate(request, goal_uuid):
-    goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.CREATE)
+@goal_view
+def goal_rate(request, goal):
     form = RatingForm(request.POST)
     if not form.is_valid():
-        return _card_response(
-            request,
-            goal,
-            rating_form=form,
-            error=form.errors["rating"][0] if "rating" in form.errors else None,
-        )
-    try:
+        error = form.errors["rating"][0] if "rating" in form.errors else None
+        return _card_response(request, goal, rating_form=form, error=error)
+    # The card shows what went wrong, not the page's messages.
+    with pages.attempt(request, quiet=True) as result:
         services.goal_rate(
             actor=request.user,
             goal=goal,
             rating=form.cleaned_data["rating"],
             note=form.cleaned_data["note"],
         )
-    except ValidationError as error:
-        return _card_response(request, goal, rating_form=form, error=_first_error(error))
+    if not result.ok:
+        return _card_response(request, goal, rating_form=form, error=result.message)
     if not wants_partial(request):
         messages.success(request, "Progress saved.")
     return _card_response(request, goal)
@@ -142,41 +149,31 @@ def goal_rate(request, goal_uuid):
 
 @login_required
 @require_POST
-@access.declare("record: stories.selectors.goal_get → access.require_record")
-def goal_status(request, goal_uuid):
-    goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.UPDATE)
+@goal_view
+def goal_status(request, goal):
     form = StatusForm(request.POST)
-    error = None
-    if form.is_valid():
-        try:
-            services.goal_transition(
-                actor=request.user,
-                goal=goal,
-                status=form.cleaned_data["status"],
-                version=form.cleaned_data["version"],
-            )
-        except (ValidationError, NotAllowed, Conflict) as exc:
-            error = _first_error(exc) if isinstance(exc, ValidationError) else exc.message
-    else:
-        error = "Choose what should happen to this goal."
-    return _card_response(request, goal, error=error)
+    if not form.is_valid():
+        return _card_response(request, goal, error="Choose what should happen to this goal.")
+    with pages.attempt(request, quiet=True) as result:
+        services.goal_transition(
+            actor=request.user,
+            goal=goal,
+            status=form.cleaned_data["status"],
+            version=form.cleaned_data["version"],
+        )
+    return _card_response(request, goal, error=None if result.ok else result.message)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@access.declare("record: stories.selectors.goal_get → access.require_record")
-def goal_edit(request, goal_uuid):
-    goal = selectors.goal_get(
-        actor=request.user,
-        goal_uuid=goal_uuid,
-        action=Action.UPDATE if request.method == "POST" else Action.READ,
-    )
+@goal_view
+def goal_edit(request, goal):
     initial = {"what": goal.what, "why": goal.why, "target_date": goal.target_date}
     initial.update({name: getattr(goal, name) for name in GoalForm.LEVELS})
 
     def saved(goal):
         messages.success(request, "Goal updated. The earlier words are kept in its history.")
-        return redirect(reverse("goals", args=[goal.patient.uuid]) + f"#goal-{goal.uuid}")
+        return _to_goal(goal)
 
     return pages.versioned_edit(
         request,
@@ -198,7 +195,7 @@ def goal_edit(request, goal_uuid):
             "patient": goal.patient,
             "current_version": goal.version,
             "history": selectors.goal_history(goal=goal),
-            "nav": "goals" if request.user.is_patient else "patients",
+            "nav": _nav(request, goal.patient, "goals"),
         },
     )
 
@@ -206,8 +203,8 @@ def goal_edit(request, goal_uuid):
 # --- Notes ---------------------------------------------------------------------------------
 
 
-def _kinds_for(user) -> list[str]:
-    if user.is_patient:
+def _kinds_for(user, patient) -> list[str]:
+    if access.is_self(user, patient):
         return [NarrativeNote.Kind.STORY]
     return [NarrativeNote.Kind.CLINICIAN, NarrativeNote.Kind.PSYCHOTHERAPY]
 
@@ -216,18 +213,17 @@ def _notes_context(request, patient, *, note_form=None):
     kind = request.GET.get("kind", "")
     author = request.GET.get("author", "")
     notes = selectors.note_list(actor=request.user, patient=patient, kind=kind, author_uuid=author)
+    mine = access.is_self(request.user, patient)
     return {
         "patient": patient,
         "notes": notes,
         "authors": selectors.note_authors(actor=request.user, patient=patient),
         "kind": kind,
         "author": author,
-        "kinds": NarrativeNote.Kind.choices if not request.user.is_patient else [],
-        "note_form": note_form or NoteForm(kinds=_kinds_for(request.user)),
-        "can_write": access.decide(
-            request.user, Action.CREATE, Category.NARRATIVE_NOTES, patient
-        ).allowed,
-        "nav": "notes" if request.user.is_patient else "patients",
+        "kinds": [] if mine else NarrativeNote.Kind.choices,
+        "note_form": note_form or NoteForm(kinds=_kinds_for(request.user, patient)),
+        "can_write": access.can(request.user, Action.CREATE, Category.NARRATIVE_NOTES, patient),
+        "nav": _nav(request, patient, "notes"),
     }
 
 
@@ -244,9 +240,10 @@ def notes(request, patient):
 @require_POST
 @access.patient_view(Category.NARRATIVE_NOTES, Action.CREATE)
 def note_create(request, patient):
-    form = NoteForm(request.POST, kinds=_kinds_for(request.user))
+    form = NoteForm(request.POST, kinds=_kinds_for(request.user, patient))
+    result = pages.attempt(request, form)
     if form.is_valid():
-        try:
+        with result:
             services.note_create(
                 actor=request.user,
                 patient=patient,
@@ -255,25 +252,17 @@ def note_create(request, patient):
                 title=form.cleaned_data["title"],
                 body=form.cleaned_data["body"],
             )
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-        else:
+        if result.ok:
             messages.success(request, "Note saved.")
             return redirect("notes", patient_uuid=patient.uuid)
-    return render(
-        request, "stories/notes.html", _notes_context(request, patient, note_form=form), status=400
-    )
+    context = _notes_context(request, patient, note_form=form)
+    return render(request, "stories/notes.html", context, status=400)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@access.declare("record: stories.selectors.note_get → access.require_record")
-def note_edit(request, note_uuid):
-    note = selectors.note_get(
-        actor=request.user,
-        note_uuid=note_uuid,
-        action=Action.UPDATE if request.method == "POST" else Action.READ,
-    )
+@note_view
+def note_edit(request, note):
     initial = {"kind": note.kind, "audience": note.audience, "title": note.title, "body": note.body}
 
     def saved(note):
@@ -299,32 +288,31 @@ def note_edit(request, note_uuid):
         context=lambda note: {
             "note": note,
             "patient": note.patient,
-            "is_author": note.author_id == request.user.pk,
+            "may_edit": access.can(
+                request.user, Action.UPDATE, selectors.note_category(note.kind), note
+            ),
             "history": selectors.note_history(note=note),
-            "nav": "notes" if request.user.is_patient else "patients",
+            "nav": _nav(request, note.patient, "notes"),
         },
     )
 
 
 @login_required
 @require_POST
-@access.declare("record: stories.selectors.note_get → access.require_record")
-def note_entered_in_error(request, note_uuid):
-    note = selectors.note_get(actor=request.user, note_uuid=note_uuid, action=Action.UPDATE)
+@note_view
+def note_entered_in_error(request, note):
     form = NoteErrorForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Something was missing from the form; nothing was changed.")
-    else:
-        try:
-            services.note_mark_entered_in_error(
-                actor=request.user, note=note, version=form.cleaned_data["version"]
-            )
-        except (Conflict, NotAllowed) as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request, "Marked as entered in error. It stays in the record, struck through."
-            )
+        return redirect("notes", patient_uuid=note.patient.uuid)
+    with pages.attempt(request) as result:
+        services.note_mark_entered_in_error(
+            actor=request.user, note=note, version=form.cleaned_data["version"]
+        )
+    if result.ok:
+        messages.success(
+            request, "Marked as entered in error. It stays in the record, struck through."
+        )
     return redirect("notes", patient_uuid=note.patient.uuid)
 
 
@@ -335,10 +323,9 @@ def note_entered_in_error(request, note_uuid):
 @require_http_methods(["GET", "POST"])
 @access.patient_view(Category.SUMMARY, Action.READ)
 def summary_edit(request, patient):
-    if not request.user.is_clinician:
-        raise NotAllowed("The care team writes this summary; you can respond to it.")
-    # A clinician who may read it under a release, not write it: not found, like any refusal.
-    access.require(request.user, Action.UPDATE, Category.SUMMARY, patient)
+    # The care team writes it: the patient is told they respond to it; a clinician who may
+    # read it under a release, not write it, finds nothing, like any refusal (audited).
+    services.summary_guard(request.user, patient)
     summary = selectors.summary_get(actor=request.user, patient=patient)
 
     def saved(summary):
@@ -349,7 +336,10 @@ def summary_edit(request, patient):
         request,
         summary,
         form=lambda data: SummaryForm(
-            data, initial={"text": summary.text if summary else "", "version": _version(summary)}
+            data,
+            initial={"text": summary.text, "version": summary.version}
+            if summary
+            else {"version": 0},
         ),
         save=lambda data: services.summary_save(
             actor=request.user,
@@ -367,37 +357,31 @@ def summary_edit(request, patient):
     )
 
 
-def _version(record) -> int:
-    return record.version if record is not None else 0
-
-
 @login_required
 @require_POST
-@access.patient_view(Category.SUMMARY_RESPONSE, Action.UPDATE)
+@access.patient_view(Category.SUMMARY_RESPONSE, Action.READ)
 def summary_respond(request, patient):
     form = SummaryResponseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.summary_respond(
-                actor=request.user,
-                patient=patient,
-                response=form.cleaned_data["response"],
-                version=form.cleaned_data["version"],
-            )
-        except Conflict as exc:
-            # The summary as it is now, with what they wrote kept in the form to send again.
-            context = _goals_context(request, patient)
-            context["response_conflict"] = exc.message
-            context["response_draft"] = form.cleaned_data["response"]
-            return render(request, "stories/goals.html", context, status=409)
-        except NotAllowed as exc:
-            messages.error(request, exc.message)
-        except ValidationError as error:
-            messages.error(request, _first_error(error))
-        else:
-            messages.success(request, "Thank you: your care team will see your response.")
-    else:
+    if not form.is_valid():
         messages.error(request, "Something was missing from the form; nothing was saved.")
+        return redirect("goals", patient_uuid=patient.uuid)
+    with pages.attempt(request, quiet=True) as result:
+        services.summary_respond(
+            actor=request.user,
+            patient=patient,
+            response=form.cleaned_data["response"],
+            version=form.cleaned_data["version"],
+        )
+    if result.conflict is not None:
+        # The summary as it is now, with what they wrote kept in the form to send again.
+        context = _goals_context(request, patient)
+        context["response_conflict"] = result.conflict
+        context["response_draft"] = form.cleaned_data["response"]
+        return render(request, "stories/goals.html", context, status=409)
+    if result.ok:
+        messages.success(request, "Thank you: your care team will see your response.")
+    else:
+        messages.error(request, result.message)
     return redirect("goals", patient_uuid=patient.uuid)
 
 
@@ -406,72 +390,58 @@ def summary_respond(request, patient):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@access.patient_view(Category.GOALS, Action.READ)
+@access.patient_view(Category.SAFETY_PLAN, Action.READ)
 def safety_plan(request, patient):
     """The patient's safety plan: the newest version, a form to write the next, the history."""
     versions = selectors.safety_plan_versions(actor=request.user, patient=patient)
     current = versions[0] if versions else None
-    base = current.version if current else 0
-    initial = {"version": base}
-    if current is not None:
-        initial.update({name: getattr(current, name) for name in SafetyPlanForm.HELP})
-    form = SafetyPlanForm(request.POST if request.method == "POST" else None, initial=initial)
-    conflict = None
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.safety_plan_save(
-                actor=request.user,
-                patient=patient,
-                based_on=form.cleaned_data["version"],
-                sections=form.sections(),
-            )
-        except Conflict as exc:
-            conflict = exc.message
-            versions = selectors.safety_plan_versions(actor=request.user, patient=patient)
-            current = versions[0] if versions else None
-            form = rebind_with_version(
-                SafetyPlanForm, request.POST, current.version if current else 0
-            )
-            status = 409
-        except NotAllowed as exc:
-            form.add_error(None, exc.message)
-            status = 403
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-            status = 400
-        else:
-            messages.success(
-                request,
-                "Safety plan saved. It is first on your “Need help now?” page."
-                if request.user.is_patient
-                else "Safety plan saved. The patient finds it first on their crisis help page.",
-            )
-            return redirect("safety_plan", patient_uuid=patient.uuid)
-    elif request.method == "POST":
-        status = 400
-    context = {
-        "patient": patient,
-        "plan": current,
-        "versions": versions,
-        "form": form,
-        "conflict": conflict,
-        "can_write": access.decide(request.user, Action.CREATE, Category.GOALS, patient).allowed,
-        "nav": "goals" if request.user.is_patient else "patients",
-    }
-    return render(request, "stories/safety_plan.html", context, status=status)
+    initial = {name: getattr(current, name) for name in SafetyPlanForm.HELP} if current else {}
+    mine = access.is_self(request.user, patient)
+
+    def reread():
+        nonlocal versions
+        versions = selectors.safety_plan_versions(actor=request.user, patient=patient)
+        return versions[0] if versions else None
+
+    def saved(plan):
+        messages.success(
+            request,
+            "Safety plan saved. It is first on your “Need help now?” page."
+            if mine
+            else "Safety plan saved. The patient finds it first on their crisis help page.",
+        )
+        return redirect("safety_plan", patient_uuid=patient.uuid)
+
+    return pages.versioned_edit(
+        request,
+        current,
+        form=lambda data: SafetyPlanForm(
+            data, initial={**initial, "version": current.version if current else 0}
+        ),
+        save=lambda data: services.safety_plan_save(
+            actor=request.user,
+            patient=patient,
+            based_on=data["version"],
+            sections={name: data.get(name, "") for name in SafetyPlanForm.HELP},
+        ),
+        success=saved,
+        reread=reread,
+        template="stories/safety_plan.html",
+        context=lambda plan: {
+            "patient": patient,
+            "plan": plan,
+            "versions": versions,
+            "can_write": access.can(request.user, Action.CREATE, Category.SAFETY_PLAN, patient),
+            "nav": _nav(request, patient, "goals"),
+        },
+    )
 
 
 @login_required
 @require_GET
-@access.patient_view(Category.GOALS, Action.EXPORT)
+@access.patient_view(Category.SAFETY_PLAN, Action.EXPORT)
 def safety_plan_pdf(request, patient):
     """The safety plan on one printable page."""
-    from django.http import Http404, HttpResponse
-    from django.utils import timezone
-
-    from . import pdf
-
     plan = selectors.safety_plan_current(actor=request.user, patient=patient)
     if plan is None:
         raise Http404("There is no safety plan to print yet.")

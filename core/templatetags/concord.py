@@ -14,6 +14,7 @@ _CATEGORY_LABELS = {
     "outcomes": "Outcome measures",
     "consultations": "Alliance consultations",
     "goals": "Goals",
+    "safety_plan": "Safety plan",
     "narrative_notes": "Notes",
     "psychotherapy_notes": "Psychotherapy notes",
     "referrals": "Referrals",

@@ -4,9 +4,6 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from core import access
-from core.access import Action, Category
-
 register = template.Library()
 
 WIDTH, HEIGHT, PAD = 140, 40, 5
@@ -57,10 +54,3 @@ def signed(value) -> str:
         return _signed(int(value))
     except (TypeError, ValueError):
         return ""
-
-
-@register.simple_tag(takes_context=True)
-def may_write_summary(context, patient) -> bool:
-    """May the signed-in person write this patient's summary? For the link only: the page
-    checks again."""
-    return access.decide(context["user"], Action.UPDATE, Category.SUMMARY, patient).allowed
