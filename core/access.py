@@ -55,6 +55,9 @@ class Category(StrEnum):
     MEDICATIONS = "medications"
     REFILLS = "refills"
     OBSERVATIONS = "observations"  # adherence, response, side effects
+    # The clinicians' thread about the patient: what the prescriber and the therapist write to
+    # each other. Never the patient's to read; a release naming observations carries it.
+    THREADS = "threads"
     ALLIANCE = "alliance"
     OUTCOMES = "outcomes"
     # What the prescriber and the therapist agreed about their alliance with the patient:
@@ -146,8 +149,11 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     # The team writes the safety plan with the patient, and reads it.
     Category.SAFETY_PLAN: READS | {Action.CREATE, Action.UPDATE},
     Category.NARRATIVE_NOTES: ALL,
-    Category.REFERRALS: ALL,
+    # Answering a referral is its recipient's alone (the record rule `recipient_answers`).
+    Category.REFERRALS: ALL | {Action.ANSWER},
+    # A release is the patient's to sign and to revoke: the team reads it.
     Category.RELEASES: READS,
+    Category.THREADS: READS | {Action.CREATE},
     Category.SUBSTANCE_USE: ALL,
     # A clinician may write (and correct) process notes; reading them is their author's alone.
     Category.PSYCHOTHERAPY_NOTES: frozenset({Action.CREATE, Action.UPDATE}),
@@ -283,6 +289,13 @@ RECORD_RULES: dict[str, RecordRule] = {
         test=lambda actor, record: record.patient.user_id == actor.pk,
         q=lambda actor: Q(patient__user_id=actor.pk),
         message="Only the patient can accept a proposed goal.",
+    ),
+    # Only the two clinicians of a referral (who sent it, who received it) start or close it.
+    "referral_parties": RecordRule(
+        actions=frozenset({Action.UPDATE}),
+        test=lambda actor, record: actor.pk in (record.author_id, record.to_clinician_id),
+        q=lambda actor: Q(author_id=actor.pk) | Q(to_clinician_id=actor.pk),
+        message="Only the two clinicians of a referral move it on.",
     ),
 }
 

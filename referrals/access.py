@@ -27,23 +27,49 @@ def releases_in_force(now=None):
     return Release.objects.filter(expires_at__gt=now).exclude(Exists(revoked))
 
 
+def in_force(release: Release, at=None) -> bool:
+    """Was this release in force at `at` (now by default)? `releases_in_force`, for one."""
+    at = at or timezone.now()
+    if release.signed_at > at or release.expires_at <= at:
+        return False
+    revocation = getattr(release, "revocation", None)
+    return revocation is None or revocation.revoked_at > at
+
+
 # Categories whose records are the patient's own words: a release naming one of them carries
 # what the patient wrote there. Every other category carries only what the named party wrote.
 PATIENT_WORDS = frozenset({Category.SUMMARY_RESPONSE})
+# Categories a release carries under another's name on the form (signed releases keep the
+# words they were signed with): the clinicians' thread is "observations ... and the team's
+# messages"; the clinicians' consultations about the alliance go with the alliance check-ins.
+RELEASED_AS = {"threads": "observations", "consultations": "alliance"}
+
+
+def opened_by(release: Release, category: Category) -> list[tuple[int, int]]:
+    """(reader id, author id): whose writing of this category the release opens to whom. The
+    recipient reads what the discloser wrote; when mutual, the discloser reads the recipient's."""
+    if RELEASED_AS.get(str(category), str(category)) not in release.categories:
+        return []
+    pairs = [(release.recipient_id, release.discloser_id)]
+    if release.mutual:
+        pairs.append((release.discloser_id, release.recipient_id))
+    return pairs
+
+
+def reader_under(release: Release, category: Category, author_id: int) -> int | None:
+    """The clinician to whom this release opens what `author_id` writes, or None."""
+    return next((r for r, a in opened_by(release, category) if a == author_id), None)
 
 
 def _shared_with(actor, category: Category) -> list[tuple[int, int, object]]:
     """(patient id, the named party whose writing is opened, release uuid) open to the actor."""
-    if not actor.is_clinician:
+    if not access.may_care_for(actor):
         return []
     opened = []
     for release in access.memo(("releases naming", actor.pk), lambda: _releases_naming(actor)):
-        if str(category) not in release.categories:
-            continue
-        if release.recipient_id == actor.pk:
-            opened.append((release.patient_id, release.discloser_id, release.uuid))
-        if release.mutual and release.discloser_id == actor.pk:
-            opened.append((release.patient_id, release.recipient_id, release.uuid))
+        for reader_id, author_id in opened_by(release, category):
+            if reader_id == actor.pk:
+                opened.append((release.patient_id, author_id, release.uuid))
     return opened
 
 
@@ -78,7 +104,7 @@ class ReleaseGrants(GrantProvider):
             # The two clinicians a release names may read the release itself.
             named = (
                 set(_named_in(actor).filter(patient_id=patient.pk).values_list("pk", flat=True))
-                if actor.is_clinician
+                if access.may_care_for(actor)
                 else set()
             )
             return [Grant(via="named in release", record_ids=frozenset(named))] if named else []
@@ -147,7 +173,7 @@ class ReleaseGrants(GrantProvider):
         if action not in READS or category == Category.PSYCHOTHERAPY_NOTES:
             return None
         if category == Category.RELEASES:
-            return Q(pk__in=_named_in(actor).values("pk")) if actor.is_clinician else None
+            return Q(pk__in=_named_in(actor).values("pk")) if access.may_care_for(actor) else None
         pairs = _shared_with(actor, category)
         if not pairs:
             return None
@@ -170,7 +196,7 @@ class ReferralGrants(GrantProvider):
     ACTIONS = frozenset({Action.READ, Action.LIST})
 
     def _open_to(self, actor):
-        if not actor.is_clinician:
+        if not access.may_care_for(actor):
             return Referral.objects.none()
         return Referral.objects.filter(
             to_clinician_id=actor.pk,
@@ -180,8 +206,9 @@ class ReferralGrants(GrantProvider):
     def _allowed(self, action, category) -> bool:
         if category not in self.CATEGORIES:
             return False
+        # The referral itself: to answer it, and to move it on once accepted.
         return action in self.ACTIONS or (
-            category == Category.REFERRALS and action == Action.UPDATE
+            category == Category.REFERRALS and action in (Action.UPDATE, Action.ANSWER)
         )
 
     def grants(self, actor, action, category, patient):

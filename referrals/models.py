@@ -122,8 +122,10 @@ class Referral(models.Model):
         Status.DECLINED: frozenset(),
         Status.CLOSED: frozenset(),
     }
-    # Who moves a referral on: its recipient answers it; either side may start or close.
+    # The statuses that answer a referral (Action.ANSWER); the others move it on (UPDATE).
     RECIPIENT_ONLY = frozenset({Status.ACCEPTED, Status.DECLINED})
+    # Only its recipient answers it; only its two clinicians start or close it (core.access).
+    access_rules = ("recipient_answers", "referral_parties")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")

@@ -18,6 +18,7 @@ _CATEGORY_LABELS = {
     "narrative_notes": "Notes",
     "psychotherapy_notes": "Psychotherapy notes",
     "referrals": "Referrals",
+    "threads": "Clinicians’ thread",
     "releases": "Releases of information",
     "substance_use": "Substance-use information",
     "audit": "Record views",
