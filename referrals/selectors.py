@@ -1,8 +1,11 @@
-"""Reads of referrals, releases and the thread, scoped by core.access and audited."""
+"""Reads of referrals, releases and the thread, scoped by core.access and audited.
+
+What a release opens, to whom, and when it is in force is said once, in referrals/access.py
+(the grant provider the policy asks): this module asks it, never says it again.
+"""
 
 from dataclasses import dataclass
 
-from django.http import Http404
 from django.utils import timezone
 
 from core import access, audit
@@ -10,6 +13,7 @@ from core import selectors as core_selectors
 from core.access import Action, Category
 from core.models import AuditEvent
 
+from . import access as releases_policy
 from .models import RELEASABLE, Referral, Release, ThreadPost
 
 
@@ -27,7 +31,7 @@ class ReleaseView:
 
     @property
     def in_force(self) -> bool:
-        return not self.revoked and not self.expired
+        return releases_policy.in_force(self.release)
 
     @property
     def state(self) -> str:
@@ -36,20 +40,24 @@ class ReleaseView:
         return "expired" if self.expired else "in force"
 
 
-def _releases():
-    return Release.objects.select_related(
-        "patient",
-        "discloser",
-        "recipient",
-        "discloser_practice",
-        "recipient_practice",
-        "revocation",
-    )
+# The querysets pages and the API look one record up in (through access.get).
+RELEASES = Release.objects.select_related(
+    "patient",
+    "discloser",
+    "recipient",
+    "discloser_practice",
+    "recipient_practice",
+    "revocation",
+)
+REFERRALS = Referral.objects.select_related(
+    "patient", "author", "author__practice", "to_clinician", "to_clinician__practice"
+)
+THREAD_POSTS = ThreadPost.objects.select_related("patient")
 
 
 def releases_for_patient(*, actor, patient) -> list[ReleaseView]:
     """The patient's releases the actor may read, newest first; audited."""
-    visible = access.records_visible(actor, _releases().filter(patient=patient), Category.RELEASES)
+    visible = access.visible(actor, RELEASES.filter(patient=patient), Category.RELEASES)
     audit.record(
         actor=actor,
         patient=patient,
@@ -60,22 +68,8 @@ def releases_for_patient(*, actor, patient) -> list[ReleaseView]:
     return [ReleaseView(r) for r in visible.order_by("-signed_at")]
 
 
-def release_get(*, actor, release_uuid, action: Action = Action.READ) -> ReleaseView:
-    return ReleaseView(
-        access.record_get(actor, _releases(), release_uuid, Category.RELEASES, action)
-    )
-
-
-def _referrals():
-    return Referral.objects.select_related(
-        "patient", "author", "author__practice", "to_clinician", "to_clinician__practice"
-    )
-
-
 def referrals_for_patient(*, actor, patient) -> list[Referral]:
-    visible = access.records_visible(
-        actor, _referrals().filter(patient=patient), Category.REFERRALS
-    )
+    visible = access.visible(actor, REFERRALS.filter(patient=patient), Category.REFERRALS)
     audit.record(
         actor=actor,
         patient=patient,
@@ -88,9 +82,7 @@ def referrals_for_patient(*, actor, patient) -> list[Referral]:
 
 def referral_inbox(*, actor) -> dict:
     """Referrals to and from this clinician, open ones first; audited per patient."""
-    if not actor.is_clinician:
-        return {"received": [], "sent": []}
-    visible = access.records_visible(actor, _referrals(), Category.REFERRALS)
+    visible = access.visible(actor, REFERRALS.all(), Category.REFERRALS)
     received = list(visible.filter(to_clinician=actor).order_by("status", "-created_at"))
     sent = list(visible.filter(author=actor).order_by("status", "-created_at"))
     for patient in {r.patient for r in received + sent}:
@@ -104,10 +96,6 @@ def referral_inbox(*, actor) -> dict:
     return {"received": received, "sent": sent}
 
 
-def referral_get(*, actor, referral_uuid, action: Action = Action.READ) -> Referral:
-    return access.record_get(actor, _referrals(), referral_uuid, Category.REFERRALS, action)
-
-
 def referral_recipients(*, actor):
     """Clinicians one may refer to or name in a release."""
     return core_selectors.clinician_directory(exclude=actor)
@@ -115,15 +103,11 @@ def referral_recipients(*, actor):
 
 def thread(*, actor, patient) -> list[ThreadPost]:
     """Posts the actor may read: their practice's, and the other side's under a release."""
-    if not actor.is_clinician:
-        return []
-    posts = access.records_visible(
-        actor, ThreadPost.objects.filter(patient=patient), Category.OBSERVATIONS
-    )
+    posts = access.visible(actor, ThreadPost.objects.filter(patient=patient), Category.THREADS)
     audit.record(
         actor=actor,
         patient=patient,
-        category=Category.OBSERVATIONS,
+        category=Category.THREADS,
         action=Action.LIST,
         object_type="referrals.ThreadPost",
     )
@@ -137,31 +121,31 @@ def thread(*, actor, patient) -> list[ThreadPost]:
         if post.reply_to_id is not None and post.reply_to_id not in ids:
             # The post it answers is not the reader's to see (another practice, no release).
             post.reply_to = None
-    _mark_ended_sharing(visible, list(_releases().filter(patient=patient)))
+    _mark_ended_sharing(visible, list(RELEASES.filter(patient=patient)))
     return visible
+
+
+def thread_post_get(*, actor, post_uuid) -> ThreadPost:
+    """One post of the thread the actor may read (the one a reply answers); audited."""
+    return access.get(actor, Action.READ, Category.THREADS, queryset=THREAD_POSTS, uuid=post_uuid)
 
 
 # --- Who reads the thread ------------------------------------------------------------------
 
-OBSERVATIONS_LABEL = dict(RELEASABLE)["observations"]
+# The words on the release form under which a release carries the thread.
+THREAD_RELEASED_AS = dict(RELEASABLE)[releases_policy.RELEASED_AS[Category.THREADS]]
 
 
-def _opens_posts_of(release: Release, author_id: int) -> int | None:
+def _reader_under(release: Release, author_id: int) -> int | None:
     """The clinician to whom this release opens the posts `author_id` writes, or None."""
-    if "observations" not in release.categories:
-        return None
-    if release.discloser_id == author_id:
-        return release.recipient_id
-    if release.mutual and release.recipient_id == author_id:
-        return release.discloser_id
-    return None
+    return releases_policy.reader_under(release, Category.THREADS, author_id)
 
 
-def _in_force_at(release: Release, moment) -> bool:
-    if release.signed_at > moment or release.expires_at <= moment:
-        return False
-    revocation = getattr(release, "revocation", None)
-    return revocation is None or revocation.revoked_at > moment
+def _party(release: Release, party_id: int):
+    """The clinician this release names with this id, and the practice it names them in."""
+    if party_id == release.recipient_id:
+        return release.recipient, release.recipient_practice
+    return release.discloser, release.discloser_practice
 
 
 def _ended_at(release: Release):
@@ -176,23 +160,22 @@ class Reader:
     clinician: object
     practice: object
     on_team: bool
+    reads: bool  # the policy's answer for a post the writer makes now
     same_practice: bool
     release: Release | None = None  # the release in force that lets them read, if any
     ended: Release | None = None  # the newest release that did, and has ended
 
-    @property
-    def reads(self) -> bool:
-        return self.same_practice or self.release is not None
-
     def because(self) -> str:
         """Why they can or cannot read new posts, in words."""
-        if self.same_practice:
+        if self.reads and self.same_practice:
             return "reads new posts: same practice as you"
-        if self.release is not None:
+        if self.reads and self.release is not None:
             return (
                 f"reads new posts under the release signed on {timezone.localtime(self.release.signed_at):%-d %b %Y}, "
                 f"until {self.release.ends_on:%-d %b %Y}"
             )
+        if self.reads:
+            return "reads new posts"
         if self.ended is not None:
             how = "was revoked" if hasattr(self.ended, "revocation") else "ended"
             return (
@@ -224,30 +207,46 @@ class ThreadReaders:
             return any(r.reads for r in self.away)
         return any(r.reads for r in self.readers)
 
+    @property
+    def _name(self) -> str:
+        return self.patient.preferred_name or self.patient.given_name
+
     def why_not(self) -> str:
-        """Why a post would be refused, and what the patient can do; empty when it would not."""
+        """Why a post would be refused and what the patient can do, to show beside the readers
+        (each says why they cannot read, so this does not say it again); empty when a post
+        would go through."""
         if self.can_post:
             return ""
-        name = self.patient.preferred_name or self.patient.given_name
         if not self.away:
-            return (
-                f"no one else on {name}’s care team would read it. "
-                "The thread is for the patient’s clinicians; add the other clinician to the "
-                "care team first."
-            )
+            return self._nobody()
+        return "only " + self._remedy()
+
+    def refusal(self) -> str:
+        """The whole reason a post is refused, on its own: who cannot read it, why, and what
+        the patient can do."""
+        if not self.away:
+            return "Not posted: " + self._nobody()
         who = ", ".join(f"{r.clinician.full_name} ({r.practice.name})" for r in self.away)
-        ended = [r for r in self.away if r.ended is not None]
         why = (
             "the release of information that let them read your posts has ended"
-            if ended
+            if any(r.ended is not None for r in self.away)
             else "no release of information lets your posts reach them"
         )
+        return f"Not posted: {who} cannot read new posts, because {why}. Only {self._remedy()}"
+
+    def _nobody(self) -> str:
+        return (
+            f"no one else on {self._name}’s care team would read it. "
+            "The thread is for the patient’s clinicians; add the other clinician to the "
+            "care team first."
+        )
+
+    def _remedy(self) -> str:
         names = " and ".join(r.clinician.full_name for r in self.away)
         return (
-            f"{who} cannot read new posts, because {why}. "
-            f"Only {name} can change that, by signing a release of information that lets your "
-            f"posts reach {names}: it must cover “{OBSERVATIONS_LABEL}”. {name} signs it on "
-            "the Releases page. Until then, reach them another way if it cannot wait."
+            f"{self._name} can change that, by signing a release of information that lets your "
+            f"posts reach {names}: it must cover “{THREAD_RELEASED_AS}”. {self._name} signs it "
+            "on the Releases page. Until then, reach them another way if it cannot wait."
         )
 
 
@@ -256,7 +255,7 @@ def thread_readers(*, actor, patient) -> ThreadReaders:
     for a post of theirs (the same answer the thread gives each reader). The caller has
     checked that the actor may use the thread."""
     draft = ThreadPost(patient=patient, practice=actor.practice, author=actor)
-    releases = list(_releases().filter(patient=patient).order_by("signed_at"))
+    releases = list(RELEASES.filter(patient=patient).order_by("signed_at"))
     candidates = {}
     for membership in core_selectors.care_team_for(patient=patient):
         if membership.clinician_id != actor.pk:
@@ -264,37 +263,26 @@ def thread_readers(*, actor, patient) -> ThreadReaders:
                 membership.clinician_id, (membership.clinician, membership.practice, True)
             )
     for release in releases:
-        party_id = _opens_posts_of(release, actor.pk)
+        party_id = _reader_under(release, actor.pk)
         if party_id is None or party_id in candidates or party_id == actor.pk:
             continue
-        party = release.recipient if party_id == release.recipient_id else release.discloser
-        practice = (
-            release.recipient_practice
-            if party_id == release.recipient_id
-            else release.discloser_practice
-        )
-        candidates[party_id] = (party, practice, False)
-    by_uuid = {str(r.uuid): r for r in releases}
+        candidates[party_id] = (*_party(release, party_id), False)
     readers = []
     for clinician, practice, on_team in candidates.values():
-        decision = access.decide_record(clinician, Action.READ, Category.OBSERVATIONS, draft)
-        same_practice = decision.allowed and any(g.via == "care_team" for g in decision.grants)
-        release = next(
-            (by_uuid[g.release_id] for g in decision.grants if g.release_id in by_uuid), None
-        )
+        reads = access.can(clinician, Action.READ, Category.THREADS, draft)
+        opening = [r for r in releases if _reader_under(r, actor.pk) == clinician.pk]
+        current = [r for r in opening if releases_policy.in_force(r)]
+        release = current[-1] if reads and current else None
         if not on_team and release is None:
             continue  # a release that has ended names someone off the team: not a reader
-        ended = [
-            r
-            for r in releases
-            if _opens_posts_of(r, actor.pk) == clinician.pk and not ReleaseView(r).in_force
-        ]
+        ended = [r for r in opening if not releases_policy.in_force(r)]
         readers.append(
             Reader(
                 clinician=clinician,
                 practice=practice,
                 on_team=on_team,
-                same_practice=same_practice,
+                reads=reads,
+                same_practice=reads and on_team and practice.pk == actor.practice_id,
                 release=release,
                 ended=ended[-1] if ended else None,
             )
@@ -308,14 +296,14 @@ def _mark_ended_sharing(posts: list[ThreadPost], releases: list[Release]) -> Non
     for post in posts:
         notes = []
         for release in releases:
-            party_id = _opens_posts_of(release, post.author_id)
-            if party_id is None or ReleaseView(release).in_force:
+            party_id = _reader_under(release, post.author_id)
+            if party_id is None or releases_policy.in_force(release):
                 continue
-            if not _in_force_at(release, post.created_at):
+            if not releases_policy.in_force(release, at=post.created_at):
                 continue
-            party = release.recipient if party_id == release.recipient_id else release.discloser
+            party, _ = _party(release, party_id)
             still = any(
-                _opens_posts_of(other, post.author_id) == party_id and ReleaseView(other).in_force
+                _reader_under(other, post.author_id) == party_id and releases_policy.in_force(other)
                 for other in releases
             )
             how = "was revoked" if hasattr(release, "revocation") else "ended"
@@ -332,17 +320,9 @@ def _mark_ended_sharing(posts: list[ThreadPost], releases: list[Release]) -> Non
         post.sharing_note = " ".join(notes)
 
 
-def thread_post_get(*, actor, post_uuid) -> ThreadPost:
-    post = ThreadPost.objects.select_related("patient").filter(uuid=post_uuid).first()
-    if post is None:
-        raise Http404("Not found.")
-    access.require_record(actor, Action.READ, Category.OBSERVATIONS, post)
-    return post
-
-
 def disclosures(*, actor, patient, limit: int = 200):
     """What was shared under the patient's releases: reads and exports allowed by a release."""
-    access.require(actor, Action.READ, Category.AUDIT, patient)
+    access.get(actor, Action.READ, Category.AUDIT, patient=patient.uuid)
     return (
         AuditEvent.objects.filter(
             patient=patient, outcome=AuditEvent.Outcome.ALLOWED, via__contains="release:"

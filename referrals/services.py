@@ -1,7 +1,8 @@
 """Every write of referrals, releases, revocations and the collaboration thread.
 
-Access is checked (refusals audited) before each transaction; the write itself is audited
-with the record it made, inside its transaction.
+Each asks `access.guard` before its transaction (a refusal is audited there and raised); the
+write itself is audited once, with the record it made, inside its transaction (`done`). A
+write that did not happen (bad input, a resent form) leaves no allowed row.
 """
 
 import hashlib
@@ -20,6 +21,7 @@ from core import selectors as core_selectors
 from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import NotAllowed
+from core.models import AuditEvent
 
 from . import selectors
 from .models import (
@@ -49,8 +51,8 @@ def referral_create(
     *, actor, patient, to_clinician, reason: str, questions: str = "", urgency: str = "routine"
 ) -> Referral:
     """A clinician of the patient's team refers them to another clinician (often another practice)."""
-    decision = access.authorize(actor, Action.CREATE, Category.REFERRALS, patient)
-    if to_clinician is None or not to_clinician.is_clinician or not to_clinician.is_active:
+    permit = access.guard(actor, Action.CREATE, Category.REFERRALS, patient)
+    if not access.may_care_for(to_clinician):
         raise ValidationError({"to_clinician": "Choose the clinician you refer to."})
     if to_clinician.pk == actor.pk:
         raise ValidationError({"to_clinician": "You cannot refer a patient to yourself."})
@@ -78,7 +80,7 @@ def referral_create(
         if earlier is not None:
             return earlier
         referral.save()
-        access.audit_write(actor, decision, Category.REFERRALS, Action.CREATE, referral)
+        permit.done(referral)
         _notify(
             to_clinician,
             "referral_received",
@@ -89,19 +91,17 @@ def referral_create(
 
 
 def referral_move(*, actor, referral: Referral, status: str, reason: str = "") -> Referral:
-    """Accept or decline (the recipient), start the collaboration or close it (either side).
+    """Accept or decline (an answer: the recipient's), start the collaboration or close it (an
+    update: either of its two clinicians'), as core.access's record rules say.
 
     Accepting puts the recipient on the patient's care team; closing takes them off it again
     (from today, audited), unless they were on the team before the referral. Each step tells
     the other side.
     """
-    access.require_record(actor, Action.UPDATE, Category.REFERRALS, referral)
+    action = Action.ANSWER if status in Referral.RECIPIENT_ONLY else Action.UPDATE
+    permit = access.guard(actor, action, Category.REFERRALS, referral)
     if status not in Referral.Status.values:
         raise ValidationError({"status": "Unknown status."})
-    if status in Referral.RECIPIENT_ONLY and actor.pk != referral.to_clinician_id:
-        raise NotAllowed("Only the clinician it was sent to can accept or decline a referral.")
-    if actor.pk not in (referral.to_clinician_id, referral.author_id):
-        raise NotAllowed("Only the two clinicians of a referral move it on.")
     reason = (reason or "").strip()
     if status == Referral.Status.DECLINED and not reason:
         raise ValidationError(
@@ -132,6 +132,7 @@ def referral_move(*, actor, referral: Referral, status: str, reason: str = "") -
             locked.membership = _join_for(locked)
         locked.full_clean()
         locked.save()
+        permit.done(locked)
         if status == Referral.Status.CLOSED and locked.membership_id is not None:
             ended = core_services.care_team_end(membership_id=locked.membership_id)
             if ended is not None:
@@ -222,16 +223,13 @@ def release_sign(
 
     Raises ValidationError naming every missing or wrong element; nothing is stored then.
     """
-    decision = access.authorize(actor, Action.CREATE, Category.RELEASES, patient)
-    if not access.is_self(actor, patient):
-        raise NotAllowed(
-            "Only the patient, or their personal representative signing in their account, signs a release."
-        )
+    # Only the patient signs (or their personal representative, in their account): the tables.
+    permit = access.guard(actor, Action.CREATE, Category.RELEASES, patient)
     errors = {}
     team = {m.clinician_id for m in core_selectors.care_team_for(patient=patient)}
     if discloser is None or discloser.pk not in team:
         errors["discloser"] = "Choose who shares: a clinician on your care team."
-    if recipient is None or not recipient.is_clinician:
+    if not access.may_care_for(recipient):
         errors["recipient"] = "Choose who receives the information."
     elif discloser is not None and recipient.pk == discloser.pk:
         errors["recipient"] = "The two clinicians must be different people."
@@ -306,7 +304,7 @@ def release_sign(
         if earlier is not None:
             return earlier
         release.save()
-        access.audit_write(actor, decision, Category.RELEASES, Action.CREATE, release)
+        permit.done(release)
         link = reverse("release", args=[release.uuid])
         for clinician in {discloser, recipient}:
             _notify(clinician, "release_signed", "A patient signed a release of information", link)
@@ -320,16 +318,15 @@ def release_revoke(*, actor, release: Release, note: str = "") -> Revocation:
     can still be revoked. `revoked_at` is the database's clock at the last statement before
     COMMIT, so no read the release allowed can be recorded after the time the patient is shown.
     """
-    decision = access.authorize_record(actor, Action.UPDATE, Category.RELEASES, release)
-    if not access.is_self(actor, release.patient):
-        raise NotAllowed("Only the patient revokes their release.")
+    # Only the patient revokes: the tables give no one else an update of a release.
+    permit = access.guard(actor, Action.UPDATE, Category.RELEASES, release)
     with transaction.atomic():
         # Two revokes at once: the second waits here, then finds the first one's row.
         Release.objects.select_for_update().filter(pk=release.pk).values_list("pk").first()
         existing = Revocation.objects.filter(release=release).first()
         if existing is not None:
             return existing
-        access.audit_write(actor, decision, Category.RELEASES, Action.UPDATE, release)
+        permit.done(release)
         link = reverse("release", args=[release.uuid])
         for clinician in {release.discloser, release.recipient}:
             _notify(
@@ -367,14 +364,21 @@ def thread_post(
 
     Raises NotAllowed, saying why and what the patient can do, when no clinician of another
     practice on the team could read it (no release in force lets them): a warning that
-    nobody reads must not look sent.
+    nobody reads must not look sent. The refusal is audited like the policy's own.
     """
-    decision = access.authorize(actor, Action.CREATE, Category.OBSERVATIONS, patient)
-    if not actor.is_clinician:
-        raise NotAllowed("The thread is for the patient's clinicians.")
+    permit = access.guard(actor, Action.CREATE, Category.THREADS, patient)
     readers = selectors.thread_readers(actor=actor, patient=patient)
     if not readers.can_post:
-        raise NotAllowed("Not posted: " + readers.why_not())
+        audit.record(
+            actor=actor,
+            patient=patient,
+            category=Category.THREADS,
+            action=Action.CREATE,
+            outcome=AuditEvent.Outcome.DENIED,
+            object_type="core.Patient",
+            object_id=str(patient.uuid),
+        )
+        raise NotAllowed(readers.refusal())
     if kind not in ThreadPost.Kind.values:
         raise ValidationError({"kind": "Choose what kind of post this is."})
     if reply_to is not None and reply_to.patient_id != patient.pk:
@@ -395,7 +399,7 @@ def thread_post(
         if earlier is not None:
             return earlier
         post.save()
-        access.audit_write(actor, decision, Category.OBSERVATIONS, Action.CREATE, post)
+        permit.done(post)
         # Only those who can read it are told of it.
         for clinician in (r.clinician for r in readers.readers if r.reads):
             _notify(
