@@ -1,3 +1,4 @@
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from referrals.models import RELEASABLE, RELEASE_MAX_YEARS, Referral, Release, ThreadPost
@@ -21,6 +22,8 @@ class ReferralSerializer(serializers.ModelSerializer):
             "status",
             "decline_reason",
             "created_at",
+            "answered_at",
+            "closed_at",
         ]
         read_only_fields = fields
 
@@ -126,6 +129,21 @@ class RefusalSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="Why nothing was stored, and what can be done.")
 
 
+# The error answers, as core/api/errors.py gives them: 400 names each field's problem.
+_ERRORS = {
+    400: OpenApiResponse(description="Bad input: each field's problem, by field name."),
+    403: OpenApiResponse(RefusalSerializer, description="Refused, and why (nothing stored)."),
+    404: OpenApiResponse(
+        RefusalSerializer, description="Not found: alike for missing and not yours to see."
+    ),
+}
+
+
+def errors(*codes: int) -> dict:
+    """The error responses of an operation, for its `extend_schema(responses=...)`."""
+    return {code: _ERRORS[code] for code in codes}
+
+
 class ThreadReaderSerializer(serializers.Serializer):
     clinician = serializers.UUIDField(source="clinician.uuid")
     name = serializers.CharField(source="clinician.full_name")
@@ -142,6 +160,15 @@ class ThreadReadersSerializer(serializers.Serializer):
         "post: posting is refused until the patient signs a release."
     )
     why_not = serializers.CharField(
-        help_text="Why posting is refused, and what the patient can do."
+        help_text="Why posting is refused and what the patient can do, beside `readers` (each "
+        "says why they cannot read); empty when posting is open."
     )
     readers = ThreadReaderSerializer(many=True)
+
+
+class ReferralInboxQuerySerializer(serializers.Serializer):
+    box = serializers.ChoiceField(
+        choices=[("received", "Sent to you"), ("sent", "Sent by you")],
+        required=False,
+        help_text="Only the referrals sent to you, or only those you sent (both by default).",
+    )

@@ -3,6 +3,12 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("referrals/", views.ReferralInboxView.as_view(), name="api_referral_inbox"),
+    path(
+        "referrals/<uuid:referral_uuid>/",
+        views.ReferralDetailView.as_view(),
+        name="api_referral",
+    ),
     path(
         "patients/<uuid:patient_uuid>/referrals/",
         views.ReferralListView.as_view(),
@@ -18,6 +24,7 @@ urlpatterns = [
         views.ReleaseListView.as_view(),
         name="api_releases",
     ),
+    path("releases/<uuid:release_uuid>/", views.ReleaseDetailView.as_view(), name="api_release"),
     path(
         "releases/<uuid:release_uuid>/revoke/",
         views.ReleaseRevokeView.as_view(),

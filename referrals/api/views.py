@@ -1,22 +1,26 @@
-"""The referrals API: the same selectors, services and access policy as the pages."""
+"""The referrals API: the same selectors, services and access policy as the pages.
+
+Each view stands on core/api/bases.py: the patient or the record is found through
+`access.get` before the handler runs; a write is guarded (and audited) by its service; the
+exception handler turns the service's refusals and bad input into 403 and 400.
+"""
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
+from core.api.bases import PatientAPIView, RecordAPIView
+from core.api.pagination import LimitOffsetPagination
 from core.api.validation import valid
-from core.exceptions import NotAllowed
 from core.middleware import client_ip
 from referrals import selectors, services
 
 from . import serializers as s
-
-RECORD = "record: referrals.selectors.*_get → access.require_record"
+from .serializers import errors
 
 
 def _clinician(uuid):
@@ -26,79 +30,123 @@ def _clinician(uuid):
     return found
 
 
-class ReferralListView(APIView):
-    concord_access = f"patient:{Category.REFERRALS}:{Action.LIST}"
+class _Listing:
+    """A list sent a page at a time (`limit`, `offset`), as every list of the API is."""
 
-    @extend_schema(responses=s.ReferralSerializer(many=True), summary="A patient's referrals")
-    def get(self, request, patient_uuid):
-        patient, _ = access.patient_get(request.user, patient_uuid, Category.REFERRALS, Action.LIST)
-        return Response(
-            s.ReferralSerializer(
-                selectors.referrals_for_patient(actor=request.user, patient=patient), many=True
-            ).data
+    pagination_class = LimitOffsetPagination
+
+    def page_of(self, items, serializer):
+        return self.get_paginated_response(
+            serializer(self.paginate_queryset(items), many=True).data
         )
+
+
+# --- Referrals -------------------------------------------------------------------------------
+
+
+@access.declare("list: referrals.selectors.referral_inbox filters by access.visible and audits")
+class ReferralInboxView(_Listing, generics.GenericAPIView):
+    serializer_class = s.ReferralSerializer
+
+    @extend_schema(
+        parameters=[s.ReferralInboxQuerySerializer],
+        responses={200: s.ReferralSerializer(many=True), **errors(400)},
+        summary="Referrals sent to you and by you, open ones first",
+    )
+    def get(self, request):
+        box = valid(s.ReferralInboxQuerySerializer, request.query_params).get("box")
+        inbox = selectors.referral_inbox(actor=request.user)
+        items = inbox[box] if box else inbox["received"] + inbox["sent"]
+        return self.page_of(items, s.ReferralSerializer)
+
+
+class ReferralListView(_Listing, PatientAPIView):
+    access_category = Category.REFERRALS
+    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
+    serializer_class = s.ReferralSerializer
+
+    @extend_schema(
+        responses={200: s.ReferralSerializer(many=True), **errors(400, 404)},
+        summary="A patient's referrals",
+    )
+    def get(self, request, patient_uuid):
+        items = selectors.referrals_for_patient(actor=request.user, patient=self.patient)
+        return self.page_of(items, s.ReferralSerializer)
 
     @extend_schema(
         request=s.ReferralInputSerializer,
-        responses={201: s.ReferralSerializer},
+        responses={201: s.ReferralSerializer, **errors(400, 404)},
         summary="Refer the patient",
     )
     def post(self, request, patient_uuid):
-        patient, _ = access.patient_get(
-            request.user, patient_uuid, Category.REFERRALS, Action.CREATE
-        )
         data = valid(s.ReferralInputSerializer, request.data)
         referral = services.referral_create(
             actor=request.user,
-            patient=patient,
+            patient=self.patient,
             to_clinician=_clinician(data.pop("to_clinician")),
             **data,
         )
         return Response(s.ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)
 
 
-class ReferralMoveView(APIView):
-    concord_access = RECORD
+class _Referral(RecordAPIView):
+    access_category = Category.REFERRALS
+    access_uuid = "referral_uuid"
+    # The referral is found as a read; the service guards an answer or a move itself.
+    access_actions = {"POST": Action.READ}
+    serializer_class = s.ReferralSerializer
 
+    def access_queryset(self):
+        return selectors.REFERRALS.all()
+
+
+class ReferralDetailView(_Referral):
+    @extend_schema(responses={200: s.ReferralSerializer, **errors(404)}, summary="One referral")
+    def get(self, request, referral_uuid):
+        return Response(s.ReferralSerializer(self.record).data)
+
+
+class ReferralMoveView(_Referral):
     @extend_schema(
         request=s.ReferralMoveSerializer,
-        responses=s.ReferralSerializer,
-        summary="Accept, decline, start or close",
+        responses={200: s.ReferralSerializer, **errors(400, 403, 404)},
+        summary="Accept or decline (its recipient), start or close (its two clinicians)",
     )
     def post(self, request, referral_uuid):
-        referral = selectors.referral_get(
-            actor=request.user, referral_uuid=referral_uuid, action=Action.UPDATE
-        )
         moved = services.referral_move(
-            actor=request.user, referral=referral, **valid(s.ReferralMoveSerializer, request.data)
+            actor=request.user,
+            referral=self.record,
+            **valid(s.ReferralMoveSerializer, request.data),
         )
         return Response(s.ReferralSerializer(moved).data)
 
 
-class ReleaseListView(APIView):
-    concord_access = f"patient:{Category.RELEASES}:{Action.LIST}"
+# --- Releases --------------------------------------------------------------------------------
+
+
+class ReleaseListView(_Listing, PatientAPIView):
+    access_category = Category.RELEASES
+    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
+    serializer_class = s.ReleaseSerializer
 
     @extend_schema(
-        responses=s.ReleaseSerializer(many=True), summary="A patient's releases of information"
+        responses={200: s.ReleaseSerializer(many=True), **errors(400, 404)},
+        summary="A patient's releases of information",
     )
     def get(self, request, patient_uuid):
-        patient, _ = access.patient_get(request.user, patient_uuid, Category.RELEASES, Action.LIST)
-        views = selectors.releases_for_patient(actor=request.user, patient=patient)
-        return Response(s.ReleaseSerializer([v.release for v in views], many=True).data)
+        views = selectors.releases_for_patient(actor=request.user, patient=self.patient)
+        return self.page_of([v.release for v in views], s.ReleaseSerializer)
 
     @extend_schema(
         request=s.ReleaseInputSerializer,
-        responses={201: s.ReleaseSerializer},
+        responses={201: s.ReleaseSerializer, **errors(400, 404)},
         summary="Sign a release (the patient)",
     )
     def post(self, request, patient_uuid):
-        patient, _ = access.patient_get(
-            request.user, patient_uuid, Category.RELEASES, Action.CREATE
-        )
         data = valid(s.ReleaseInputSerializer, request.data)
         release = services.release_sign(
             actor=request.user,
-            patient=patient,
+            patient=self.patient,
             discloser=_clinician(data.pop("discloser")),
             recipient=_clinician(data.pop("recipient")),
             ip=client_ip(request),
@@ -108,44 +156,59 @@ class ReleaseListView(APIView):
         return Response(s.ReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
 
 
-class ReleaseRevokeView(APIView):
-    concord_access = RECORD
+class _Release(RecordAPIView):
+    access_category = Category.RELEASES
+    access_uuid = "release_uuid"
+    # The release is found as a read; the service guards the revocation itself.
+    access_actions = {"POST": Action.READ}
+    serializer_class = s.ReleaseSerializer
 
+    def access_queryset(self):
+        return selectors.RELEASES.all()
+
+
+class ReleaseDetailView(_Release):
     @extend_schema(
-        request=None, responses=s.ReleaseSerializer, summary="Revoke a release (the patient)"
+        responses={200: s.ReleaseSerializer, **errors(404)}, summary="One release of information"
+    )
+    def get(self, request, release_uuid):
+        return Response(s.ReleaseSerializer(self.record).data)
+
+
+class ReleaseRevokeView(_Release):
+    @extend_schema(
+        request=None,
+        responses={200: s.ReleaseSerializer, **errors(404)},
+        summary="Revoke a release (the patient)",
     )
     def post(self, request, release_uuid):
-        view = selectors.release_get(
-            actor=request.user, release_uuid=release_uuid, action=Action.UPDATE
-        )
-        services.release_revoke(actor=request.user, release=view.release)
-        return Response(
-            s.ReleaseSerializer(
-                selectors.release_get(actor=request.user, release_uuid=release_uuid).release
-            ).data
-        )
+        services.release_revoke(actor=request.user, release=self.record)
+        # Read again, with its revocation.
+        return Response(s.ReleaseSerializer(self.access_queryset().get(pk=self.record.pk)).data)
 
 
-class ThreadView(APIView):
-    concord_access = f"patient:{Category.OBSERVATIONS}:{Action.LIST}"
+# --- The clinicians' thread ------------------------------------------------------------------
+
+
+class ThreadView(_Listing, PatientAPIView):
+    access_category = Category.THREADS
+    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
+    serializer_class = s.ThreadPostSerializer
 
     @extend_schema(
         request=s.ThreadPostInputSerializer,
-        responses={201: s.ThreadPostSerializer, 403: s.RefusalSerializer},
+        responses={201: s.ThreadPostSerializer, **errors(400, 403, 404)},
         summary="Post to the thread (refused with 403 and the reason when no one of the other "
         "practice could read it)",
     )
     def post(self, request, patient_uuid):
-        patient, _ = access.patient_get(
-            request.user, patient_uuid, Category.OBSERVATIONS, Action.CREATE
-        )
         data = valid(s.ThreadPostInputSerializer, request.data)
         reply_to = None
         if data["reply_to"]:
             reply_to = selectors.thread_post_get(actor=request.user, post_uuid=data["reply_to"])
         post = services.thread_post(
             actor=request.user,
-            patient=patient,
+            patient=self.patient,
             kind=data["kind"],
             text=data["text"],
             reply_to=reply_to,
@@ -153,33 +216,25 @@ class ThreadView(APIView):
         return Response(s.ThreadPostSerializer(post).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses=s.ThreadPostSerializer(many=True), summary="The prescriber–therapist thread"
+        responses={200: s.ThreadPostSerializer(many=True), **errors(400, 404)},
+        summary="The prescriber–therapist thread",
     )
     def get(self, request, patient_uuid):
-        patient, _ = access.patient_get(
-            request.user, patient_uuid, Category.OBSERVATIONS, Action.LIST
-        )
-        return Response(
-            s.ThreadPostSerializer(
-                selectors.thread(actor=request.user, patient=patient), many=True
-            ).data
-        )
+        posts = selectors.thread(actor=request.user, patient=self.patient)
+        return self.page_of(posts, s.ThreadPostSerializer)
 
 
-class ThreadReadersView(APIView):
-    concord_access = f"patient:{Category.OBSERVATIONS}:{Action.LIST}"
+class ThreadReadersView(PatientAPIView):
+    access_category = Category.THREADS
+    access_actions = {"GET": Action.LIST}
+    serializer_class = s.ThreadReadersSerializer
 
     @extend_schema(
-        responses=s.ThreadReadersSerializer,
+        responses={200: s.ThreadReadersSerializer, **errors(404)},
         summary="Who would read a post written now, and whether posting is open",
     )
     def get(self, request, patient_uuid):
-        patient, _ = access.patient_get(
-            request.user, patient_uuid, Category.OBSERVATIONS, Action.LIST
-        )
-        if not request.user.is_clinician:
-            raise NotAllowed("The thread is for the patient's clinicians.")
-        readers = selectors.thread_readers(actor=request.user, patient=patient)
+        readers = selectors.thread_readers(actor=request.user, patient=self.patient)
         return Response(
             s.ThreadReadersSerializer(
                 {

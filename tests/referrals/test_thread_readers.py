@@ -140,11 +140,11 @@ def test_a_post_written_under_a_release_that_ended_says_so(
     page = client.get(reverse("thread", args=[patient.uuid])).content.decode()
     assert "which was revoked on" in page
     assert "Dr. Priya Raman can no longer read it." in page
-    listed = client.get(reverse("api_thread", args=[patient.uuid])).json()
+    listed = client.get(reverse("api_thread", args=[patient.uuid])).json()["results"]
     assert "Dr. Priya Raman can no longer read it." in listed[0]["sharing_note"]
     # A new release lets her read it again, and the post says that too.
     _sign(patient, patient_user, therapist, prescriber, ["observations"])
-    listed = client.get(reverse("api_thread", args=[patient.uuid])).json()
+    listed = client.get(reverse("api_thread", args=[patient.uuid])).json()["results"]
     assert "still reads it under a newer release" in listed[0]["sharing_note"]
 
 
