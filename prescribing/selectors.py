@@ -436,6 +436,41 @@ def medication_shown(*, actor, medication: Medication) -> Medication:
     return _plan_queryset(actor).get(pk=medication.pk)
 
 
+def medications() -> QuerySet:
+    """Medications with what every page and answer about one names: for a door to fetch."""
+    return Medication.objects.select_related("patient", "practice", "prescriber")
+
+
+def prescriptions_of(medication: Medication) -> QuerySet:
+    """A medication's prescriptions, newest first: part of the medication, read with it."""
+    return medication.prescriptions.select_related("author", "renews").order_by(
+        "-written_on", "-created_at"
+    )
+
+
+def fills_of(medication: Medication) -> QuerySet:
+    """The fills of a medication's prescriptions, newest first."""
+    return (
+        Fill.objects.filter(prescription__medication=medication)
+        .select_related("author", "prescription")
+        .order_by("-filled_on", "-created_at")
+    )
+
+
+def observations_listed(*, actor, patient, medication: Medication | None = None) -> QuerySet:
+    """The observations of a patient (of one of their medications) the actor may see, newest
+    first; the list read audited once, in the patient's chain."""
+    observations = Observation.objects.filter(patient=patient)
+    if medication is not None:
+        observations = observations.filter(medication=medication)
+    access.audit_listed(
+        actor, [patient], Category.OBSERVATIONS, object_type="prescribing.Observation"
+    )
+    return access.visible(
+        actor, observations.select_related("author"), Category.OBSERVATIONS
+    ).order_by("-observed_on", "-created_at")
+
+
 def prescription_of(*, medication: Medication, prescription_uuid) -> Prescription:
     """One of this medication's prescriptions. Raises ValidationError for any other."""
     found = medication.prescriptions.filter(uuid=prescription_uuid).first()

@@ -30,9 +30,7 @@ from .models import Medication, RefillRequest
 # The record each page is about, fetched (and its read audited) before the view runs; a write
 # is checked again, and audited, by its service.
 medication_page = access.record_view(
-    Medication.objects.select_related("patient", "practice", "prescriber"),
-    Category.MEDICATIONS,
-    uuid="medication_uuid",
+    selectors.medications(), Category.MEDICATIONS, uuid="medication_uuid"
 )
 refill_page = access.record_view(selectors.refill_requests(), Category.REFILLS, uuid="request_uuid")
 

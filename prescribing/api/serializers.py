@@ -5,8 +5,11 @@ from rest_framework import serializers
 from core.dates import DateSerializerField
 from prescribing.models import (
     DecisionRecord,
+    Fill,
+    FormularyEntry,
     Medication,
     Observation,
+    Prescription,
     RefillRequest,
     ScheduleChoices,
 )
@@ -295,3 +298,86 @@ class RefillDecisionSerializer(serializers.Serializer):
                 {"renewal": "A renewal approves the request: send it with status approved."}
             )
         return data
+
+
+class PrescribingRefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why nothing was stored, and what can be done.")
+
+
+class PrescriptionSerializer(serializers.ModelSerializer):
+    medication = serializers.UUIDField(source="medication.uuid", read_only=True)
+    author = serializers.CharField(source="author.full_name", read_only=True)
+    renews = serializers.UUIDField(
+        source="renews.uuid",
+        read_only=True,
+        allow_null=True,
+        help_text="The prescription this one renews, when it answered a refill request.",
+    )
+
+    class Meta:
+        model = Prescription
+        fields = [
+            "uuid",
+            "medication",
+            "written_on",
+            "earliest_fill_on",
+            "quantity",
+            "days_supply",
+            "refills_authorised",
+            "renews",
+            "author",
+        ]
+        read_only_fields = fields
+
+
+class PrescriptionInputSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    days_supply = serializers.IntegerField(min_value=1, max_value=365)
+    refills_authorised = serializers.IntegerField(min_value=0, max_value=99, default=0)
+    written_on = DateSerializerField(
+        required=False, allow_null=True, default=None, help_text="Today when left out."
+    )
+    earliest_fill_on = DateSerializerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Schedule II: each prescription of a series after the first needs one.",
+    )
+
+
+class FillSerializer(serializers.ModelSerializer):
+    prescription = serializers.UUIDField(source="prescription.uuid", read_only=True)
+    author = serializers.CharField(source="author.full_name", read_only=True)
+
+    class Meta:
+        model = Fill
+        fields = ["prescription", "filled_on", "quantity", "days_supply", "author"]
+        read_only_fields = fields
+
+
+class FillInputSerializer(serializers.Serializer):
+    prescription = serializers.UUIDField(help_text="Which of the medication's prescriptions.")
+    filled_on = DateSerializerField()
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The prescription's when left out.",
+    )
+    days_supply = serializers.IntegerField(
+        min_value=1,
+        max_value=365,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The prescription's when left out.",
+    )
+
+
+class FormularyEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FormularyEntry
+        fields = ["name", "rxnorm_code", "schedule", "drug_class", "usual_strengths", "form"]
+        read_only_fields = fields

@@ -9,6 +9,11 @@ urlpatterns = [
         name="api_medication_list",
     ),
     path(
+        "patients/<uuid:patient_uuid>/observations/",
+        views.PatientObservationListView.as_view(),
+        name="api_patient_observations",
+    ),
+    path(
         "medications/<uuid:medication_uuid>/",
         views.MedicationDetailView.as_view(),
         name="api_medication_detail",
@@ -17,6 +22,16 @@ urlpatterns = [
         "medications/<uuid:medication_uuid>/decisions/",
         views.DecisionView.as_view(),
         name="api_medication_decisions",
+    ),
+    path(
+        "medications/<uuid:medication_uuid>/prescriptions/",
+        views.PrescriptionListView.as_view(),
+        name="api_prescriptions",
+    ),
+    path(
+        "medications/<uuid:medication_uuid>/fills/",
+        views.FillListView.as_view(),
+        name="api_fills",
     ),
     path(
         "medications/<uuid:medication_uuid>/observations/",
@@ -34,4 +49,5 @@ urlpatterns = [
         views.RefillDecideView.as_view(),
         name="api_refill_decide",
     ),
+    path("formulary/", views.FormularyView.as_view(), name="api_formulary"),
 ]

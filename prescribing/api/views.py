@@ -1,43 +1,93 @@
-"""The prescribing API: the same selectors, services and access policy as the pages."""
+"""The prescribing API: the same selectors, services and access policy as the pages.
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+Access is decided by the bases (core/api/bases.py) before a handler runs, as a read of the
+patient or the medication; a write is guarded again, and audited once, by its service.
+Refusals, conflicts and bad input become 403, 409 and 400 in the exception handler
+(core/api/errors.py); rule warnings to confirm, 409 with the warnings, here."""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core import access
 from core.access import Action, Category
+from core.api.bases import PatientAPIView, RecordAPIView
+from core.api.pagination import LimitOffsetPagination
 from core.api.validation import valid
 from prescribing import coding, selectors, services
 
 from . import serializers as s
 
-RECORD = "record: prescribing.selectors.*_get → access.require_record"
+_ERRORS = {
+    400: OpenApiResponse(description="Bad input: each field's problem, by field name."),
+    403: OpenApiResponse(
+        s.PrescribingRefusalSerializer, description="Refused, and why (nothing stored)."
+    ),
+    404: OpenApiResponse(
+        s.PrescribingRefusalSerializer,
+        description="Not found: alike for missing and not yours to see.",
+    ),
+    409: OpenApiResponse(
+        s.WarningsToConfirmSerializer,
+        description="Nothing saved: changed by someone else meanwhile, or warnings to confirm.",
+    ),
+}
 
 
-def _warnings_response(exc: coding.WarningsToConfirm) -> Response:
-    """409: nothing saved; the warnings, and how to go ahead."""
-    return Response(
-        {
-            "detail": exc.message
-            + " Send again with confirm_warnings (the rule codes) and warning_reason.",
-            "warnings": [w.as_dict() for w in exc.warnings],
-        },
-        status=status.HTTP_409_CONFLICT,
-    )
+def errors(*codes: int) -> dict:
+    """The error responses an operation documents: 404 always (not found alike for hidden)."""
+    return {code: _ERRORS[code] for code in sorted({404, *codes})}
 
 
-class MedicationListView(APIView):
-    concord_access = f"patient:{Category.MEDICATIONS}:{Action.LIST}"
+class _Prescribing:
+    """Rule warnings (a duplicate, a combination) are a 409 that says what to confirm. The
+    plan, a medication's decisions and the refill queue answer whole lists, as they always
+    have; lists added since paginate (`_List`)."""
+
+    pagination_class = None
+
+    def handle_exception(self, exc):
+        if isinstance(exc, coding.WarningsToConfirm):
+            return Response(
+                {
+                    "detail": exc.message
+                    + " Send again with confirm_warnings (the rule codes) and warning_reason.",
+                    "warnings": [w.as_dict() for w in exc.warnings],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return super().handle_exception(exc)
+
+
+class _List:
+    """A paginated list, the same way for every new list of the API."""
+
+    pagination_class = LimitOffsetPagination
+
+    def listed(self, items, serializer_class):
+        page = self.paginate_queryset(list(items))
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class _MedicationView(_Prescribing, RecordAPIView):
+    access_category = Category.MEDICATIONS
+    access_uuid = "medication_uuid"
+
+    def access_queryset(self):
+        return selectors.medications()
+
+
+class MedicationListView(_Prescribing, PatientAPIView):
+    access_category = Category.MEDICATIONS
+    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
     @extend_schema(
-        responses=s.PlanItemSerializer(many=True), summary="A patient's medication plan with supply"
+        responses={200: s.PlanItemSerializer(many=True), **errors()},
+        summary="A patient's medication plan with supply",
     )
     def get(self, request, patient_uuid):
-        patient, _ = access.patient_get(
-            request.user, patient_uuid, Category.MEDICATIONS, Action.LIST
-        )
-        items = selectors.medication_plan(actor=request.user, patient=patient)
+        items = selectors.medication_plan(actor=request.user, patient=self.patient)
         return Response(
             [
                 s.MedicationSerializer(i.medication).data
@@ -48,113 +98,146 @@ class MedicationListView(APIView):
 
     @extend_schema(
         request=s.MedicationStartSerializer,
-        responses={201: s.MedicationSerializer, 409: s.WarningsToConfirmSerializer},
+        responses={201: s.MedicationSerializer, **errors(400, 409)},
         summary="Start a medication (409 with warnings to confirm before it is saved)",
     )
     def post(self, request, patient_uuid):
-        patient, _ = access.patient_get(
-            request.user, patient_uuid, Category.MEDICATIONS, Action.CREATE
+        medication = services.medication_start(
+            actor=request.user,
+            patient=self.patient,
+            **valid(s.MedicationStartSerializer, request.data),
         )
-        try:
-            medication = services.medication_start(
-                actor=request.user,
-                patient=patient,
-                **valid(s.MedicationStartSerializer, request.data),
-            )
-        except coding.WarningsToConfirm as exc:
-            return _warnings_response(exc)
         return Response(s.MedicationSerializer(medication).data, status=status.HTTP_201_CREATED)
 
 
-class MedicationDetailView(APIView):
-    concord_access = RECORD
-
-    @extend_schema(responses=s.MedicationSerializer, summary="One medication")
+class MedicationDetailView(_MedicationView):
+    @extend_schema(responses={200: s.MedicationSerializer, **errors()}, summary="One medication")
     def get(self, request, medication_uuid):
-        return Response(
-            s.MedicationSerializer(
-                selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
-            ).data
-        )
+        shown = selectors.medication_shown(actor=request.user, medication=self.record)
+        return Response(s.MedicationSerializer(shown).data)
 
 
-class DecisionView(APIView):
-    concord_access = RECORD
-
+class DecisionView(_MedicationView):
     @extend_schema(
-        responses=s.DecisionSerializer(many=True), summary="A medication's decisions, newest first"
+        responses={200: s.DecisionSerializer(many=True), **errors()},
+        summary="A medication's decisions, newest first",
     )
     def get(self, request, medication_uuid):
-        medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
-        return Response(s.DecisionSerializer(medication.decisions.all(), many=True).data)
+        return Response(s.DecisionSerializer(self.record.decisions.all(), many=True).data)
 
     @extend_schema(
         request=s.DecisionInputSerializer,
-        responses={201: s.DecisionSerializer, 409: s.WarningsToConfirmSerializer},
-        summary="Record a decision (409 if stale)",
+        responses={201: s.DecisionSerializer, **errors(400, 403, 409)},
+        summary="Record a decision (409 if stale, or with warnings to confirm)",
     )
     def post(self, request, medication_uuid):
-        medication = selectors.medication_get(
-            actor=request.user, medication_uuid=medication_uuid, action=Action.UPDATE
-        )
         data = valid(s.DecisionInputSerializer, request.data)
-        kind = data.pop("kind")
-        dose_fields = {k: data.pop(k) or None for k in ("strength", "dose", "directions")}
-        confirmation = {k: data.pop(k) for k in ("confirm_warnings", "warning_reason")}
-        if kind == "dose_change":
-            decision = services.medication_change_dose(
-                actor=request.user, medication=medication, **dose_fields, **data
-            )
-        else:
-            try:
-                decision = services.medication_set_status(
-                    actor=request.user, medication=medication, status=kind, **confirmation, **data
-                )
-            except coding.WarningsToConfirm as exc:
-                return _warnings_response(exc)
+        for field in ("strength", "dose", "directions"):
+            data[field] = data[field] or None
+        decision = services.medication_decide(actor=request.user, medication=self.record, **data)
         return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
-class ObservationView(APIView):
-    concord_access = RECORD
+class PrescriptionListView(_List, _MedicationView):
+    @extend_schema(
+        responses={200: s.PrescriptionSerializer(many=True), **errors(400)},
+        summary="A medication's prescriptions, newest first",
+    )
+    def get(self, request, medication_uuid):
+        return self.listed(selectors.prescriptions_of(self.record), s.PrescriptionSerializer)
+
+    @extend_schema(
+        request=s.PrescriptionInputSerializer,
+        responses={201: s.PrescriptionSerializer, **errors(400, 403)},
+        summary="Write a prescription, within federal and state limits (a prescriber's)",
+    )
+    def post(self, request, medication_uuid):
+        prescription = services.prescription_write(
+            actor=request.user,
+            medication=self.record,
+            **valid(s.PrescriptionInputSerializer, request.data),
+        )
+        return Response(s.PrescriptionSerializer(prescription).data, status=status.HTTP_201_CREATED)
+
+
+class FillListView(_List, _MedicationView):
+    @extend_schema(
+        responses={200: s.FillSerializer(many=True), **errors(400)},
+        summary="A medication's fills, newest first",
+    )
+    def get(self, request, medication_uuid):
+        return self.listed(selectors.fills_of(self.record), s.FillSerializer)
+
+    @extend_schema(
+        request=s.FillInputSerializer,
+        responses={201: s.FillSerializer, **errors(400, 403)},
+        summary="Record a fill of one of the medication's prescriptions (a prescriber's)",
+    )
+    def post(self, request, medication_uuid):
+        data = valid(s.FillInputSerializer, request.data)
+        prescription = selectors.prescription_of(
+            medication=self.record, prescription_uuid=data.pop("prescription")
+        )
+        fill = services.fill_record(actor=request.user, prescription=prescription, **data)
+        return Response(s.FillSerializer(fill).data, status=status.HTTP_201_CREATED)
+
+
+class ObservationView(_List, _MedicationView):
+    @extend_schema(
+        responses={200: s.ObservationSerializer(many=True), **errors(400)},
+        summary="Observations of a medication, newest first",
+    )
+    def get(self, request, medication_uuid):
+        observations = selectors.observations_listed(
+            actor=request.user, patient=self.patient, medication=self.record
+        )
+        return self.listed(observations, s.ObservationSerializer)
 
     @extend_schema(
         request=s.ObservationInputSerializer,
-        responses={201: s.ObservationSerializer},
+        responses={201: s.ObservationSerializer, **errors(400)},
         summary="Add an observation",
     )
     def post(self, request, medication_uuid):
-        medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
         observation = services.observation_create(
             actor=request.user,
-            medication=medication,
+            medication=self.record,
             **valid(s.ObservationInputSerializer, request.data),
         )
         return Response(s.ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
 
 
-class RefillRequestView(APIView):
-    concord_access = RECORD
+class PatientObservationListView(_List, PatientAPIView):
+    access_category = Category.OBSERVATIONS
+    access_actions = {"GET": Action.LIST}
 
     @extend_schema(
+        responses={200: s.ObservationSerializer(many=True), **errors(400)},
+        summary="Observations of all a patient's medications, newest first",
+    )
+    def get(self, request, patient_uuid):
+        observations = selectors.observations_listed(actor=request.user, patient=self.patient)
+        return self.listed(observations, s.ObservationSerializer)
+
+
+class RefillRequestView(_MedicationView):
+    @extend_schema(
         request=s.RefillRequestInputSerializer,
-        responses={201: s.RefillRequestSerializer},
+        responses={201: s.RefillRequestSerializer, **errors(400)},
         summary="Ask for a refill",
     )
     def post(self, request, medication_uuid):
-        medication = selectors.medication_get(actor=request.user, medication_uuid=medication_uuid)
         made = services.refill_request_create(
             actor=request.user,
-            medication=medication,
+            medication=self.record,
             **valid(s.RefillRequestInputSerializer, request.data),
         )
         return Response(s.RefillRequestSerializer(made).data, status=status.HTTP_201_CREATED)
 
 
-class RefillQueueView(APIView):
-    concord_access = (
-        "list: prescribing.selectors.refill_queue filters by access.records_visible and audits"
-    )
+class RefillQueueView(generics.GenericAPIView):
+    concord_access = "list: prescribing.selectors.refill_queue filters by access.visible and audits"
+    pagination_class = None
 
     @extend_schema(
         responses=s.RefillRequestSerializer(many=True),
@@ -166,24 +249,44 @@ class RefillQueueView(APIView):
         )
 
 
-class RefillDecideView(APIView):
-    concord_access = RECORD
+class RefillDecideView(_Prescribing, RecordAPIView):
+    access_category = Category.REFILLS
+    access_uuid = "request_uuid"
+
+    def access_queryset(self):
+        return selectors.refill_requests()
 
     @extend_schema(
         request=s.RefillDecisionSerializer,
-        responses=s.RefillRequestSerializer,
+        responses={200: s.RefillRequestSerializer, **errors(400, 403)},
         summary="Approve (or renew: approve with a new prescription), decline, ask for a visit, or mark sent",
     )
     def post(self, request, request_uuid):
-        refill = selectors.refill_request_get(
-            actor=request.user, request_uuid=request_uuid, action=Action.UPDATE
-        )
         data = valid(s.RefillDecisionSerializer, request.data)
         renewal = data.pop("renewal")
         if renewal is not None:
             decided = services.refill_request_renew(
-                actor=request.user, request=refill, reason=data["reason"], **renewal
+                actor=request.user, request=self.record, reason=data["reason"], **renewal
             )
         else:
-            decided = services.refill_request_decide(actor=request.user, request=refill, **data)
+            decided = services.refill_request_decide(
+                actor=request.user, request=self.record, **data
+            )
         return Response(s.RefillRequestSerializer(decided).data)
+
+
+class FormularyView(_List, generics.GenericAPIView):
+    concord_access = "no patient data: the formulary, for those who prescribe"
+
+    @extend_schema(
+        responses={
+            200: s.FormularyEntrySerializer(many=True),
+            400: _ERRORS[400],
+            403: _ERRORS[403],
+        },
+        summary="The formulary's medicines offered when starting one, by name",
+    )
+    def get(self, request):
+        if not access.can(request.user, Action.PRESCRIBE, Category.MEDICATIONS):
+            raise PermissionDenied("The formulary is for prescribers.")
+        return self.listed(coding.formulary_entries(), s.FormularyEntrySerializer)

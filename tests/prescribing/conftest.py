@@ -27,3 +27,14 @@ def sertraline(patient, prescriber, goal):
         patient_preference="Something that won't make me groggy at work",
         decided_together=True,
     )
+
+
+@pytest.fixture
+def colleague_therapist(patient, prescriber):
+    """A therapist of the prescriber's own practice on the team: sees the plan, does not
+    prescribe."""
+    from tests import factories
+
+    therapist = factories.TherapistFactory(full_name="Sam Ortiz", practice=prescriber.practice)
+    factories.MembershipFactory(patient=patient, clinician=therapist)
+    return therapist
