@@ -62,7 +62,8 @@ class ReferralInboxView(_Listing, generics.GenericAPIView):
 
 class ReferralListView(_Listing, PatientAPIView):
     access_category = Category.REFERRALS
-    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
+    # As the page: the patient is found as for the list; the service guards the referral.
+    access_actions = {"GET": Action.LIST, "POST": Action.LIST}
     serializer_class = s.ReferralSerializer
 
     @extend_schema(
@@ -192,7 +193,9 @@ class ReleaseRevokeView(_Release):
 
 class ThreadView(_Listing, PatientAPIView):
     access_category = Category.THREADS
-    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
+    # As the page: the patient is found as for the thread; the service guards the post (and
+    # refuses, audited, one no one else could read).
+    access_actions = {"GET": Action.LIST, "POST": Action.LIST}
     serializer_class = s.ThreadPostSerializer
 
     @extend_schema(
