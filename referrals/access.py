@@ -4,11 +4,13 @@
   released categories of what the other party it names wrote: not what a colleague of theirs
   in the same practice wrote. The patient's own words travel only in the one category that
   is theirs by name on the form (their response to the summary).
-- An open referral lets its recipient see who the patient is and the referral itself: not
-  the summary, not the patient's response to it.
+- An open referral lets its recipient see who the patient is and the referral itself (and
+  answer it, and move it on once accepted): not the summary, not the patient's response.
 
 Both are computed from the database on every call, so a revocation or an expiry takes
-effect on the very next request.
+effect on the very next request. This module is the one place that says what a release
+opens, to whom (`opened_by`), and when it is in force (`releases_in_force`, `in_force`):
+the thread's "who reads a new post" asks it rather than saying it again.
 """
 
 from django.db.models import Exists, F, OuterRef, Q

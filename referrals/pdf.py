@@ -8,7 +8,7 @@ from . import statements
 
 
 def release_document(*, view) -> bytes:
-    """Render a release the caller may export (checked, and audited, by the selector)."""
+    """Render a release the caller may export (checked, and audited, by access.get)."""
     from weasyprint import HTML
 
     html = render_to_string(
