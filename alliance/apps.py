@@ -4,3 +4,27 @@ from django.apps import AppConfig
 class AllianceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "alliance"
+
+    def ready(self):
+        from core import nudges
+
+        from . import selectors
+
+        nudges.register(
+            "check_in_due",
+            title="A short check-in before your next visit",
+            link="/patients/{patient}/check-ins/",
+            candidates=selectors.check_in_nudge_candidates,
+            every=15,
+        )
+        # Sent when a check-in raises a flag (services._raise_flags).
+        flag = "/patients/{patient}/alliance/#flag-{subject}"
+        nudges.register(
+            "safety_alert",
+            title="Urgent: a safety alert needs a clinician",
+            link=flag,
+            essential=True,  # no opt-out, no quiet hours, every channel
+        )
+        nudges.register(
+            "alliance_concern", title="An alliance check-in needs your attention", link=flag
+        )

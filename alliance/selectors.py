@@ -320,14 +320,13 @@ def check_in_nudge_candidates(*, on) -> list:
         .values_list("pk", "patient__uuid", "patient__user_id", "next_visit_on")
     )
     return [
-        nudges.Candidate(
-            kind="check_in_due",
+        nudges.reminder(
+            "check_in_due",
             subject=f"schedule-{pk}",
             due_on=visit - timedelta(days=7),
             recipient_id=user_id,
-            title="A short check-in before your next visit",
-            link=f"/patients/{patient_uuid}/check-ins/",
             reason=f"visit on {visit}",
+            patient=patient_uuid,
         )
         for pk, patient_uuid, user_id, visit in due
     ]

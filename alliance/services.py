@@ -215,16 +215,8 @@ def _raise_flags(check_in: CheckIn, result: scoring.Score) -> None:
             score=result.total,
         )
         team = [m.clinician for m in core_selectors.care_team_for(patient=check_in.patient)]
-        link = reverse("alliance", args=[check_in.patient.uuid]) + f"#flag-{alert.uuid}"
-        # Essential: no opt-out, no quiet hours; delivered at once, once per clinician.
-        _alert(
-            team,
-            "safety_alert",
-            alert,
-            "Urgent: a safety alert needs a clinician",
-            link,
-            essential=True,
-        )
+        # Essential (see apps.py): no opt-out, no quiet hours; once per clinician.
+        _alert(team, "safety_alert", alert)
         if check_in.patient.user_id:
             # The patient's own copy of the crisis help: in the app only, never by e-mail,
             # where a family member or an employer might read it.
@@ -250,32 +242,15 @@ def _raise_flags(check_in: CheckIn, result: scoring.Score) -> None:
         score=result.total,
         baseline=decision.baseline,
     )
-    link = reverse("alliance", args=[check_in.patient.uuid]) + f"#flag-{concern.uuid}"
-    _alert(
-        [check_in.clinician],
-        "alliance_concern",
-        concern,
-        "An alliance check-in needs your attention",
-        link,
+    _alert([check_in.clinician], "alliance_concern", concern)
+
+
+def _alert(users, kind: str, flag: Flag) -> None:
+    """One nudge per clinician, committed with the flag; a worker delivers it after commit,
+    never this (the patient's) request."""
+    nudges.send(
+        kind, subject=flag.uuid, recipient_ids=[u.pk for u in users], patient=flag.patient.uuid
     )
-
-
-def _alert(users, kind: str, flag: Flag, title: str, link: str, essential: bool = False) -> None:
-    """Schedule one nudge per clinician and ask for delivery once the flag is committed."""
-    today = timezone.localdate()
-    candidates = [
-        nudges.Candidate(
-            kind=kind,
-            subject=str(flag.uuid),
-            due_on=today,
-            recipient_id=u.pk,
-            title=title,
-            link=link,
-            essential=essential,
-        )
-        for u in users
-    ]
-    transaction.on_commit(lambda: (nudges.schedule(candidates), nudges.deliver()))
 
 
 def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:

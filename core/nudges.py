@@ -1,11 +1,16 @@
-"""Reminders and alerts, each sent once: scheduling (idempotent by natural key) and delivery
-(claim, send, mark sent in one transaction), honouring each person's channels, quiet hours
-and opt-out. Domain apps compute who is due with set-based queries and hand the candidates
-here; core imports none of them.
+"""Reminders and alerts, each sent once: the registry of kinds, scheduling (idempotent by
+natural key) and delivery (claim, send, mark sent in one transaction), honouring each person's
+channels, quiet hours and opt-out.
+
+Every kind is registered once, by the domain app it belongs to (from its AppConfig.ready()):
+what it says, where it links, and either who is due (a set-based query the sweep calls on a
+schedule) or nothing, for a kind sent when something happens (`send`). Core imports none of
+the domain apps: it asks the registry. Delivery runs only in a worker or the loop
+(`manage.py nudges --loop`), never in the request that scheduled a reminder.
 """
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -31,6 +36,108 @@ class Candidate:
     link: str = ""
     essential: bool = False
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReminderKind:
+    """One kind of reminder, all of it in one place.
+
+    title: what it says, in lists and e-mails alike, so never clinical content.
+    link: the path it opens; "{subject}" and any keyword given to `reminder()` are filled in.
+    candidates: who is due on a day, `candidates(on=date) -> list[Candidate]`, one set-based
+      query (several kinds may share one function: the sweep calls it once). None for a kind
+      sent when its event happens (`send`).
+    every: minutes between sweeps (beat); only for a kind with candidates.
+    essential: ignores opt-out and quiet hours, goes by every channel (safety alerts).
+    """
+
+    kind: str
+    title: str
+    link: str
+    candidates: Callable[..., Iterable[Candidate]] | None = None
+    every: int | None = None
+    essential: bool = False
+
+
+_KINDS: dict[str, ReminderKind] = {}
+
+
+def register(
+    kind: str,
+    *,
+    title: str,
+    link: str,
+    candidates: Callable[..., Iterable[Candidate]] | None = None,
+    every: int | None = None,
+    essential: bool = False,
+) -> ReminderKind:
+    """Add a kind (call from the owning app's AppConfig.ready()). Registering the same kind
+    again with the same definition is harmless; a different one is a mistake and raises."""
+    if (candidates is None) != (every is None):
+        raise ValueError(f"Reminder {kind!r}: a swept kind needs both candidates and every.")
+    entry = ReminderKind(kind, title, link, candidates, every, essential)
+    known = _KINDS.setdefault(kind, entry)
+    if known != entry:
+        raise ValueError(f"Reminder {kind!r} is registered twice, differently.")
+    return entry
+
+
+def unregister(kind: str) -> None:
+    _KINDS.pop(kind, None)
+
+
+def kinds() -> list[ReminderKind]:
+    """Every registered kind, by name."""
+    return [_KINDS[k] for k in sorted(_KINDS)]
+
+
+def reminder(
+    kind: str, *, subject, due_on: date, recipient_id: int, reason: str = "", **link_args
+) -> Candidate:
+    """A candidate of a registered kind: its title, link and essential flag come from the
+    registry (an unregistered kind raises KeyError)."""
+    entry = _KINDS[kind]
+    return Candidate(
+        kind=kind,
+        subject=str(subject),
+        due_on=due_on,
+        recipient_id=recipient_id,
+        title=entry.title,
+        link=entry.link.format(subject=subject, **link_args),
+        essential=entry.essential,
+        reason=reason,
+    )
+
+
+def due(on: date, every: int | None = None) -> list[Candidate]:
+    """Everyone due a swept reminder on `on` (of the kinds swept every `every` minutes, or of
+    all of them): each kind's candidates function called once, however many kinds share it."""
+    chosen = [k for k in _KINDS.values() if k.candidates and (every is None or k.every == every)]
+    wanted = {k.kind for k in chosen}
+    sources = list(dict.fromkeys(k.candidates for k in chosen))
+    return [c for source in sources for c in source(on=on) if c.kind in wanted]
+
+
+def sweep(on: date | None = None, every: int | None = None) -> int:
+    """Schedule today's swept reminders (once each); returns how many were due."""
+    return schedule(due(on or timezone.localdate(), every))
+
+
+def sweep_intervals() -> list[int]:
+    """The distinct sweep intervals (minutes) of the registered kinds: one beat entry each."""
+    return sorted({k.every for k in _KINDS.values() if k.every})
+
+
+def send(kind: str, *, subject, recipient_ids: Iterable[int], on: date | None = None, **link_args):
+    """A reminder of an event kind, to each recipient once: scheduled now (inside the caller's
+    transaction, so it commits with the event), delivered by a worker after commit."""
+    on = on or timezone.localdate()
+    scheduled = schedule(
+        reminder(kind, subject=subject, due_on=on, recipient_id=r, **link_args)
+        for r in recipient_ids
+    )
+    deliver_soon()
+    return scheduled
 
 
 def schedule(candidates: Iterable[Candidate]) -> int:

@@ -20,6 +20,21 @@ def deliver_nudges() -> dict:
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def sweep_nudges(every: int | None = None) -> int:
+    """Schedule the registered reminders due today (those swept every `every` minutes, or all),
+    once each, then deliver what is due (beat: one entry per interval, see apps.py)."""
+    scheduled = nudges.sweep(every=every)
+    nudges.deliver()
+    return scheduled
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=3,

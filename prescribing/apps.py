@@ -40,3 +40,37 @@ class PrescribingConfig(AppConfig):
         post_migrate.connect(
             _shipped_formulary_when_empty, sender=self, dispatch_uid="concord-formulary"
         )
+        _register_reminders()
+
+
+def _register_reminders():
+    """Refill timing (swept: one set-based query for all five kinds) and refill requests (sent
+    to the prescriber when one is made)."""
+    from core import nudges
+
+    from . import selectors
+
+    swept = {"candidates": selectors.refill_nudge_candidates, "every": 15}
+    refill = "/medications/{subject}/refill/"
+    nudges.register("refill_ask_soon", title="Time to ask for a refill", link=refill, **swept)
+    nudges.register(
+        "renewal_ask_soon", title="Time to ask for a new prescription", link=refill, **swept
+    )
+    nudges.register(
+        "refill_ask_today", title="Please ask for your refill today", link=refill, **swept
+    )
+    nudges.register(
+        "renewal_ask_today", title="Please ask for your prescription today", link=refill, **swept
+    )
+    nudges.register(
+        "refill_overdue",
+        title="A patient may run out of a medicine soon",
+        link="/medications/{subject}/",
+        **swept,
+    )
+    nudges.register(
+        "refill_requested", title="A refill request is waiting for you", link="/refills/"
+    )
+    nudges.register(
+        "refill_requested_late", title="A late refill request is waiting for you", link="/refills/"
+    )

@@ -604,28 +604,22 @@ def refill_nudge_candidates(*, on: date) -> list:
     for uuid, user_id, _, needed_by, renew in soon.values_list(*fields).iterator(chunk_size=5000):
         word = "renewal" if renew else "refill"
         candidates.append(
-            nudges.Candidate(
-                kind=f"{word}_ask_soon",
-                subject=str(uuid),
+            nudges.reminder(
+                f"{word}_ask_soon",
+                subject=uuid,
                 due_on=needed_by - timedelta(days=REMIND_DAYS_BEFORE),
                 recipient_id=user_id,
-                title="Time to ask for a new prescription" if renew else "Time to ask for a refill",
-                link=f"/medications/{uuid}/refill/",
                 reason=f"ask by {needed_by}",
             )
         )
     for uuid, user_id, _, needed_by, renew in today.values_list(*fields).iterator(chunk_size=5000):
         word = "renewal" if renew else "refill"
         candidates.append(
-            nudges.Candidate(
-                kind=f"{word}_ask_today",
-                subject=str(uuid),
+            nudges.reminder(
+                f"{word}_ask_today",
+                subject=uuid,
                 due_on=needed_by,
                 recipient_id=user_id,
-                title="Please ask for your prescription today"
-                if renew
-                else "Please ask for your refill today",
-                link=f"/medications/{uuid}/refill/",
                 reason=f"the ask-by date {needed_by} has come",
             )
         )
@@ -633,13 +627,11 @@ def refill_nudge_candidates(*, on: date) -> list:
         chunk_size=5000
     ):
         candidates.append(
-            nudges.Candidate(
-                kind="refill_overdue",
-                subject=str(uuid),
+            nudges.reminder(
+                "refill_overdue",
+                subject=uuid,
                 due_on=needed_by + timedelta(days=1),
                 recipient_id=prescriber_id,
-                title="A patient may run out of a medicine soon",
-                link=f"/medications/{uuid}/",
                 reason=f"nothing asked by {needed_by}",
             )
         )

@@ -793,22 +793,14 @@ def refill_request_create(*, actor, medication: Medication, note: str = "") -> R
 
 
 def _tell_prescriber(request: RefillRequest) -> None:
-    """A nudge to the prescriber, once (call after commit); late requests say so."""
-    nudges.schedule(
-        [
-            nudges.Candidate(
-                kind="refill_requested_late" if request.late else "refill_requested",
-                subject=str(request.uuid),
-                due_on=timezone.localdate(request.requested_at),
-                recipient_id=request.medication.prescriber_id,
-                title="A late refill request is waiting for you"
-                if request.late
-                else "A refill request is waiting for you",
-                link=reverse("refill_queue"),
-            )
-        ]
+    """A nudge to the prescriber, once (call after commit); late requests say so. A worker
+    delivers it, not the patient's request."""
+    nudges.send(
+        "refill_requested_late" if request.late else "refill_requested",
+        subject=request.uuid,
+        recipient_ids=[request.medication.prescriber_id],
+        on=timezone.localdate(request.requested_at),
     )
-    nudges.deliver_soon()
 
 
 RENEWAL_TITLE = "Your prescriber wrote a new prescription for your request"

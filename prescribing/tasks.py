@@ -1,11 +1,9 @@
-"""Refill-timing nudges on a schedule (Celery beat)."""
+"""The refill sweep's old task name, kept for beat entries and queued messages from before the
+reminder registry (core.nudges): it runs the registry's sweep of every kind."""
 
 from celery import shared_task
-from django.utils import timezone
 
 from core import nudges
-
-from . import selectors
 
 
 @shared_task(
@@ -16,7 +14,7 @@ from . import selectors
     max_retries=5,
 )
 def sweep_refill_nudges() -> int:
-    """Schedule today's refill and renewal nudges (once each), then deliver what is due."""
-    scheduled = nudges.schedule(selectors.refill_nudge_candidates(on=timezone.localdate()))
+    """As core.tasks.sweep_nudges: today's reminders of every registered kind, then delivery."""
+    scheduled = nudges.sweep()
     nudges.deliver()
     return scheduled

@@ -12,3 +12,21 @@ class ReferralsConfig(AppConfig):
         for table in ("referrals_release", "referrals_revocation"):
             if table not in APPEND_ONLY_TABLES:
                 APPEND_ONLY_TABLES.append(table)
+
+        from core import nudges
+
+        from . import selectors
+
+        swept = {"candidates": selectors.nudge_candidates, "every": 15}
+        nudges.register(
+            "referral_unanswered",
+            title="A referral is waiting for your answer",
+            link="/referrals/{subject}/",
+            **swept,
+        )
+        nudges.register(
+            "release_expiring",
+            title="A release of information ends in two weeks",
+            link="/releases/{subject}/",
+            **swept,
+        )

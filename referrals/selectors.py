@@ -354,13 +354,11 @@ def nudge_candidates(*, on) -> list:
     ).values_list("uuid", "to_clinician_id", "created_at")
     for uuid, clinician_id, created in waiting:
         candidates.append(
-            nudges.Candidate(
-                kind="referral_unanswered",
-                subject=str(uuid),
+            nudges.reminder(
+                "referral_unanswered",
+                subject=uuid,
                 due_on=timezone.localdate(created) + timedelta(days=REFERRAL_ANSWER_DAYS),
                 recipient_id=clinician_id,
-                title="A referral is waiting for your answer",
-                link=f"/referrals/{uuid}/",
             )
         )
     horizon = timezone.make_aware(
@@ -375,13 +373,6 @@ def nudge_candidates(*, on) -> list:
         due = timezone.localdate(expires) - timedelta(days=RELEASE_WARNING_DAYS)
         for user_id in filter(None, (patient_user_id, recipient_id)):
             candidates.append(
-                nudges.Candidate(
-                    kind="release_expiring",
-                    subject=str(uuid),
-                    due_on=due,
-                    recipient_id=user_id,
-                    title="A release of information ends in two weeks",
-                    link=f"/releases/{uuid}/",
-                )
+                nudges.reminder("release_expiring", subject=uuid, due_on=due, recipient_id=user_id)
             )
     return candidates

@@ -121,3 +121,140 @@ class TestDelivery:
         assert (nudge.status, nudge.attempts) == ("failed", nudges.MAX_ATTEMPTS)
         assert "SMTP down" in nudge.last_error
         assert not Notification.objects.exists()  # rolled back with the failed send
+
+
+class TestRegistry:
+    def test_every_kind_is_registered_once_with_its_words_link_and_schedule(self):
+        registered = {k.kind: k for k in nudges.kinds()}
+        swept = {
+            "refill_ask_soon",
+            "renewal_ask_soon",
+            "refill_ask_today",
+            "renewal_ask_today",
+            "refill_overdue",
+            "check_in_due",
+            "referral_unanswered",
+            "release_expiring",
+        }
+        sent_when_it_happens = {
+            "refill_requested",
+            "refill_requested_late",
+            "safety_alert",
+            "alliance_concern",
+        }
+        assert set(registered) == swept | sent_when_it_happens
+        assert {k for k, e in registered.items() if e.candidates} == swept
+        assert all(registered[k].every == 15 for k in swept)
+        assert all(registered[k].every is None for k in sent_when_it_happens)
+        assert {k for k, e in registered.items() if e.essential} == {"safety_alert"}
+        assert all(e.title and e.link.startswith("/") for e in registered.values())
+        assert nudges.sweep_intervals() == [15]
+
+    def test_a_kind_registered_twice_differently_is_refused(self):
+        with pytest.raises(ValueError, match="twice"):
+            nudges.register("safety_alert", title="Something else", link="/")
+        with pytest.raises(KeyError):
+            nudges.reminder("never_registered", subject="x", due_on=date.today(), recipient_id=1)
+
+
+@pytest.fixture
+def ping_kind(patient_user):
+    """A kind no app has: one registration, as an app's ready() would make it."""
+
+    def who_is_due(*, on):
+        return [
+            nudges.reminder(
+                "test_ping", subject="p-1", due_on=on, recipient_id=patient_user.pk, word="hello"
+            )
+        ]
+
+    nudges.register(
+        "test_ping", title="A ping", link="/ping/{subject}/{word}/", candidates=who_is_due, every=5
+    )
+    yield
+    nudges.unregister("test_ping")
+
+
+@pytest.mark.django_db
+class TestSweep:
+    def test_a_newly_registered_kind_is_swept_and_delivered_once(self, ping_kind, patient_user):
+        from core.tasks import sweep_nudges
+
+        assert nudges.sweep_intervals() == [5, 15]
+        for _ in range(3):
+            sweep_nudges()
+        nudge = Nudge.objects.get(kind="test_ping")
+        assert (nudge.status, nudge.recipient, nudge.link) == (
+            "sent",
+            patient_user,
+            "/ping/p-1/hello/",
+        )
+        assert Notification.objects.get(recipient=patient_user).title == "A ping"
+        assert len(mail.outbox) == 1 and "/ping/p-1/hello/" in mail.outbox[0].body
+
+    def test_a_sweep_at_one_interval_leaves_the_kinds_of_another(self, ping_kind):
+        from core.tasks import sweep_nudges
+
+        sweep_nudges(every=15)
+        assert not Nudge.objects.filter(kind="test_ping").exists()
+        sweep_nudges(every=5)
+        assert Nudge.objects.filter(kind="test_ping").count() == 1
+
+    def test_the_loop_command_sweeps_every_registered_kind(self, ping_kind, capsys):
+        from django.core.management import call_command
+
+        call_command("nudges", "--dry-run")
+        assert "test_ping" in capsys.readouterr().out
+        call_command("nudges")
+        assert Nudge.objects.get(kind="test_ping").status == "sent"
+
+    def test_beat_has_one_entry_per_interval_and_none_of_the_old_per_app_sweeps(self, ping_kind):
+        import json
+
+        from django_celery_beat.models import PeriodicTask
+
+        from core.apps import _reminder_beat
+
+        PeriodicTask.objects.filter(task="core.tasks.sweep_nudges").delete()
+        _reminder_beat(sender=None)
+        entries = {
+            t.name: (t.interval.every, json.loads(t.kwargs))
+            for t in PeriodicTask.objects.filter(task="core.tasks.sweep_nudges")
+        }
+        assert entries == {
+            "Reminders swept every 5 minutes": (5, {"every": 5}),
+            "Reminders swept every 15 minutes": (15, {"every": 15}),
+        }
+        assert (
+            not PeriodicTask.objects.filter(task__contains="sweep_")
+            .exclude(task="core.tasks.sweep_nudges")
+            .exists()
+        )
+        assert PeriodicTask.objects.filter(task="core.tasks.deliver_nudges").exists()
+
+
+@pytest.mark.django_db
+def test_the_registered_words_and_links_are_what_the_sweep_schedules(
+    patient, patient_user, prescriber
+):
+    """The check-in reminder's link names the patient, not its subject (the schedule)."""
+    from datetime import timedelta
+
+    from alliance.models import Schedule
+
+    today = timezone.localdate()
+    Schedule.objects.create(
+        patient=patient,
+        author=prescriber,
+        instrument_key="phq-9",
+        clinician=prescriber,
+        next_visit_on=today + timedelta(days=3),
+    )
+    nudges.sweep()
+    nudge = Nudge.objects.get(kind="check_in_due")
+    assert (nudge.recipient, nudge.title, nudge.link, nudge.due_on) == (
+        patient_user,
+        "A short check-in before your next visit",
+        f"/patients/{patient.uuid}/check-ins/",
+        today - timedelta(days=4),
+    )

@@ -104,7 +104,7 @@ def workers(broker, tmp_path, settings):
 def sweep(broker, times=1):
     _, queue, sender = broker
     for _ in range(times):
-        sender.send_task("prescribing.tasks.sweep_refill_nudges", queue=queue)
+        sender.send_task("core.tasks.sweep_nudges", queue=queue)
 
 
 def emails(mail_dir: Path) -> list[str]:
