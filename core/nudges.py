@@ -275,7 +275,13 @@ def _record_failure(nudge_id: int, error: Exception) -> None:
 
 
 def deliver_soon() -> None:
-    """Ask a worker to deliver now (after the current transaction commits)."""
+    """Ask a worker to deliver what is due, once the current transaction commits.
+
+    Never delivers in this process: a request must not send other people's reminders. With no
+    broker (embedded, tests: tasks would run eagerly, right here) it does nothing, and the loop
+    (`manage.py nudges --loop`) delivers on its next turn."""
     from .tasks import deliver_nudges
 
+    if deliver_nudges.app.conf.task_always_eager:
+        return
     transaction.on_commit(lambda: deliver_nudges.delay())

@@ -12,6 +12,7 @@ from alliance import selectors, services
 from alliance.models import AllianceSettings, CheckIn, Consultation, Flag
 from core.exceptions import NotAllowed
 from core.models import AuditEvent, Notification
+from core.tasks import deliver_nudges
 from tests import factories
 from tests.alliance.conftest import answer_all
 
@@ -169,6 +170,7 @@ class TestFlags:
         with django_capture_on_commit_callbacks(execute=True):
             _send(patient_user, patient, alliance, 8, prescriber)
             _send(patient_user, patient, alliance, 4, prescriber, open_answer="I feel rushed")
+        deliver_nudges()  # a worker delivers the alert, not the patient's request
         flag = Flag.objects.get()
         assert (flag.kind, flag.clinician, flag.reasons) == (
             "alliance_concern",
@@ -200,6 +202,7 @@ class TestFlags:
         check_in = services.check_in_start(actor=patient_user, patient=patient, instrument=phq9)
         with django_capture_on_commit_callbacks(execute=True):
             services.check_in_submit(actor=patient_user, check_in=check_in, answers=answers)
+        deliver_nudges()  # a worker delivers the alert, not the patient's request
         alert = Flag.objects.get(kind="safety")
         for clinician in (prescriber, therapist):
             assert (

@@ -8,6 +8,7 @@ from django.urls import reverse
 from alliance import services as alliance_services
 from alliance.models import CheckIn
 from core.models import AuditEvent, Notification, Practice
+from core.tasks import deliver_nudges
 from tests import factories
 from tests.alliance.conftest import answer_all
 
@@ -102,7 +103,10 @@ def test_the_patient_gets_the_help_in_the_app_and_never_by_email(
     assert notice.kind == "crisis_help"
     assert notice.link == reverse("crisis_help")
     assert patient_user.email not in [to for m in mail.outbox for to in m.to]
-    # The clinicians are alerted (by e-mail too: their alert is essential).
+    # The clinicians are alerted (by e-mail too: their alert is essential), by a worker: the
+    # patient's request sends nobody else anything.
+    assert mail.outbox == []
+    deliver_nudges()
     assert {m.to[0] for m in mail.outbox} == {prescriber.email, therapist.email}
     page = client.get(reverse("notifications")).content.decode()
     assert "If you need help now" in page

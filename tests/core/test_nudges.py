@@ -234,6 +234,61 @@ class TestSweep:
 
 
 @pytest.mark.django_db
+def test_a_patient_s_check_in_delivers_nobody_else_s_reminder(
+    client, patient, patient_user, prescriber, therapist, django_capture_on_commit_callbacks
+):
+    """The submit (even one raising a safety alert) sends only the patient's own crisis help;
+    another patient's due reminder and the care team's alert go out with the next sweep."""
+    from django.urls import reverse
+
+    from alliance import selectors as alliance_selectors
+    from alliance import services as alliance_services
+    from alliance.models import Flag
+    from core.tasks import sweep_nudges
+    from tests import factories
+    from tests.alliance.conftest import answer_all
+
+    other = factories.PatientUserFactory(email="someone.else@example.test")
+    nudges.schedule(
+        [
+            nudges.reminder(
+                "refill_ask_soon", subject="m-9", due_on=timezone.localdate(), recipient_id=other.pk
+            )
+        ]
+    )
+    alliance_services.install_shipped()
+    phq9 = next(i for i in alliance_selectors.instruments_offered() if i.key == "phq-9")
+    check_in = alliance_services.check_in_start(
+        actor=patient_user, patient=patient, instrument=phq9
+    )
+    answers = {**answer_all(phq9, 0), "phq9_9": 1}
+    client.force_login(patient_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("check_in", args=[check_in.uuid]), {**answers, "action": "submit"}
+        )
+    assert response.status_code in (200, 302)
+    assert Nudge.objects.get(recipient=other).status == "pending"
+    assert set(Nudge.objects.filter(kind="safety_alert").values_list("status", flat=True)) == {
+        "pending"
+    }
+    flag = Flag.objects.get(kind="safety")
+    assert set(Nudge.objects.filter(kind="safety_alert").values_list("link", flat=True)) == {
+        reverse("alliance", args=[patient.uuid]) + f"#flag-{flag.uuid}"
+    }
+    assert list(Notification.objects.values_list("recipient", "kind")) == [
+        (patient_user.pk, "crisis_help")
+    ]
+    assert mail.outbox == []
+
+    sweep_nudges()
+    assert Nudge.objects.get(recipient=other).status == "sent"
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [other.email, prescriber.email, therapist.email]
+    )
+
+
+@pytest.mark.django_db
 def test_the_registered_words_and_links_are_what_the_sweep_schedules(
     patient, patient_user, prescriber
 ):

@@ -317,6 +317,9 @@ class TestRefillRequests:
             request = services.refill_request_create(
                 actor=patient_user, medication=filled, note="Running low"
             )
+        from core.tasks import deliver_nudges
+
+        deliver_nudges()  # a worker tells the prescriber, not the patient's request
         assert (request.run_out_on, request.needed_by, request.late) == (
             date(2026, 3, 31),
             date(2026, 3, 24),
