@@ -4,7 +4,15 @@ from rest_framework import serializers
 
 from core.dates import DateSerializerField
 from stories.markdown import MAX_CHARS
-from stories.models import GAS_MAX, GAS_MIN, Goal, GoalRating, NarrativeNote, PersonSummary
+from stories.models import (
+    GAS_MAX,
+    GAS_MIN,
+    Goal,
+    GoalRating,
+    NarrativeNote,
+    PersonSummary,
+    SafetyPlan,
+)
 
 
 class GoalRatingSerializer(serializers.ModelSerializer):
@@ -174,3 +182,48 @@ class SummaryRefusedSerializer(serializers.Serializer):
 class SummaryResponseSerializer(serializers.Serializer):
     response = serializers.CharField(max_length=3000, allow_blank=True)
     version = serializers.IntegerField(min_value=1)
+
+
+SECTION_NAMES = [name for name, _label in SafetyPlan.SECTIONS]
+
+
+class SafetyPlanSerializer(serializers.ModelSerializer):
+    """One version of the safety plan: its seven parts, in the patient's words."""
+
+    author = serializers.CharField(source="author.full_name", read_only=True)
+
+    class Meta:
+        model = SafetyPlan
+        fields = ["uuid", "version", *SECTION_NAMES, "author", "created_at"]
+        read_only_fields = fields
+
+
+class SafetyPlanInputSerializer(serializers.Serializer):
+    """The next version: `version` is the one the writer started from (0 for none yet)."""
+
+    version = serializers.IntegerField(
+        min_value=0, help_text="The version you started from; a newer one saved since is a 409."
+    )
+    warning_signs = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+    coping = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    distractions = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+    people = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    professionals = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+    safer_environment = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+    reasons_for_living = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+
+
+class StoriesDetailSerializer(serializers.Serializer):
+    """Why: refused, not found, or changed by someone else meanwhile (nothing saved)."""
+
+    detail = serializers.CharField()

@@ -22,4 +22,9 @@ urlpatterns = [
         views.SummaryResponseView.as_view(),
         name="api_summary_response",
     ),
+    path(
+        "patients/<uuid:patient_uuid>/safety-plan/",
+        views.SafetyPlanView.as_view(),
+        name="api_safety_plan",
+    ),
 ]

@@ -1,242 +1,302 @@
-"""The stories API: the same selectors, services and access policy as the pages."""
+"""The stories API: the same selectors, services and access policy as the pages.
+
+Access is decided by the bases (core/api/bases.py) before a handler runs: a read of the
+patient or of the goal or note named in the URL. A write is guarded again, and audited once,
+by its service; refusals, conflicts and bad input become 403, 409 and 400 in the exception
+handler (core/api/errors.py). Every list pages the same way (`?limit=&offset=`)."""
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core import access
 from core.access import Action, Category
+from core.api.bases import PatientAPIView, RecordAPIView
+from core.api.pagination import LimitOffsetPagination
 from core.api.validation import keep_unsent, valid
 from stories import selectors, services
 
 from . import serializers as s
 
-RECORD = "record: stories.selectors.*_get → access.require_record"
+_ERRORS = {
+    400: OpenApiResponse(description="Bad input: each field's messages by name, or `detail`."),
+    403: OpenApiResponse(
+        s.StoriesDetailSerializer, description="Refused, and why (nothing saved)."
+    ),
+    404: OpenApiResponse(
+        s.StoriesDetailSerializer, description="Not found: alike for missing and not yours to see."
+    ),
+    409: OpenApiResponse(
+        s.StoriesDetailSerializer, description="Nothing saved: changed by someone else meanwhile."
+    ),
+}
 
 
-def _patient(request, patient_uuid, category, action):
-    patient, _ = access.patient_get(request.user, patient_uuid, category, action)
-    return patient
+def errors(*codes: int) -> dict:
+    """The error responses an operation documents: 404 always (not found alike for hidden)."""
+    return {code: _ERRORS[code] for code in sorted({404, *codes})}
 
 
-class GoalListView(APIView):
-    concord_access = f"patient:{Category.GOALS}:{Action.LIST}"
+class _Stories:
+    pagination_class = LimitOffsetPagination
 
-    @extend_schema(responses=s.GoalSerializer(many=True), summary="A patient's goals")
-    def get(self, request, patient_uuid):
-        patient = _patient(request, patient_uuid, Category.GOALS, Action.LIST)
+    def listed(self, items, serializer_class):
+        page = self.paginate_queryset(list(items))
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+    def goal_response(self, goal):
+        """A goal as the API shows it: fresh, with the ratings the caller may see."""
         return Response(
-            s.GoalSerializer(
-                selectors.goal_list(actor=request.user, patient=patient), many=True
-            ).data
+            s.GoalSerializer(selectors.goal_card(actor=self.request.user, goal=goal)).data
         )
+
+
+class _GoalView(_Stories, RecordAPIView):
+    access_category = Category.GOALS
+    access_uuid = "goal_uuid"
+    # Writes read the goal here; the service guards the change and audits it once.
+    access_actions = {"PATCH": Action.READ, "POST": Action.READ}
+
+    def access_queryset(self):
+        return selectors.GOALS.all()
+
+
+class _NoteView(_Stories, RecordAPIView):
+    access_category = Category.NARRATIVE_NOTES
+    access_uuid = "note_uuid"
+    access_actions = {"PATCH": Action.READ, "POST": Action.READ}
+
+    def access_queryset(self):
+        return selectors.NOTES.all()
+
+    def access_category_of(self, note) -> Category:
+        return selectors.note_category(note.kind)
+
+
+class GoalListView(_Stories, PatientAPIView):
+    access_category = Category.GOALS
+    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
+
+    @extend_schema(
+        responses={200: s.GoalSerializer(many=True), **errors()}, summary="A patient's goals"
+    )
+    def get(self, request, patient_uuid):
+        goals = selectors.goal_list(actor=request.user, patient=self.patient)
+        return self.listed(goals, s.GoalSerializer)
 
     @extend_schema(
         request=s.GoalInputSerializer,
-        responses={201: s.GoalSerializer},
+        responses={201: s.GoalSerializer, **errors(400)},
         summary="Add (patient) or propose (clinician) a goal",
     )
     def post(self, request, patient_uuid):
-        patient = _patient(request, patient_uuid, Category.GOALS, Action.CREATE)
         data = valid(s.GoalInputSerializer, request.data)
         levels = {k: data.pop(k) for k in list(data) if k.startswith("level_")}
-        goal = services.goal_create(actor=request.user, patient=patient, levels=levels, **data)
-        return Response(
-            s.GoalSerializer(selectors.goal_card(actor=request.user, goal=goal)).data,
-            status=status.HTTP_201_CREATED,
-        )
+        goal = services.goal_create(actor=request.user, patient=self.patient, levels=levels, **data)
+        response = self.goal_response(goal)
+        response.status_code = status.HTTP_201_CREATED
+        return response
 
 
-class GoalDetailView(APIView):
-    concord_access = RECORD
-
-    @extend_schema(responses=s.GoalSerializer, summary="One goal")
+class GoalDetailView(_GoalView):
+    @extend_schema(responses={200: s.GoalSerializer, **errors()}, summary="One goal")
     def get(self, request, goal_uuid):
-        goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid)
-        return Response(s.GoalSerializer(selectors.goal_card(actor=request.user, goal=goal)).data)
+        return self.goal_response(self.record)
 
     @extend_schema(
         request=s.GoalUpdateSerializer,
-        responses=s.GoalSerializer,
+        responses={200: s.GoalSerializer, **errors(400, 403, 409)},
         summary="Rewrite a goal (409 if stale)",
     )
     def patch(self, request, goal_uuid):
-        goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.UPDATE)
         data = keep_unsent(
             dict(valid(s.GoalUpdateSerializer, request.data)),
             request.data,
-            goal,
+            self.record,
             ["why", "target_date", *(f for f in s.GoalUpdateSerializer().fields if "level_" in f)],
         )
         levels = {k: data.pop(k) for k in list(data) if k.startswith("level_")}
-        goal = services.goal_update(actor=request.user, goal=goal, levels=levels, **data)
-        return Response(s.GoalSerializer(selectors.goal_card(actor=request.user, goal=goal)).data)
+        return self.goal_response(
+            services.goal_update(actor=request.user, goal=self.record, levels=levels, **data)
+        )
 
 
-class GoalStatusView(APIView):
-    concord_access = RECORD
-
+class GoalStatusView(_GoalView):
     @extend_schema(
-        request=s.GoalStatusSerializer, responses=s.GoalSerializer, summary="Change a goal's status"
+        request=s.GoalStatusSerializer,
+        responses={200: s.GoalSerializer, **errors(400, 403, 409)},
+        summary="Change a goal's status (accepting a proposal is the patient's)",
     )
     def post(self, request, goal_uuid):
-        goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.UPDATE)
         data = valid(s.GoalStatusSerializer, request.data)
-        goal = services.goal_transition(actor=request.user, goal=goal, **data)
-        return Response(s.GoalSerializer(selectors.goal_card(actor=request.user, goal=goal)).data)
-
-
-class GoalRatingView(APIView):
-    concord_access = RECORD
-
-    @extend_schema(responses=s.GoalRatingSerializer(many=True), summary="A goal's progress ratings")
-    def get(self, request, goal_uuid):
-        goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid)
-        return Response(
-            s.GoalRatingSerializer(
-                selectors.goal_card(actor=request.user, goal=goal).ratings.all(), many=True
-            ).data
+        return self.goal_response(
+            services.goal_transition(actor=request.user, goal=self.record, **data)
         )
+
+
+class GoalRatingView(_GoalView):
+    @extend_schema(
+        responses={200: s.GoalRatingSerializer(many=True), **errors()},
+        summary="A goal's progress ratings",
+    )
+    def get(self, request, goal_uuid):
+        card = selectors.goal_card(actor=request.user, goal=self.record)
+        return self.listed(card.ratings.all(), s.GoalRatingSerializer)
 
     @extend_schema(
         request=s.GoalRatingInputSerializer,
-        responses={201: s.GoalRatingSerializer},
+        responses={201: s.GoalRatingSerializer, **errors(400, 403)},
         summary="Rate progress (−2 … +2)",
     )
     def post(self, request, goal_uuid):
-        goal = selectors.goal_get(actor=request.user, goal_uuid=goal_uuid, action=Action.CREATE)
         data = valid(s.GoalRatingInputSerializer, request.data)
-        rating = services.goal_rate(actor=request.user, goal=goal, **data)
+        rating = services.goal_rate(actor=request.user, goal=self.record, **data)
         return Response(s.GoalRatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
 
-class NoteListView(APIView):
-    concord_access = f"patient:{Category.NARRATIVE_NOTES}:{Action.LIST}"
+class NoteListView(_Stories, PatientAPIView):
+    access_category = Category.NARRATIVE_NOTES
+    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
     @extend_schema(
         parameters=[
             OpenApiParameter("kind", str),
             OpenApiParameter("author", str, description="author uuid"),
         ],
-        responses=s.NoteSerializer(many=True),
+        responses={200: s.NoteSerializer(many=True), **errors()},
         summary="A patient's notes you may read",
     )
     def get(self, request, patient_uuid):
-        patient = _patient(request, patient_uuid, Category.NARRATIVE_NOTES, Action.LIST)
         notes = selectors.note_list(
             actor=request.user,
-            patient=patient,
+            patient=self.patient,
             kind=request.query_params.get("kind", ""),
             author_uuid=request.query_params.get("author", ""),
         )
-        return Response(s.NoteSerializer(notes, many=True).data)
+        return self.listed(notes, s.NoteSerializer)
 
     @extend_schema(
-        request=s.NoteInputSerializer, responses={201: s.NoteSerializer}, summary="Write a note"
+        request=s.NoteInputSerializer,
+        responses={201: s.NoteSerializer, **errors(400)},
+        summary="Write a note",
     )
     def post(self, request, patient_uuid):
-        # Access first, so that a stranger learns nothing from validation messages.
-        patient = _patient(request, patient_uuid, Category.NARRATIVE_NOTES, Action.CREATE)
         data = valid(s.NoteInputSerializer, request.data)
-        note = services.note_create(actor=request.user, patient=patient, **data)
+        note = services.note_create(actor=request.user, patient=self.patient, **data)
         return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
-class NoteDetailView(APIView):
-    concord_access = RECORD
-
-    @extend_schema(responses=s.NoteSerializer, summary="One note")
+class NoteDetailView(_NoteView):
+    @extend_schema(responses={200: s.NoteSerializer, **errors()}, summary="One note")
     def get(self, request, note_uuid):
-        return Response(
-            s.NoteSerializer(selectors.note_get(actor=request.user, note_uuid=note_uuid)).data
-        )
+        return Response(s.NoteSerializer(self.record).data)
 
     @extend_schema(
         request=s.NoteUpdateSerializer,
-        responses=s.NoteSerializer,
+        responses={200: s.NoteSerializer, **errors(400, 403, 409)},
         summary="Edit your own note (409 if stale)",
     )
     def patch(self, request, note_uuid):
-        note = selectors.note_get(actor=request.user, note_uuid=note_uuid, action=Action.UPDATE)
         data = keep_unsent(
-            dict(valid(s.NoteUpdateSerializer, request.data)), request.data, note, ["title"]
+            dict(valid(s.NoteUpdateSerializer, request.data)), request.data, self.record, ["title"]
         )
-        note = services.note_update(actor=request.user, note=note, **data)
+        note = services.note_update(actor=request.user, note=self.record, **data)
         return Response(s.NoteSerializer(note).data)
 
 
-class NoteErrorView(APIView):
-    concord_access = RECORD
-
+class NoteErrorView(_NoteView):
     @extend_schema(
         request=s.VersionSerializer,
-        responses=s.NoteSerializer,
+        responses={200: s.NoteSerializer, **errors(400, 403, 409)},
         summary="Mark your note entered in error",
     )
     def post(self, request, note_uuid):
-        note = selectors.note_get(actor=request.user, note_uuid=note_uuid, action=Action.UPDATE)
         data = valid(s.VersionSerializer, request.data)
-        note = services.note_mark_entered_in_error(actor=request.user, note=note, **data)
+        note = services.note_mark_entered_in_error(actor=request.user, note=self.record, **data)
         return Response(s.NoteSerializer(note).data)
 
 
-class SummaryView(APIView):
-    concord_access = f"patient:{Category.SUMMARY}:{Action.READ}"
+class SummaryView(PatientAPIView):
+    access_category = Category.SUMMARY
+    # The service guards the write (the care team's) and audits it once.
+    access_actions = {"PUT": Action.READ}
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.ClinicalTerms):
+            found = [
+                {"term": hit.term.text, "as_written": hit.as_written, "instead": hit.term.instead}
+                for hit in exc.found
+            ]
+            body = {"text": [exc.message], "terms_found": found}
+            body["confirm_with"] = {"confirm_terms": True}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return super().handle_exception(exc)
 
     @extend_schema(
-        responses=s.SummarySerializer, summary="The plain-language summary of the person"
+        responses={200: s.SummarySerializer, **errors()},
+        summary="The plain-language summary of the person",
     )
     def get(self, request, patient_uuid):
-        patient = _patient(request, patient_uuid, Category.SUMMARY, Action.READ)
-        summary = selectors.summary_get(actor=request.user, patient=patient)
+        summary = selectors.summary_get(actor=request.user, patient=self.patient)
         if summary is None:
             raise Http404("No summary yet.")
         return Response(s.SummarySerializer(summary).data)
 
     @extend_schema(
         request=s.SummaryInputSerializer,
-        responses={200: s.SummarySerializer, 400: s.SummaryRefusedSerializer},
+        responses={200: s.SummarySerializer, 400: s.SummaryRefusedSerializer, **errors(403, 409)},
         summary=(
             "Write the summary (care team; 409 if stale; 400 with the clinical terms found "
             "unless confirm_terms is true)"
         ),
     )
     def put(self, request, patient_uuid):
-        patient = _patient(request, patient_uuid, Category.SUMMARY, Action.UPDATE)
         data = valid(s.SummaryInputSerializer, request.data)
-        try:
-            summary = services.summary_save(actor=request.user, patient=patient, **data)
-        except services.ClinicalTerms as warning:
-            return Response(
-                {
-                    "text": [warning.message],
-                    "terms_found": [
-                        {
-                            "term": hit.term.text,
-                            "as_written": hit.as_written,
-                            "instead": hit.term.instead,
-                        }
-                        for hit in warning.found
-                    ],
-                    "confirm_with": {"confirm_terms": True},
-                },
-                status=400,
-            )
+        summary = services.summary_save(actor=request.user, patient=self.patient, **data)
         return Response(s.SummarySerializer(summary).data)
 
 
-class SummaryResponseView(APIView):
-    concord_access = f"patient:{Category.SUMMARY_RESPONSE}:{Action.UPDATE}"
+class SummaryResponseView(PatientAPIView):
+    access_category = Category.SUMMARY_RESPONSE
+    access_actions = {"POST": Action.READ}
 
     @extend_schema(
         request=s.SummaryResponseSerializer,
-        responses=s.SummarySerializer,
+        responses={200: s.SummarySerializer, **errors(400, 403, 409)},
         summary="The patient's response",
     )
     def post(self, request, patient_uuid):
-        patient = _patient(request, patient_uuid, Category.SUMMARY_RESPONSE, Action.UPDATE)
         data = valid(s.SummaryResponseSerializer, request.data)
-        summary = services.summary_respond(actor=request.user, patient=patient, **data)
+        summary = services.summary_respond(actor=request.user, patient=self.patient, **data)
         return Response(s.SummarySerializer(summary).data)
+
+
+class SafetyPlanView(_Stories, PatientAPIView):
+    access_category = Category.SAFETY_PLAN
+    access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
+
+    @extend_schema(
+        responses={200: s.SafetyPlanSerializer(many=True), **errors()},
+        summary="The patient's safety plan: every version, newest first",
+    )
+    def get(self, request, patient_uuid):
+        versions = selectors.safety_plan_versions(actor=request.user, patient=self.patient)
+        return self.listed(versions, s.SafetyPlanSerializer)
+
+    @extend_schema(
+        request=s.SafetyPlanInputSerializer,
+        responses={
+            201: s.SafetyPlanSerializer,
+            200: OpenApiResponse(s.SafetyPlanSerializer, description="The same as the newest."),
+            **errors(400, 409),
+        },
+        summary="Write the next version (409 if someone saved one since `version`)",
+    )
+    def post(self, request, patient_uuid):
+        data = valid(s.SafetyPlanInputSerializer, request.data)
+        based_on = data.pop("version")
+        plan = services.safety_plan_save(
+            actor=request.user, patient=self.patient, based_on=based_on, sections=data
+        )
+        made = status.HTTP_201_CREATED if plan.version > based_on else status.HTTP_200_OK
+        return Response(s.SafetyPlanSerializer(plan).data, status=made)

@@ -359,9 +359,8 @@ class TestAPI:
                 content_type="application/json",
             )
         client.force_login(prescriber)
-        bodies = [
-            n["body"] for n in client.get(reverse("api_note_list", args=[patient.uuid])).json()
-        ]
+        listed = client.get(reverse("api_note_list", args=[patient.uuid])).json()
+        bodies = [n["body"] for n in listed["results"]]
         assert bodies == ["care_team"]
 
     def test_schema_lists_the_stories_endpoints(self, client, patient_user):
