@@ -7,7 +7,7 @@ whole care team. An alliance check-in rates one relationship: it is that clinici
 patient's), so the policy judges it as if that clinician wrote it (`access_about`), and
 another practice reads it only under a release naming them, while it is in force.
 Consultations are their own category, `consultations`: the care team's; the patient reads
-those shared with them.
+those shared with them; a release naming alliance check-ins carries them.
 """
 
 import uuid

@@ -3,10 +3,13 @@ audience, the clinician a concern is about, a check-in that is its patient's own
 (and, until sent, theirs alone). A refusal leaves a denied row and no allowed one; a write
 that did not happen leaves no allowed row; a write that did, exactly one, naming it."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
 from alliance import selectors, services
 from alliance.models import CheckIn, Consultation, Flag
@@ -14,6 +17,7 @@ from core import access
 from core.access import Action, Category
 from core.exceptions import NotAllowed
 from core.models import AuditEvent
+from referrals import services as referrals
 from tests import factories
 from tests.alliance.conftest import answer_all
 
@@ -92,12 +96,31 @@ class TestConsultationAudience:
             [Action.READ, Action.LIST, Action.UPDATE],
         )
 
-    def test_a_release_of_alliance_check_ins_does_not_carry_consultations(
-        self, both, patient, prescriber, therapist
+    def test_another_practice_reads_them_only_under_a_release_naming_alliance_check_ins(
+        self, both, patient, patient_user, prescriber, therapist
     ):
-        # Consultations are their own category: the tables of alliance check-ins do not open them.
-        assert not access.decide_record(therapist, Action.READ, Category.ALLIANCE, both[0])
+        # The therapist (Harbor) reads what the prescriber (Riverside) wrote only under a release:
+        # consultations travel with the alliance check-ins on the release form.
         assert selectors.consultations(actor=therapist, patient=patient) == []
+        referrals.release_sign(
+            actor=patient_user,
+            patient=patient,
+            discloser=prescriber,
+            recipient=therapist,
+            categories=["alliance"],
+            purpose="So my prescriber and therapist can work together.",
+            expires_on=timezone.localdate() + timedelta(days=30),
+            signed_name="Daniel Brooks",
+            mutual=False,
+        )
+        assert set(selectors.consultations(actor=therapist, patient=patient)) == set(both)
+        _agrees(
+            [therapist],
+            Consultation,
+            Category.CONSULTATIONS,
+            list(both),
+            [Action.READ, Action.LIST],
+        )
 
     def test_one_allowed_row_names_it_and_the_patient_is_refused_with_a_denied_row(
         self, patient, patient_user, prescriber, therapist

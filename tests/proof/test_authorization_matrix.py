@@ -173,11 +173,10 @@ POLICY: dict[str, Kind] = {
         category="observations",
         create_when_released=frozenset({"prescriber"}),
     ),
-    # Consultations are between the two clinicians of the team (the patient reads those shared
-    # with them): a category of their own, which no release carries.
+    # Consultations are between the two clinicians of the team.
     "consultation": Kind(
         _may(list="patient prescriber", create="prescriber therapist"),
-        category="consultations",
+        category="alliance",
     ),
     # An outcome questionnaire (PHQ-9) is the patient's own answers, the whole team's to read.
     "check-in": Kind(
