@@ -42,6 +42,10 @@ class _List:
         return self.get_paginated_response(serializer_class(page, many=True).data)
 
 
+@extend_schema(
+    summary="Instruments offered (newest version of each)",
+    responses={200: s.InstrumentSerializer(many=True), 400: _ERRORS[400]},
+)
 class InstrumentListView(generics.ListAPIView):
     concord_access = "no patient data: instrument definitions"
     pagination_class = LimitOffsetPagination
@@ -49,13 +53,6 @@ class InstrumentListView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.instruments_offered()
-
-    @extend_schema(
-        summary="Instruments offered (newest version of each)",
-        responses={200: s.InstrumentSerializer(many=True), 400: _ERRORS[400]},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 class CheckInListView(_List, PatientAPIView):
@@ -102,8 +99,7 @@ class _CheckInView(RecordAPIView):
     def access_queryset(self):
         return selectors.check_ins()
 
-    def access_category_of(self, record):
-        return selectors.check_in_category(record)
+    access_category_of = staticmethod(selectors.check_in_category)
 
 
 class CheckInDetailView(_CheckInView):
@@ -172,8 +168,7 @@ class FlagAcknowledgeView(RecordAPIView):
     def access_queryset(self):
         return selectors.flags()
 
-    def access_category_of(self, record):
-        return selectors.flag_category(record)
+    access_category_of = staticmethod(selectors.flag_category)
 
     @extend_schema(
         request=s.AcknowledgeSerializer,
