@@ -233,6 +233,44 @@ def test_a_worker_killed_mid_sweep_loses_nothing(broker, workers):
     assert len(sent) - len(set(sent)) <= 1
 
 
+def test_a_check_in_s_alert_is_delivered_by_the_worker_not_the_patient_s_request(broker, workers):
+    """With a broker, the patient's submit schedules the care team's safety alert and enqueues
+    delivery: nothing is sent until a worker runs, and then exactly once."""
+    from alliance import selectors as alliance_selectors
+    from alliance import services as alliance_services
+    from core.tasks import deliver_nudges
+    from tests.alliance.conftest import answer_all
+
+    redis_url, queue, _ = broker
+    prescriber = factories.PrescriberFactory(email="prescriber@example.test")
+    patient_user = factories.PatientUserFactory(email="dan@example.test")
+    patient = factories.PatientFactory(user=patient_user)
+    factories.MembershipFactory(patient=patient, clinician=prescriber)
+    alliance_services.install_shipped()
+    phq9 = next(i for i in alliance_selectors.instruments_offered() if i.key == "phq-9")
+    check_in = alliance_services.check_in_start(
+        actor=patient_user, patient=patient, instrument=phq9
+    )
+    answers = {**answer_all(phq9, 0), "phq9_9": 1}
+    # This process as the web server is with a broker: tasks are sent (to the workers' queue),
+    # not run here. The app is the one the task is sent through (the current app).
+    app = deliver_nudges.app
+    saved = {k: app.conf[k] for k in ("task_always_eager", "task_default_queue", "broker_url")}
+    app.conf.update(task_always_eager=False, task_default_queue=queue, broker_url=redis_url)
+    try:
+        alliance_services.check_in_submit(actor=patient_user, check_in=check_in, answers=answers)
+    finally:
+        app.conf.update(saved)
+    assert Nudge.objects.get(kind="safety_alert").status == "pending"
+    assert list(Notification.objects.values_list("kind", flat=True)) == ["crisis_help"]
+    assert emails(workers.mail_dir) == []
+
+    workers("one")  # picks up the delivery the submit enqueued; no sweep is sent
+    wait_until(lambda: Nudge.objects.get(kind="safety_alert").status == "sent")
+    assert emails(workers.mail_dir) == ["prescriber@example.test"]
+    assert Notification.objects.filter(recipient=prescriber, kind="safety_alert").count() == 1
+
+
 def test_beat_s_audit_checkpoint_is_written_by_a_worker(broker, workers, settings):
     """The checkpoint task as beat sends it, run by a real worker: a signed line of every
     chain head and the count, that audit_verify then checks the table against."""
