@@ -215,20 +215,17 @@ def _record_at_visit(actor, data) -> None:
         medication = prescribing_selectors.medication_get(
             actor=actor, medication_uuid=data["medication"], action=Action.UPDATE
         )
-        common = {
-            "actor": actor,
-            "medication": medication,
-            "version": data["version"] or 0,
-            "reason": data["reason"],
-            "decided_together": data["decided_together"] == "yes",
-            "patient_preference": data["patient_preference"],
-        }
-        if data["status"] == "dose_change":
-            prescribing_services.medication_change_dose(
-                dose=data["dose"] or None, strength=data["strength"] or None, **common
-            )
-        else:
-            prescribing_services.medication_set_status(status=data["status"], **common)
+        prescribing_services.medication_decide(
+            actor=actor,
+            medication=medication,
+            kind=data["status"],
+            version=data["version"] or 0,
+            reason=data["reason"],
+            dose=data["dose"] or None,
+            strength=data["strength"] or None,
+            decided_together=data["decided_together"] == "yes",
+            patient_preference=data["patient_preference"],
+        )
     else:
         refill = prescribing_selectors.refill_request_get(
             actor=actor, request_uuid=data["request"], action=Action.UPDATE

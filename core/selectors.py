@@ -106,7 +106,20 @@ def unread_notification_count(*, user) -> int:
 
 
 def notification_list(*, user, limit: int = 100) -> QuerySet:
-    return Notification.objects.filter(recipient=user).order_by("-created_at")[:limit]
+    return notifications(user=user)[:limit]
+
+
+def notifications(*, user, unread_only: bool = False) -> QuerySet:
+    """The user's own notifications, newest first (all of them, to page through)."""
+    mine = Notification.objects.filter(recipient=user)
+    if unread_only:
+        mine = mine.filter(read_at__isnull=True)
+    return mine.order_by("-created_at", "-id")
+
+
+def notification_get(*, user, uuid) -> Notification | None:
+    """One of the user's own notifications, or None (another's is not theirs to know of)."""
+    return Notification.objects.filter(recipient=user, uuid=uuid).first()
 
 
 def clinician_directory(*, exclude=None) -> QuerySet:

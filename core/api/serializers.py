@@ -1,7 +1,31 @@
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from core.accounting import Reason
-from core.models import CareTeamMembership, Patient, User
+from core.models import CareTeamMembership, Notification, Patient, User
+
+
+class DetailSerializer(serializers.Serializer):
+    """Why a request was refused, not found, or in conflict: one sentence for the person."""
+
+    detail = serializers.CharField()
+
+
+_ERRORS = {
+    400: OpenApiResponse(description="Bad input: each field's messages by name, or `detail`."),
+    403: OpenApiResponse(DetailSerializer, description="Refused, and why (nothing stored)."),
+    404: OpenApiResponse(
+        DetailSerializer, description="Not found: alike for missing and not yours to see."
+    ),
+    409: OpenApiResponse(
+        DetailSerializer, description="Nothing saved: changed by someone else meanwhile."
+    ),
+}
+
+
+def errors(*codes: int) -> dict:
+    """The error responses an operation documents, for `extend_schema(responses=...)`."""
+    return {code: _ERRORS[code] for code in sorted(codes)}
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -50,6 +74,7 @@ class RecordViewDidSerializer(serializers.Serializer):
 
 class RecordViewReleaseSerializer(serializers.Serializer):
     signed_on = serializers.DateField()
+    url = serializers.CharField(help_text="The release's page, where the patient reads it.")
 
 
 class RecordViewSerializer(serializers.Serializer):
@@ -75,3 +100,27 @@ class RecordViewSerializer(serializers.Serializer):
     releases = RecordViewReleaseSerializer(many=True, help_text="The releases it was seen under.")
     first_at = serializers.DateTimeField()
     last_at = serializers.DateTimeField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """An in-app notification: a title that is never clinical, and where it leads."""
+
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["uuid", "kind", "title", "link", "created_at", "read_at", "read"]
+        read_only_fields = fields
+
+    def get_read(self, notification) -> bool:
+        return notification.read_at is not None
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField(
+        required=False, help_text="The notification to mark read; leave it out for all of them."
+    )
+
+
+class NotificationsMarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many unread notifications were marked read.")

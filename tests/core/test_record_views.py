@@ -154,6 +154,8 @@ def test_a_release_recipients_reads_are_the_disclosures_not_the_care_teams_own(
         ("Dr. Priya Raman", False),
     ]
     assert "Shared under a release or referral (1)" in _main(page)
+    # The tab's count, in the API too: how many groups were disclosures, whatever is shown.
+    assert everyone["disclosure_count"] == 1
 
     page, disclosures = _both(client, patient_user, show="disclosures")
     assert disclosures["count"] == 1
@@ -161,7 +163,10 @@ def test_a_release_recipients_reads_are_the_disclosures_not_the_care_teams_own(
     assert only["sentence"] == "Dr. Olu Okafor looked at your medicines on 7 Dec"
     assert only["times"] == 1  # two reads four minutes apart: one visit
     assert only["because"] == "under the release you signed on 7 Dec"
-    assert only["releases"] == [{"signed_on": "2026-12-07"}]
+    # The API links the release as the page does.
+    url = reverse("release", kwargs={"release_uuid": release.uuid})
+    assert only["releases"] == [{"signed_on": "2026-12-07", "url": url}]
+    assert disclosures["disclosure_count"] == 1
     assert only["practice"] == reader.practice.name
     shown = _main(page)
     assert "Dr. Olu Okafor" in shown
