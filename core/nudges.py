@@ -182,7 +182,7 @@ def quiet_end(
 
 def _zone_of(user, pref) -> zoneinfo.ZoneInfo:
     name = (pref.time_zone if pref and pref.time_zone else "") or ""
-    if not name and user.is_patient:
+    if not name:  # a patient's record may say where they live; anyone else has no such row
         name = Patient.objects.filter(user=user).values_list("time_zone", flat=True).first() or ""
     try:
         return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
