@@ -221,9 +221,3 @@ class SafetyPlanInputSerializer(serializers.Serializer):
     reasons_for_living = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, default=""
     )
-
-
-class StoriesDetailSerializer(serializers.Serializer):
-    """Why: refused, not found, or changed by someone else meanwhile (nothing saved)."""
-
-    detail = serializers.CharField()

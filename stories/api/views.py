@@ -13,28 +13,16 @@ from rest_framework.response import Response
 from core.access import Action, Category
 from core.api.bases import PatientAPIView, RecordAPIView
 from core.api.pagination import LimitOffsetPagination
+from core.api.serializers import errors as api_errors
 from core.api.validation import keep_unsent, valid
 from stories import selectors, services
 
 from . import serializers as s
 
-_ERRORS = {
-    400: OpenApiResponse(description="Bad input: each field's messages by name, or `detail`."),
-    403: OpenApiResponse(
-        s.StoriesDetailSerializer, description="Refused, and why (nothing saved)."
-    ),
-    404: OpenApiResponse(
-        s.StoriesDetailSerializer, description="Not found: alike for missing and not yours to see."
-    ),
-    409: OpenApiResponse(
-        s.StoriesDetailSerializer, description="Nothing saved: changed by someone else meanwhile."
-    ),
-}
-
 
 def errors(*codes: int) -> dict:
     """The error responses an operation documents: 404 always (not found alike for hidden)."""
-    return {code: _ERRORS[code] for code in sorted({404, *codes})}
+    return api_errors(404, *codes)
 
 
 class _Stories:
