@@ -1,6 +1,7 @@
 """Pages of core: notifications, the audit trail, who has seen my record, invitations, health."""
 
 from allauth.account.views import EmailView
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -11,9 +12,10 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, accounting, audit, pages, selectors, services
+from . import access, accounting, audit, credentials, pages, selectors, services
 from .access import Action, Category
 from .forms import (
+    ApiTokenCreateForm,
     AuditSearchForm,
     InvitationAcceptForm,
     NotificationReadForm,
@@ -46,15 +48,16 @@ def notifications_read(request):
 @login_required
 @require_GET
 def audit_search(request):
-    if not access.reads_audit_trail(request.user):
-        audit.record(
-            actor=request.user,
-            patient=None,
-            category=Category.AUDIT,
-            action=Action.LIST,
-            outcome="denied",
-            object_type="core.AuditEvent",
-        )
+    allowed = access.reads_audit_trail(request.user)
+    audit.record(
+        actor=request.user,
+        patient=None,
+        category=Category.AUDIT,
+        action=Action.LIST,
+        outcome="allowed" if allowed else "denied",
+        object_type="core.AuditEvent",
+    )
+    if not allowed:
         raise PermissionDenied
     form = AuditSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -64,13 +67,6 @@ def audit_search(request):
         patient_name=filters.get("patient", ""),
         action=filters.get("action", ""),
         outcome=filters.get("outcome", ""),
-    )
-    audit.record(
-        actor=request.user,
-        patient=None,
-        category=Category.AUDIT,
-        action=Action.LIST,
-        object_type="core.AuditEvent",
     )
     return render(
         request, "core/audit_search.html", {"form": form, "events": events, "nav": "audit"}
@@ -395,11 +391,6 @@ def practice_settings(request, practice_uuid):
 
 
 def _account_context(request, form=None, new_key=None):
-    from allauth.mfa.utils import is_mfa_enabled
-
-    from . import credentials
-    from .forms import ApiTokenCreateForm
-
     user = request.user
     uses_totp = is_mfa_enabled(user)
     must_set_up = credentials.mfa_required(user) and not uses_totp
@@ -424,11 +415,6 @@ def account_page(request):
 @login_required
 @require_POST
 def api_token_create(request):
-    from allauth.mfa.utils import is_mfa_enabled
-
-    from . import credentials
-    from .forms import ApiTokenCreateForm
-
     form = ApiTokenCreateForm(request.POST, uses_totp=is_mfa_enabled(request.user))
     if form.is_valid():
         with pages.attempt(request, form) as result:
@@ -453,10 +439,6 @@ def api_token_create(request):
 @login_required
 @require_POST
 def api_token_revoke(request, token_uuid):
-    from django.http import Http404
-
-    from . import credentials
-
     try:
         token = credentials.api_token_revoke(actor=request.user, token_uuid=token_uuid)
     except credentials.TokenNotFound as error:
