@@ -343,8 +343,6 @@ def nudge_candidates(*, on) -> list:
 
     from core import nudges
 
-    from .access import releases_in_force
-
     candidates = []
     cutoff = timezone.make_aware(
         datetime.combine(on - timedelta(days=REFERRAL_ANSWER_DAYS), time.max)
@@ -365,7 +363,7 @@ def nudge_candidates(*, on) -> list:
         datetime.combine(on + timedelta(days=RELEASE_WARNING_DAYS), time.max)
     )
     ending = (
-        releases_in_force()
+        releases_policy.releases_in_force()
         .filter(expires_at__lte=horizon)
         .values_list("uuid", "patient__user_id", "recipient_id", "expires_at")
     )
