@@ -117,6 +117,12 @@ INFORMATION = {
     Category.REFERRALS: "your referrals",
     Category.RELEASES: "your releases",
     Category.SUBSTANCE_USE: "your substance-use information",
+    # Kinds the policy came to name apart, said as the patient has always read them (a read
+    # of the clinicians' thread was one of how the medicines work; a consultation, of the
+    # check-ins; the safety plan, of the goals), so that the accounting reads as it did.
+    Category.THREADS: "how your medicines are working",
+    Category.CONSULTATIONS: "your check-ins",
+    Category.SAFETY_PLAN: "your goals",
 }
 # The order a person reads them in: what matters most to them first, who they are last.
 _ORDER = {
@@ -126,10 +132,13 @@ _ORDER = {
             Category.MEDICATIONS,
             Category.PURPOSE,
             Category.GOALS,
+            Category.SAFETY_PLAN,
             Category.NARRATIVE_NOTES,
             Category.ALLIANCE,
+            Category.CONSULTATIONS,
             Category.OUTCOMES,
             Category.OBSERVATIONS,
+            Category.THREADS,
             Category.REFILLS,
             Category.SUBSTANCE_USE,
             Category.SUMMARY,
@@ -446,9 +455,9 @@ def _did(pairs: set[tuple[str, str]]) -> tuple[Did, ...]:
             looked.add(category)
 
     def labels(categories):
-        return tuple(
-            information_label(c) for c in sorted(categories, key=lambda c: _ORDER.get(c, 99))
-        )
+        # Each said once: two kinds may read alike ("your goals": the goals, the safety plan).
+        ordered = sorted(categories, key=lambda c: _ORDER.get(c, 99))
+        return tuple(dict.fromkeys(information_label(c) for c in ordered))
 
     did = []
     if looked:

@@ -196,3 +196,33 @@ def test_sign_ins_refused_by_the_lockout_are_audited_too(client, prescriber, set
     rows = AuditEvent.objects.filter(action="sign_in", object_id=str(prescriber.uuid))
     assert rows.filter(outcome="denied").count() == settings.AXES_FAILURE_LIMIT + 3
     assert not rows.filter(outcome="allowed").exists()
+
+
+# --- kinds the policy came to name apart read as they always did ---------------------------
+
+
+def test_the_thread_consultations_and_safety_plan_read_as_they_always_did(
+    client, prescriber, patient, patient_user
+):
+    from core import audit
+    from core.access import Action, Category
+
+    for category in (
+        Category.OBSERVATIONS,
+        Category.THREADS,
+        Category.ALLIANCE,
+        Category.CONSULTATIONS,
+        Category.GOALS,
+        Category.SAFETY_PLAN,
+    ):
+        audit.record(actor=prescriber, patient=patient, category=category, action=Action.READ)
+    _page, groups = accounting(client, patient_user)
+    (group,) = [g for g in groups if g["who"] == prescriber.full_name]
+    (looked,) = group["did"]
+    # Each said once, in the words the patient has always read for them.
+    assert looked["information"] == [
+        "your goals",
+        "your check-ins",
+        "how your medicines are working",
+    ]
+    assert "other information" not in group["sentence"]
