@@ -40,7 +40,7 @@ def home(request):
 
 
 def _for_clinicians(request) -> None:
-    """The care team's working screens (the visit, the thread, what is shared, the day) are
+    """The care team's working screens (the visit, what is shared with them, the day) are
     for those who care for patients: anyone else is told "not found", as for a patient they
     may not see, whatever their own grant to the record."""
     if not access.may_care_for(request.user):
@@ -126,10 +126,10 @@ def patient_home(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@access.patient_view(Category.OBSERVATIONS, Action.LIST)
+@access.patient_view(Category.THREADS, Action.LIST)
 def thread(request, patient):
-    """The prescriber and therapist's thread: eyes-and-ears reports, questions, answers."""
-    _for_clinicians(request)
+    """The prescriber and therapist's thread: eyes-and-ears reports, questions, answers. The
+    clinicians', never the patient's (the policy's THREADS); the service guards each post."""
     medications = [
         item.medication
         for item in prescribing_selectors.medication_plan(actor=request.user, patient=patient)

@@ -43,6 +43,13 @@ def test_the_care_teams_screens_are_not_found_for_the_patient(name, client, pati
     assert AuditEvent.objects.filter(actor=patient_user, patient=patient).exists()
 
 
+def test_the_thread_is_refused_to_the_patient_by_the_policy(client, patient, patient_user):
+    client.force_login(patient_user)
+    assert client.get(reverse("thread", args=[patient.uuid])).status_code == 404
+    (row,) = AuditEvent.objects.filter(actor=patient_user, patient=patient)
+    assert (row.category, row.outcome) == ("threads", "denied")
+
+
 def test_today_is_not_found_for_the_patient(client, patient_user):
     client.force_login(patient_user)
     assert client.get(reverse("today")).status_code == 404
