@@ -43,3 +43,5 @@ urlpatterns = [
     path("api/v1/", include("clinic.api.urls")),
     path("", include("clinic.urls")),
 ]
+
+handler404 = "core.views.not_found"

@@ -445,3 +445,14 @@ def api_token_revoke(request, token_uuid):
         raise Http404 from error
     messages.success(request, f"The token “{token.name}” no longer works.")
     return redirect("account_page")
+
+
+def not_found(request, exception=None):
+    """A 404 for a path no route matches: JSON under /api/, as the API's own refusals are
+    (the schema documents them so), the site's page everywhere else."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

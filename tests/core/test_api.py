@@ -85,3 +85,18 @@ def test_patients_query_count_does_not_grow(client, prescriber):
         return len(ctx.captured_queries)
 
     assert queries_after_adding(1) == queries_after_adding(30)
+
+
+def test_an_api_path_no_route_matches_answers_json(client, prescriber):
+    client.force_login(prescriber)
+    response = client.get("/api/v1/patients/not-a-uuid/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_page_no_route_matches_is_the_sites_page(client, prescriber):
+    client.force_login(prescriber)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
