@@ -100,8 +100,8 @@ class Action(StrEnum):
 READS = frozenset({Action.READ, Action.LIST, Action.EXPORT})
 WRITES = frozenset({Action.CREATE, Action.UPDATE})
 ALL = READS | WRITES
-# Writes beyond create and update: never given by a release, only by the tables below.
-SPECIAL = frozenset({Action.PRESCRIBE, Action.ANSWER, Action.ACKNOWLEDGE})
+# PRESCRIBE, ANSWER and ACKNOWLEDGE are not in ALL: the tables below name them where given;
+# a release gives reads only.
 
 # What a patient may do with their own record. Psychotherapy process notes are absent:
 # HIPAA keeps them from the patient portal.
@@ -130,7 +130,7 @@ SELF_RULES: dict[Category, frozenset[Action]] = {
 }
 
 # What an active care-team member may do, by their role on the team. Psychotherapy notes
-# are absent: only their author sees them (the author rule in `records_visible`).
+# are absent: only their author sees them (the author rule in `visible`).
 _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     Category.PROFILE: READS | {Action.UPDATE},
     # The team writes the summary; the response is the patient's to write, the team's to read.
@@ -609,7 +609,7 @@ def decide(actor, action: Action, category: Category, patient: Patient) -> Decis
     return memo(("decide", actor.pk, str(action), str(category), patient.pk), ask)
 
 
-def patients_visible(
+def _patients_visible(
     actor, category: Category = Category.PROFILE, action: Action = Action.LIST
 ) -> QuerySet:
     """Patients the actor may see this category of. Empty for anyone without a grant."""
@@ -621,7 +621,7 @@ def patients_visible(
     return Patient.objects.filter(q)
 
 
-def records_visible(
+def _records_visible(
     actor, queryset: QuerySet, category: Category, action: Action = Action.LIST
 ) -> QuerySet:
     """Filter a queryset of records (with fields patient, practice, author) to those the actor
@@ -724,23 +724,6 @@ def _grant_covers(grant: Grant, record) -> bool:
     return practice_id == grant.practice_id
 
 
-def require_record(actor, action: Action, category: Category, record) -> Decision:
-    """`decide_record`, audited. Raises Http404 when denied (alike for missing records)."""
-    decision = decide_record(actor, action, category, record)
-    audit.record(
-        actor=actor,
-        patient=record.patient,
-        category=category,
-        action=action,
-        outcome=AuditEvent.Outcome.ALLOWED if decision else AuditEvent.Outcome.DENIED,
-        obj=record,
-        via=decision.via,
-    )
-    if not decision:
-        raise Http404("Not found.")
-    return decision
-
-
 def _any(qs) -> Q | None:
     combined = None
     for q in qs:
@@ -750,125 +733,11 @@ def _any(qs) -> Q | None:
     return combined
 
 
-def patient_get(
-    actor, patient_uuid, category: Category, action: Action = Action.READ
-) -> tuple[Patient, Decision]:
-    """The patient, if the actor may do this; audited either way. Raises Http404 otherwise."""
-    patient = _patient_or_none(patient_uuid)
-    decision = decide(actor, action, category, patient) if patient is not None else Decision(False)
-    audit.record(
-        actor=actor,
-        patient=patient,
-        category=category,
-        action=action,
-        outcome=AuditEvent.Outcome.ALLOWED if decision else AuditEvent.Outcome.DENIED,
-        object_type="core.Patient",
-        object_id=str(patient_uuid),
-        via=decision.via,
-    )
-    if not decision:
-        raise Http404("No such patient.")
-    return patient, decision
-
-
-def record_get(
-    actor, queryset, uuid, category: Category, action: Action = Action.READ, *, category_of=None
-):
-    """One record of `queryset` by its uuid, if the actor may do this to it. Not found alike
-    for a record that does not exist and one the actor may not see; audited either way.
-    `category_of(record)` names the category when it depends on the record."""
-    try:
-        record = queryset.filter(uuid=uuid).first()
-    except ValidationError:
-        record = None
-    if record is None:
-        audit.record(
-            actor=actor,
-            patient=None,
-            category=category,
-            action=action,
-            outcome=AuditEvent.Outcome.DENIED,
-            object_type=queryset.model._meta.label,
-            object_id=str(uuid),
-        )
-        raise Http404("Not found.")
-    require_record(actor, action, category_of(record) if category_of else category, record)
-    return record
-
-
 def _patient_or_none(patient_uuid):
     try:
         return Patient.objects.filter(uuid=patient_uuid).first()
     except ValidationError:
         return None
-
-
-def require(actor, action: Action, category: Category, patient: Patient, *, obj=None) -> Decision:
-    """Check again before a write or a read of one record; audited. Raises Http404 when denied.
-
-    Call it before opening the write's transaction: a refusal raised inside one would roll
-    back its own audit row.
-    """
-    decision = decide(actor, action, category, patient)
-    audit.record(
-        actor=actor,
-        patient=patient,
-        category=category,
-        action=action,
-        outcome=AuditEvent.Outcome.ALLOWED if decision else AuditEvent.Outcome.DENIED,
-        obj=obj,
-        via=decision.via,
-    )
-    if not decision:
-        raise Http404("Not found.")
-    return decision
-
-
-def authorize(actor, action: Action, category: Category, patient: Patient) -> Decision:
-    """For a create: refuse (audited, Http404) now; the allowed write is audited by the
-    service with the new record, inside its transaction, through `audit_write`."""
-    decision = decide(actor, action, category, patient)
-    if not decision:
-        audit.record(
-            actor=actor,
-            patient=patient,
-            category=category,
-            action=action,
-            outcome=AuditEvent.Outcome.DENIED,
-            object_type="core.Patient",
-            object_id=str(patient.uuid),
-        )
-        raise Http404("Not found.")
-    return decision
-
-
-def authorize_record(actor, action: Action, category: Category, record) -> Decision:
-    """`authorize` for a write touching one record (a rating on a goal, say)."""
-    decision = decide_record(actor, action, category, record)
-    if not decision:
-        audit.record(
-            actor=actor,
-            patient=record.patient,
-            category=category,
-            action=action,
-            outcome=AuditEvent.Outcome.DENIED,
-            obj=record,
-        )
-        raise Http404("Not found.")
-    return decision
-
-
-def audit_write(actor, decision: Decision, category: Category, action: Action, obj) -> None:
-    """Record a write that `authorize` allowed, naming what was written. Call inside the
-    write's transaction, after the record is saved."""
-    audit.record(
-        actor=actor,
-        patient=obj.patient,
-        category=category,
-        action=action,
-        obj=obj,
-        via=decision.via,
-    )
 
 
 def audit_listed(
@@ -928,22 +797,25 @@ def get(
     category_of: Callable | None = None,
 ):
     """What a view shows: the patient with this uuid (`patient=`), or the record of `queryset`
-    with this `uuid`, if the actor may do this to it. Audited either way; Http404 alike for
-    what does not exist and what the actor may not see. `category_of(record)` names the
+    with this `uuid`, if the actor may do this to it. A read is audited either way; for a
+    write (a form that creates or changes) only a refusal is, since the service's `guard`
+    audits the write itself when it happens. Http404 alike for what does not exist and what
+    the actor may not see. `category_of(record)` names the
     category when it depends on the record (a safety alert is an outcome, a concern alliance).
     """
     if queryset is None:
         found = _patient_or_none(patient)
         decision = decide(actor, action, category, found) if found else Decision(False)
-        _audit_decision(
-            actor,
-            found,
-            category,
-            action,
-            decision,
-            object_type="core.Patient",
-            object_id=str(patient),
-        )
+        if action in READS or not decision:
+            _audit_decision(
+                actor,
+                found,
+                category,
+                action,
+                decision,
+                object_type="core.Patient",
+                object_id=str(patient),
+            )
         if not decision:
             raise Http404("No such patient.")
         return found
@@ -965,7 +837,8 @@ def get(
     if category_of is not None:
         category = category_of(record)
     decision = decide_record(actor, action, category, record)
-    _audit_decision(actor, record.patient, category, action, decision, obj=record)
+    if action in READS or not decision:
+        _audit_decision(actor, record.patient, category, action, decision, obj=record)
     if not decision:
         raise Http404("Not found.")
     return record
@@ -976,8 +849,8 @@ def visible(actor, queryset: QuerySet, category: Category, action: Action = Acti
     and author) filtered to what the actor may do this to, record rules included. Not audited:
     audit what was sent with `audit_listed`."""
     if queryset.model is Patient:
-        return queryset.filter(pk__in=patients_visible(actor, category, action).values("pk"))
-    return records_visible(actor, queryset, category, action)
+        return queryset.filter(pk__in=_patients_visible(actor, category, action).values("pk"))
+    return _records_visible(actor, queryset, category, action)
 
 
 @dataclass(frozen=True)
@@ -995,14 +868,24 @@ class Permit:
     def via(self) -> str:
         return self.decision.via
 
-    def done(self, obj, *, action: Action | None = None) -> None:
+    def done(
+        self,
+        obj,
+        *,
+        action: Action | None = None,
+        category: Category | None = None,
+        via: str | None = None,
+    ) -> None:
+        """`action` and `category` name the write when it differs from what was asked (a
+        renewal asked to prescribe answers a refill request); `via` adds how it was checked
+        ("verified in person") to the grant that allowed it."""
         audit.record(
             actor=self.actor,
             patient=obj.patient,
-            category=self.category,
+            category=category or self.category,
             action=action or self.action,
             obj=obj,
-            via=self.decision.via,
+            via=self.decision.via if via is None else via,
         )
 
 
@@ -1111,7 +994,7 @@ def record_view(
 
 
 def declare(description: str):
-    """Mark a view whose access is decided inside it (lists through `patients_visible`),
+    """Mark a view whose access is decided inside it (lists through `visible`),
     or that touches no patient information at all ("no patient data")."""
 
     def decorator(view):

@@ -404,24 +404,17 @@ def patient_email_change(
         change.save()
         if change.applied_at is not None:
             _apply_email_change(locked, change)
-            # The one allowed row, saying how the patient was verified (as permit.done would,
-            # with the proof named).
-            audit.record(
-                actor=actor,
-                patient=locked,
-                category=Category.SIGN_IN,
+            # The one allowed row, saying how the patient was verified.
+            permit.done(
+                change,
                 action=Action.UPDATE,
-                obj=change,
                 via=f"{permit.via}: verified in person ({change.proof})",
             )
         else:
             # Asked for, not yet applied: it waits for the old address to confirm it.
-            audit.record(
-                actor=actor,
-                patient=locked,
-                category=Category.SIGN_IN,
+            permit.done(
+                change,
                 action=Action.CREATE,
-                obj=change,
                 via=f"{permit.via}: confirmation sent to the old address",
             )
             link = settings.CONCORD_SITE_URL.rstrip("/") + reverse(

@@ -4,7 +4,6 @@ A medication changes only through a decision, which keeps before and after. Each
 checks access (audited) before opening its transaction, so a refusal's audit row stays.
 """
 
-import dataclasses
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -854,7 +853,7 @@ def _answer(
     locked.full_clean(validate_constraints=False)
     locked.save()
     # The request is a refill's record: its row says so, whatever the prescribing check was.
-    dataclasses.replace(permit, category=Category.REFILLS).done(locked, action=Action.UPDATE)
+    permit.done(locked, action=Action.UPDATE, category=Category.REFILLS)
     patient_user = locked.patient.user
     if patient_user is not None:
         transaction.on_commit(

@@ -321,15 +321,20 @@ def _mark_ended_sharing(posts: list[ThreadPost], releases: list[Release]) -> Non
 
 
 def disclosures(*, actor, patient, limit: int = 200):
-    """What was shared under the patient's releases: reads and exports allowed by a release."""
+    """What was shared under the patient's releases: reads and exports allowed by a release,
+    each named by the category the patient released (`released_as`: the clinicians' thread
+    is shared as observations, consultations as alliance check-ins)."""
     access.get(actor, Action.READ, Category.AUDIT, patient=patient.uuid)
-    return (
+    events = list(
         AuditEvent.objects.filter(
             patient=patient, outcome=AuditEvent.Outcome.ALLOWED, via__contains="release:"
         )
         .select_related("actor", "actor__practice")
         .order_by("-at")[:limit]
     )
+    for event in events:
+        event.released_as = releases_policy.RELEASED_AS.get(event.category, event.category)
+    return events
 
 
 REFERRAL_ANSWER_DAYS = 5

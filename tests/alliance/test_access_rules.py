@@ -221,6 +221,19 @@ class TestConcernAcknowledgement:
         concern.refresh_from_db()
         assert concern.acknowledged_at is None
 
+    def test_the_alliance_page_offers_the_button_only_to_the_clinician_it_is_about(
+        self, client, concern, colleague, prescriber, patient
+    ):
+        url = reverse("alliance", args=[patient.uuid])
+        client.force_login(colleague)
+        page = client.get(url).content.decode()
+        assert "Alliance concern" in page
+        assert reverse("flag_acknowledge", args=[concern.uuid]) not in page
+        assert f"{prescriber.full_name} acknowledges this concern" in page
+        client.force_login(prescriber)
+        page = client.get(url).content.decode()
+        assert reverse("flag_acknowledge", args=[concern.uuid]) in page
+
     def test_a_safety_alert_acknowledged_already_records_nothing_more(
         self, instruments, patient, patient_user, prescriber, therapist
     ):

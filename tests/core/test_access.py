@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from core import access
 from core.access import Action, Category
-from core.models import AuditEvent
+from core.models import AuditEvent, Patient
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def test_anonymous_and_admin_are_denied_everything(patient):
     for actor in (AnonymousUser(), admin, None):
         for category in Category:
             assert not access.decide(actor, Action.READ, category, patient)
-        assert not access.patients_visible(actor).exists()
+        assert not access.visible(actor, Patient.objects.all(), Category.PROFILE).exists()
 
 
 def test_patient_sees_own_record_but_not_psychotherapy_notes(patient, patient_user):
@@ -29,13 +29,13 @@ def test_patient_sees_own_record_but_not_psychotherapy_notes(patient, patient_us
     assert access.decide(patient_user, Action.CREATE, Category.GOALS, patient)
     assert not access.decide(patient_user, Action.CREATE, Category.MEDICATIONS, patient)
     assert not access.decide(patient_user, Action.READ, Category.PSYCHOTHERAPY_NOTES, patient)
-    assert list(access.patients_visible(patient_user)) == [patient]
+    assert list(access.visible(patient_user, Patient.objects.all(), Category.PROFILE)) == [patient]
 
 
 def test_patient_cannot_see_another_patient(patient, patient_user):
     other = factories.PatientFactory()
     assert not access.decide(patient_user, Action.READ, Category.PROFILE, other)
-    assert other not in access.patients_visible(patient_user)
+    assert other not in access.visible(patient_user, Patient.objects.all(), Category.PROFILE)
 
 
 def test_care_team_roles(patient, prescriber, therapist):
@@ -49,7 +49,7 @@ def test_care_team_roles(patient, prescriber, therapist):
 def test_unrelated_clinician_is_denied(patient):
     outsider = factories.TherapistFactory()
     assert not access.decide(outsider, Action.READ, Category.PROFILE, patient)
-    assert not access.patients_visible(outsider).exists()
+    assert not access.visible(outsider, Patient.objects.all(), Category.PROFILE).exists()
 
 
 def test_ended_membership_no_longer_grants(patient, prescriber, time_machine):
@@ -69,15 +69,15 @@ def test_inactive_user_is_denied(patient, prescriber):
     assert not access.decide(prescriber, Action.READ, Category.PROFILE, patient)
 
 
-def test_patient_get_answers_not_found_alike_and_audits_both(patient):
+def test_get_answers_not_found_alike_and_audits_both(patient):
     outsider = factories.PrescriberFactory()
     from django.http import Http404
 
     with pytest.raises(Http404) as hidden:
-        access.patient_get(outsider, patient.uuid, Category.PROFILE)
+        access.get(outsider, Action.READ, Category.PROFILE, patient=patient.uuid)
     missing_uuid = uuid.uuid4()
     with pytest.raises(Http404) as missing:
-        access.patient_get(outsider, missing_uuid, Category.PROFILE)
+        access.get(outsider, Action.READ, Category.PROFILE, patient=missing_uuid)
     assert str(hidden.value) == str(missing.value)
     denials = AuditEvent.objects.filter(actor=outsider, outcome=AuditEvent.Outcome.DENIED)
     assert {e.object_id for e in denials} == {str(patient.uuid), str(missing_uuid)}

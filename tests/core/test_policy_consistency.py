@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
-from alliance.models import CheckIn, Flag
+from alliance.models import CheckIn, Consultation, Flag
 from core import access
 from core.access import Action, Category
 from core.models import AuditEvent
@@ -109,7 +109,9 @@ def _token_of(user):
 
 
 def test_lists_and_single_records_agree(world, patient_user, prescriber, therapist):
-    """For every actor, record and action: in records_visible ⇔ decide_record allows."""
+    """For every actor, record and action: in access.visible ⇔ decide_record allows, the
+    record rules (a note's audience, a consultation's, a check-in's relationship, who answers
+    and who acknowledges) included."""
     colleague = factories.TherapistFactory(practice=therapist.practice)
     outsider = factories.PrescriberFactory()
     # Off the team, reading under a release of goals, notes and alliance check-ins of Riverside.
@@ -195,6 +197,32 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
         check_ins.append(
             alliance.check_in_submit(actor=patient_user, check_in=started, answers=answers)
         )
+    # Notes kept by their author, and one written in Harbor for Harbor's team only (no
+    # "release" audience): the Lakeside recipient's release of notes does not carry it.
+    kept = [
+        stories.note_create(
+            actor=patient_user, patient=patient, kind="story", audience="only_me", body="kept"
+        ),
+        stories.note_create(
+            actor=therapist, patient=patient, kind="clinician", audience="only_me", body="mine"
+        ),
+        stories.note_create(
+            actor=therapist, patient=patient, kind="clinician", audience="release", body="out"
+        ),
+    ]
+    # Consultations: one kept between the clinicians, one shared with the patient.
+    consultations = [
+        alliance.consultation_create(
+            actor=therapist,
+            patient=patient,
+            prescriber=prescriber,
+            therapist=therapist,
+            issues="i",
+            actions="a",
+            audience=audience,
+        )
+        for audience in (Consultation.Audience.CLINICIANS, Consultation.Audience.PATIENT)
+    ]
     concerns = list(Flag.objects.filter(patient=patient, kind=Flag.Kind.ALLIANCE_CONCERN))
     alerts = list(Flag.objects.filter(patient=patient, kind=Flag.Kind.SAFETY))
     assert len(concerns) >= 2 and alerts
@@ -213,12 +241,13 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
     cases = [
         (Goal, Category.GOALS, [*world["goals"], partners_goal]),
         (Referral, Category.REFERRALS, list(Referral.objects.filter(patient=patient))),
-        (ThreadPost, Category.OBSERVATIONS, posts),
+        (ThreadPost, Category.THREADS, posts),
+        (Consultation, Category.CONSULTATIONS, consultations),
         (GoalRating, Category.GOALS, world["ratings"]),
         (
             NarrativeNote,
             Category.NARRATIVE_NOTES,
-            [n for n in world["notes"] if n.kind != "psychotherapy"],
+            [n for n in world["notes"] if n.kind != "psychotherapy"] + kept,
         ),
         (
             NarrativeNote,
@@ -232,10 +261,10 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
     ]
     checked = 0
     for actor, (model, category, records), action in itertools.product(
-        actors, cases, (Action.READ, Action.LIST, Action.UPDATE)
+        actors, cases, (Action.READ, Action.LIST, Action.UPDATE, Action.ANSWER, Action.ACKNOWLEDGE)
     ):
         visible = set(
-            access.records_visible(
+            access.visible(
                 actor, model.objects.filter(pk__in=[r.pk for r in records]), category, action
             )
         )
@@ -244,7 +273,30 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
                 actor, action, category, record
             ).allowed, (actor, record, action)
             checked += 1
-    assert checked >= 300
+    assert checked >= 900
+    # Record rules, one by one: a note kept "only me" is its author's; a Harbor team note
+    # reaches Lakeside only when its author marked it for release; the patient reads only
+    # the consultation shared with them; only a referral's recipient answers it, and only
+    # the patient accepts a proposed goal; a concern is acknowledged by its clinician.
+    story, therapists_own, for_release = kept
+    assert not access.decide_record(prescriber, Action.READ, Category.NARRATIVE_NOTES, story)
+    assert access.decide_record(patient_user, Action.READ, Category.NARRATIVE_NOTES, story)
+    assert not access.decide_record(
+        colleague, Action.READ, Category.NARRATIVE_NOTES, therapists_own
+    )
+    harbor_team_note = world["notes"][1]
+    assert not access.decide_record(
+        recipient, Action.READ, Category.NARRATIVE_NOTES, harbor_team_note
+    )
+    kept_between, shared = consultations
+    assert not access.decide_record(patient_user, Action.READ, Category.CONSULTATIONS, kept_between)
+    assert access.decide_record(patient_user, Action.READ, Category.CONSULTATIONS, shared)
+    referral = Referral.objects.get(uuid=world["referral_uuid"])
+    assert access.decide_record(waiting, Action.ANSWER, Category.REFERRALS, referral)
+    assert not access.decide_record(therapist, Action.ANSWER, Category.REFERRALS, referral)
+    proposal = world["goals"][1]
+    assert access.decide_record(patient_user, Action.ANSWER, Category.GOALS, proposal)
+    assert not access.decide_record(therapist, Action.ANSWER, Category.GOALS, proposal)
     # The cases the issue named: what the single-record answers are, as well as agreeing.
     assert access.decide_record(prescriber, Action.READ, Category.GOALS, partners_goal)
     assert not access.decide_record(prescriber, Action.READ, Category.GOALS, world["goals"][1])

@@ -46,7 +46,7 @@ def _at(base: datetime, **delta) -> datetime:
 def _read(time_machine, when, actor, category, patient, action=Action.READ):
     """A read through the access policy at a given time: the audit row it leaves is real."""
     time_machine.move_to(when, tick=False)
-    access.require(actor, action, category, patient)
+    access.get(actor, action, category, patient=patient.uuid)
 
 
 def _visible(response) -> str:

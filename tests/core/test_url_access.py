@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from core.access import ACCESS_ATTR
+from core.access import ACCESS_ATTR, ENFORCED_ATTR
 
 # Third-party apps that never show patient information through these routes.
 THIRD_PARTY = ("django.contrib.admin", "allauth.", "django.views.static", "rest_framework.")
@@ -14,6 +14,18 @@ def _walk(patterns, prefix=""):
             yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
             yield prefix + str(entry.pattern), entry.callback
+
+
+def _enforced(callback) -> bool:
+    return any(
+        getattr(candidate, ENFORCED_ATTR, False)
+        for candidate in (
+            callback,
+            getattr(callback, "view_class", None),
+            getattr(callback, "cls", None),
+        )
+        if candidate is not None
+    )
 
 
 def _declaration(callback):
@@ -47,12 +59,33 @@ def test_every_route_of_ours_declares_its_access_decision():
 
 
 def test_patient_routes_use_the_patient_decorator():
-    """A route with a patient uuid in it resolves the patient through access.patient_view."""
+    """A route with a patient uuid in it resolves the patient through access.patient_view or
+    the API's PatientAPIView, both of which call access.get before the view runs."""
     for route, callback in _walk(get_resolver().url_patterns):
         if "<uuid:patient_uuid>" not in route:
             continue
         declaration = _declaration(callback)
-        assert declaration and declaration.startswith("patient:"), route
+        assert declaration and declaration.startswith("patient:") and _enforced(callback), route
+
+
+def test_record_routes_resolve_the_record_before_the_view_runs():
+    """Every other route naming a record by uuid is declared by an enforcing declaration
+    (access.record_view, RecordAPIView): the record is fetched through access.get before the
+    view's own code runs, so no view can forget to ask. Prose declarations (access.declare)
+    are for lists and for pages without patient data (a practice's settings, one's own API
+    token); the calls
+    as an outsider in tests/core/test_policy_consistency.py prove the refusals."""
+    prose = []
+    for route, callback in _walk(get_resolver().url_patterns):
+        if "<uuid:" not in route or "<uuid:patient_uuid>" in route or route.startswith("admin/"):
+            continue
+        if callback.__module__.startswith(THIRD_PARTY):
+            continue
+        declaration = _declaration(callback) or ""
+        if _enforced(callback) or declaration.startswith("no patient data"):
+            continue
+        prose.append(f"{route}: {declaration!r}")
+    assert prose == [], "Record routes without an enforcing declaration:\n" + "\n".join(prose)
 
 
 def test_admin_holds_no_patient_information():
