@@ -40,7 +40,7 @@ from django.utils.module_loading import import_string
 
 from . import audit
 from .exceptions import NotAllowed
-from .models import AuditEvent, CareTeamMembership, Patient, Role
+from .models import CLINICIAN_ROLES, AuditEvent, CareTeamMembership, Patient, Role
 
 
 class Category(StrEnum):
@@ -526,6 +526,13 @@ def may_care_for(user, role: str | None = None) -> bool:
     if user is None or not user.is_active or not user.is_clinician:
         return False
     return role is None or user.role == role
+
+
+def care_givers_q(role: str | None = None) -> Q:
+    """The filter on User that `may_care_for` answers for one account (a directory of the
+    clinicians a referral or a release may name)."""
+    roles = [role] if role else sorted(CLINICIAN_ROLES)
+    return Q(is_active=True, role__in=roles)
 
 
 def kind_of(user) -> str:

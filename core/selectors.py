@@ -126,9 +126,7 @@ def clinician_directory(*, exclude=None) -> QuerySet:
     """Active prescribers and therapists of every practice (names and practices only)."""
     from .models import User
 
-    clinicians = User.objects.filter(
-        is_active=True, role__in=["prescriber", "therapist"]
-    ).select_related("practice")
+    clinicians = User.objects.filter(access.care_givers_q()).select_related("practice")
     if exclude is not None:
         clinicians = clinicians.exclude(pk=exclude.pk)
     return clinicians.order_by("role", "full_name")

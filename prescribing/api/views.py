@@ -41,11 +41,7 @@ def errors(*codes: int) -> dict:
 
 
 class _Prescribing:
-    """Rule warnings (a duplicate, a combination) are a 409 that says what to confirm. The
-    plan, a medication's decisions and the refill queue answer whole lists, as they always
-    have; lists added since paginate (`_List`)."""
-
-    pagination_class = None
+    """Rule warnings (a duplicate, a combination) are a 409 that says what to confirm."""
 
     def handle_exception(self, exc):
         if isinstance(exc, coding.WarningsToConfirm):
@@ -61,12 +57,15 @@ class _Prescribing:
 
 
 class _List:
-    """A paginated list, the same way for every new list of the API."""
+    """A paginated list, the same way for every list of the API."""
 
     pagination_class = LimitOffsetPagination
 
-    def listed(self, items, serializer_class):
+    def listed(self, items, serializer_class=None, *, shown=None):
+        """A page of `items`, each serialized by `serializer_class` or by `shown(item)`."""
         page = self.paginate_queryset(list(items))
+        if shown is not None:
+            return self.get_paginated_response([shown(item) for item in page])
         return self.get_paginated_response(serializer_class(page, many=True).data)
 
 
@@ -78,7 +77,7 @@ class _MedicationView(_Prescribing, RecordAPIView):
         return selectors.medications()
 
 
-class MedicationListView(_Prescribing, PatientAPIView):
+class MedicationListView(_List, _Prescribing, PatientAPIView):
     access_category = Category.MEDICATIONS
     access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
@@ -87,13 +86,10 @@ class MedicationListView(_Prescribing, PatientAPIView):
         summary="A patient's medication plan with supply",
     )
     def get(self, request, patient_uuid):
-        items = selectors.medication_plan(actor=request.user, patient=self.patient)
-        return Response(
-            [
-                s.MedicationSerializer(i.medication).data
-                | {"supply": s.SupplySerializer(i.supply).data}
-                for i in items
-            ]
+        return self.listed(
+            selectors.medication_plan(actor=request.user, patient=self.patient),
+            shown=lambda i: s.MedicationSerializer(i.medication).data
+            | {"supply": s.SupplySerializer(i.supply).data},
         )
 
     @extend_schema(
@@ -117,13 +113,13 @@ class MedicationDetailView(_MedicationView):
         return Response(s.MedicationSerializer(shown).data)
 
 
-class DecisionView(_MedicationView):
+class DecisionView(_List, _MedicationView):
     @extend_schema(
         responses={200: s.DecisionSerializer(many=True), **errors()},
         summary="A medication's decisions, newest first",
     )
     def get(self, request, medication_uuid):
-        return Response(s.DecisionSerializer(self.record.decisions.all(), many=True).data)
+        return self.listed(self.record.decisions.all(), s.DecisionSerializer)
 
     @extend_schema(
         request=s.DecisionInputSerializer,
@@ -235,18 +231,15 @@ class RefillRequestView(_MedicationView):
         return Response(s.RefillRequestSerializer(made).data, status=status.HTTP_201_CREATED)
 
 
-class RefillQueueView(generics.GenericAPIView):
+class RefillQueueView(_List, generics.GenericAPIView):
     concord_access = "list: prescribing.selectors.refill_queue filters by access.visible and audits"
-    pagination_class = None
 
     @extend_schema(
         responses=s.RefillRequestSerializer(many=True),
         summary="Open refill requests for this prescriber",
     )
     def get(self, request):
-        return Response(
-            s.RefillRequestSerializer(selectors.refill_queue(actor=request.user), many=True).data
-        )
+        return self.listed(selectors.refill_queue(actor=request.user), s.RefillRequestSerializer)
 
 
 class RefillDecideView(_Prescribing, RecordAPIView):

@@ -140,3 +140,21 @@ def test_patient_cannot_open_clinician_patient_list_of_others(client, patient_us
     response = client.get(reverse("patient_list"))
     assert list(response.context["patients"]) == [patient]
     assert client.get(reverse("patient_detail", args=[other.uuid])).status_code == 404
+
+
+def test_the_clinician_directory_agrees_with_may_care_for(patient_user):
+    from core.models import User
+
+    retired = factories.TherapistFactory(is_active=False)
+    people = [
+        factories.PrescriberFactory(),
+        factories.TherapistFactory(),
+        retired,
+        patient_user,
+        factories.AdminFactory(),
+    ]
+    for role in (None, "prescriber", "therapist"):
+        listed = set(User.objects.filter(access.care_givers_q(role)))
+        for person in people:
+            assert (person in listed) == access.may_care_for(person, role), (person, role)
+    assert retired not in set(User.objects.filter(access.care_givers_q()))

@@ -262,7 +262,7 @@ def test_a_referral_then_sharing_under_a_release_until_it_is_revoked(
     expect(jordan.locator("main")).not_to_contain_text("Sertraline")
     api = jordan.request.get(f"{base}/api/v1/patients/{rosa.uuid}/medications/")
     assert api.ok, api.status
-    assert api.json() == []
+    assert api.json()["results"] == []
     jordan.goto(f"{base}{thread_path}")
     expect(jordan.locator(".timeline > li")).to_have_count(1)
     expect(jordan.locator("main")).to_contain_text(CONCERN)

@@ -97,7 +97,7 @@ def test_every_place_names_the_dose_taken_after_half_a_tablet(
     assert dosage["doseAndRate"][0]["doseQuantity"] == {"value": 50.0, "unit": "mg"}
 
     api = client.get(reverse("api_medication_list", args=[patient.uuid])).json()
-    rows = api["results"] if isinstance(api, dict) else api
+    rows = api["results"]
     assert [(r["label"], r["dose_taken"]) for r in rows] == [(LABEL, "50 mg")]
 
     client.force_login(patient_user)
@@ -144,7 +144,7 @@ def test_run_out_follows_a_doubled_dose_on_pages_and_nudges(
     assert "Runs out 21 Mar 2026 · ask by 14 Mar 2026" in mine
     assert "31 Mar 2026" not in mine
     api = client.get(reverse("api_medication_list", args=[patient.uuid])).json()
-    rows = api["results"] if isinstance(api, dict) else api
+    rows = api["results"]
     assert rows[0]["supply"]["run_out"] == "2026-03-21"
 
     # The nudge is due on the new ask-by date, not the old one.

@@ -495,7 +495,7 @@ class TestApi:
         assert response.status_code == 201
         decisions = client.get(
             reverse("api_medication_decisions", args=[response.json()["uuid"]])
-        ).json()
+        ).json()["results"]
         assert decisions[0]["warnings_confirmed"][0]["rule"] == "opioid-benzodiazepine"
         assert decisions[0]["warning_reason"] == "Palliative; lorazepam tapering"
 

@@ -283,7 +283,7 @@ class TestAPI:
     def test_plan_and_refill_through_the_api(self, client, patient, patient_user, prescriber):
         med = _start(prescriber, patient)
         client.force_login(patient_user)
-        listed = client.get(reverse("api_medication_list", args=[patient.uuid])).json()
+        listed = client.get(reverse("api_medication_list", args=[patient.uuid])).json()["results"]
         assert [m["drug_name"] for m in listed] == ["Sertraline"]
         made = client.post(
             reverse("api_refill_requests", args=[med.uuid]),
@@ -297,7 +297,7 @@ class TestAPI:
         assert dup.status_code == 400
         assert "already open" in str(dup.json())
         client.force_login(prescriber)
-        queue = client.get(reverse("api_refill_queue")).json()
+        queue = client.get(reverse("api_refill_queue")).json()["results"]
         assert [r["uuid"] for r in queue] == [made.json()["uuid"]]
         decided = client.post(
             reverse("api_refill_decide", args=[made.json()["uuid"]]),

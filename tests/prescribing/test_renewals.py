@@ -332,7 +332,7 @@ def test_the_decision_api_renews_and_refuses_bad_input(client, ran_out, prescrib
 def test_the_api_answers_a_renewal_with_no_renewal_field_as_null(client, ran_out, prescriber):
     med, old, request = ran_out
     client.force_login(prescriber)
-    queue = client.get(reverse("api_refill_queue")).json()
+    queue = client.get(reverse("api_refill_queue")).json()["results"]
     assert queue[0]["renewal"] is None and queue[0]["needs_renewal"] is True
 
 
