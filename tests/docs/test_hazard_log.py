@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG = ROOT / "docs" / "safety" / "hazard-log.md"
-TEST_REF = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")
+# A test function, or a test method named with its class (`file.py::TestClass::test_x`).
+TEST_REF = re.compile(r"`(tests/[\w/]+\.py)::(?:Test\w+::)?(test_\w+)`")
 COLUMNS = [
     "ID",
     "Hazard",
