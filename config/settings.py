@@ -130,6 +130,9 @@ AUTHENTICATION_BACKENDS = [
     "core.auth.SignInAddressBackend",
 ]
 PASSWORD_HASHERS = [
+    # Argon2id at OWASP's minimum, reasons in core/hashers.py. Django's default Argon2 stays
+    # after it: hashes made with its parameters verify and are re-hashed at the next sign-in.
+    "core.hashers.ConcordArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
