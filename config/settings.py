@@ -236,6 +236,10 @@ CONCORD_IDLE_TIMEOUT = timedelta(minutes=env.int("CONCORD_IDLE_MINUTES", default
 CONCORD_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 SESSION_COOKIE_AGE = int(CONCORD_ABSOLUTE_TIMEOUT.total_seconds())
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A request saves the session only when it changes; the idle clock's last-seen stamp changes
+# at most once a minute (core.middleware.SEEN_RESOLUTION). The cookie ends with the browser and
+# the row's expiry (last save + the absolute limit) never comes before the absolute limit.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 # Flash messages may name a medicine or a patient: keep them server-side, not in a cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -64,8 +64,20 @@ class RequestIdMiddleware:
         return response
 
 
+# The last-seen stamp is refreshed (and the session row written) at most once a minute: a
+# signed-in request that changes nothing else writes nothing. The stamp is then up to a minute
+# behind the last request, so an idle person is signed out between the limit less a minute and
+# the limit after their last request: exact to the minute, never later than the limit.
+SEEN_RESOLUTION = 60
+
+
 class SessionTimeoutMiddleware:
-    """Sign out after CONCORD_IDLE_TIMEOUT without a request, or CONCORD_ABSOLUTE_TIMEOUT in all."""
+    """Sign out after CONCORD_IDLE_TIMEOUT without a request, or CONCORD_ABSOLUTE_TIMEOUT in all.
+
+    Idleness is judged from SESSION_SEEN, which is rewritten only when it is SEEN_RESOLUTION
+    seconds old or more, so most requests leave the session unmodified and Django does not save
+    it (SESSION_SAVE_EVERY_REQUEST stays off).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -86,7 +98,8 @@ class SessionTimeoutMiddleware:
                 return redirect(
                     f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}"
                 )
-            request.session[SESSION_SEEN] = now
+            if now - seen >= SEEN_RESOLUTION:
+                request.session[SESSION_SEEN] = now
         response = self.get_response(request)
         # Just signed in: the clocks start now, not at the next request. A request signed with
         # an API token (DRF sets its user on the request) has no session to start.
