@@ -110,7 +110,3 @@ class SeriesSerializer(serializers.Serializer):
     clinician = serializers.UUIDField(source="clinician.uuid", default=None, allow_null=True)
     check_ins = SeriesPointSerializer(many=True)
     flags = FlagSerializer(many=True, help_text="Open flags of this series (clinicians).")
-
-
-class AllianceRefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why nothing was done (or shown).")

@@ -12,39 +12,21 @@ from rest_framework.response import Response
 from alliance import selectors, services
 from core import selectors as core_selectors
 from core.access import Action, Category
-from core.api.bases import PatientAPIView, RecordAPIView
+from core.api.bases import PaginatedList, PatientAPIView, RecordAPIView
 from core.api.pagination import LimitOffsetPagination
+from core.api.serializers import DetailSerializer, errors
 from core.api.validation import valid
 from core.exceptions import Conflict
 
 from . import serializers as s
 
-_ERRORS = {
-    400: OpenApiResponse(description="Refused input: each field's messages, or `detail`."),
-    403: OpenApiResponse(s.AllianceRefusalSerializer, description="Not yours to do."),
-    404: OpenApiResponse(s.AllianceRefusalSerializer, description="No such record, or hidden."),
-    409: OpenApiResponse(s.AllianceRefusalSerializer, description="Sent already, differently."),
-}
-
-
-def errors(*codes) -> dict:
-    """The error responses an operation documents: 404 always (not found alike for hidden)."""
-    return {code: _ERRORS[code] for code in sorted({404, *codes})}
-
-
-class _List:
-    """A paginated list, the same way for every list of the API."""
-
-    pagination_class = LimitOffsetPagination
-
-    def listed(self, items, serializer_class):
-        page = self.paginate_queryset(list(items))
-        return self.get_paginated_response(serializer_class(page, many=True).data)
+# The one 409 here: a check-in sent already, with other answers.
+_SENT = {409: OpenApiResponse(DetailSerializer, description="Sent already, differently.")}
 
 
 @extend_schema(
     summary="Instruments offered (newest version of each)",
-    responses={200: s.InstrumentSerializer(many=True), 400: _ERRORS[400]},
+    responses={200: s.InstrumentSerializer(many=True), **errors(400)},
 )
 class InstrumentListView(generics.ListAPIView):
     concord_access = "no patient data: instrument definitions"
@@ -55,12 +37,12 @@ class InstrumentListView(generics.ListAPIView):
         return selectors.instruments_offered()
 
 
-class CheckInListView(_List, PatientAPIView):
+class CheckInListView(PaginatedList, PatientAPIView):
     access_category = Category.ALLIANCE
     access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
     @extend_schema(
-        responses={200: s.CheckInSerializer(many=True), **errors(400)},
+        responses={200: s.CheckInSerializer(many=True), **errors(400, 404)},
         summary="Submitted check-ins with scores",
     )
     def get(self, request, patient_uuid):
@@ -69,7 +51,7 @@ class CheckInListView(_List, PatientAPIView):
 
     @extend_schema(
         request=s.CheckInStartSerializer,
-        responses={201: s.CheckInSerializer, **errors(400, 403)},
+        responses={201: s.CheckInSerializer, **errors(400, 403, 404)},
         summary="Start or resume a check-in (the patient's own)",
     )
     def post(self, request, patient_uuid):
@@ -103,13 +85,13 @@ class _CheckInView(RecordAPIView):
 
 
 class CheckInDetailView(_CheckInView):
-    @extend_schema(responses={200: s.CheckInSerializer, **errors()}, summary="One check-in")
+    @extend_schema(responses={200: s.CheckInSerializer, **errors(404)}, summary="One check-in")
     def get(self, request, check_in_uuid):
         return Response(s.CheckInSerializer(self.record).data)
 
     @extend_schema(
         request=s.AnswersSerializer,
-        responses={200: s.CheckInSerializer, **errors(400, 403)},
+        responses={200: s.CheckInSerializer, **errors(400, 403, 404)},
         summary="Save answers so far (the patient's own)",
     )
     def patch(self, request, check_in_uuid):
@@ -121,7 +103,7 @@ class CheckInDetailView(_CheckInView):
 class CheckInSubmitView(_CheckInView):
     @extend_schema(
         request=s.AnswersSerializer,
-        responses={200: s.CheckInSerializer, **errors(400, 403, 409)},
+        responses={200: s.CheckInSerializer, **errors(400, 403, 404, 409, instead=_SENT)},
         summary="Send a complete check-in (once)",
     )
     def post(self, request, check_in_uuid):
@@ -134,12 +116,12 @@ class CheckInSubmitView(_CheckInView):
         return Response(s.CheckInSerializer(sent).data)
 
 
-class AllianceHistoryView(_List, PatientAPIView):
+class AllianceHistoryView(PaginatedList, PatientAPIView):
     access_category = Category.ALLIANCE
     access_actions = {"GET": Action.LIST}
 
     @extend_schema(
-        responses={200: s.SeriesSerializer(many=True), **errors(400)},
+        responses={200: s.SeriesSerializer(many=True), **errors(400, 404)},
         summary="Alliance and outcome trends, per instrument and relationship, with open flags",
     )
     def get(self, request, patient_uuid):
@@ -147,12 +129,12 @@ class AllianceHistoryView(_List, PatientAPIView):
         return self.listed(series, s.SeriesSerializer)
 
 
-class FlagListView(_List, PatientAPIView):
+class FlagListView(PaginatedList, PatientAPIView):
     access_category = Category.ALLIANCE
     access_actions = {"GET": Action.LIST}
 
     @extend_schema(
-        responses={200: s.FlagSerializer(many=True), **errors(400)},
+        responses={200: s.FlagSerializer(many=True), **errors(400, 404)},
         summary="Open concern flags and safety alerts (clinicians)",
     )
     def get(self, request, patient_uuid):
@@ -172,7 +154,7 @@ class FlagAcknowledgeView(RecordAPIView):
 
     @extend_schema(
         request=s.AcknowledgeSerializer,
-        responses={200: s.FlagSerializer, **errors(400, 403)},
+        responses={200: s.FlagSerializer, **errors(400, 403, 404)},
         summary="Acknowledge a flag (a concern: the clinician it is about)",
     )
     def post(self, request, flag_uuid):
@@ -181,12 +163,12 @@ class FlagAcknowledgeView(RecordAPIView):
         return Response(s.FlagSerializer(flag).data)
 
 
-class ConsultationListView(_List, PatientAPIView):
+class ConsultationListView(PaginatedList, PatientAPIView):
     access_category = Category.CONSULTATIONS
     access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
     @extend_schema(
-        responses={200: s.ConsultationSerializer(many=True), **errors(400)},
+        responses={200: s.ConsultationSerializer(many=True), **errors(400, 404)},
         summary="Alliance consultations (the patient: those shared with them)",
     )
     def get(self, request, patient_uuid):
@@ -197,7 +179,7 @@ class ConsultationListView(_List, PatientAPIView):
 
     @extend_schema(
         request=s.ConsultationSerializer,
-        responses={201: s.ConsultationSerializer, **errors(400, 403)},
+        responses={201: s.ConsultationSerializer, **errors(400, 403, 404)},
         summary="Record a consultation (its prescriber or therapist)",
     )
     def post(self, request, patient_uuid):

@@ -11,6 +11,7 @@ from rest_framework import generics
 
 from core import access
 from core.access import Action, Category
+from core.api.pagination import LimitOffsetPagination
 
 _DEFAULT_ACTIONS = {"GET": Action.READ, "HEAD": Action.READ, "OPTIONS": Action.READ}
 
@@ -23,6 +24,20 @@ class _Declared:
 
     def access_action(self, method: str) -> Action:
         return {**_DEFAULT_ACTIONS, **self.access_actions}.get(method, Action.READ)
+
+
+class PaginatedList:
+    """A list sent a page at a time (`?limit=&offset=`, answered count/next/previous/results),
+    the same way for every list of the API."""
+
+    pagination_class = LimitOffsetPagination
+
+    def listed(self, items, serializer_class=None, *, shown=None):
+        """A page of `items`, each serialized by `serializer_class` or by `shown(item)`."""
+        page = self.paginate_queryset(list(items))
+        if shown is not None:
+            return self.get_paginated_response([shown(item) for item in page])
+        return self.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class PatientAPIView(_Declared, generics.GenericAPIView):

@@ -1,4 +1,10 @@
-"""Turn service errors into clear API answers: 400 with field messages, 403, 404, 409."""
+"""Turn service errors into clear API answers: 400 with field messages, 403, 404, 409.
+
+One handler for the whole API. An app whose service raises an error of its own that says more
+(the rule warnings to confirm, the clinical terms found) registers its answer with `answers`,
+rather than a view overriding `handle_exception`."""
+
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
@@ -7,8 +13,23 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import Conflict, NotAllowed
 
+_ANSWERS: dict[type[Exception], Callable[[Exception], Response]] = {}
+
+
+def answers(kind: type[Exception]):
+    """Register `answer(exc) -> Response` for the API's answer to `kind` (and its subclasses)."""
+
+    def register(answer):
+        _ANSWERS[kind] = answer
+        return answer
+
+    return register
+
 
 def exception_handler(exc, context):
+    for kind in type(exc).__mro__:
+        if kind in _ANSWERS:
+            return _ANSWERS[kind](exc)
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotAllowed):

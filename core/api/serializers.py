@@ -23,9 +23,12 @@ _ERRORS = {
 }
 
 
-def errors(*codes: int) -> dict:
-    """The error responses an operation documents, for `extend_schema(responses=...)`."""
-    return {code: _ERRORS[code] for code in sorted(codes)}
+def errors(*codes: int, instead: dict[int, OpenApiResponse] | None = None) -> dict:
+    """The error responses an operation documents, for `extend_schema(responses=...)`.
+
+    `instead` gives an operation's own answer for a code it documents, where the body says
+    more than `detail` (a 409 with warnings to confirm) or the reason is particular to it."""
+    return {code: (instead or {}).get(code, _ERRORS[code]) for code in sorted(set(codes))}
 
 
 class MeSerializer(serializers.ModelSerializer):

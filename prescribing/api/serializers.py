@@ -300,10 +300,6 @@ class RefillDecisionSerializer(serializers.Serializer):
         return data
 
 
-class PrescribingRefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why nothing was stored, and what can be done.")
-
-
 class PrescriptionSerializer(serializers.ModelSerializer):
     medication = serializers.UUIDField(source="medication.uuid", read_only=True)
     author = serializers.CharField(source="author.full_name", read_only=True)

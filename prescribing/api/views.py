@@ -12,64 +12,37 @@ from rest_framework.response import Response
 
 from core import access
 from core.access import Action, Category
-from core.api.bases import PatientAPIView, RecordAPIView
-from core.api.pagination import LimitOffsetPagination
+from core.api.bases import PaginatedList, PatientAPIView, RecordAPIView
+from core.api.errors import answers
+from core.api.serializers import errors
 from core.api.validation import valid
 from prescribing import coding, selectors, services
 
 from . import serializers as s
 
-_ERRORS = {
-    400: OpenApiResponse(description="Bad input: each field's problem, by field name."),
-    403: OpenApiResponse(
-        s.PrescribingRefusalSerializer, description="Refused, and why (nothing stored)."
-    ),
-    404: OpenApiResponse(
-        s.PrescribingRefusalSerializer,
-        description="Not found: alike for missing and not yours to see.",
-    ),
+# A 409 here may also carry the rule warnings to confirm before anything is saved.
+_CONFIRM = {
     409: OpenApiResponse(
         s.WarningsToConfirmSerializer,
         description="Nothing saved: changed by someone else meanwhile, or warnings to confirm.",
-    ),
+    )
 }
 
 
-def errors(*codes: int) -> dict:
-    """The error responses an operation documents: 404 always (not found alike for hidden)."""
-    return {code: _ERRORS[code] for code in sorted({404, *codes})}
-
-
-class _Prescribing:
+@answers(coding.WarningsToConfirm)
+def _warnings_to_confirm(exc):
     """Rule warnings (a duplicate, a combination) are a 409 that says what to confirm."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, coding.WarningsToConfirm):
-            return Response(
-                {
-                    "detail": exc.message
-                    + " Send again with confirm_warnings (the rule codes) and warning_reason.",
-                    "warnings": [w.as_dict() for w in exc.warnings],
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        return super().handle_exception(exc)
+    return Response(
+        {
+            "detail": exc.message
+            + " Send again with confirm_warnings (the rule codes) and warning_reason.",
+            "warnings": [w.as_dict() for w in exc.warnings],
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
 
 
-class _List:
-    """A paginated list, the same way for every list of the API."""
-
-    pagination_class = LimitOffsetPagination
-
-    def listed(self, items, serializer_class=None, *, shown=None):
-        """A page of `items`, each serialized by `serializer_class` or by `shown(item)`."""
-        page = self.paginate_queryset(list(items))
-        if shown is not None:
-            return self.get_paginated_response([shown(item) for item in page])
-        return self.get_paginated_response(serializer_class(page, many=True).data)
-
-
-class _MedicationView(_Prescribing, RecordAPIView):
+class _MedicationView(RecordAPIView):
     access_category = Category.MEDICATIONS
     access_uuid = "medication_uuid"
 
@@ -77,24 +50,26 @@ class _MedicationView(_Prescribing, RecordAPIView):
         return selectors.medications()
 
 
-class MedicationListView(_List, _Prescribing, PatientAPIView):
+class MedicationListView(PaginatedList, PatientAPIView):
     access_category = Category.MEDICATIONS
     access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
     @extend_schema(
-        responses={200: s.PlanItemSerializer(many=True), **errors()},
+        responses={200: s.PlanItemSerializer(many=True), **errors(404)},
         summary="A patient's medication plan with supply",
     )
     def get(self, request, patient_uuid):
         return self.listed(
             selectors.medication_plan(actor=request.user, patient=self.patient),
-            shown=lambda i: s.MedicationSerializer(i.medication).data
-            | {"supply": s.SupplySerializer(i.supply).data},
+            shown=lambda i: (
+                s.MedicationSerializer(i.medication).data
+                | {"supply": s.SupplySerializer(i.supply).data}
+            ),
         )
 
     @extend_schema(
         request=s.MedicationStartSerializer,
-        responses={201: s.MedicationSerializer, **errors(400, 409)},
+        responses={201: s.MedicationSerializer, **errors(400, 404, 409, instead=_CONFIRM)},
         summary="Start a medication (409 with warnings to confirm before it is saved)",
     )
     def post(self, request, patient_uuid):
@@ -107,15 +82,15 @@ class MedicationListView(_List, _Prescribing, PatientAPIView):
 
 
 class MedicationDetailView(_MedicationView):
-    @extend_schema(responses={200: s.MedicationSerializer, **errors()}, summary="One medication")
+    @extend_schema(responses={200: s.MedicationSerializer, **errors(404)}, summary="One medication")
     def get(self, request, medication_uuid):
         shown = selectors.medication_shown(actor=request.user, medication=self.record)
         return Response(s.MedicationSerializer(shown).data)
 
 
-class DecisionView(_List, _MedicationView):
+class DecisionView(PaginatedList, _MedicationView):
     @extend_schema(
-        responses={200: s.DecisionSerializer(many=True), **errors()},
+        responses={200: s.DecisionSerializer(many=True), **errors(404)},
         summary="A medication's decisions, newest first",
     )
     def get(self, request, medication_uuid):
@@ -123,7 +98,7 @@ class DecisionView(_List, _MedicationView):
 
     @extend_schema(
         request=s.DecisionInputSerializer,
-        responses={201: s.DecisionSerializer, **errors(400, 403, 409)},
+        responses={201: s.DecisionSerializer, **errors(400, 403, 404, 409, instead=_CONFIRM)},
         summary="Record a decision (409 if stale, or with warnings to confirm)",
     )
     def post(self, request, medication_uuid):
@@ -134,9 +109,9 @@ class DecisionView(_List, _MedicationView):
         return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
-class PrescriptionListView(_List, _MedicationView):
+class PrescriptionListView(PaginatedList, _MedicationView):
     @extend_schema(
-        responses={200: s.PrescriptionSerializer(many=True), **errors(400)},
+        responses={200: s.PrescriptionSerializer(many=True), **errors(400, 404)},
         summary="A medication's prescriptions, newest first",
     )
     def get(self, request, medication_uuid):
@@ -144,7 +119,7 @@ class PrescriptionListView(_List, _MedicationView):
 
     @extend_schema(
         request=s.PrescriptionInputSerializer,
-        responses={201: s.PrescriptionSerializer, **errors(400, 403)},
+        responses={201: s.PrescriptionSerializer, **errors(400, 403, 404)},
         summary="Write a prescription, within federal and state limits (a prescriber's)",
     )
     def post(self, request, medication_uuid):
@@ -156,9 +131,9 @@ class PrescriptionListView(_List, _MedicationView):
         return Response(s.PrescriptionSerializer(prescription).data, status=status.HTTP_201_CREATED)
 
 
-class FillListView(_List, _MedicationView):
+class FillListView(PaginatedList, _MedicationView):
     @extend_schema(
-        responses={200: s.FillSerializer(many=True), **errors(400)},
+        responses={200: s.FillSerializer(many=True), **errors(400, 404)},
         summary="A medication's fills, newest first",
     )
     def get(self, request, medication_uuid):
@@ -166,7 +141,7 @@ class FillListView(_List, _MedicationView):
 
     @extend_schema(
         request=s.FillInputSerializer,
-        responses={201: s.FillSerializer, **errors(400, 403)},
+        responses={201: s.FillSerializer, **errors(400, 403, 404)},
         summary="Record a fill of one of the medication's prescriptions (a prescriber's)",
     )
     def post(self, request, medication_uuid):
@@ -178,9 +153,9 @@ class FillListView(_List, _MedicationView):
         return Response(s.FillSerializer(fill).data, status=status.HTTP_201_CREATED)
 
 
-class ObservationView(_List, _MedicationView):
+class ObservationView(PaginatedList, _MedicationView):
     @extend_schema(
-        responses={200: s.ObservationSerializer(many=True), **errors(400)},
+        responses={200: s.ObservationSerializer(many=True), **errors(400, 404)},
         summary="Observations of a medication, newest first",
     )
     def get(self, request, medication_uuid):
@@ -191,7 +166,7 @@ class ObservationView(_List, _MedicationView):
 
     @extend_schema(
         request=s.ObservationInputSerializer,
-        responses={201: s.ObservationSerializer, **errors(400)},
+        responses={201: s.ObservationSerializer, **errors(400, 404)},
         summary="Add an observation",
     )
     def post(self, request, medication_uuid):
@@ -203,12 +178,12 @@ class ObservationView(_List, _MedicationView):
         return Response(s.ObservationSerializer(observation).data, status=status.HTTP_201_CREATED)
 
 
-class PatientObservationListView(_List, PatientAPIView):
+class PatientObservationListView(PaginatedList, PatientAPIView):
     access_category = Category.OBSERVATIONS
     access_actions = {"GET": Action.LIST}
 
     @extend_schema(
-        responses={200: s.ObservationSerializer(many=True), **errors(400)},
+        responses={200: s.ObservationSerializer(many=True), **errors(400, 404)},
         summary="Observations of all a patient's medications, newest first",
     )
     def get(self, request, patient_uuid):
@@ -219,7 +194,7 @@ class PatientObservationListView(_List, PatientAPIView):
 class RefillRequestView(_MedicationView):
     @extend_schema(
         request=s.RefillRequestInputSerializer,
-        responses={201: s.RefillRequestSerializer, **errors(400)},
+        responses={201: s.RefillRequestSerializer, **errors(400, 404)},
         summary="Ask for a refill",
     )
     def post(self, request, medication_uuid):
@@ -231,7 +206,7 @@ class RefillRequestView(_MedicationView):
         return Response(s.RefillRequestSerializer(made).data, status=status.HTTP_201_CREATED)
 
 
-class RefillQueueView(_List, generics.GenericAPIView):
+class RefillQueueView(PaginatedList, generics.GenericAPIView):
     concord_access = "list: prescribing.selectors.refill_queue filters by access.visible and audits"
 
     @extend_schema(
@@ -242,7 +217,7 @@ class RefillQueueView(_List, generics.GenericAPIView):
         return self.listed(selectors.refill_queue(actor=request.user), s.RefillRequestSerializer)
 
 
-class RefillDecideView(_Prescribing, RecordAPIView):
+class RefillDecideView(RecordAPIView):
     access_category = Category.REFILLS
     access_uuid = "request_uuid"
 
@@ -251,7 +226,7 @@ class RefillDecideView(_Prescribing, RecordAPIView):
 
     @extend_schema(
         request=s.RefillDecisionSerializer,
-        responses={200: s.RefillRequestSerializer, **errors(400, 403)},
+        responses={200: s.RefillRequestSerializer, **errors(400, 403, 404)},
         summary="Approve (or renew: approve with a new prescription), decline, ask for a visit, or mark sent",
     )
     def post(self, request, request_uuid):
@@ -268,14 +243,13 @@ class RefillDecideView(_Prescribing, RecordAPIView):
         return Response(s.RefillRequestSerializer(decided).data)
 
 
-class FormularyView(_List, generics.GenericAPIView):
+class FormularyView(PaginatedList, generics.GenericAPIView):
     concord_access = "no patient data: the formulary, for those who prescribe"
 
     @extend_schema(
         responses={
             200: s.FormularyEntrySerializer(many=True),
-            400: _ERRORS[400],
-            403: _ERRORS[403],
+            **errors(400, 403),
         },
         summary="The formulary's medicines offered when starting one, by name",
     )

@@ -1,4 +1,3 @@
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from referrals.models import RELEASABLE, RELEASE_MAX_YEARS, Referral, Release, ThreadPost
@@ -123,25 +122,6 @@ class ThreadPostInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ThreadPost.Kind.choices)
     text = serializers.CharField(max_length=4000)
     reply_to = serializers.UUIDField(required=False, allow_null=True, default=None)
-
-
-class RefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why nothing was stored, and what can be done.")
-
-
-# The error answers, as core/api/errors.py gives them: 400 names each field's problem.
-_ERRORS = {
-    400: OpenApiResponse(description="Bad input: each field's problem, by field name."),
-    403: OpenApiResponse(RefusalSerializer, description="Refused, and why (nothing stored)."),
-    404: OpenApiResponse(
-        RefusalSerializer, description="Not found: alike for missing and not yours to see."
-    ),
-}
-
-
-def errors(*codes: int) -> dict:
-    """The error responses of an operation, for its `extend_schema(responses=...)`."""
-    return {code: _ERRORS[code] for code in codes}
 
 
 class ThreadReaderSerializer(serializers.Serializer):

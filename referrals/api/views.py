@@ -13,14 +13,13 @@ from rest_framework.response import Response
 from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
-from core.api.bases import PatientAPIView, RecordAPIView
-from core.api.pagination import LimitOffsetPagination
+from core.api.bases import PaginatedList, PatientAPIView, RecordAPIView
+from core.api.serializers import errors
 from core.api.validation import valid
 from core.middleware import client_ip
 from referrals import selectors, services
 
 from . import serializers as s
-from .serializers import errors
 
 
 def _clinician(uuid):
@@ -30,22 +29,11 @@ def _clinician(uuid):
     return found
 
 
-class _Listing:
-    """A list sent a page at a time (`limit`, `offset`), as every list of the API is."""
-
-    pagination_class = LimitOffsetPagination
-
-    def page_of(self, items, serializer):
-        return self.get_paginated_response(
-            serializer(self.paginate_queryset(items), many=True).data
-        )
-
-
 # --- Referrals -------------------------------------------------------------------------------
 
 
 @access.declare("list: referrals.selectors.referral_inbox filters by access.visible and audits")
-class ReferralInboxView(_Listing, generics.GenericAPIView):
+class ReferralInboxView(PaginatedList, generics.GenericAPIView):
     serializer_class = s.ReferralSerializer
 
     @extend_schema(
@@ -57,10 +45,10 @@ class ReferralInboxView(_Listing, generics.GenericAPIView):
         box = valid(s.ReferralInboxQuerySerializer, request.query_params).get("box")
         inbox = selectors.referral_inbox(actor=request.user)
         items = inbox[box] if box else inbox["received"] + inbox["sent"]
-        return self.page_of(items, s.ReferralSerializer)
+        return self.listed(items, s.ReferralSerializer)
 
 
-class ReferralListView(_Listing, PatientAPIView):
+class ReferralListView(PaginatedList, PatientAPIView):
     access_category = Category.REFERRALS
     # As the page: the patient is found as for the list; the service guards the referral.
     access_actions = {"GET": Action.LIST, "POST": Action.LIST}
@@ -72,7 +60,7 @@ class ReferralListView(_Listing, PatientAPIView):
     )
     def get(self, request, patient_uuid):
         items = selectors.referrals_for_patient(actor=request.user, patient=self.patient)
-        return self.page_of(items, s.ReferralSerializer)
+        return self.listed(items, s.ReferralSerializer)
 
     @extend_schema(
         request=s.ReferralInputSerializer,
@@ -125,7 +113,7 @@ class ReferralMoveView(_Referral):
 # --- Releases --------------------------------------------------------------------------------
 
 
-class ReleaseListView(_Listing, PatientAPIView):
+class ReleaseListView(PaginatedList, PatientAPIView):
     access_category = Category.RELEASES
     access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
     serializer_class = s.ReleaseSerializer
@@ -136,7 +124,7 @@ class ReleaseListView(_Listing, PatientAPIView):
     )
     def get(self, request, patient_uuid):
         views = selectors.releases_for_patient(actor=request.user, patient=self.patient)
-        return self.page_of([v.release for v in views], s.ReleaseSerializer)
+        return self.listed([v.release for v in views], s.ReleaseSerializer)
 
     @extend_schema(
         request=s.ReleaseInputSerializer,
@@ -191,7 +179,7 @@ class ReleaseRevokeView(_Release):
 # --- The clinicians' thread ------------------------------------------------------------------
 
 
-class ThreadView(_Listing, PatientAPIView):
+class ThreadView(PaginatedList, PatientAPIView):
     access_category = Category.THREADS
     # As the page: the patient is found as for the thread; the service guards the post (and
     # refuses, audited, one no one else could read).
@@ -224,7 +212,7 @@ class ThreadView(_Listing, PatientAPIView):
     )
     def get(self, request, patient_uuid):
         posts = selectors.thread(actor=request.user, patient=self.patient)
-        return self.page_of(posts, s.ThreadPostSerializer)
+        return self.listed(posts, s.ThreadPostSerializer)
 
 
 class ThreadReadersView(PatientAPIView):

@@ -11,27 +11,16 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from core.access import Action, Category
-from core.api.bases import PatientAPIView, RecordAPIView
-from core.api.pagination import LimitOffsetPagination
-from core.api.serializers import errors as api_errors
+from core.api.bases import PaginatedList, PatientAPIView, RecordAPIView
+from core.api.errors import answers
+from core.api.serializers import errors
 from core.api.validation import keep_unsent, valid
 from stories import selectors, services
 
 from . import serializers as s
 
 
-def errors(*codes: int) -> dict:
-    """The error responses an operation documents: 404 always (not found alike for hidden)."""
-    return api_errors(404, *codes)
-
-
-class _Stories:
-    pagination_class = LimitOffsetPagination
-
-    def listed(self, items, serializer_class):
-        page = self.paginate_queryset(list(items))
-        return self.get_paginated_response(serializer_class(page, many=True).data)
-
+class _Stories(PaginatedList):
     def goal_response(self, goal):
         """A goal as the API shows it: fresh, with the ratings the caller may see."""
         return Response(
@@ -66,7 +55,7 @@ class GoalListView(_Stories, PatientAPIView):
     access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
     @extend_schema(
-        responses={200: s.GoalSerializer(many=True), **errors()}, summary="A patient's goals"
+        responses={200: s.GoalSerializer(many=True), **errors(404)}, summary="A patient's goals"
     )
     def get(self, request, patient_uuid):
         goals = selectors.goal_list(actor=request.user, patient=self.patient)
@@ -74,7 +63,7 @@ class GoalListView(_Stories, PatientAPIView):
 
     @extend_schema(
         request=s.GoalInputSerializer,
-        responses={201: s.GoalSerializer, **errors(400)},
+        responses={201: s.GoalSerializer, **errors(400, 404)},
         summary="Add (patient) or propose (clinician) a goal",
     )
     def post(self, request, patient_uuid):
@@ -87,13 +76,13 @@ class GoalListView(_Stories, PatientAPIView):
 
 
 class GoalDetailView(_GoalView):
-    @extend_schema(responses={200: s.GoalSerializer, **errors()}, summary="One goal")
+    @extend_schema(responses={200: s.GoalSerializer, **errors(404)}, summary="One goal")
     def get(self, request, goal_uuid):
         return self.goal_response(self.record)
 
     @extend_schema(
         request=s.GoalUpdateSerializer,
-        responses={200: s.GoalSerializer, **errors(400, 403, 409)},
+        responses={200: s.GoalSerializer, **errors(400, 403, 404, 409)},
         summary="Rewrite a goal (409 if stale)",
     )
     def patch(self, request, goal_uuid):
@@ -112,7 +101,7 @@ class GoalDetailView(_GoalView):
 class GoalStatusView(_GoalView):
     @extend_schema(
         request=s.GoalStatusSerializer,
-        responses={200: s.GoalSerializer, **errors(400, 403, 409)},
+        responses={200: s.GoalSerializer, **errors(400, 403, 404, 409)},
         summary="Change a goal's status (accepting a proposal is the patient's)",
     )
     def post(self, request, goal_uuid):
@@ -124,7 +113,7 @@ class GoalStatusView(_GoalView):
 
 class GoalRatingView(_GoalView):
     @extend_schema(
-        responses={200: s.GoalRatingSerializer(many=True), **errors()},
+        responses={200: s.GoalRatingSerializer(many=True), **errors(404)},
         summary="A goal's progress ratings",
     )
     def get(self, request, goal_uuid):
@@ -133,7 +122,7 @@ class GoalRatingView(_GoalView):
 
     @extend_schema(
         request=s.GoalRatingInputSerializer,
-        responses={201: s.GoalRatingSerializer, **errors(400, 403)},
+        responses={201: s.GoalRatingSerializer, **errors(400, 403, 404)},
         summary="Rate progress (−2 … +2)",
     )
     def post(self, request, goal_uuid):
@@ -151,7 +140,7 @@ class NoteListView(_Stories, PatientAPIView):
             OpenApiParameter("kind", str),
             OpenApiParameter("author", str, description="author uuid"),
         ],
-        responses={200: s.NoteSerializer(many=True), **errors()},
+        responses={200: s.NoteSerializer(many=True), **errors(404)},
         summary="A patient's notes you may read",
     )
     def get(self, request, patient_uuid):
@@ -165,7 +154,7 @@ class NoteListView(_Stories, PatientAPIView):
 
     @extend_schema(
         request=s.NoteInputSerializer,
-        responses={201: s.NoteSerializer, **errors(400)},
+        responses={201: s.NoteSerializer, **errors(400, 404)},
         summary="Write a note",
     )
     def post(self, request, patient_uuid):
@@ -175,13 +164,13 @@ class NoteListView(_Stories, PatientAPIView):
 
 
 class NoteDetailView(_NoteView):
-    @extend_schema(responses={200: s.NoteSerializer, **errors()}, summary="One note")
+    @extend_schema(responses={200: s.NoteSerializer, **errors(404)}, summary="One note")
     def get(self, request, note_uuid):
         return Response(s.NoteSerializer(self.record).data)
 
     @extend_schema(
         request=s.NoteUpdateSerializer,
-        responses={200: s.NoteSerializer, **errors(400, 403, 409)},
+        responses={200: s.NoteSerializer, **errors(400, 403, 404, 409)},
         summary="Edit your own note (409 if stale)",
     )
     def patch(self, request, note_uuid):
@@ -195,7 +184,7 @@ class NoteDetailView(_NoteView):
 class NoteErrorView(_NoteView):
     @extend_schema(
         request=s.VersionSerializer,
-        responses={200: s.NoteSerializer, **errors(400, 403, 409)},
+        responses={200: s.NoteSerializer, **errors(400, 403, 404, 409)},
         summary="Mark your note entered in error",
     )
     def post(self, request, note_uuid):
@@ -204,24 +193,25 @@ class NoteErrorView(_NoteView):
         return Response(s.NoteSerializer(note).data)
 
 
+@answers(services.ClinicalTerms)
+def _clinical_terms(exc):
+    """The summary's clinical terms: a 400 that names them and how to save anyway."""
+    found = [
+        {"term": hit.term.text, "as_written": hit.as_written, "instead": hit.term.instead}
+        for hit in exc.found
+    ]
+    body = {"text": [exc.message], "terms_found": found}
+    body["confirm_with"] = {"confirm_terms": True}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
 class SummaryView(PatientAPIView):
     access_category = Category.SUMMARY
     # The service guards the write (the care team's) and audits it once.
     access_actions = {"PUT": Action.READ}
 
-    def handle_exception(self, exc):
-        if isinstance(exc, services.ClinicalTerms):
-            found = [
-                {"term": hit.term.text, "as_written": hit.as_written, "instead": hit.term.instead}
-                for hit in exc.found
-            ]
-            body = {"text": [exc.message], "terms_found": found}
-            body["confirm_with"] = {"confirm_terms": True}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return super().handle_exception(exc)
-
     @extend_schema(
-        responses={200: s.SummarySerializer, **errors()},
+        responses={200: s.SummarySerializer, **errors(404)},
         summary="The plain-language summary of the person",
     )
     def get(self, request, patient_uuid):
@@ -232,7 +222,11 @@ class SummaryView(PatientAPIView):
 
     @extend_schema(
         request=s.SummaryInputSerializer,
-        responses={200: s.SummarySerializer, 400: s.SummaryRefusedSerializer, **errors(403, 409)},
+        responses={
+            200: s.SummarySerializer,
+            400: s.SummaryRefusedSerializer,
+            **errors(403, 404, 409),
+        },
         summary=(
             "Write the summary (care team; 409 if stale; 400 with the clinical terms found "
             "unless confirm_terms is true)"
@@ -250,7 +244,7 @@ class SummaryResponseView(PatientAPIView):
 
     @extend_schema(
         request=s.SummaryResponseSerializer,
-        responses={200: s.SummarySerializer, **errors(400, 403, 409)},
+        responses={200: s.SummarySerializer, **errors(400, 403, 404, 409)},
         summary="The patient's response",
     )
     def post(self, request, patient_uuid):
@@ -264,7 +258,7 @@ class SafetyPlanView(_Stories, PatientAPIView):
     access_actions = {"GET": Action.LIST, "POST": Action.CREATE}
 
     @extend_schema(
-        responses={200: s.SafetyPlanSerializer(many=True), **errors()},
+        responses={200: s.SafetyPlanSerializer(many=True), **errors(404)},
         summary="The patient's safety plan: every version, newest first",
     )
     def get(self, request, patient_uuid):
@@ -276,7 +270,7 @@ class SafetyPlanView(_Stories, PatientAPIView):
         responses={
             201: s.SafetyPlanSerializer,
             200: OpenApiResponse(s.SafetyPlanSerializer, description="The same as the newest."),
-            **errors(400, 409),
+            **errors(400, 404, 409),
         },
         summary="Write the next version (409 if someone saved one since `version`)",
     )
