@@ -445,8 +445,8 @@ def report(args, requests: list[dict], writes: list[dict], events: Counter, wall
     lines.append(latency_row("all", requests))
     for group in GROUPS:
         lines.append(latency_row(group, [r for r in requests if r["group"] == group]))
-    # Argon2 makes each sign-in cost a quarter of a second of both cores: the first seconds
-    # are a sign-in storm. After the last sign-in, the pages alone.
+    # Each sign-in is an Argon2 check (about 25 ms of CPU at Concord's parameters): the first
+    # seconds are a sign-in storm. After the last sign-in, the pages alone.
     signed_in = max((r["t"] for r in requests if r["group"] == "sign-in"), default=ended)
     after = [r for r in requests if r["t"] - r["ms"] / 1000 > signed_in]
     lines.append(latency_row(f"after sign-ins ({ended - signed_in:.0f} s)", after))
