@@ -16,7 +16,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Notification, NotificationPreference, Nudge, Patient
@@ -49,6 +50,10 @@ class ReminderKind:
       sent when its event happens (`send`).
     every: minutes between sweeps (beat); only for a kind with candidates.
     essential: ignores opt-out and quiet hours, goes by every channel (safety alerts).
+    rows: optionally, the same candidates as querysets, `rows(on=date) -> list[QuerySet]`,
+      each made by `rows()` below: on PostgreSQL the sweep then schedules them in one
+      INSERT … SELECT … ON CONFLICT DO NOTHING, with no Python object per row (its link may
+      use "{subject}" only). `candidates` stays the definition elsewhere (SQLite, `due`).
     """
 
     kind: str
@@ -57,6 +62,7 @@ class ReminderKind:
     candidates: Callable[..., Iterable[Candidate]] | None = None
     every: int | None = None
     essential: bool = False
+    rows: Callable[..., list] | None = None
 
 
 _KINDS: dict[str, ReminderKind] = {}
@@ -70,12 +76,17 @@ def register(
     candidates: Callable[..., Iterable[Candidate]] | None = None,
     every: int | None = None,
     essential: bool = False,
+    rows: Callable[..., list] | None = None,
 ) -> ReminderKind:
     """Add a kind (call from the owning app's AppConfig.ready()). Registering the same kind
     again with the same definition is harmless; a different one is a mistake and raises."""
     if (candidates is None) != (every is None):
         raise ValueError(f"Reminder {kind!r}: a swept kind needs both candidates and every.")
-    entry = ReminderKind(kind, title, link, candidates, every, essential)
+    if rows is not None and candidates is None:
+        raise ValueError(f"Reminder {kind!r}: rows are the set-based form of its candidates.")
+    if rows is not None and link.replace("{subject}", "").count("{"):
+        raise ValueError(f"Reminder {kind!r}: a set-based link may use {{subject}} only.")
+    entry = ReminderKind(kind, title, link, candidates, every, essential, rows)
     known = _KINDS.setdefault(kind, entry)
     if known != entry:
         raise ValueError(f"Reminder {kind!r} is registered twice, differently.")
@@ -109,18 +120,103 @@ def reminder(
     )
 
 
-def due(on: date, every: int | None = None) -> list[Candidate]:
+def _swept(every: int | None) -> list[ReminderKind]:
+    return [k for k in _KINDS.values() if k.candidates and (every is None or k.every == every)]
+
+
+def due(on: date, every: int | None = None, *, chosen=None) -> list[Candidate]:
     """Everyone due a swept reminder on `on` (of the kinds swept every `every` minutes, or of
     all of them): each kind's candidates function called once, however many kinds share it."""
-    chosen = [k for k in _KINDS.values() if k.candidates and (every is None or k.every == every)]
+    chosen = _swept(every) if chosen is None else chosen
     wanted = {k.kind for k in chosen}
     sources = list(dict.fromkeys(k.candidates for k in chosen))
     return [c for source in sources for c in source(on=on) if c.kind in wanted]
 
 
-def sweep(on: date | None = None, every: int | None = None) -> int:
-    """Schedule today's swept reminders (once each); returns how many were due."""
-    return schedule(due(on or timezone.localdate(), every))
+def sweep(on: date | None = None, every: int | None = None, set_based: bool | None = None) -> int:
+    """Schedule today's swept reminders (once each); returns how many were due.
+
+    On PostgreSQL (or with set_based=True) the kinds that give `rows` are scheduled in one
+    statement per rows function; the others, and every kind elsewhere, through `due`."""
+    on = on or timezone.localdate()
+    chosen = _swept(every)
+    if set_based is None:
+        set_based = connection.vendor == "postgresql"
+    in_sql = [k for k in chosen if k.rows] if set_based else []
+    count = 0
+    for source in dict.fromkeys(k.rows for k in in_sql):
+        wanted = [k for k in in_sql if k.rows is source]
+        count += schedule_sets(source(on=on), kinds=wanted)[0]
+    rest = [k for k in chosen if k not in in_sql]
+    if rest:
+        count += schedule(due(on, chosen=rest))
+    return count
+
+
+ROW_COLUMNS = ("nudge_kind", "nudge_subject", "nudge_due_on", "nudge_recipient")
+
+
+def rows(queryset, *, kind, subject, due_on, recipient_id):
+    """A queryset in the set-based form: one row per candidate with its kind, subject (text),
+    due date and recipient, each an expression over the queryset's model (unordered: the
+    insert needs no sort)."""
+    from django.db.models import CharField, DateField
+    from django.db.models.functions import Cast
+
+    return (
+        queryset.annotate(
+            nudge_kind=kind,
+            nudge_subject=Cast(subject, CharField(max_length=64)),
+            nudge_due_on=Cast(due_on, DateField()),
+            nudge_recipient=recipient_id,
+        )
+        .order_by()
+        .values_list(*ROW_COLUMNS)
+    )
+
+
+def schedule_sets(querysets, kinds: Iterable[ReminderKind] | None = None) -> tuple[int, int]:
+    """Schedule the candidates that `rows()` querysets select, of `kinds` (by default every
+    registered kind), in one INSERT … SELECT … ON CONFLICT DO NOTHING: nothing per row in
+    Python. Returns (how many were due, how many were new). PostgreSQL only."""
+    kinds = list(_KINDS.values()) if kinds is None else list(kinds)
+    if not querysets or not kinds:
+        return 0, 0
+    parts, params = [], []
+    for queryset in querysets:
+        sql, part_params = queryset.query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(part_params)
+    registry = ", ".join(["(%s, %s, %s, %s)"] * len(kinds))
+    for k in kinds:
+        params.extend([k.kind, k.title, k.link, k.essential])
+    now = timezone.now()
+    params.extend([now, now])
+    table = connection.ops.quote_name(Nudge._meta.db_table)
+    statement = f"""
+        WITH c AS ({" UNION ALL ".join(parts)}),
+        t (kind, title, link, essential) AS (VALUES {registry}),
+        due AS (
+            SELECT c.nudge_kind, c.nudge_subject, c.nudge_due_on, c.nudge_recipient,
+                   t.title, t.link, t.essential
+            FROM c JOIN t ON t.kind = c.nudge_kind
+        ),
+        inserted AS (
+            INSERT INTO {table} (kind, subject, due_on, recipient_id, title, link, essential,
+                                 status, deliver_after, attempts, last_error, created_at)
+            SELECT nudge_kind, nudge_subject, nudge_due_on, nudge_recipient, title,
+                   replace(link, '{{subject}}', nudge_subject), essential,
+                   'pending', %s, 0, '', %s
+            FROM due
+            ON CONFLICT DO NOTHING
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM inserted)
+    """  # noqa: S608 - compiled querysets and our own table; every value is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        due_count, new_count = cursor.fetchone()
+    return due_count, new_count
 
 
 def sweep_intervals() -> list[int]:
@@ -190,22 +286,40 @@ def _zone_of(user, pref) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def deliver(now: datetime | None = None, limit: int = 500) -> dict:
-    """Send the pending nudges that are due, each exactly once. Returns counts by outcome."""
+def deliver(now: datetime | None = None, limit: int = 500, batch: int = 100) -> dict:
+    """Send the pending nudges that are due, each exactly once, oldest first, up to `limit`.
+    Returns counts by outcome.
+
+    They are read `batch` ids at a time, each batch after the last one looked at (by
+    deliver_after, id), so memory stays flat however many are due and a row another worker
+    holds, deferred or failed is not looked at twice in one call."""
     now = now or timezone.now()
     counts = {"sent": 0, "deferred": 0, "skipped": 0, "failed": 0, "taken": 0}
-    due = list(
-        Nudge.objects.filter(status=Nudge.Status.PENDING, deliver_after__lte=now)
-        .order_by("deliver_after", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for nudge_id in due:
-        try:
-            outcome = _deliver_one(nudge_id, now)
-        except Exception as error:  # noqa: BLE001 - a failure is recorded on the row and retried
-            _record_failure(nudge_id, error)
-            outcome = "failed"
-        counts[outcome] += 1
+    pending = Nudge.objects.filter(status=Nudge.Status.PENDING, deliver_after__lte=now)
+    last = None
+    looked = 0
+    while looked < limit:
+        page = pending
+        if last is not None:
+            page = page.filter(
+                Q(deliver_after__gt=last[1]) | Q(deliver_after=last[1], pk__gt=last[0])
+            )
+        chunk = list(
+            page.order_by("deliver_after", "id").values_list("pk", "deliver_after")[
+                : min(batch, limit - looked)
+            ]
+        )
+        if not chunk:
+            break
+        for nudge_id, _ in chunk:
+            try:
+                outcome = _deliver_one(nudge_id, now)
+            except Exception as error:  # noqa: BLE001 - a failure is recorded on the row, retried
+                _record_failure(nudge_id, error)
+                outcome = "failed"
+            counts[outcome] += 1
+        last = chunk[-1]
+        looked += len(chunk)
     return counts
 
 

@@ -50,7 +50,11 @@ def _register_reminders():
 
     from . import selectors
 
-    swept = {"candidates": selectors.refill_nudge_candidates, "every": 15}
+    swept = {
+        "candidates": selectors.refill_nudge_candidates,
+        "rows": selectors.refill_nudge_rows,
+        "every": 15,
+    }
     refill = "/medications/{subject}/refill/"
     nudges.register("refill_ask_soon", title="Time to ask for a refill", link=refill, **swept)
     nudges.register(

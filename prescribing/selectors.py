@@ -7,7 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
+    DateField,
     Exists,
+    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
@@ -566,13 +569,8 @@ def refill_requests() -> QuerySet:
 REMIND_DAYS_BEFORE = 3
 
 
-def refill_nudge_candidates(*, on: date) -> list:
-    """Who should hear about refills on `on`, in three set-based queries (no loop over
-    medications): the patient a few days before the ask-by date, again on it, and the
-    prescriber once it has passed with nothing asked. Renewal instead of refill when no
-    refills remain, the medicine is schedule II, or the prescription lapses before it runs out.
-    """
-
+def _refill_sets(on: date):
+    """The three sets behind the refill reminders (see refill_nudge_candidates)."""
     open_request = RefillRequest.objects.filter(
         medication=OuterRef("pk"), status__in=RefillRequest.OPEN
     )
@@ -599,6 +597,58 @@ def refill_nudge_candidates(*, on: date) -> list:
         patient_id=OuterRef("patient_id"), clinician_id=OuterRef("prescriber_id")
     )
     overdue = base.filter(refill_needed_by__lt=on, run_out_on__gte=on).filter(Exists(on_team))
+    return soon, today, overdue
+
+
+def refill_nudge_rows(*, on: date) -> list:
+    """The same reminders as refill_nudge_candidates, as querysets the sweep inserts from in one
+    statement on PostgreSQL (no Python object per medication)."""
+    soon, today, overdue = _refill_sets(on)
+
+    def word(when: str):
+        return Case(
+            When(renewal=True, then=Value(f"renewal_ask_{when}")),
+            default=Value(f"refill_ask_{when}"),
+            output_field=CharField(),
+        )
+
+    def shifted(days: int):
+        return ExpressionWrapper(
+            F("refill_needed_by") + timedelta(days=days), output_field=DateField()
+        )
+
+    return [
+        nudges.rows(
+            soon,
+            kind=word("soon"),
+            subject=F("uuid"),
+            due_on=shifted(-REMIND_DAYS_BEFORE),
+            recipient_id=F("patient__user_id"),
+        ),
+        nudges.rows(
+            today,
+            kind=word("today"),
+            subject=F("uuid"),
+            due_on=F("refill_needed_by"),
+            recipient_id=F("patient__user_id"),
+        ),
+        nudges.rows(
+            overdue,
+            kind=Value("refill_overdue", output_field=CharField()),
+            subject=F("uuid"),
+            due_on=shifted(1),
+            recipient_id=F("prescriber_id"),
+        ),
+    ]
+
+
+def refill_nudge_candidates(*, on: date) -> list:
+    """Who should hear about refills on `on`, in three set-based queries (no loop over
+    medications): the patient a few days before the ask-by date, again on it, and the
+    prescriber once it has passed with nothing asked. Renewal instead of refill when no
+    refills remain, the medicine is schedule II, or the prescription lapses before it runs out.
+    """
+    soon, today, overdue = _refill_sets(on)
     fields = ("uuid", "patient__user_id", "prescriber_id", "refill_needed_by", "renewal")
     candidates = []
     for uuid, user_id, _, needed_by, renew in soon.values_list(*fields).iterator(chunk_size=5000):

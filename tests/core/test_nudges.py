@@ -313,3 +313,31 @@ def test_the_registered_words_and_links_are_what_the_sweep_schedules(
         f"/patients/{patient.uuid}/check-ins/",
         today - timedelta(days=4),
     )
+
+
+@pytest.mark.django_db
+def test_delivery_reads_in_batches_and_sends_each_due_once_oldest_first(patient_user):
+    now = timezone.now()
+    nudges.schedule(
+        nudges.Candidate(
+            kind="refill_ask_soon",
+            subject=f"m-{i}",
+            due_on=date(2026, 3, 1),
+            recipient_id=patient_user.pk,
+            title="Time to ask for a refill",
+            link="/x/",
+        )
+        for i in range(7)
+    )
+    for i, nudge in enumerate(Nudge.objects.order_by("subject")):
+        Nudge.objects.filter(pk=nudge.pk).update(deliver_after=now - timedelta(minutes=10 - i))
+    first = nudges.deliver(now=now, limit=5, batch=2)
+    assert first["sent"] == 5
+    assert sorted(Nudge.objects.filter(status="pending").values_list("subject", flat=True)) == [
+        "m-5",
+        "m-6",
+    ]
+    assert nudges.deliver(now=now, batch=2)["sent"] == 2
+    assert nudges.deliver(now=now, batch=2)["sent"] == 0
+    assert Notification.objects.filter(recipient=patient_user).count() == 7
+    assert len(mail.outbox) == 7
