@@ -265,6 +265,17 @@ POLICY: dict[str, Kind] = {
     ),
     # The accounting of who has looked at the record: the patient's, and the clinic admin's.
     "audit trail": Kind(_may(read="patient", list="admin")),
+    # The patient's safety plan: their own words, the whole care team's to read and to write
+    # the next version of with them; no release carries it, whatever it names.
+    "safety plan": Kind(
+        _may(
+            list="patient prescriber therapist",
+            read="patient prescriber therapist",
+            create="patient prescriber therapist",
+            export="patient prescriber therapist",
+        ),
+        origin="patient",
+    ),
 }
 
 RELEASE_READS = frozenset({"list", "read", "export"})
@@ -452,6 +463,9 @@ def build_world(state: str, users: dict) -> World:
             answers={item: 3 for item in ("bond", "goals", "tasks", "fit")},
             open_answer=comment,
         )
+    r["safety plan"] = stories.safety_plan_save(
+        actor=patient_user, patient=patient, based_on=0, sections={"coping": "Zqsafetyplan"}
+    )
     r["release"] = referrals.release_sign(
         actor=patient_user,
         patient=patient,
@@ -754,7 +768,9 @@ def _(c, w, a):
 # Refill requests
 @probe("refill request", "list", "api", scoped=False)
 def _(c, w, a):
-    return _shows(c.get(reverse("api_refill_queue")), str(w.records["refill request"].uuid))
+    # The queue spans every world this run built for the same prescriber: ask for all of it.
+    queue = reverse("api_refill_queue") + "?limit=200"
+    return _shows(c.get(queue), str(w.records["refill request"].uuid))
 
 
 @probe("refill request", "list", "page", scoped=False)
@@ -1002,6 +1018,51 @@ def _(c, w, a):
 @probe("profile", "export", "api")
 def _(c, w, a):
     return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), w.patient.family_name)
+
+
+# The safety plan
+@probe("safety plan", "list", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_safety_plan", w.patient.uuid)), "Zqsafetyplan")
+
+
+@probe("safety plan", "read", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("safety_plan", w.patient.uuid)), "Zqsafetyplan")
+
+
+@probe("safety plan", "export", "page")
+def _(c, w, a):
+    response = c.get(_url("safety_plan_pdf", w.patient.uuid))
+    return response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+def _next_plan_version(w) -> int:
+    from stories.models import SafetyPlan
+
+    newest = SafetyPlan.objects.filter(patient=w.patient).order_by("-version").first()
+    return newest.version if newest else 0
+
+
+def _plan_written(w, text) -> bool:
+    from stories.models import SafetyPlan
+
+    return SafetyPlan.objects.filter(patient=w.patient, coping=text).exists()
+
+
+@probe("safety plan", "create", "api")
+def _(c, w, a):
+    text = w.marker("plan")
+    body = {"version": _next_plan_version(w), "coping": text}
+    _api(c, "post", _url("api_safety_plan", w.patient.uuid), body)
+    return _plan_written(w, text)
+
+
+@probe("safety plan", "create", "page")
+def _(c, w, a):
+    text = w.marker("plan")
+    c.post(_url("safety_plan", w.patient.uuid), {"version": _next_plan_version(w), "coping": text})
+    return _plan_written(w, text)
 
 
 # The summary and the patient's response to it
