@@ -10,7 +10,6 @@ from alliance import selectors as alliance_selectors
 from core import access, pages
 from core import selectors as core_selectors
 from core.access import Action, Category
-from core.exceptions import NotAllowed
 from core.htmx import render_page_or_partial, wants_partial
 from prescribing import selectors as prescribing_selectors
 from prescribing import services as prescribing_services
@@ -45,18 +44,6 @@ def _for_clinicians(request) -> None:
     may not see, whatever their own grant to the record."""
     if not access.may_care_for(request.user):
         raise Http404
-
-
-class _on_form(pages.attempt):
-    """`pages.attempt`, with a refusal said on the form beside what was typed (where the
-    thread and the visit screen say it), not among the notices at the top of the page."""
-
-    def __exit__(self, exc_type, exc, tb):
-        if isinstance(exc, NotAllowed):
-            self.error, self.status = exc.message, 403
-            self.form.add_error(None, exc.message)
-            return True
-        return super().__exit__(exc_type, exc, tb)
 
 
 @access.declare("list: core.selectors.patient_list filters by access.visible and audits")
@@ -155,7 +142,7 @@ def thread(request, patient):
                 )
             # Refused when no one of the other practice could read it: said on the form,
             # what was written kept.
-            with _on_form(request, form) as result:
+            with pages.attempt(request, form, quiet=True) as result:
                 referrals_services.thread_post(
                     actor=request.user,
                     patient=patient,
@@ -246,7 +233,7 @@ def visit_action(request, patient):
     # Also after a refused form: the fields that were valid come back as typed.
     typed = dict(form.cleaned_data)
     status = 400
-    with _on_form(request, form) as result:
+    with pages.attempt(request, form, quiet=True) as result:
         if valid:
             _record_at_visit(request.user, typed)
     error = result.conflict or " ".join(m for errors in form.errors.values() for m in errors)

@@ -11,7 +11,7 @@ message in `result.conflict`, for the page to show beside the record as it is no
 the person may know about (NotAllowed) gives 403 with the reason; bad input gives 400, its
 messages on the form's fields (or on the page, without a form). Nothing else is caught.
 `quiet=True`: the page shows `result.message` where it belongs (a goal's card), not among the
-page's messages.
+page's messages; with a form, a refusal is said on the form, beside what was typed.
 
 `versioned_edit` below is the whole of a page that edits one record guarded by its version.
 """
@@ -47,7 +47,10 @@ class attempt:
             return True
         if isinstance(exc, NotAllowed):
             self.error, self.status = exc.message, 403
-            self._say(exc.message)
+            if self.quiet and self.form is not None:
+                self.form.add_error(None, exc.message)  # beside what was typed
+            else:
+                self._say(exc.message)
             return True
         if isinstance(exc, ValidationError):
             self.status = 400

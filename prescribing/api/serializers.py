@@ -120,7 +120,26 @@ class PlanItemSerializer(MedicationSerializer):
         read_only_fields = fields
 
 
-class MedicationStartSerializer(serializers.Serializer):
+class WarningConfirmation(serializers.Serializer):
+    """Going ahead despite the rules' warnings (a duplicate, a combination): the codes from
+    the 409 and why, both recorded in the decision."""
+
+    confirm_warnings = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        default=list,
+        help_text="Codes of the duplicate or combination warnings (from a 409) you go ahead despite.",
+    )
+    warning_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why, despite the confirmed warnings; recorded in the decision.",
+    )
+
+
+class MedicationStartSerializer(WarningConfirmation):
     formulary_code = serializers.CharField(
         max_length=20,
         required=False,
@@ -170,19 +189,6 @@ class MedicationStartSerializer(serializers.Serializer):
         max_length=300, required=False, allow_blank=True, default=""
     )
     proposed = serializers.BooleanField(default=False)
-    confirm_warnings = serializers.ListField(
-        child=serializers.CharField(max_length=60),
-        required=False,
-        default=list,
-        help_text="Codes of the duplicate or combination warnings (from a 409) you go ahead despite.",
-    )
-    warning_reason = serializers.CharField(
-        max_length=2000,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Why, despite the confirmed warnings; recorded in the decision.",
-    )
 
 
 class RuleWarningSerializer(serializers.Serializer):
@@ -202,21 +208,8 @@ class WarningsToConfirmSerializer(serializers.Serializer):
     warnings = RuleWarningSerializer(many=True, required=False)
 
 
-class DecisionInputSerializer(serializers.Serializer):
+class DecisionInputSerializer(WarningConfirmation):
     kind = serializers.ChoiceField(choices=["dose_change", "active", "paused", "stopped"])
-    confirm_warnings = serializers.ListField(
-        child=serializers.CharField(max_length=60),
-        required=False,
-        default=list,
-        help_text="Starting or restarting: codes of the warnings (from a 409) you go ahead despite.",
-    )
-    warning_reason = serializers.CharField(
-        max_length=2000,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Why, despite the confirmed warnings; recorded in the decision.",
-    )
     version = serializers.IntegerField(min_value=1)
     reason = serializers.CharField(max_length=2000)
     strength = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
