@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from . import access, accounting
+from . import access, accounting, audit
 from .access import Action, Category
 from .models import AuditEvent, CareTeamMembership, Notification, Patient
 
@@ -81,10 +81,20 @@ def audit_search(
     outcome: str = "",
     limit: int = 200,
 ):
-    """The audit trail for clinic admins, newest first. Raises PermissionDenied for anyone else."""
+    """The audit trail for clinic admins, newest first; the search itself audited, allowed or
+    refused. Raises PermissionDenied for anyone else."""
     from django.core.exceptions import PermissionDenied
 
-    if not access.reads_audit_trail(actor):
+    allowed = access.reads_audit_trail(actor)
+    audit.record(
+        actor=actor,
+        patient=None,
+        category=Category.AUDIT,
+        action=Action.LIST,
+        outcome="allowed" if allowed else "denied",
+        object_type="core.AuditEvent",
+    )
+    if not allowed:
         raise PermissionDenied
     events = AuditEvent.objects.select_related("actor", "patient").order_by("-at")
     if email:

@@ -5,7 +5,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, JsonResponse
@@ -44,21 +44,10 @@ def notifications_read(request):
     return redirect("notifications")
 
 
-@access.declare("audit trail: access.reads_audit_trail, checked here and in the selector")
+@access.declare("audit trail: core.selectors.audit_search asks access.reads_audit_trail, audited")
 @login_required
 @require_GET
 def audit_search(request):
-    allowed = access.reads_audit_trail(request.user)
-    audit.record(
-        actor=request.user,
-        patient=None,
-        category=Category.AUDIT,
-        action=Action.LIST,
-        outcome="allowed" if allowed else "denied",
-        object_type="core.AuditEvent",
-    )
-    if not allowed:
-        raise PermissionDenied
     form = AuditSearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     events = selectors.audit_search(
