@@ -295,3 +295,16 @@ def test_concurrent_lists_of_the_same_patients_never_deadlock(require_postgresql
             .values_list("seq", flat=True)
         ) == list(range(1, 61))
     assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_the_audit_search_is_itself_audited_allowed_and_refused(client):
+    from core.models import AuditEvent
+    from tests import factories
+
+    admin, prescriber = factories.AdminFactory(), factories.PrescriberFactory()
+    for who, status, outcome in ((admin, 200, "allowed"), (prescriber, 403, "denied")):
+        client.force_login(who)
+        assert client.get(reverse("audit_search")).status_code == status
+        rows = AuditEvent.objects.filter(actor=who, category="audit", object_type="core.AuditEvent")
+        assert [r.outcome for r in rows] == [outcome]
