@@ -536,8 +536,8 @@ def care_givers_q(role: str | None = None) -> Q:
 
 
 def kind_of(user) -> str:
-    """"patient", "clinician", "admin" or "" (signed out): which header and home a person
-    gets. Wording and layout only; what they may do is `can`'s to say."""
+    """Which header and home a person gets: "patient", "clinician", "admin", or "" when
+    signed out. Wording and layout only; what they may do is `can`'s to say."""
     if not _signed_in(user):
         return ""
     if user.is_patient:
@@ -802,18 +802,20 @@ def get(
     queryset: QuerySet | None = None,
     uuid=None,
     category_of: Callable | None = None,
+    showing: bool = False,
 ):
     """What a view shows: the patient with this uuid (`patient=`), or the record of `queryset`
     with this `uuid`, if the actor may do this to it. A read is audited either way; for a
     write (a form that creates or changes) only a refusal is, since the service's `guard`
     audits the write itself when it happens. Http404 alike for what does not exist and what
-    the actor may not see. `category_of(record)` names the
+    the actor may not see. `showing`: the view shows the record whatever the action (the
+    form of a write, opened with GET), so an allowed decision is audited as for a read. `category_of(record)` names the
     category when it depends on the record (a safety alert is an outcome, a concern alliance).
     """
     if queryset is None:
         found = _patient_or_none(patient)
         decision = decide(actor, action, category, found) if found else Decision(False)
-        if action in READS or not decision:
+        if action in READS or showing or not decision:
             _audit_decision(
                 actor,
                 found,
@@ -844,7 +846,7 @@ def get(
     if category_of is not None:
         category = category_of(record)
     decision = decide_record(actor, action, category, record)
-    if action in READS or not decision:
+    if action in READS or showing or not decision:
         _audit_decision(actor, record.patient, category, action, decision, obj=record)
     if not decision:
         raise Http404("Not found.")
@@ -948,6 +950,8 @@ def can(actor, action: Action, category: Category, target=None) -> bool:
 # the resolver and fails on a view that does not.
 
 ACCESS_ATTR = "concord_access"
+# A page opened with these shows patient information, whatever action it is declared for.
+SHOWING_METHODS = frozenset({"GET", "HEAD"})
 # Set only by the declarations that make the decision themselves (patient_view, record_view,
 # the API bases): the URL meta-test tells them from prose.
 ENFORCED_ATTR = "concord_access_enforced"
@@ -959,7 +963,13 @@ def patient_view(category: Category, action: Action = Action.READ):
     def decorator(view):
         @wraps(view)
         def wrapper(request, patient_uuid, *args, **kwargs):
-            patient = get(request.user, action, category, patient=patient_uuid)
+            patient = get(
+                request.user,
+                action,
+                category,
+                patient=patient_uuid,
+                showing=request.method in SHOWING_METHODS,
+            )
             return view(request, patient, *args, **kwargs)
 
         setattr(wrapper, ACCESS_ATTR, f"patient:{category}:{action}")
@@ -990,6 +1000,7 @@ def record_view(
                 queryset=queryset.all(),
                 uuid=kwargs.pop(uuid),
                 category_of=category_of,
+                showing=request.method in SHOWING_METHODS,
             )
             return view(request, record, *args, **kwargs)
 

@@ -158,3 +158,19 @@ def test_the_clinician_directory_agrees_with_may_care_for(patient_user):
         for person in people:
             assert (person in listed) == access.may_care_for(person, role), (person, role)
     assert retired not in set(User.objects.filter(access.care_givers_q()))
+
+
+def test_a_write_form_opened_is_audited_and_a_write_sent_is_audited_once(
+    client, patient, prescriber
+):
+    """Opening the form of a write shows the patient's information: audited like a read. Sending
+    it leaves one allowed row, the service's, naming what was written (none from the page)."""
+    url = reverse("medication_new", args=[patient.uuid])
+    client.force_login(prescriber)
+    assert client.get(url).status_code == 200
+    opened = AuditEvent.objects.filter(actor=prescriber, outcome="allowed")
+    assert [(e.category, e.object_id) for e in opened] == [("medications", str(patient.uuid))]
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    client.post(url, {})  # bad input: nothing written
+    sent = AuditEvent.objects.exclude(pk__in=before).filter(actor=prescriber, outcome="allowed")
+    assert not sent.exists()
