@@ -57,7 +57,7 @@ THREAD_POSTS = ThreadPost.objects.select_related("patient")
 
 def releases_for_patient(*, actor, patient) -> list[ReleaseView]:
     """The patient's releases the actor may read, newest first; audited."""
-    visible = access.visible(actor, RELEASES.filter(patient=patient), Category.RELEASES)
+    visible = access.visible(actor, RELEASES, Category.RELEASES, patient=patient)
     audit.record(
         actor=actor,
         patient=patient,
@@ -69,7 +69,7 @@ def releases_for_patient(*, actor, patient) -> list[ReleaseView]:
 
 
 def referrals_for_patient(*, actor, patient) -> list[Referral]:
-    visible = access.visible(actor, REFERRALS.filter(patient=patient), Category.REFERRALS)
+    visible = access.visible(actor, REFERRALS, Category.REFERRALS, patient=patient)
     audit.record(
         actor=actor,
         patient=patient,
@@ -103,7 +103,7 @@ def referral_recipients(*, actor):
 
 def thread(*, actor, patient) -> list[ThreadPost]:
     """Posts the actor may read: their practice's, and the other side's under a release."""
-    posts = access.visible(actor, ThreadPost.objects.filter(patient=patient), Category.THREADS)
+    posts = access.visible(actor, ThreadPost.objects.all(), Category.THREADS, patient=patient)
     audit.record(
         actor=actor,
         patient=patient,
