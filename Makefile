@@ -52,7 +52,7 @@ clean:
 ## BENCH_AUDIT_ROWS shrinks the audit pages' 10 million rows.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/concord_bench
 bench: install
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python bench/run.py
 
 ## Backup drill (PostgreSQL): dump, restore into a scratch database, compare, verify the audit.
 backup-drill: install
