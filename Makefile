@@ -47,12 +47,12 @@ test: install lint check-compose
 clean:
 	rm -rf $(VENV) .data staticfiles
 
-## Benchmarks (PostgreSQL): print ratios against the bare query or the framework's floor.
+## Benchmarks (PostgreSQL): one table of ratios, each against its floor measured in the same run.
+## The database named is emptied: its name must contain "bench"; it is created when missing.
+## BENCH_AUDIT_ROWS shrinks the audit pages' 10 million rows.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/concord_bench
 bench: install
-	psql "$(BENCH_DATABASE_URL)" -c "SELECT 1" >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres concord_bench
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/nudge_sweep.py
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/visit_screen.py
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python bench/run.py
 
 ## Backup drill (PostgreSQL): dump, restore into a scratch database, compare, verify the audit.
 backup-drill: install
