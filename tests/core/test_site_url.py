@@ -29,7 +29,7 @@ def _site_url(**env) -> str:
 
 def test_embedded_links_follow_the_host_and_port_served():
     assert _site_url(CONCORD_PORT="8101") == "http://127.0.0.1:8101"
-    assert _site_url(CONCORD_HOST="0.0.0.0", CONCORD_PORT="9000") == "http://0.0.0.0:9000"
+    assert _site_url(CONCORD_HOST="localhost", CONCORD_PORT="9000") == "http://localhost:9000"
     assert _site_url() == "http://127.0.0.1:8000"
 
 
