@@ -46,8 +46,8 @@ class CheckInListView(PaginatedList, PatientAPIView):
         summary="Submitted check-ins with scores",
     )
     def get(self, request, patient_uuid):
-        series = selectors.trends(actor=request.user, patient=self.patient)
-        return self.listed((c for entry in series for c in entry.check_ins), s.CheckInSerializer)
+        sent = selectors.check_ins_sent(actor=request.user, patient=self.patient)
+        return self.listed(sent, s.CheckInSerializer)
 
     @extend_schema(
         request=s.CheckInStartSerializer,
