@@ -298,9 +298,11 @@ def history(*, actor, patient) -> tuple[list[Series], list[Flag]]:
     its rows listed, and all the open flags (`open_flags`); audited by both."""
     series = trends(actor=actor, patient=patient)
     flags = open_flags(actor=actor, patient=patient)
-    # Every row links to its check-in: the address is made once and filled with each uuid.
+    # Every row links to its check-in: the address is made once and filled with each uuid;
+    # each date and each score is formatted once, however many rows share it.
     placeholder = "00000000-0000-0000-0000-000000000000"
     link = reverse("check_in", args=[placeholder])
+    dates, scores = {}, {}
     for entry in series:
         clinician_id = entry.clinician.pk if entry.clinician else None
         entry.flags = [
@@ -308,14 +310,16 @@ def history(*, actor, patient) -> tuple[list[Series], list[Flag]]:
             for f in flags
             if f.check_in.instrument.key == entry.instrument.key and f.clinician_id == clinician_id
         ]
-        entry.rows = [
-            Row(
-                url=link.replace(placeholder, str(c.uuid)),
-                sent_on=dateformat.format(timezone.localtime(c.submitted_at), "j M Y"),
-                score=str(floatformat(c.total, -1)) + (f" · {c.band}" if c.band else ""),
-            )
-            for c in reversed(entry.check_ins)
-        ]
+        rows = []
+        for c in reversed(entry.check_ins):
+            day = timezone.localtime(c.submitted_at).date()
+            if day not in dates:
+                dates[day] = dateformat.format(day, "j M Y")
+            if c.total not in scores:
+                scores[c.total] = str(floatformat(c.total, -1))
+            score = scores[c.total] + (f" · {c.band}" if c.band else "")
+            rows.append(Row(link.replace(placeholder, str(c.uuid)), dates[day], score))
+        entry.rows = rows
     return series, flags
 
 
