@@ -106,7 +106,10 @@ def check_in_offers(*, actor, patient) -> list[Offer]:
             or_,
             (
                 access.visible(
-                    actor, CheckIn.objects.filter(patient=patient, instrument__kind=kind), category
+                    actor,
+                    CheckIn.objects.filter(instrument__kind=kind),
+                    category,
+                    patient=patient,
                 )
                 for category, kind in _KINDS.items()
             ),
@@ -244,7 +247,7 @@ def _sent(actor, patient):
     visible = reduce(
         or_,
         (
-            access.visible(actor, base.filter(instrument__kind=kind), category)
+            access.visible(actor, base.filter(instrument__kind=kind), category, patient=patient)
             for category, kind in _KINDS.items()
         ),
     )
@@ -323,12 +326,17 @@ def history(*, actor, patient) -> tuple[list[Series], list[Flag]]:
     return series, flags
 
 
-def _open(actor, queryset):
+def _open(actor, queryset, patient=None):
     """Open flags of `queryset` the actor may read, safety alerts and concerns in one query,
     for those who acknowledge flags (the care team): a flag waits for a clinician, it is not
     the patient's to see. Newest first; `_urgent_first` puts safety alerts before concerns."""
     kinds = [
-        access.visible(actor, queryset.filter(kind=kind, acknowledged_at__isnull=True), category)
+        access.visible(
+            actor,
+            queryset.filter(kind=kind, acknowledged_at__isnull=True),
+            category,
+            patient=patient,
+        )
         for category, kind in _FLAG_KINDS
         if access.can(actor, Action.ACKNOWLEDGE, category)
     ]
@@ -348,11 +356,7 @@ def open_flags(*, actor, patient) -> list[Flag]:
     One query for the flags (with their check-ins and clinicians, without their instruments'
     definitions); each instrument once per request, as `trends` reads it."""
     flags = _urgent_first(
-        list(
-            _open(actor, Flag.objects.filter(patient=patient)).select_related(
-                "check_in", "clinician"
-            )
-        )
+        list(_open(actor, Flag.objects.all(), patient).select_related("check_in", "clinician"))
     )
     _attach([f.check_in for f in flags])
     for flag in flags:
@@ -372,7 +376,7 @@ def consultations(*, actor, patient) -> list[Consultation]:
     """Consultations the actor may read: the patient reads only those shared with them (the
     record rule `consultation_audience`)."""
     visible = access.visible(
-        actor, Consultation.objects.filter(patient=patient), Category.CONSULTATIONS
+        actor, Consultation.objects.all(), Category.CONSULTATIONS, patient=patient
     )
     return list(visible.select_related("prescriber", "therapist", "author"))
 
