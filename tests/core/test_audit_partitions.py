@@ -313,3 +313,33 @@ def test_the_migration_partitions_a_table_that_already_holds_rows(require_postgr
     assert "append-only" in sql(f"DELETE FROM {whole}")  # noqa: S608 - our table
     assert "append-only" in sql(f"UPDATE {whole} SET action = 'export'")  # noqa: S608
     assert "append-only" in sql("DELETE FROM core_auditevent")
+
+
+def test_the_audit_search_finds_a_rare_person_and_a_common_name_alike(
+    months, client, prescriber, patient, django_assert_max_num_queries
+):
+    """A search naming few people reads each one's newest events down their own index; one
+    matching many people walks back from now in widening windows. Both newest first."""
+    from core import selectors
+
+    many = [
+        factories.PatientFactory(given_name="Alex", family_name=f"Common{i}")
+        for i in range(selectors.AUDIT_SEARCH_PEOPLE + 1)
+    ]
+    old = [read_in(MONTHS[0], prescriber, p) for p in many[:3]]
+    recent = [
+        audit.record(actor=prescriber, patient=p, category=Category.GOALS, action=Action.READ)
+        for p in many[3:6]
+    ]
+    rare = read_in(MONTHS[1], prescriber, patient)
+    admin = factories.AdminFactory()
+    client.force_login(admin)
+    with django_assert_max_num_queries(20):
+        common = client.get(reverse("audit_search"), {"patient": "Common"}).context["events"]
+    assert [e.pk for e in common] == [e.pk for e in reversed(recent)] + [
+        e.pk for e in reversed(old)
+    ]
+    found = client.get(reverse("audit_search"), {"patient": "Brooks", "email": prescriber.email})
+    assert [e.pk for e in found.context["events"]] == [rare.pk]
+    nobody = client.get(reverse("audit_search"), {"email": "nobody-at-all"})
+    assert list(nobody.context["events"]) == []
