@@ -14,8 +14,8 @@ rows and again after the table has grown to 10 million (the rest is loaded with 
 secondary indexes dropped, rebuilt after, then VACUUM ANALYZE, as a table filled over a year
 would be):
 - the patient's "who has seen my record" page, and its disclosures tab;
-- the clinic admin's audit search: the newest events, and a search by patient name and by
-  a clinician's e-mail.
+- the clinic admin's audit search: the newest events, and a search by one patient's name, by
+  a name shared by many patients, and by a clinician's e-mail.
 The target for each ratio (10M ÷ 10K) is 1.5 at most; the query counts must not change.
 
 `run(database_url)` returns one dict per page (name, ratio, target, queries, detail), run in
@@ -297,6 +297,8 @@ def _pages(admin, patient_user, team):
         ),
         ("audit search: newest", admin, search, {}),
         ("audit search: a patient", admin, search, {"patient": "Measured"}),
+        # "Family1" matches over a thousand patients: the search that walks back from now.
+        ("audit search: a common name", admin, search, {"patient": "Family1"}),
         ("audit search: a clinician", admin, search, {"email": team[1].email}),
     ]
 
