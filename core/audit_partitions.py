@@ -322,9 +322,10 @@ def partition_table(conn) -> None:
         cursor.execute("SELECT setval(%s, %s, %s)", [f"{TABLE}_id_seq", max(start, 1), start > 0])
         cursor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_pkey PRIMARY KEY (id, at)")
         cursor.execute(f"CREATE INDEX audit_chain_seq ON {TABLE} (chain, seq)")
-        skip = ("pkey", "audit_chain_seq_unique", f"{TABLE}_id_at", f"{TABLE}_chain_seq")
+        # Those four are replaced above (the first two were dropped with their constraints).
+        skip = (f"{TABLE}_pkey", "audit_chain_seq_unique", f"{TABLE}_id_at", f"{TABLE}_chain_seq")
         for number, (name, definition) in enumerate(indexes):
-            if name in skip or name == f"{TABLE}_pkey":
+            if name in skip:
                 continue
             # The old table's index keeps its work under a new name and is attached below.
             cursor.execute(f"ALTER INDEX {name} RENAME TO {old}_{number}")
