@@ -362,6 +362,9 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["chain", "seq"]
+        # On PostgreSQL the table is partitioned by month (migration core.0011): a unique
+        # constraint must include the partition key there, so (chain, seq) is an index and its
+        # uniqueness is kept by the chain head's lock and checked by audit_verify.
         constraints = [
             models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")
         ]
