@@ -407,7 +407,7 @@ def _account_context(request, form=None, new_key=None, settings_form=None):
         "must_set_up_mfa": must_set_up,
         "new_key": new_key,
         "settings_form": settings_form or _settings_form(request),
-        "quiet_zone": selectors.quiet_hours_zone(user=user, pref=pref),
+        "quiet_zone": selectors.quiet_hours_zone(user=user, pref=pref).replace("_", " "),
     }
 
 

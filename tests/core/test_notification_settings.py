@@ -46,7 +46,7 @@ class TestTheAccountPage:
         assert "referrals" not in re.findall(r'name="email_groups" value="(\w+)"', page)
         assert "safety" not in " ".join(re.findall(r'<input[^>]*type="checkbox"[^>]*>', page))
         assert "Safety alerts cannot be turned off" in page
-        assert "America/New_York" in page  # the patient's record's time zone
+        assert "America/New York" in page  # the patient's record's time zone
 
         response = client.post(
             SETTINGS,
@@ -206,6 +206,26 @@ class TestTheSweepObeys:
         # In Concord, as always; by e-mail, not: the patient turned refill e-mails off.
         assert Notification.objects.get(recipient=patient_user).title == "Time to ask for a refill"
         assert [m for m in mail.outbox if patient_user.email in m.to] == []
+
+    def test_the_prescriber_hears_of_a_passed_ask_by_date_whatever_the_patient_chose(
+        self, patient, patient_user, prescriber, time_machine
+    ):
+        NotificationPreference.objects.create(
+            user=patient_user,
+            email_enabled=False,
+            email_off=[g.key for g in nudges.groups_for(patient_user)],
+        )
+        time_machine.move_to(datetime(2026, 3, 1, 9, 0, tzinfo=NY))
+        _medicine_due_a_refill_reminder(patient, prescriber)
+        day = date(2026, 3, 2)
+        while not [c for c in nudges.due(day) if c.kind == "refill_overdue"]:
+            day += timedelta(days=1)
+            assert day < date(2026, 4, 30), "no overdue alert fell due"
+        time_machine.move_to(datetime(day.year, day.month, day.day, 10, 0, tzinfo=NY))
+        mail.outbox.clear()
+        sweep_nudges()
+        assert Notification.objects.filter(recipient=prescriber, kind="refill_overdue").exists()
+        assert [m.to for m in mail.outbox] == [[prescriber.email]]
 
     def test_another_group_still_comes_by_email(self, patient_user, time_machine):
         NotificationPreference.objects.create(user=patient_user, email_off=["refills"])
