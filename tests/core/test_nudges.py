@@ -177,9 +177,7 @@ class TestRegistry:
             "safety_alert": "",
         }
         with pytest.raises(ValueError, match="cannot be turned off"):
-            nudges.register(
-                "test_essential", title="x", link="/", essential=True, group="refills"
-            )
+            nudges.register("test_essential", title="x", link="/", essential=True, group="refills")
         with pytest.raises(ValueError, match="register its group"):
             nudges.register("test_orphan", title="x", link="/", group="no_such_group")
 
