@@ -201,6 +201,7 @@ class NotificationSettingsForm(forms.Form):
     )
     time_zone = forms.ChoiceField(
         label="Your time zone",
+        required=False,
         error_messages={"invalid_choice": "Choose a time zone from the list."},
     )
 
@@ -209,7 +210,10 @@ class NotificationSettingsForm(forms.Form):
         self.groups = list(groups)
         self.fields["email_groups"].choices = [(g.key, g.label) for g in self.groups]
         if choose_zone:
-            self.fields["time_zone"].choices = _time_zones()
+            from django.conf import settings
+
+            clinic = settings.TIME_ZONE.replace("_", " ")
+            self.fields["time_zone"].choices = [("", f"The clinic's ({clinic})"), *_time_zones()]
         else:
             del self.fields["time_zone"]
 
@@ -228,12 +232,10 @@ class NotificationSettingsForm(forms.Form):
 
     @staticmethod
     def initial_for(pref, groups) -> dict:
-        from django.conf import settings
-
         return {
             "email_enabled": pref.email_enabled,
             "email_groups": [g.key for g in groups if g.key not in pref.email_off],
             "quiet_from": pref.quiet_from,
             "quiet_until": pref.quiet_until,
-            "time_zone": pref.time_zone or settings.TIME_ZONE,
+            "time_zone": pref.time_zone,
         }

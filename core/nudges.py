@@ -102,7 +102,9 @@ def group(key: str, *, label: str, about: str, audience: Iterable[str]) -> Remin
 def groups_for(user) -> list[ReminderGroup]:
     """The groups this person may receive reminders of (one with a kind registered), by label.
     A clinic admin receives none."""
-    audience = "patient" if user.is_patient else "clinician" if user.is_clinician else None
+    from .access import kind_of  # "patient", "clinician" or "admin": who the person is
+
+    audience = kind_of(user)
     used = {k.group for k in _KINDS.values() if k.group}
     return sorted(
         (g for g in _GROUPS.values() if audience in g.audience and g.key in used),

@@ -389,7 +389,7 @@ def _settings_form(request, data=None):
     return NotificationSettingsForm(
         data,
         groups=groups,
-        choose_zone=not user.is_patient,
+        choose_zone=access.kind_of(user) != "patient",  # a patient's is on their record
         initial=NotificationSettingsForm.initial_for(pref, groups),
     )
 
