@@ -12,7 +12,8 @@
 - session writes: UPDATE/INSERT of django_session per request on the full stack.
 Times are medians of rounds interleaved across variants (a fresh order each round), through Django's test client (no
 network), in one process. Figures are printed, never asserted. Nothing is deleted: a user
-is created in the database named (run migrations first, or let this run them).
+is created in the database named (its name must contain "bench"; migrations are run).
+`make bench` prints these rows with the others (`table_rows()`).
 """
 
 import os
@@ -117,7 +118,9 @@ def session_writes_per_request(client, n=50):
 @override_settings(
     ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"], DEBUG=False, CONCORD_REQUIRE_MFA=True
 )
-def main():
+def measure():
+    """Medians per variant, queries per request, and session writes per request (now and as
+    before), in one run."""
     from core import middleware as core_middleware
     from tests import factories
 
@@ -154,6 +157,38 @@ def main():
     core_middleware.SEEN_RESOLUTION = resolution
 
     medians = {name: statistics.median(s) for name, s in samples.items()}
+    return rows, medians, counts, writes_now, writes_before
+
+
+def table_rows() -> list[dict]:
+    """These figures as rows of `make bench`'s table: each variant ÷ the full stack (the
+    floor of every page benchmark), with no target: they say where the floor's time goes
+    (a middleware's share of it is 1 − its row's ratio)."""
+    from bench import common
+
+    rows, medians, counts, writes_now, writes_before = measure()
+    floor_ms = medians[rows[0][0]]
+    out = [
+        common.row(name, medians[name], floor_ms, queries=f"{counts[name]:.1f}")
+        for name, _, _ in rows
+    ]
+    out.append(
+        common.row(
+            "session writes per request",
+            writes_now,
+            unit="",
+            detail=f"{writes_before:.2f} with the stamp written every request; "
+            "* Concord's own middleware; sessions, auth, messages are not removable",
+        )
+    )
+    return out
+
+
+def main():
+    from bench import common
+
+    common.scratch_database()
+    rows, medians, counts, writes_now, writes_before = measure()
     floor_ms = medians[rows[0][0]]
     print(
         f"middleware share of the lightest signed-in page ({connection.vendor}), "

@@ -11,7 +11,8 @@ their reminder window today, then measures in one run:
 - the Python path (SQLite's: a Candidate per row, bulk_create) for comparison;
 - peak Python memory of the sweep, at full size and at a tenth of the size (flat: nothing per
   row is held in Python).
-The database named in DATABASE_URL is emptied and rebuilt.
+The database named in DATABASE_URL (its name must contain "bench") is emptied and rebuilt.
+`make bench` prints these rows with the others (`rows()`).
 """
 
 import os
@@ -29,8 +30,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 
 def build(total: int, due: int):
@@ -199,35 +200,65 @@ def measure(total: int, due: int) -> dict:
         "peak": peak_of(set_sweep, empty),
     }
     assert Nudge.objects.count() == due
+    empty()
+    with CaptureQueriesContext(connection) as sweep_queries:
+        set_sweep()
+    result["sweep_queries"] = len(sweep_queries)
     return result
 
 
+def rows(total: int = 100_000, due: int = 10_000) -> list[dict]:
+    """The sweep's rows for the table: selection ÷ bare select, whole ÷ bare insert, and peak
+    memory (at full size, and at a tenth to show it flat)."""
+    from bench import common
+
+    if connection.vendor != "postgresql":
+        return [common.row("refill sweep", None, detail="not measured: needs PostgreSQL")]
+    small = measure(total // 10, due // 10)
+    full = measure(total, due)
+    ms = {key: full[key] * 1000 for key in ("bare", "bare_insert", "select", "sweep")}
+    size = f"{total:,} active medicines, {due:,} due"
+    return [
+        common.row(
+            "sweep selection ÷ bare select",
+            ms["select"],
+            ms["bare"],
+            target="≤ 1.5×",
+            queries=1,
+            detail=f"{size}; best of 5; the Python path (SQLite's) "
+            f"{full['py_select'] * 1000:.1f} ms, {full['py_select'] * 1000 / ms['bare']:.2f}×",
+        ),
+        common.row(
+            "whole sweep ÷ bare insert",
+            ms["sweep"],
+            ms["bare_insert"],
+            target="≤ 2×",
+            queries=full["sweep_queries"],
+            detail=f"one INSERT … SELECT … ON CONFLICT DO NOTHING, best of 3; "
+            f"{ms['sweep'] / ms['bare']:.2f}× the bare select; the Python path "
+            f"{full['py_sweep'] * 1000:.1f} ms, {full['py_sweep'] * 1000 / ms['bare_insert']:.2f}×",
+        ),
+        common.row(
+            f"sweep peak memory at {total:,}",
+            full["peak"] / 1e6,
+            target="< 50 MB",
+            unit="MB",
+            detail=f"Python's peak (tracemalloc); {small['peak'] / 1e6:.2f} MB at {total // 10:,}; "
+            f"the Python path {full['py_peak'] / 1e6:.1f} MB",
+        ),
+    ]
+
+
 def main():
+    from bench import common
+
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     due = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
     if connection.vendor != "postgresql":
         sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL.")
-    call_command("migrate", verbosity=0)
-    small = measure(total // 10, due // 10)
-    full = measure(total, due)
-    print(f"refill sweep over {total:,} active medications, {due:,} due")
-    print(f"  bare SQL selecting the due rows:        {full['bare'] * 1000:8.1f} ms")
-    print(f"  bare SQL selecting and inserting them:  {full['bare_insert'] * 1000:8.1f} ms")
-    print(
-        f"  sweep selection (set-based rows):       {full['select'] * 1000:8.1f} ms   ratio {full['select'] / full['bare']:.2f} (÷ bare select)"
-    )
-    print(
-        f"  whole sweep (one INSERT … SELECT):      {full['sweep'] * 1000:8.1f} ms   ratio {full['sweep'] / full['bare_insert']:.2f} (÷ bare insert), {full['sweep'] / full['bare']:.2f} (÷ bare select)"
-    )
-    print(
-        f"  Python path (SQLite's): selection {full['py_select'] * 1000:.1f} ms ({full['py_select'] / full['bare']:.2f}), "
-        f"whole {full['py_sweep'] * 1000:.1f} ms ({full['py_sweep'] / full['bare_insert']:.2f} ÷ bare insert), "
-        f"peak {full['py_peak'] / 1e6:.1f} MB"
-    )
-    print(
-        f"  peak memory of the sweep: {full['peak'] / 1e6:.2f} MB at {total:,} ({due:,} due); "
-        f"{small['peak'] / 1e6:.2f} MB at {total // 10:,} ({due // 10:,} due)"
-    )
+    label = common.scratch_database()
+    common.migrate()
+    common.print_table(f"refill sweep, {label}; one run", [("refill sweep", rows(total, due))])
 
 
 if __name__ == "__main__":

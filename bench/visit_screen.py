@@ -3,17 +3,19 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/concord_bench python bench/visit_screen.py
 
 - floor: a signed-in view on the same stack (all middleware, session, CSRF, the base
-  template) that runs one query and renders a page of the same size as the visit screen;
-- ratio 1: the visit screen's server time for a signed-in prescriber ÷ the floor;
-- ratio 2: the visit screen for a patient with 10× the history ÷ the same with 1×.
-Times are medians of many requests through Django's test client (no network), measured
-in the same process one after the other. The database named is emptied and rebuilt.
+  template) that runs one query and renders a page of the same size as the visit screen
+  (bench/common.py);
+- ratio 1: the visit screen's server time for a signed-in prescriber ÷ the floor
+  (aim: ≤ 3×, in ≤ 15 queries);
+- ratio 2: the visit screen for a patient with 10× the history ÷ the same with 1×
+  (aim: ≤ 1.1×, the same number of queries).
+Times are medians of many requests through Django's test client (no network), in rounds
+that alternate the pages and the floor, in one process. The database named (its name must
+contain "bench") is emptied and rebuilt. `make bench` prints these rows with the others.
 """
 
 import os
-import statistics
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,28 +27,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from django.template import engines  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
-from django.urls import include, path  # noqa: E402
+from django.test import Client  # noqa: E402
 
-FLOOR_TEMPLATE = engines["django"].from_string(
-    '{% extends "base.html" %}{% block content %}<div>{{ filler }}</div>{% endblock %}'
-)
-FLOOR_SIZE = {"bytes": 0}
-
-
-def floor(request):
-    from core.models import Patient
-
-    Patient.objects.filter(pk=1).exists()  # the one query
-    filler = "x" * max(FLOOR_SIZE["bytes"] - 3000, 0)
-    return HttpResponse(FLOOR_TEMPLATE.render({"filler": filler}, request))
-
-
-urlpatterns = [path("bench-floor/", floor), path("", include("config.urls"))]
+from bench import common  # noqa: E402
 
 
 def build(scale: int):
@@ -120,55 +103,65 @@ def build(scale: int):
     return prescriber, patient
 
 
-def median_ms(client, url, runs=60) -> tuple[float, int]:
-    client.get(url)  # warm
-    times, size = [], 0
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200, (url, response.status_code)
-        size = len(response.content)
-    return statistics.median(times) * 1000, size
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
-def _empty_scratch_database():
-    """The benchmark's own database starts empty: flush TRUNCATEs the append-only tables too,
-    which their guard refuses, so lift the guards around it (here only, never in the app)."""
-    from core.db import APPEND_ONLY_TABLES, drop_append_only, install_append_only
-
-    for table in APPEND_ONLY_TABLES:
-        drop_append_only(table)
-    try:
-        call_command("flush", verbosity=0, interactive=False)
-    finally:
-        for table in APPEND_ONLY_TABLES:
-            install_append_only(table)
-
-
-@override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"], DEBUG=False)
-def main():
-    call_command("migrate", verbosity=0)
-    if connection.vendor == "postgresql":
-        _empty_scratch_database()
+@common.served()
+def measure(*, rounds: int = 0, per_round: int = 0, empty: bool = True) -> list[dict]:
+    """The visit screen's rows: 1× history ÷ the floor, 10× ÷ 1×."""
+    if empty:
+        common.empty_database()
     prescriber, small = build(1)
     _, large = build(10)
-    client = Client()
-    client.force_login(prescriber)
-    visit_small, size = median_ms(client, f"/patients/{small.uuid}/visit/")
-    FLOOR_SIZE["bytes"] = size
-    floor_ms, floor_size = median_ms(client, "/bench-floor/")
     from core.models import CareTeamMembership
 
     CareTeamMembership.objects.filter(patient=large).update(clinician=prescriber)
-    visit_large, _ = median_ms(client, f"/patients/{large.uuid}/visit/")
-    print(f"visit screen ({connection.vendor}), median of 60 requests, in one run")
-    print(f"  framework floor (signed in, one query, {floor_size:,} bytes): {floor_ms:7.2f} ms")
-    print(
-        f"  visit screen, 1× history ({size:,} bytes):                {visit_small:7.2f} ms   ratio to floor {visit_small / floor_ms:.2f}"
+    client = client_for(prescriber)
+    small_url, large_url = f"/patients/{small.uuid}/visit/", f"/patients/{large.uuid}/visit/"
+    size = common.size_floor_as(client, small_url)
+    large_size = len(client.get(large_url).content)
+    ms = common.interleaved(
+        {
+            "1×": common.get(client, small_url),
+            "floor": common.floor_operation(client, small_url),
+            "10×": common.get(client, large_url),
+        },
+        rounds,
+        per_round,
     )
-    print(
-        f"  visit screen, 10× history:                                {visit_large:7.2f} ms   ratio 10×/1× {visit_large / visit_small:.2f}"
+    small_queries = common.queries(common.get(client, small_url))
+    large_queries = common.queries(common.get(client, large_url))
+    return [
+        common.row(
+            "visit screen ÷ floor",
+            ms["1×"],
+            ms["floor"],
+            target="≤ 3×, ≤ 15 q",
+            passed=ms["1×"] <= 3 * ms["floor"] and small_queries <= 15,
+            queries=small_queries,
+            detail=f"prescriber, 1× history; {size:,} bytes, floor padded to the same",
+        ),
+        common.row(
+            "visit screen 10× history ÷ 1×",
+            ms["10×"],
+            ms["1×"],
+            target="≤ 1.1×, = q",
+            passed=ms["10×"] <= 1.1 * ms["1×"] and large_queries == small_queries,
+            queries=f"{large_queries} vs {small_queries}",
+            detail=f"{large_size:,} bytes against {size:,}",
+        ),
+    ]
+
+
+def main():
+    label = common.scratch_database()
+    common.migrate()
+    common.print_table(
+        f"visit screen, {label}; Django test client in-process, medians, one run",
+        [("visit screen", measure())],
     )
 
 

@@ -432,10 +432,19 @@ class CareTeamGrants(GrantProvider):
         roles = self._roles_allowing(action, category)
         if not roles:
             return []
-        membership = self._memberships(actor).filter(patient_id=patient.pk, role__in=roles).first()
-        if membership is None:
-            return []
-        return [Grant(via="care_team", practice_id=membership.practice_id)]
+        # The actor's memberships of this patient's team, read once a request whatever the
+        # category asked: (role, practice) pairs.
+        memberships = memo(
+            ("memberships", actor.pk, patient.pk),
+            lambda: list(
+                self._memberships(actor)
+                .filter(patient_id=patient.pk)
+                .order_by("pk")
+                .values_list("role", "practice_id")
+            ),
+        )
+        practices = list(dict.fromkeys(p for role, p in memberships if role in roles))
+        return [Grant(via="care_team", practice_id=practice) for practice in practices]
 
     def patients_q(self, actor, action, category):
         roles = self._roles_allowing(action, category)
@@ -569,6 +578,13 @@ class request_scope:
     def __exit__(self, *exc):
         _memo.reset(self._token)
         return False
+
+
+def forget() -> None:
+    """Drop what the current request remembered (after a write that may change it)."""
+    cache = _memo.get()
+    if cache is not None:
+        cache.clear()
 
 
 def memo(key, compute):
@@ -853,13 +869,76 @@ def get(
     return record
 
 
-def visible(actor, queryset: QuerySet, category: Category, action: Action = Action.LIST):
+def visible(
+    actor,
+    queryset: QuerySet,
+    category: Category,
+    action: Action = Action.LIST,
+    *,
+    patient: Patient | None = None,
+):
     """What a list shows: `queryset` (of patients, or of records with fields patient, practice
     and author) filtered to what the actor may do this to, record rules included. Not audited:
-    audit what was sent with `audit_listed`."""
+    audit what was sent with `audit_listed`.
+
+    With `patient`, the list is of that one patient's records: it is filtered by the grants
+    `decide` found for the patient (remembered for the request, so a page that lists ten kinds
+    of one patient's records asks the providers once per kind, not ten subqueries each), which
+    cover exactly what the providers' filters let through."""
     if queryset.model is Patient:
         return queryset.filter(pk__in=_patients_visible(actor, category, action).values("pk"))
+    if patient is not None:
+        return _patient_records_visible(actor, queryset, category, action, patient)
     return _records_visible(actor, queryset, category, action)
+
+
+def _patient_records_visible(actor, queryset, category, action, patient) -> QuerySet:
+    """`_records_visible` for one patient's records, from the patient's grants."""
+    if not _signed_in(actor):
+        return queryset.none()
+    queryset = queryset.filter(patient_id=patient.pk)
+    for rule in rules_for(queryset.model, action):
+        queryset = queryset.filter(rule.q(actor))
+    own = Q(author_id=actor.pk)
+    grants = decide(actor, action, category, patient).grants
+    granted = _any(_grant_q(g, patient, queryset.model) for g in grants)
+    if category == Category.PSYCHOTHERAPY_NOTES:
+        if action in READS:
+            return queryset.filter(own)
+        return queryset.filter(own).filter(granted) if granted is not None else queryset.none()
+    if action in READS:
+        return queryset.filter(granted | own) if granted is not None else queryset.filter(own)
+    return queryset.filter(granted) if granted is not None else queryset.none()
+
+
+_NOTHING = Q(pk__in=[])
+# Not Q(): an empty Q drops out of an OR ("everything or mine" would become "mine").
+_EVERYTHING = Q(pk__isnull=False)
+
+
+def _grant_q(grant: Grant, patient: Patient, model) -> Q:
+    """The records of one patient that a grant covers, as a filter: `_grant_covers` for a
+    list. A record about a clinician is judged as that clinician's (see `about_field`)."""
+    if grant.record_ids is not None:
+        return Q(pk__in=sorted(grant.record_ids))
+    field = about_field(model)
+    plain = _covered_q(grant, WRITTEN, by_the_patient=Q(author_id=patient.user_id))
+    if field is None:
+        return plain
+    theirs = _covered_q(grant, _about_whose(field), by_the_patient=_NOTHING)
+    return (Q(**{f"{field}__isnull": True}) & plain) | (Q(**{f"{field}__isnull": False}) & theirs)
+
+
+def _covered_q(grant: Grant, whose: Whose, *, by_the_patient: Q) -> Q:
+    if grant.author_ids is not None:
+        named = Q(**{f"{whose.author}__in": sorted(grant.author_ids)})
+        return named | by_the_patient if grant.patient_written else named
+    if grant.practice_id is None:
+        return _EVERYTHING
+    here = Q(**{whose.practice: grant.practice_id})
+    if grant.patient_written:
+        return here | Q(**{f"{whose.practice}__isnull": True})
+    return here
 
 
 @dataclass(frozen=True)
@@ -888,6 +967,9 @@ class Permit:
         """`action` and `category` name the write when it differs from what was asked (a
         renewal asked to prescribe answers a refill request); `via` adds how it was checked
         ("verified in person") to the grant that allowed it."""
+        # What the request remembered may have changed with this write (a care team, a
+        # release): answers from here on are asked afresh.
+        forget()
         audit.record(
             actor=self.actor,
             patient=obj.patient,

@@ -165,13 +165,60 @@ def _event(*, actor, patient, category, action, outcome, object_type, object_id,
     )
 
 
+def _in_a_write() -> bool:
+    """Inside a transaction opened since the request's batch began (a service's write), not
+    one that encloses the whole request (a test's, or ATOMIC_REQUESTS)."""
+    return len(connection.atomic_blocks) > _depth.get(0)
+
+
 def _submit(events: list[AuditEvent]) -> None:
     pending = _batch.get(None)
-    if pending is not None and not connection.in_atomic_block:
+    if pending is not None and not _in_a_write():
         pending.extend(events)
         return
+    if pending:
+        # A write in a request that has already read: the reads so far join the write's own
+        # rows in one append (one lock of each chain's head), in the write's transaction.
+        # They record what the request already did, so they stand even if the write fails:
+        # the batch writes them again at the end if that transaction rolled back.
+        moved = _Moved(list(pending))
+        pending.clear()
+        transaction.on_commit(moved)
+        _moved.get().append(moved)
+        events = moved.events + events
     if events:
         _append(events)
+
+
+class _Moved:
+    """Read events a write's transaction took along; called when that transaction commits."""
+
+    def __init__(self, events: list[AuditEvent]):
+        self.events = events
+        self.committed = False
+
+    def __call__(self):
+        self.committed = True
+
+    def lost(self) -> bool:
+        """Rolled back: neither committed nor still waiting for an enclosing commit."""
+        if self.committed:
+            return False
+        return not any(entry[1] is self for entry in connection.run_on_commit)
+
+    def again(self) -> list[AuditEvent]:
+        """The events as new rows, to be chained afresh."""
+        fresh = []
+        for event in self.events:
+            copy = AuditEvent(
+                **{
+                    f.attname: getattr(event, f.attname)
+                    for f in AuditEvent._meta.concrete_fields
+                    if f.attname not in ("id", "seq", "prev_hash", "hash")
+                }
+            )
+            fresh.append(copy)
+        return fresh
 
 
 def _append(events: list[AuditEvent]) -> None:
@@ -196,30 +243,72 @@ def _append(events: list[AuditEvent]) -> None:
                 event.hash = compute_hash(event)
                 prev = event.hash
             head.seq, head.hash = seq, prev
-        AuditEvent.objects.bulk_create([e for chain in chains for e in by_chain[chain]])
-        if len(chains) == 1:
-            head = heads[chains[0]]
-            AuditChainHead.objects.filter(pk=head.pk).update(seq=head.seq, hash=head.hash)
-        else:
-            AuditChainHead.objects.bulk_update(list(heads.values()), ["seq", "hash"])
+        ordered = [e for chain in chains for e in by_chain[chain]]
+        if connection.vendor == "postgresql":
+            _insert_and_move_heads(ordered, [heads[c] for c in chains])
+            return
+        AuditEvent.objects.bulk_create(ordered)
+        AuditChainHead.objects.bulk_update(list(heads.values()), ["seq", "hash"])
+
+
+# The columns an append writes, in order (the id is the database's).
+_COLUMNS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_and_move_heads(events: list[AuditEvent], heads: list[AuditChainHead]) -> None:
+    """PostgreSQL: the rows and the heads' new positions in one statement, one round trip (the
+    ORM's bulk_create and update cost more to build than the database takes to run them)."""
+    table, head_table = AuditEvent._meta.db_table, AuditChainHead._meta.db_table
+    names = ", ".join(connection.ops.quote_name(f.column) for f in _COLUMNS)
+    row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    params = [
+        f.get_db_prep_save(getattr(event, f.attname), connection)
+        for event in events
+        for f in _COLUMNS
+    ]
+    moved = ", ".join(["(%s::bigint, %s::bigint, %s)"] * len(heads))
+    params += [value for head in heads for value in (head.pk, head.seq, head.hash)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH added AS (INSERT INTO {table} ({names}) "  # noqa: S608 - our own tables
+            f"VALUES {', '.join([row] * len(events))} RETURNING id), "
+            f"moved AS (UPDATE {head_table} AS h SET seq = m.seq, hash = m.hash "
+            f"FROM (VALUES {moved}) AS m(id, seq, hash) WHERE h.id = m.id RETURNING 1) "
+            "SELECT id FROM added",
+            params,
+        )
+        # Rows come back in the order they were given, as Django's bulk_create relies on.
+        for event, (pk,) in zip(events, cursor.fetchall(), strict=True):
+            event.pk = event.id = pk
+            event._state.adding = False
 
 
 _batch: contextvars.ContextVar[list | None] = contextvars.ContextVar("concord_audit_batch")
+_moved: contextvars.ContextVar[list] = contextvars.ContextVar("concord_audit_moved")
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("concord_audit_depth")
 
 
 class batch:
     """Collect a request's read events and write them together when it ends (even on error).
 
-    Used by the request middleware: a page that reads ten kinds of information commits once.
+    Used by the request middleware: a page that reads ten kinds of information commits once,
+    and a request that reads and then writes appends once, with the write (see `_submit`).
     """
 
     def __enter__(self):
         self._token = _batch.set([])
+        self._moved_token = _moved.set([])
+        self._depth_token = _depth.set(len(connection.atomic_blocks))
         return self
 
     def __exit__(self, *exc):
         events = _batch.get()
+        moved = _moved.get()
         _batch.reset(self._token)
+        _moved.reset(self._moved_token)
+        _depth.reset(self._depth_token)
+        lost = [e for m in moved if m.lost() for e in m.again()]
+        events = lost + events
         if events:
             _append(events)
         return False

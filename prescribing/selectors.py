@@ -18,6 +18,7 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.utils import timezone
 
@@ -51,8 +52,11 @@ def limits_for(medication: Medication, policies: dict | None = None) -> supply.L
 
 
 def policy_table() -> dict:
-    """Every policy row as limits, by (state, schedule): one query for a whole page."""
-    return {(p.state, p.schedule): p.limits() for p in SupplyPolicy.objects.all()}
+    """Every policy row as limits, by (state, schedule): one query for a whole request."""
+    return access.memo(
+        ("supply policies",),
+        lambda: {(p.state, p.schedule): p.limits() for p in SupplyPolicy.objects.all()},
+    )
 
 
 def _facts(medication: Medication) -> supply.Prescription | None:
@@ -228,22 +232,38 @@ def schedule_ii_series_days(*, medication: Medication, written_on: date) -> list
     )
 
 
-def _plan_queryset(actor) -> QuerySet:
-    # Goals are the patient's words, shown only where the actor may read them.
+def _plan_queryset(actor, patient=None) -> QuerySet:
+    """Medications with what their pages show prefetched. Goals are the patient's words, shown
+    only where the actor may read them. With `patient` (one patient's plan), the observations
+    prefetched are those the actor may read (`PlanItem.observations`), and each access filter
+    is the one-patient one."""
+    if patient is None:
+        observations = Observation.objects.all()
+    else:
+        observations = access.visible(
+            actor, Observation.objects.all(), Category.OBSERVATIONS, patient=patient
+        )
     return Medication.objects.select_related("prescriber", "practice", "patient").prefetch_related(
-        Prefetch("goals", queryset=stories_selectors.goals_visible(actor=actor)),
+        Prefetch("goals", queryset=stories_selectors.goals_visible(actor=actor, patient=patient)),
         Prefetch(
             "decisions",
             queryset=DecisionRecord.objects.select_related("author").order_by("-created_at", "-id"),
         ),
         Prefetch(
             "observations",
-            queryset=Observation.objects.select_related("author").order_by("-observed_on", "-id"),
+            queryset=observations.select_related("author").order_by("-observed_on", "-id"),
         ),
         Prefetch(
             "prescriptions",
-            queryset=Prescription.objects.order_by("-written_on", "-created_at").prefetch_related(
-                Prefetch("fills", queryset=Fill.objects.order_by("-filled_on", "-created_at"))
+            queryset=Prescription.objects.select_related("author")
+            .order_by("-written_on", "-created_at")
+            .prefetch_related(
+                Prefetch(
+                    "fills",
+                    queryset=Fill.objects.select_related("author").order_by(
+                        "-filled_on", "-created_at"
+                    ),
+                )
             ),
         ),
         Prefetch(
@@ -252,6 +272,7 @@ def _plan_queryset(actor) -> QuerySet:
                 actor,
                 RefillRequest.objects.select_related("author", "decided_by"),
                 Category.REFILLS,
+                patient=patient,
             ).order_by("-requested_at"),
             to_attr="visible_requests",
         ),
@@ -383,14 +404,9 @@ def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]
     """The patient's medications the actor may see, current first, with supply; audited."""
     on = on or timezone.localdate()
     medications = access.visible(
-        actor, _plan_queryset(actor).filter(patient=patient), Category.MEDICATIONS, Action.READ
+        actor, _plan_queryset(actor, patient), Category.MEDICATIONS, Action.READ, patient=patient
     )
     policies = policy_table()
-    visible_observations = set(
-        access.visible(
-            actor, Observation.objects.filter(patient=patient), Category.OBSERVATIONS
-        ).values_list("pk", flat=True)
-    )
     audit.record(
         actor=actor,
         patient=patient,
@@ -409,9 +425,8 @@ def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]
                 last_decision=next(
                     (d for d in decisions if d.kind != DecisionRecord.Kind.PURPOSE), None
                 ),
-                observations=[
-                    o for o in medication.observations.all() if o.pk in visible_observations
-                ],
+                # Prefetched as the actor may read them (`_plan_queryset` for one patient).
+                observations=list(medication.observations.all()),
                 open_request=open_request(medication),
                 last_request=last_request(medication),
             )
@@ -433,10 +448,15 @@ def medication_get(*, actor, medication_uuid, action: Action = Action.READ) -> M
     )
 
 
-def medication_shown(*, actor, medication: Medication) -> Medication:
-    """A medication a door already let the actor see (its read audited there), again, with
-    what its page shows prefetched: the goals the actor may see, decisions, prescriptions."""
-    return _plan_queryset(actor).get(pk=medication.pk)
+def medication_shown(*, actor, medication: Medication, fresh: bool = True) -> Medication:
+    """A medication a door already let the actor see (its read audited there), with what its
+    page shows prefetched: the goals the actor may see, decisions, prescriptions. `fresh`
+    reads it again (after a write); otherwise the door's instance is filled in place."""
+    if fresh:
+        return _plan_queryset(actor, medication.patient).get(pk=medication.pk)
+    lookups = _plan_queryset(actor, medication.patient)._prefetch_related_lookups
+    prefetch_related_objects([medication], *lookups)
+    return medication
 
 
 def medications() -> QuerySet:
@@ -491,12 +511,9 @@ class TimelineEntry:
 
 def medication_timeline(*, actor, medication: Medication) -> list[TimelineEntry]:
     """Decisions, observations, prescriptions, fills and refill requests, newest first by the
-    date they happened (a fill recorded today for last month sits last month)."""
-    visible_observations = access.visible(
-        actor,
-        Observation.objects.filter(medication=medication).select_related("author"),
-        Category.OBSERVATIONS,
-    )
+    date they happened (a fill recorded today for last month sits last month). `medication` as
+    `medication_shown` gives it: its observations are those the actor may read."""
+    visible_observations = medication.observations.all()
     entries = [
         TimelineEntry((d.decided_on, d.created_at), "decision", d)
         for d in medication.decisions.all()

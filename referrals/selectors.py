@@ -57,7 +57,7 @@ THREAD_POSTS = ThreadPost.objects.select_related("patient")
 
 def releases_for_patient(*, actor, patient) -> list[ReleaseView]:
     """The patient's releases the actor may read, newest first; audited."""
-    visible = access.visible(actor, RELEASES.filter(patient=patient), Category.RELEASES)
+    visible = access.visible(actor, RELEASES, Category.RELEASES, patient=patient)
     audit.record(
         actor=actor,
         patient=patient,
@@ -69,7 +69,7 @@ def releases_for_patient(*, actor, patient) -> list[ReleaseView]:
 
 
 def referrals_for_patient(*, actor, patient) -> list[Referral]:
-    visible = access.visible(actor, REFERRALS.filter(patient=patient), Category.REFERRALS)
+    visible = access.visible(actor, REFERRALS, Category.REFERRALS, patient=patient)
     audit.record(
         actor=actor,
         patient=patient,
@@ -103,7 +103,7 @@ def referral_recipients(*, actor):
 
 def thread(*, actor, patient) -> list[ThreadPost]:
     """Posts the actor may read: their practice's, and the other side's under a release."""
-    posts = access.visible(actor, ThreadPost.objects.filter(patient=patient), Category.THREADS)
+    posts = access.visible(actor, ThreadPost.objects.all(), Category.THREADS, patient=patient)
     audit.record(
         actor=actor,
         patient=patient,
@@ -121,8 +121,19 @@ def thread(*, actor, patient) -> list[ThreadPost]:
         if post.reply_to_id is not None and post.reply_to_id not in ids:
             # The post it answers is not the reader's to see (another practice, no release).
             post.reply_to = None
-    _mark_ended_sharing(visible, list(RELEASES.filter(patient=patient)))
+    _mark_ended_sharing(visible, _releases_of(patient))
     return visible
+
+
+def _releases_of(patient) -> list[Release]:
+    """All of the patient's releases, oldest first, read once a request: what the thread says
+    of who reads each post (not what the actor may read of them: that is `releases_for_patient`)."""
+    return list(
+        access.memo(
+            ("releases of", patient.pk),
+            lambda: list(RELEASES.filter(patient=patient).order_by("signed_at")),
+        )
+    )
 
 
 def thread_post_get(*, actor, post_uuid) -> ThreadPost:
@@ -255,7 +266,7 @@ def thread_readers(*, actor, patient) -> ThreadReaders:
     for a post of theirs (the same answer the thread gives each reader). The caller has
     checked that the actor may use the thread."""
     draft = ThreadPost(patient=patient, practice=actor.practice, author=actor)
-    releases = list(RELEASES.filter(patient=patient).order_by("signed_at"))
+    releases = _releases_of(patient)
     candidates = {}
     for membership in core_selectors.care_team_for(patient=patient):
         if membership.clinician_id != actor.pk:

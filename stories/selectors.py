@@ -24,17 +24,17 @@ def note_category(kind: str) -> Category:
     )
 
 
-def goals_visible(*, actor) -> QuerySet:
-    return access.visible(actor, Goal.objects.all(), Category.GOALS, Action.READ)
+def goals_visible(*, actor, patient=None) -> QuerySet:
+    """Goals the actor may read (of one patient, when named: the cheaper filter)."""
+    return access.visible(actor, Goal.objects.all(), Category.GOALS, Action.READ, patient=patient)
 
 
 def goal_list(*, actor, patient, include_closed: bool = True) -> list[Goal]:
     """The patient's goals the actor may see, each with its ratings (oldest first); audited."""
     goals = (
-        goals_visible(actor=actor)
-        .filter(patient=patient)
+        goals_visible(actor=actor, patient=patient)
         .select_related("author", "patient")
-        .prefetch_related(Prefetch("ratings", queryset=_ratings_visible(actor)))
+        .prefetch_related(Prefetch("ratings", queryset=_ratings_visible(actor, patient)))
         .order_by("-created_at")
     )
     if not include_closed:
@@ -56,17 +56,17 @@ def goal_get(*, actor, goal_uuid, action: Action = Action.READ) -> Goal:
     return access.get(actor, action, Category.GOALS, queryset=GOALS, uuid=goal_uuid)
 
 
-def _ratings_visible(actor):
+def _ratings_visible(actor, patient=None):
     """Ratings are records too: one written in another practice needs a release."""
     ratings = GoalRating.objects.select_related("author").order_by("rated_at", "id")
-    return access.visible(actor, ratings, Category.GOALS, Action.READ)
+    return access.visible(actor, ratings, Category.GOALS, Action.READ, patient=patient)
 
 
 def goal_card(*, actor, goal) -> Goal:
     """A goal the caller already has access to, fresh, with the ratings they may see."""
     return (
         Goal.objects.select_related("author", "patient")
-        .prefetch_related(Prefetch("ratings", queryset=_ratings_visible(actor)))
+        .prefetch_related(Prefetch("ratings", queryset=_ratings_visible(actor, goal.patient)))
         .get(pk=goal.pk)
     )
 
@@ -86,20 +86,23 @@ def gas_summary(goals: list[Goal]) -> float | None:
     return scoring.gas_t_score(latest)
 
 
-def notes_visible(*, actor) -> QuerySet:
-    """Notes the actor may read, as core.access decides for each note: its audience, another
-    practice's only when shareable under a release, process notes their author's alone."""
+def notes_visible(*, actor, patient=None) -> QuerySet:
+    """Notes the actor may read (of one patient, when named), as core.access decides for each
+    note: its audience, another practice's only when shareable under a release, process notes
+    their author's alone."""
     narrative = access.visible(
         actor,
         NarrativeNote.objects.exclude(kind=NarrativeNote.Kind.PSYCHOTHERAPY),
         Category.NARRATIVE_NOTES,
         Action.READ,
+        patient=patient,
     )
     process = access.visible(
         actor,
         NarrativeNote.objects.filter(kind=NarrativeNote.Kind.PSYCHOTHERAPY),
         Category.PSYCHOTHERAPY_NOTES,
         Action.READ,
+        patient=patient,
     )
     return NarrativeNote.objects.filter(
         Q(pk__in=narrative.values("pk")) | Q(pk__in=process.values("pk"))
@@ -108,7 +111,11 @@ def notes_visible(*, actor) -> QuerySet:
 
 def note_list(*, actor, patient, kind: str = "", author_uuid: str = "") -> list[NarrativeNote]:
     """The patient's notes the actor may read, newest first, filtered by kind and author; audited."""
-    notes = notes_visible(actor=actor).filter(patient=patient).select_related("author", "practice")
+    notes = (
+        notes_visible(actor=actor, patient=patient)
+        .filter(patient=patient)
+        .select_related("author", "practice")
+    )
     if kind in NarrativeNote.Kind.values:
         notes = notes.filter(kind=kind)
     if author_uuid:
@@ -127,7 +134,8 @@ def note_authors(*, actor, patient) -> list:
     """The people whose notes about this patient the actor can read (for the filter)."""
     from core.models import User
 
-    author_ids = notes_visible(actor=actor).filter(patient=patient).values("author_id")
+    author_ids = notes_visible(actor=actor, patient=patient).filter(patient=patient)
+    author_ids = author_ids.values("author_id")
     return list(User.objects.filter(pk__in=author_ids).order_by("full_name"))
 
 
@@ -196,7 +204,7 @@ def safety_plan_versions(*, actor, patient) -> list:
 
     plans = list(
         access.visible(
-            actor, SafetyPlan.objects.filter(patient=patient), Category.SAFETY_PLAN, Action.READ
+            actor, SafetyPlan.objects.all(), Category.SAFETY_PLAN, Action.READ, patient=patient
         ).select_related("author")
     )
     audit.record(
@@ -215,7 +223,7 @@ def safety_plan_current(*, actor, patient):
 
     plan = (
         access.visible(
-            actor, SafetyPlan.objects.filter(patient=patient), Category.SAFETY_PLAN, Action.READ
+            actor, SafetyPlan.objects.all(), Category.SAFETY_PLAN, Action.READ, patient=patient
         )
         .select_related("author")
         .order_by("-version")

@@ -263,15 +263,16 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
     for actor, (model, category, records), action in itertools.product(
         actors, cases, (Action.READ, Action.LIST, Action.UPDATE, Action.ANSWER, Action.ACKNOWLEDGE)
     ):
-        visible = set(
-            access.visible(
-                actor, model.objects.filter(pk__in=[r.pk for r in records]), category, action
-            )
-        )
+        listed = model.objects.filter(pk__in=[r.pk for r in records])
+        visible = set(access.visible(actor, listed, category, action))
+        # The one-patient filter (built from the patient's grants) agrees with both.
+        one_patient = set()
+        for whose in {r.patient for r in records}:
+            one_patient |= set(access.visible(actor, listed, category, action, patient=whose))
         for record in records:
-            assert (record in visible) == access.decide_record(
-                actor, action, category, record
-            ).allowed, (actor, record, action)
+            allowed = access.decide_record(actor, action, category, record).allowed
+            assert (record in visible) == allowed, (actor, record, action)
+            assert (record in one_patient) == allowed, ("one patient", actor, record, action)
             checked += 1
     assert checked >= 900
     # Record rules, one by one: a note kept "only me" is its author's; a Harbor team note
