@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from . import access, accounting, audit
 from .access import Action, Category
-from .models import AuditEvent, CareTeamMembership, Notification, Patient, User
+from .models import (
+    AuditEvent,
+    CareTeamMembership,
+    Notification,
+    NotificationPreference,
+    Patient,
+    User,
+)
 
 
 def patient_list(*, actor, search: str = "") -> QuerySet:
@@ -218,6 +225,20 @@ def notifications(*, user, unread_only: bool = False) -> QuerySet:
 def notification_get(*, user, uuid) -> Notification | None:
     """One of the user's own notifications, or None (another's is not theirs to know of)."""
     return Notification.objects.filter(recipient=user, uuid=uuid).first()
+
+
+def notification_settings_get(*, user) -> NotificationPreference:
+    """The person's own notification settings; the defaults (unsaved) if they never chose."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )
+
+
+def quiet_hours_zone(*, user, pref: NotificationPreference) -> str:
+    """The time zone the person's quiet hours are read in (as the reminder delivery reads it)."""
+    from . import nudges
+
+    return nudges.zone_of(user, pref).key
 
 
 def clinician_directory(*, exclude=None) -> QuerySet:

@@ -119,6 +119,11 @@ FIELDS = [
     "after_hours_phone",
     "after_hours_instructions",
     "reply_time",
+    "email_enabled",
+    "email_groups",
+    "quiet_from",
+    "quiet_until",
+    "time_zone",
 ]
 values = st.one_of(
     st.text(alphabet=string.printable + "éß–—“”\u200b", max_size=60),
