@@ -44,7 +44,8 @@ THINK = [float(x) for x in os.environ.get("CONCORD_LOAD_THINK", "2-8").split("-"
 PASSWORD = DATA["password"]
 CLINICIANS = DATA["clinicians"]
 PATIENTS = DATA["patients"]
-THREAD_OPEN = {p["uuid"]: p.get("thread_open", False) for p in PATIENTS}
+# Who may post to each patient's thread: the two clinicians a release in force names.
+THREAD_WRITERS = {p["uuid"]: set(p.get("thread_writers", ())) for p in PATIENTS}
 TOTP_PERIOD = 30
 
 _log = (OUT / f"requests-{os.getpid()}.jsonl").open("a", buffering=1)
@@ -489,14 +490,16 @@ class ClinicianWriter(ConcordUser):
         super().on_start()
         me = CLINICIANS[len(CLINICIANS) - 1 - self.index % len(CLINICIANS)]
         self.role = me["role"]
+        self.uuid = me["uuid"]
         self.patients = me["patients"]
         self.medications = {p["uuid"]: p["medications"] for p in PATIENTS}
         self.sign_in(me["email"], me["totp"])
 
     @task(3)
     def thread_post_by_page(self):
-        # Only threads the other practice can read accept a post (others are refused, rightly).
-        open_threads = [p for p in self.patients if THREAD_OPEN.get(p)]
+        # Only a post someone of the other practice reads is accepted (others are refused,
+        # rightly): the clinicians a release names post; the rest of the team does not.
+        open_threads = [p for p in self.patients if self.uuid in THREAD_WRITERS.get(p, ())]
         if not open_threads:
             return
         patient = random.choice(open_threads)

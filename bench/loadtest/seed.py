@@ -143,6 +143,12 @@ def seed(*, patients: int = 20, prescribers: int = 15, therapists: int = 15) -> 
         team = team_of(i)
         prescriber = next(c for c in team if c.role == Role.PRESCRIBER)
         therapist = next(c for c in team if c.role == Role.THERAPIST)
+        # The release names the team's last prescriber and therapist: the clinicians the load
+        # test's writers sign in as, so that their thread posts have a reader.
+        named = (
+            next(c for c in reversed(team) if c.role == Role.PRESCRIBER),
+            next(c for c in reversed(team) if c.role == Role.THERAPIST),
+        )
         me = patient.user
         stories.summary_save(
             actor=prescriber,
@@ -237,8 +243,8 @@ def seed(*, patients: int = 20, prescribers: int = 15, therapists: int = 15) -> 
             referrals.release_sign(
                 actor=me,
                 patient=patient,
-                discloser=prescriber,
-                recipient=therapist,
+                discloser=named[0],
+                recipient=named[1],
                 categories=["medications", "observations", "goals"],
                 purpose="So my therapist and prescriber can treat me together",
                 expires_on=today + timedelta(days=180),
@@ -247,7 +253,7 @@ def seed(*, patients: int = 20, prescribers: int = 15, therapists: int = 15) -> 
         if i % 2 == 0:
             # Only where the release lets the other practice read it: otherwise it is refused.
             referrals.thread_post(
-                actor=therapist,
+                actor=named[1],
                 patient=patient,
                 kind="change",
                 text="Seems calmer in sessions since the change.",
@@ -262,8 +268,9 @@ def seed(*, patients: int = 20, prescribers: int = 15, therapists: int = 15) -> 
                 "goals": [str(g.uuid) for g in goals],
                 "clinicians": [str(c.uuid) for c in team],
                 "prescriber": str(prescriber.uuid),
-                # A release in force lets each side read the other's thread posts.
-                "thread_open": i % 2 == 0,
+                # A release in force lets the two clinicians it names read each other's
+                # thread posts (it names people, not practices): only they can post.
+                "thread_writers": [str(c.uuid) for c in named] if i % 2 == 0 else [],
             }
         )
 
