@@ -86,9 +86,7 @@ def send_check_in(client, patient, instrument, *, counted: list | None = None) -
     queries are appended to `counted` when given (then the time is not meaningful)."""
     url = reverse(SEND_FROM[0], args=[patient.uuid])
     page = client.get(url)
-    offers = [
-        f for f in _forms(page, "any") if f["hidden"].get(SEND_FROM[1]) == str(instrument.pk)
-    ]
+    offers = [f for f in _forms(page, "any") if f["hidden"].get(SEND_FROM[1]) == str(instrument.pk)]
     assert len(offers) == 1, f"no single form for {instrument.key} on {url}"
     form, spent = offers[0], 0.0
     if form["method"] == "get":
