@@ -141,6 +141,8 @@ class TestRegistry:
             "refill_requested_late",
             "safety_alert",
             "alliance_concern",
+            "message_received",
+            "message_answered",
         }
         assert set(registered) == swept | sent_when_it_happens
         assert {k for k, e in registered.items() if e.candidates} == swept
