@@ -397,3 +397,35 @@ def test_recording_needs_a_medicine_and_changes_nothing_without_one(
     assert response.status_code == 400
     assert "Choose the medicine it is about." in response.content.decode()
     assert not Observation.objects.exists()
+
+
+def test_the_fhir_export_carries_the_messages_its_reader_may_read_as_communications(
+    client, patient, patient_user, prescriber, therapist
+):
+    to_prescriber = _start(patient, patient_user, to=prescriber)
+    services.message_reply(actor=prescriber, conversation=to_prescriber, text="Zqanswer")
+    _start(patient, patient_user, to=therapist, subject="Zqfortherapist", text="Zqtherapisttext")
+
+    def communications(user):
+        client.force_login(user)
+        bundle = client.get(reverse("api_fhir_export", args=[patient.uuid])).json()
+        return [
+            e["resource"]
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "Communication"
+        ]
+
+    mine = communications(patient_user)
+    assert [c["payload"][0]["contentString"] for c in mine] == [TEXT, "Zqanswer", "Zqtherapisttext"]
+    first, answer = mine[0], mine[1]
+    assert first["topic"] == {"text": SUBJECT}
+    assert first["recipient"] == [{"display": "Dr. Priya Raman"}]
+    assert answer["inResponseTo"] == [{"reference": f"urn:uuid:{first['id']}"}]
+    assert answer["sender"] == {"display": "Dr. Priya Raman"}
+    assert [c["payload"][0]["contentString"] for c in communications(prescriber)] == [
+        TEXT,
+        "Zqanswer",
+    ]
+    assert AuditEvent.objects.filter(
+        actor=prescriber, patient=patient, category="messages", action="export"
+    ).exists()
