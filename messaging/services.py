@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import access, nudges, resubmit
+from core import access, audit, nudges, resubmit
 from core import selectors as core_selectors
 from core.access import Action, Category
 from core.exceptions import NotAllowed
+from core.models import AuditEvent
 
 from .models import SUBJECT_MAX, TEXT_MAX, Conversation, Message, Receipt
 
@@ -46,6 +47,17 @@ def conversation_start(*, actor, patient, subject: str, text: str, clinician=Non
     ValidationError for a blank subject or text, or an addressee not on the team today."""
     permit = access.guard(actor, Action.CREATE, Category.MESSAGES, patient)
     if not access.is_self(actor, patient):
+        # The care team may write in a conversation, not start one: refused, and audited as
+        # the policy's own refusals are.
+        audit.record(
+            actor=actor,
+            patient=patient,
+            category=Category.MESSAGES,
+            action=Action.CREATE,
+            outcome=AuditEvent.Outcome.DENIED,
+            object_type="core.Patient",
+            object_id=str(patient.uuid),
+        )
         raise NotAllowed("A conversation is started by the patient; reply in one of theirs.")
     subject = (subject or "").strip()
     if not subject:

@@ -46,8 +46,9 @@ def patient_messages(request, patient):
 @access.patient_view(Category.MESSAGES, Action.CREATE)
 def compose(request, patient):
     """The patient writes to their care team, or to one clinician of it."""
-    if not access.is_self(request.user, patient):
-        # The patient starts a conversation; their care team answers in it.
+    if request.method == "GET" and not access.is_self(request.user, patient):
+        # The patient starts a conversation; their care team answers in it (a post is
+        # refused, audited, by the service).
         return redirect("patient_messages", patient_uuid=patient.uuid)
     team = selectors.addressees(patient=patient)
     form = ComposeForm(request.POST if request.method == "POST" else None, team=team)

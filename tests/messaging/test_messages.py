@@ -429,3 +429,16 @@ def test_the_fhir_export_carries_the_messages_its_reader_may_read_as_communicati
     assert AuditEvent.objects.filter(
         actor=prescriber, patient=patient, category="messages", action="export"
     ).exists()
+
+
+def test_a_clinicians_refused_start_is_audited_on_the_page_too(client, patient, prescriber):
+    client.force_login(prescriber)
+    response = client.post(
+        reverse("message_compose", args=[patient.uuid]),
+        {"to": "team", "subject": SUBJECT, "text": TEXT},
+    )
+    assert response.status_code == 403
+    assert not Conversation.objects.exists()
+    assert AuditEvent.objects.filter(
+        actor=prescriber, category="messages", action="create", outcome="denied"
+    ).exists()
