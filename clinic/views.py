@@ -367,6 +367,8 @@ def conversation(request, conversation):
     """One conversation between the patient and their care team: the messages, who read
     them, who can read it, and a reply (the service guards the reply)."""
     form = ReplyForm(request.POST if request.method == "POST" else None)
+    if access.is_self(request.user, conversation.patient):
+        form.fields["text"].label = "Your message"
     status = 200
     if request.method == "POST":
         status = 400
