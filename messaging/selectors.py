@@ -52,9 +52,7 @@ def conversation_list(*, actor, patient=None) -> list[Conversation]:
 def unread_count(*, user) -> int:
     """Messages in the conversations the user may read that they have not opened: the header's
     count. Not audited: a number, no patient's information."""
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    if not (user.is_patient or user.is_clinician):
+    if access.kind_of(user) not in ("patient", "clinician"):
         return 0
     conversations = access.visible(user, Conversation.objects.all(), Category.MESSAGES, Action.READ)
     return Message.objects.filter(_unread_q(user), conversation__in=conversations).count()

@@ -13,6 +13,10 @@ class MessageSerializer(serializers.ModelSerializer):
     read_by = serializers.SerializerMethodField(
         help_text="Who other than its author has read it, first reader first."
     )
+    record_kind = serializers.CharField(
+        read_only=True,
+        help_text='What a clinician recorded it as ("observation"); empty when nothing was.',
+    )
 
     class Meta:
         model = Message

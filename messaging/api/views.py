@@ -1,6 +1,7 @@
 """The secure-messages API: the same selectors, services and access policy as the pages."""
 
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -84,6 +85,7 @@ class ConversationView(RecordAPIView):
     )
     def get(self, request, conversation_uuid):
         services.conversation_seen(reader=request.user, conversation=self.record)
+        prefetch_related_objects([self.record], "messages__author", "messages__receipts__reader")
         return Response(s.ConversationDetailSerializer(self.record).data)
 
     @extend_schema(
