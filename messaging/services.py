@@ -158,7 +158,10 @@ def _receipts(*, reader, conversation: Conversation) -> int:
     )
     now = timezone.now()
     made = Receipt.objects.bulk_create(
-        [Receipt(message=m, reader=reader, read_at=now) for m in unread.only("pk")],
+        [
+            Receipt(message_id=pk, reader_id=reader.pk, read_at=now)
+            for pk in unread.values_list("pk", flat=True)
+        ],
         ignore_conflicts=True,
     )
     return len(made)

@@ -442,3 +442,20 @@ def test_a_clinicians_refused_start_is_audited_on_the_page_too(client, patient, 
     assert AuditEvent.objects.filter(
         actor=prescriber, category="messages", action="create", outcome="denied"
     ).exists()
+
+
+def test_the_inbox_and_a_conversation_cost_the_same_few_queries_however_many_messages(
+    client, patient, patient_user, prescriber, django_assert_max_num_queries
+):
+    conversations = [
+        _start(patient, patient_user, to=prescriber, subject=f"{SUBJECT} {n}") for n in range(8)
+    ]
+    longest = conversations[-1]
+    for n in range(10):
+        services.message_reply(actor=prescriber, conversation=longest, text=f"Zqanswer {n}")
+    for user in (prescriber, patient_user):
+        client.force_login(user)
+        with django_assert_max_num_queries(16):
+            assert client.get(reverse("messages_inbox")).status_code == 200
+        with django_assert_max_num_queries(26):
+            assert client.get(reverse("conversation", args=[longest.uuid])).status_code == 200
