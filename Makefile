@@ -7,23 +7,29 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint check-compose clean bench backup-drill loadtest proof
+.PHONY: install run test lint check-compose clean bench bench-audit backup-drill loadtest proof
 
 $(STAMP): pyproject.toml
+	@echo "==> 1/4 Creating $(VENV) and installing Concord's packages (the first time takes a few minutes)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet ".[dev]"
+	$(BIN)/python -m pip install --progress-bar on --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on ".[dev]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
 
 ## Install, migrate, load the demo clinic and serve it on http://$(HOST):$(PORT)/ (embedded: SQLite, no broker).
+# Links in e-mails and notifications follow the address served (see CONCORD_SITE_URL).
+run: export CONCORD_HOST = $(HOST)
+run: export CONCORD_PORT = $(PORT)
 run: install
+	@echo "==> 2/4 Preparing the database in .data/ (SQLite)"
 	mkdir -p .data
 	$(BIN)/python manage.py migrate --no-input
+	@echo "==> 3/4 Loading the demo clinic"
 	$(BIN)/python manage.py seed_demo
-	@echo "Concord is at http://$(HOST):$(PORT)/"
+	@echo "==> 4/4 Serving Concord at http://$(HOST):$(PORT)/ (Ctrl-C stops it; e-mail, such as invitations, is printed here)"
 	# Reminders without a broker: a sweep every minute beside the web server.
 	$(BIN)/python manage.py nudges --loop 60 > .data/nudges.log 2>&1 & \
 	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
@@ -53,6 +59,11 @@ clean:
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/concord_bench
 bench: install
 	DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python bench/run.py
+
+## The audit trail at 10 million rows against 10 thousand (PostgreSQL; about 6 minutes; empties the bench database).
+bench-audit: install
+	psql "$(BENCH_DATABASE_URL)" -c "SELECT 1" >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres concord_bench
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/audit_scale.py
 
 ## Backup drill (PostgreSQL): dump, restore into a scratch database, compare, verify the audit.
 backup-drill: install

@@ -2,8 +2,13 @@
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import reduce
+from operator import or_
 
-from django.utils import timezone
+from django.db.models import F
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from core import access, audit
 from core import selectors as core_selectors
@@ -95,14 +100,24 @@ def check_in_offers(*, actor, patient) -> list[Offer]:
         return []
     access.audit_listed(actor, [patient], Category.ALLIANCE, object_type="alliance.CheckIn")
     team = [m.clinician for m in core_selectors.care_team_for(patient=patient)]
-    mine = [
-        c
-        for category, kind in _KINDS.items()
-        for c in access.visible(
-            actor, CheckIn.objects.filter(patient=patient, instrument__kind=kind), category
-        ).select_related("instrument")
-    ]
-    mine.sort(key=lambda c: c.created_at)
+    # Drafts and sent ones of both categories in one query, without their instruments' rows.
+    mine = list(
+        reduce(
+            or_,
+            (
+                access.visible(
+                    actor,
+                    CheckIn.objects.filter(instrument__kind=kind),
+                    category,
+                    patient=patient,
+                )
+                for category, kind in _KINDS.items()
+            ),
+        )
+        .only("id", "uuid", "instrument_id", "clinician_id", "status", "created_at", "submitted_at")
+        .annotate(instrument_key=F("instrument__key"))
+        .order_by("created_at")
+    )
     schedules = {
         (s.instrument_key, s.clinician_id): s for s in Schedule.objects.filter(patient=patient)
     }
@@ -113,7 +128,7 @@ def check_in_offers(*, actor, patient) -> list[Offer]:
             same = [
                 c
                 for c in mine
-                if c.instrument.key == instrument.key and c.clinician_id == clinician_id
+                if c.instrument_key == instrument.key and c.clinician_id == clinician_id
             ]
             draft = next((c for c in same if c.status == CheckIn.Status.DRAFT), None)
             submitted = [c for c in same if c.status == CheckIn.Status.SUBMITTED]
@@ -150,10 +165,21 @@ class Series:
     clinician: object
     check_ins: list = field(default_factory=list)
     flags: list = field(default_factory=list)
+    # What the alliance page lists of each check-in, newest first (`history` fills it).
+    rows: list = field(default_factory=list)
 
     @property
     def latest(self) -> CheckIn | None:
         return self.check_ins[-1] if self.check_ins else None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One sent check-in as the alliance page lists it, formatted once."""
+
+    url: str
+    sent_on: str
+    score: str
 
 
 def raised_safety_alert(*, check_in: CheckIn) -> bool:
@@ -183,21 +209,49 @@ def crisis_help_after(*, actor, check_in: CheckIn) -> dict | None:
     }
 
 
-def trends(*, actor, patient) -> list[Series]:
-    """Submitted check-ins grouped per instrument and relationship, oldest first; audited."""
-    series: dict = {}
-    for category, kind in _KINDS.items():
-        visible = (
-            access.visible(
-                actor,
-                CheckIn.objects.filter(
-                    patient=patient, status=CheckIn.Status.SUBMITTED, instrument__kind=kind
-                ),
-                category,
-            )
-            .select_related("instrument", "clinician")
-            .order_by("submitted_at")
-        )
+# What a list of sent check-ins reads of each row: what the pages, the visit screen and the
+# FHIR export show. Never the instrument's definition (kilobytes of JSON), read once per
+# instrument by `_attach`.
+_SENT_COLUMNS = (
+    "id",
+    "uuid",
+    "patient_id",
+    "author_id",
+    "instrument_id",
+    "clinician_id",
+    "status",
+    "answers",
+    "open_answer",
+    "total",
+    "band",
+    "submitted_at",
+)
+
+
+def _attach(check_ins) -> None:
+    """Give each check-in its instrument: one query for all of them, each definition read
+    once (and not again in the same request, `access.memo`: an instrument version never
+    changes once imported)."""
+    known = access.memo(("alliance", "instruments"), dict)
+    missing = {c.instrument_id for c in check_ins} - known.keys()
+    if missing:
+        known.update(Instrument.objects.in_bulk(missing))
+    for check_in in check_ins:
+        check_in.instrument = known[check_in.instrument_id]
+
+
+def _sent(actor, patient):
+    """The patient's sent check-ins the actor may list, alliance and outcomes in one query,
+    oldest first; audited once per category, as lists are."""
+    base = CheckIn.objects.filter(patient=patient, status=CheckIn.Status.SUBMITTED)
+    visible = reduce(
+        or_,
+        (
+            access.visible(actor, base.filter(instrument__kind=kind), category, patient=patient)
+            for category, kind in _KINDS.items()
+        ),
+    )
+    for category in _KINDS:
         audit.record(
             actor=actor,
             patient=patient,
@@ -205,22 +259,53 @@ def trends(*, actor, patient) -> list[Series]:
             action=Action.LIST,
             object_type="alliance.CheckIn",
         )
-        for check_in in visible:
-            key = (check_in.instrument.key, check_in.clinician_id)
-            entry = series.setdefault(key, Series(check_in.instrument, check_in.clinician))
-            entry.check_ins.append(check_in)
-            entry.instrument = check_in.instrument  # the newest version names the series
+    return visible.order_by("submitted_at")
+
+
+def _grouped(check_ins) -> list[Series]:
+    """Check-ins (oldest first, instruments attached) per instrument and relationship."""
+    series: dict = {}
+    for check_in in check_ins:
+        key = (check_in.instrument.key, check_in.clinician_id)
+        entry = series.setdefault(key, Series(check_in.instrument, check_in.clinician))
+        entry.check_ins.append(check_in)
+        entry.instrument = check_in.instrument  # the newest version names the series
     return sorted(
         series.values(),
         key=lambda s: (s.instrument.kind, s.instrument.name, getattr(s.clinician, "full_name", "")),
     )
 
 
+def trends(*, actor, patient) -> list[Series]:
+    """Submitted check-ins grouped per instrument and relationship, oldest first; audited.
+
+    A fixed number of queries however long the history: the check-ins in one narrow query
+    (`_SENT_COLUMNS`, and the clinician of those about one), each instrument once."""
+    check_ins = list(
+        _sent(actor, patient).only(*_SENT_COLUMNS, "clinician").select_related("clinician")
+    )
+    _attach(check_ins)
+    return _grouped(check_ins)
+
+
+def check_ins_sent(*, actor, patient) -> list[CheckIn]:
+    """Every sent check-in the actor may list, whole (the API's list), in `trends`' order:
+    per instrument and relationship, oldest first; audited."""
+    check_ins = list(_sent(actor, patient).select_related("clinician"))
+    _attach(check_ins)
+    return [c for entry in _grouped(check_ins) for c in entry.check_ins]
+
+
 def history(*, actor, patient) -> tuple[list[Series], list[Flag]]:
-    """The alliance page's story: each series (`trends`) with its own open flags attached,
-    and all the open flags (`open_flags`); audited by both."""
+    """The alliance page's story: each series (`trends`) with its own open flags attached and
+    its rows listed, and all the open flags (`open_flags`); audited by both."""
     series = trends(actor=actor, patient=patient)
     flags = open_flags(actor=actor, patient=patient)
+    # Every row links to its check-in: the address is made once and filled with each uuid;
+    # each date and each score is formatted once, however many rows share it.
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    link = reverse("check_in", args=[placeholder])
+    dates, scores = {}, {}
     for entry in series:
         clinician_id = entry.clinician.pk if entry.clinician else None
         entry.flags = [
@@ -228,26 +313,54 @@ def history(*, actor, patient) -> tuple[list[Series], list[Flag]]:
             for f in flags
             if f.check_in.instrument.key == entry.instrument.key and f.clinician_id == clinician_id
         ]
+        rows = []
+        for c in reversed(entry.check_ins):
+            day = timezone.localtime(c.submitted_at).date()
+            if day not in dates:
+                dates[day] = dateformat.format(day, "j M Y")
+            if c.total not in scores:
+                scores[c.total] = str(floatformat(c.total, -1))
+            score = scores[c.total] + (f" · {c.band}" if c.band else "")
+            rows.append(Row(link.replace(placeholder, str(c.uuid)), dates[day], score))
+        entry.rows = rows
     return series, flags
 
 
-def _open(actor, queryset):
-    """Open flags of `queryset` the actor may read, for those who acknowledge flags (the care
-    team): a flag waits for a clinician, it is not the patient's to see. Per kind, urgent first."""
-    for category, kind in _FLAG_KINDS:
-        if not access.can(actor, Action.ACKNOWLEDGE, category):
-            continue
-        open_ones = queryset.filter(kind=kind, acknowledged_at__isnull=True)
-        yield kind, access.visible(actor, open_ones, category).order_by("-created_at")
+def _open(actor, queryset, patient=None):
+    """Open flags of `queryset` the actor may read, safety alerts and concerns in one query,
+    for those who acknowledge flags (the care team): a flag waits for a clinician, it is not
+    the patient's to see. Newest first; `_urgent_first` puts safety alerts before concerns."""
+    kinds = [
+        access.visible(
+            actor,
+            queryset.filter(kind=kind, acknowledged_at__isnull=True),
+            category,
+            patient=patient,
+        )
+        for category, kind in _FLAG_KINDS
+        if access.can(actor, Action.ACKNOWLEDGE, category)
+    ]
+    if not kinds:
+        return Flag.objects.none()
+    return reduce(or_, kinds).order_by("-created_at")
+
+
+def _urgent_first(flags: list[Flag]) -> list[Flag]:
+    order = {kind: i for i, (_, kind) in enumerate(_FLAG_KINDS)}
+    return sorted(flags, key=lambda f: order[f.kind])
 
 
 def open_flags(*, actor, patient) -> list[Flag]:
-    """Unacknowledged concern flags and safety alerts, for clinicians; audited."""
-    flags = [
-        flag
-        for _, visible in _open(actor, Flag.objects.filter(patient=patient))
-        for flag in visible.select_related("clinician", "check_in", "check_in__instrument")
-    ]
+    """Unacknowledged concern flags and safety alerts, for clinicians, urgent first; audited.
+
+    One query for the flags (with their check-ins and clinicians, without their instruments'
+    definitions); each instrument once per request, as `trends` reads it."""
+    flags = _urgent_first(
+        list(_open(actor, Flag.objects.all(), patient).select_related("check_in", "clinician"))
+    )
+    _attach([f.check_in for f in flags])
+    for flag in flags:
+        flag.patient = flag.check_in.patient = patient
     if flags:
         audit.record(
             actor=actor,
@@ -263,23 +376,32 @@ def consultations(*, actor, patient) -> list[Consultation]:
     """Consultations the actor may read: the patient reads only those shared with them (the
     record rule `consultation_audience`)."""
     visible = access.visible(
-        actor, Consultation.objects.filter(patient=patient), Category.CONSULTATIONS
+        actor, Consultation.objects.all(), Category.CONSULTATIONS, patient=patient
     )
     return list(visible.select_related("prescriber", "therapist", "author"))
 
 
 def consultation_pair(*, patient) -> tuple:
     """(prescriber, therapist): the patient's clinicians in those roles on the care team (the
-    first of each by name), who hold a consultation; None for a role nobody holds."""
-    team = CareTeamMembership.objects.active().filter(patient=patient).select_related("clinician")
-
-    def first(role):
-        member = team.filter(role=role).order_by("clinician__full_name").first()
-        return member.clinician if member else None
-
+    first of each by name), who hold a consultation; None for a role nobody holds. One query."""
+    team = (
+        CareTeamMembership.objects.active()
+        .filter(
+            patient=patient,
+            role__in=[
+                CareTeamMembership.TeamRole.PRESCRIBER,
+                CareTeamMembership.TeamRole.THERAPIST,
+            ],
+        )
+        .select_related("clinician")
+        .order_by("clinician__full_name")
+    )
+    first = {}
+    for member in team:
+        first.setdefault(member.role, member.clinician)
     return (
-        first(CareTeamMembership.TeamRole.PRESCRIBER),
-        first(CareTeamMembership.TeamRole.THERAPIST),
+        first.get(CareTeamMembership.TeamRole.PRESCRIBER),
+        first.get(CareTeamMembership.TeamRole.THERAPIST),
     )
 
 
@@ -334,14 +456,13 @@ def check_in_nudge_candidates(*, on) -> list:
 
 def flagged_patients(*, actor) -> list:
     """Patients with open safety alerts or alliance concerns this clinician may see, urgent
-    first; one query per kind."""
+    first; one query."""
     rows = {}
-    for kind, visible in _open(actor, Flag.objects.all()):
-        for flag in visible.select_related("patient"):
-            entry = rows.setdefault(
-                flag.patient_id, {"patient": flag.patient, "safety": False, "concern": False}
-            )
-            entry["safety" if kind == Flag.Kind.SAFETY else "concern"] = True
+    for flag in _open(actor, Flag.objects.all()).select_related("patient"):
+        entry = rows.setdefault(
+            flag.patient_id, {"patient": flag.patient, "safety": False, "concern": False}
+        )
+        entry["safety" if flag.kind == Flag.Kind.SAFETY else "concern"] = True
     for entry in rows.values():
         audit.record(
             actor=actor,

@@ -69,30 +69,62 @@ def _relationship_ok(patient, clinician) -> bool:
     return core_selectors.is_on_care_team(patient=patient, clinician=clinician)
 
 
-def check_in_start(*, actor, patient, instrument: Instrument, clinician=None) -> CheckIn:
-    """Begin (or resume) a check-in; one draft per instrument and relationship. Check-ins are
-    the patient's own answers: the policy gives nobody else their creation."""
-    permit = access.guard(actor, Action.CREATE, category_of(instrument), patient)
+def _relationship(patient, instrument: Instrument, clinician):
+    """The clinician a check-in of this instrument is about (None when it is about nobody);
+    ValidationError for an instrument no longer offered or a clinician not on the team."""
     if not instrument.active:
         raise ValidationError("This questionnaire is no longer offered.")
-    if instrument.about_clinician:
-        if clinician is None or not _relationship_ok(patient, clinician):
-            raise ValidationError("Choose one of the clinicians on your care team.")
-    else:
-        clinician = None
+    if not instrument.about_clinician:
+        return None
+    if clinician is None or not _relationship_ok(patient, clinician):
+        raise ValidationError("Choose one of the clinicians on your care team.")
+    return clinician
+
+
+def _draft_of(patient, instrument: Instrument, clinician) -> CheckIn | None:
+    return CheckIn.objects.filter(
+        patient=patient, instrument=instrument, clinician=clinician, status=CheckIn.Status.DRAFT
+    ).first()
+
+
+def check_in_start(
+    *, actor, patient, instrument: Instrument, clinician=None, answers=None, open_answer=""
+) -> CheckIn:
+    """Begin (or resume) a check-in; one draft per instrument and relationship. Check-ins are
+    the patient's own answers: the policy gives nobody else their creation.
+
+    With `answers` ("save and finish later" on a page that had no draft yet), the draft keeps
+    them: a new one is written with them, or the one begun meanwhile (another tab) takes them.
+    """
+    permit = access.guard(actor, Action.CREATE, category_of(instrument), patient)
+    clinician = _relationship(patient, instrument, clinician)
+    kept = None
+    if answers is not None:
+        kept = {
+            "answers": _clean_answers(instrument, answers),
+            "open_answer": (open_answer or "").strip()[:3000],
+        }
     with transaction.atomic():
         # The unique constraint keeps one draft per relationship, but NULLs (no clinician) are
         # distinct to it: two tabs starting the same questionnaire wait here for each other.
         resubmit.hold(patient.pk)
-        draft = CheckIn.objects.filter(
-            patient=patient, instrument=instrument, clinician=clinician, status=CheckIn.Status.DRAFT
-        ).first()
+        draft = _draft_of(patient, instrument, clinician)
         if draft is not None:
+            if kept is None:
+                return draft
+            CheckIn.objects.filter(pk=draft.pk).update(**kept)
+            for name, value in kept.items():
+                setattr(draft, name, value)
+            permit.done(draft, action=Action.UPDATE)
             return draft
         try:
             with transaction.atomic():
                 check_in = CheckIn.objects.create(
-                    patient=patient, author=actor, instrument=instrument, clinician=clinician
+                    patient=patient,
+                    author=actor,
+                    instrument=instrument,
+                    clinician=clinician,
+                    **(kept or {}),
                 )
                 permit.done(check_in)
                 return check_in
@@ -134,7 +166,8 @@ def check_in_save(*, actor, check_in: CheckIn, answers: dict, open_answer: str =
         )
         if not updated:
             raise ValidationError("This check-in was already sent; thank you.")
-        check_in.refresh_from_db()
+        # What the update wrote is what the check-in now holds: no need to read it back.
+        check_in.answers, check_in.open_answer = cleaned, (open_answer or "").strip()[:3000]
         permit.done(check_in)
     return check_in
 
@@ -168,26 +201,81 @@ def check_in_submit(*, actor, check_in: CheckIn, answers: dict, open_answer: str
     if missing:
         raise Incomplete(missing)
     result = scoring.score(definition, cleaned)
+    sent = _sent_fields(cleaned, open_answer, result)
     with transaction.atomic():
         # The conditional UPDATE is the claim: of two simultaneous submits, one wins.
-        claimed = CheckIn.objects.filter(pk=check_in.pk, status=CheckIn.Status.DRAFT).update(
-            status=CheckIn.Status.SUBMITTED,
-            answers=cleaned,
-            open_answer=(open_answer or "").strip()[:3000],
-            total=result.total,
-            subscales=result.subscales,
-            band=result.band,
-            submitted_at=timezone.now(),
-        )
-        check_in.refresh_from_db()
+        claimed = CheckIn.objects.filter(pk=check_in.pk, status=CheckIn.Status.DRAFT).update(**sent)
         if claimed:
+            # The claim wrote these: the check-in holds them now, without reading it back.
+            for name, value in sent.items():
+                setattr(check_in, name, value)
             permit.done(check_in)
             _raise_flags(check_in, result)
+        else:
+            check_in.refresh_from_db()  # what the other tab (or the first click) sent
     # Sent already (another tab, or a second click): these answers were not recorded. Say so
     # when they differ from what the care team has, so that nobody believes otherwise.
     check_in.answers_not_sent = not claimed and (
-        check_in.answers != cleaned or check_in.open_answer != (open_answer or "").strip()[:3000]
+        check_in.answers != cleaned or check_in.open_answer != sent["open_answer"]
     )
+    return check_in
+
+
+def _sent_fields(cleaned: dict, open_answer: str, result: scoring.Score) -> dict:
+    """What a sent check-in holds: its answers, its score, and when it was sent."""
+    return {
+        "status": CheckIn.Status.SUBMITTED,
+        "answers": cleaned,
+        "open_answer": (open_answer or "").strip()[:3000],
+        "total": result.total,
+        "subscales": result.subscales,
+        "band": result.band,
+        "submitted_at": timezone.now(),
+    }
+
+
+def check_in_submit_new(
+    *, actor, patient, instrument: Instrument, clinician=None, answers: dict, open_answer: str = ""
+) -> CheckIn:
+    """Start and send a check-in at once: the patient answered every question on one page.
+    One transaction writes it, its one audit row and any flag it calls for.
+
+    Raises Incomplete (and stores nothing, audits no write) when a question is unanswered. A
+    draft of the same relationship begun meanwhile (another tab) is the one sent, so that one
+    check-in stays one. The same answers sent again within two minutes (a double click, a
+    browser resending) return the check-in already sent instead of a second one.
+    """
+    permit = access.guard(actor, Action.CREATE, category_of(instrument), patient)
+    clinician = _relationship(patient, instrument, clinician)
+    cleaned = _clean_answers(instrument, answers)
+    missing = scoring.missing_items(instrument.definition, cleaned)
+    if missing:
+        raise Incomplete(missing)
+    result = scoring.score(instrument.definition, cleaned)
+    sent = _sent_fields(cleaned, open_answer, result)
+    check_in = CheckIn(patient=patient, author=actor, instrument=instrument, clinician=clinician)
+    for name, value in sent.items():
+        setattr(check_in, name, value)
+    with transaction.atomic():
+        earlier = resubmit.earlier_copy(
+            check_in, "instrument_id", "clinician_id", "answers", "open_answer", at="submitted_at"
+        )
+        if earlier is not None:
+            earlier.answers_not_sent = False
+            return earlier
+        draft = _draft_of(patient, instrument, clinician)
+        if draft is not None and CheckIn.objects.filter(
+            pk=draft.pk, status=CheckIn.Status.DRAFT
+        ).update(**sent):
+            for name, value in sent.items():
+                setattr(draft, name, value)
+            check_in = draft
+            permit.done(check_in, action=Action.UPDATE)
+        else:
+            check_in.save()
+            permit.done(check_in)
+        _raise_flags(check_in, result)
+    check_in.answers_not_sent = False
     return check_in
 
 
@@ -199,7 +287,7 @@ def _previous_totals(check_in: CheckIn) -> list[float]:
         status=CheckIn.Status.SUBMITTED,
         submitted_at__lt=check_in.submitted_at,
     ).order_by("submitted_at")
-    return [c.total for c in earlier]
+    return list(earlier.values_list("total", flat=True))
 
 
 def _raise_flags(check_in: CheckIn, result: scoring.Score) -> None:
@@ -260,16 +348,23 @@ def flag_acknowledge(*, actor, flag: Flag, note: str = "") -> Flag:
     is about takes it up (the record rule `concern_of_its_clinician`).
     """
     permit = access.guard(actor, Action.ACKNOWLEDGE, flag_category(flag), flag)
+    now = timezone.now()
     with transaction.atomic():
         acknowledged = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
             acknowledged_by=actor,
-            acknowledged_at=timezone.now(),
+            acknowledged_at=now,
             acknowledgement_note=(note or "").strip()[:500],
         )
-        flag.refresh_from_db()
-        # If someone else acknowledged it first, theirs stands, and this wrote nothing.
         if acknowledged:
+            flag.acknowledged_by, flag.acknowledged_at, flag.acknowledgement_note = (
+                actor,
+                now,
+                (note or "").strip()[:500],
+            )
             permit.done(flag)
+        else:
+            # Someone else acknowledged it first: theirs stands, and this wrote nothing.
+            flag.refresh_from_db()
     return flag
 
 

@@ -13,6 +13,7 @@ from core.access import Action, Category
 
 from . import selectors, services
 from .forms import AcknowledgeForm, AnswersForm, ConsultationForm, StartForm
+from .models import CheckIn
 
 
 @login_required
@@ -33,26 +34,33 @@ def check_ins(request, patient):
     return render(request, "alliance/check_ins.html", context)
 
 
-@login_required
-@require_POST
-@access.patient_view(Category.ALLIANCE, Action.CREATE)
-def check_in_start(request, patient):
-    form = StartForm(request.POST)
-    instrument = None
-    if form.is_valid():
-        instrument = next(
-            (i for i in selectors.instruments_offered() if i.pk == form.cleaned_data["instrument"]),
-            None,
-        )
-    if instrument is None:
-        messages.error(request, "Choose one of the check-ins offered.")
-        return redirect("check_ins", patient_uuid=patient.uuid)
+def _chosen(form, patient):
+    """The instrument offered and, for one about a clinician, the clinician on the patient's
+    care team that the start form names (None for what is not offered, or nobody)."""
+    if not form.is_valid():
+        return None, None
+    instrument = next(
+        (i for i in selectors.instruments_offered() if i.pk == form.cleaned_data["instrument"]),
+        None,
+    )
     clinician = None
-    if instrument.about_clinician:
+    if instrument is not None and instrument.about_clinician:
         team = {
             m.clinician.uuid: m.clinician for m in core_selectors.care_team_for(patient=patient)
         }
         clinician = team.get(form.cleaned_data["clinician"])
+    return instrument, clinician
+
+
+@login_required
+@require_POST
+@access.patient_view(Category.ALLIANCE, Action.CREATE)
+def check_in_start(request, patient):
+    """Start (or resume) a draft, then answer it on its own page."""
+    instrument, clinician = _chosen(StartForm(request.POST), patient)
+    if instrument is None:
+        messages.error(request, "Choose one of the check-ins offered.")
+        return redirect("check_ins", patient_uuid=patient.uuid)
     with pages.attempt(request) as result:
         check_in = services.check_in_start(
             actor=request.user, patient=patient, instrument=instrument, clinician=clinician
@@ -64,6 +72,56 @@ def check_in_start(request, patient):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@access.patient_view(Category.ALLIANCE, Action.CREATE)
+def check_in_new(request, patient):
+    """A check-in's questions before anything is stored. Send starts and sends it in this one
+    request; "Save and finish later" keeps a draft with the answers so far."""
+    sent = request.POST if request.method == "POST" else request.GET
+    instrument, clinician = _chosen(StartForm(sent), patient)
+    if instrument is None or (instrument.about_clinician and clinician is None):
+        messages.error(request, "Choose one of the check-ins offered.")
+        return redirect("check_ins", patient_uuid=patient.uuid)
+    check_in = CheckIn(
+        patient=patient, author=request.user, instrument=instrument, clinician=clinician
+    )
+    if request.method == "GET":
+        return _answer_page(request, check_in, AnswersForm())
+    form = AnswersForm(request.POST)
+    if not form.is_valid():
+        return _answer_page(request, check_in, form, status=400)
+    answers = {
+        item["id"]: request.POST.get(item["id"], "") for item in instrument.definition["items"]
+    }
+    open_answer = request.POST.get("open_answer", "")
+    saving = form.cleaned_data["action"] == "save"
+    with pages.attempt(request, form) as result:
+        if saving:
+            done = services.check_in_start(
+                actor=request.user,
+                patient=patient,
+                instrument=instrument,
+                clinician=clinician,
+                answers=answers,
+                open_answer=open_answer,
+            )
+        else:
+            done = services.check_in_submit_new(
+                actor=request.user,
+                patient=patient,
+                instrument=instrument,
+                clinician=clinician,
+                answers=answers,
+                open_answer=open_answer,
+            )
+    if result.ok:
+        return _answered(request, done, saving)
+    return _answer_page(
+        request, check_in, form, answers=answers, open_answer=open_answer, status=result.status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 @access.record_view(
     selectors.check_ins(),
     Category.ALLIANCE,
@@ -71,13 +129,12 @@ def check_in_start(request, patient):
     category_of=selectors.check_in_category,
 )
 def check_in(request, check_in):
-    definition = check_in.instrument.definition
     answers = dict(check_in.answers)
     open_answer = check_in.open_answer
     form = AnswersForm(request.POST if request.method == "POST" else None)
-    missing_ids = set()
     status = 200
     if form.is_valid():
+        definition = check_in.instrument.definition
         answers = {item["id"]: request.POST.get(item["id"], "") for item in definition["items"]}
         open_answer = request.POST.get("open_answer", "")
         saving = form.cleaned_data["action"] == "save"
@@ -89,6 +146,19 @@ def check_in(request, check_in):
         if result.ok:
             return _answered(request, sent, saving)
         status = result.status
+    return _answer_page(
+        request, check_in, form, answers=answers, open_answer=open_answer, status=status
+    )
+
+
+def _answer_page(request, check_in, form, *, answers=None, open_answer="", status=200):
+    """The questions (or, once sent, the answers) of a check-in; a new one (not stored yet)
+    sends its instrument and clinician with the answers. After a refused send, what was given
+    is kept and each unanswered question is named."""
+    definition = check_in.instrument.definition
+    answers = answers or {}
+    missing_ids = set()
+    if status != 200:
         missing_ids = {item["id"] for item in services.unanswered(check_in.instrument, answers)}
     items = [
         {
@@ -100,6 +170,7 @@ def check_in(request, check_in):
         }
         for item in definition["items"]
     ]
+    stored = check_in.pk is not None
     context = {
         "check_in": check_in,
         "patient": check_in.patient,
@@ -107,9 +178,9 @@ def check_in(request, check_in):
         "items": items,
         "open_answer": open_answer,
         "error": " ".join(form.non_field_errors()) or None,
-        "show_score": selectors.score_shown(actor=request.user, check_in=check_in),
+        "show_score": stored and selectors.score_shown(actor=request.user, check_in=check_in),
         "nav": "check_ins" if access.kind_of(request.user) == "patient" else "patients",
-        "crisis": selectors.crisis_help_after(actor=request.user, check_in=check_in),
+        "crisis": stored and selectors.crisis_help_after(actor=request.user, check_in=check_in),
     }
     return render(request, "alliance/check_in.html", context, status=status)
 

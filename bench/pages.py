@@ -75,10 +75,10 @@ class _Forms(HTMLParser):
             form["buttons"].setdefault(name, []).append(a.get("value") or "")
 
 
-def _forms(response) -> list[dict]:
+def _forms(response, method: str = "post") -> list[dict]:
     parser = _Forms()
     parser.feed(response.content.decode())
-    return [f for f in parser.forms if f["method"] == "post"]
+    return [f for f in parser.forms if method in ("any", f["method"])]
 
 
 def send_check_in(client, patient, instrument, *, counted: list | None = None) -> float:
@@ -86,9 +86,17 @@ def send_check_in(client, patient, instrument, *, counted: list | None = None) -
     queries are appended to `counted` when given (then the time is not meaningful)."""
     url = reverse(SEND_FROM[0], args=[patient.uuid])
     page = client.get(url)
-    offers = [f for f in _forms(page) if f["hidden"].get(SEND_FROM[1]) == str(instrument.pk)]
+    offers = [
+        f for f in _forms(page, "any") if f["hidden"].get(SEND_FROM[1]) == str(instrument.pk)
+    ]
     assert len(offers) == 1, f"no single form for {instrument.key} on {url}"
     form, spent = offers[0], 0.0
+    if form["method"] == "get":
+        # "Start" opens the questions (a page view, not timed); the answers are then sent.
+        url = form["action"] or url
+        page = client.get(url, form["hidden"])
+        assert page.status_code == 200, (url, page.status_code)
+        form = next(f for f in _forms(page) if f["radios"])
     for _ in range(4):
         data = dict(form["hidden"])
         data |= {name: ANSWERS[name] for name in form["radios"]}

@@ -24,6 +24,7 @@ TESTS = [
     "tests/core/test_policy_consistency.py",
     "tests/core/test_audit.py",
     "tests/core/test_audit_anchoring.py",
+    "tests/core/test_audit_partitions.py",
     "tests/core/test_db_roles.py",
     "tests/core/test_accounting.py",
     "tests/core/test_lockout.py",

@@ -587,6 +587,13 @@ class request_scope:
         return False
 
 
+def forget() -> None:
+    """Drop what the current request remembered (after a write that may change it)."""
+    cache = _memo.get()
+    if cache is not None:
+        cache.clear()
+
+
 def memo(key, compute):
     """`compute()`, remembered for the rest of the current request (if there is one)."""
     cache = _memo.get()
@@ -967,6 +974,9 @@ class Permit:
         """`action` and `category` name the write when it differs from what was asked (a
         renewal asked to prescribe answers a refill request); `via` adds how it was checked
         ("verified in person") to the grant that allowed it."""
+        # What the request remembered may have changed with this write (a care team, a
+        # release): answers from here on are asked afresh.
+        forget()
         audit.record(
             actor=self.actor,
             patient=obj.patient,

@@ -573,7 +573,11 @@ def verify(
     legacy = 0
     last: dict[str, tuple[int, str]] = {}
     state = None  # (chain, expected seq, previous hash, seen an HMAC row)
-    rows = AuditEvent.objects.using(using).order_by("chain", "seq").iterator(chunk_size=2000)
+    # (chain, seq) is unique by the chain head's lock, not by a constraint: the partitioned
+    # table cannot have one across partitions. A second row with a number is reported below.
+    rows = (
+        AuditEvent.objects.using(using).order_by("chain", "seq", "id").iterator(chunk_size=2000)
+    )
     for event in rows:
         if state is None or state[0] != event.chain:
             state = (event.chain, 1, GENESIS, False)
@@ -640,6 +644,8 @@ def verify(
 def _check_row(event, expected_seq, prev_hash, keyed, anchored_head, anchor) -> str:
     """What is wrong with this row, given the row before it and the checkpoint; "" if nothing."""
     where = f"Broken at chain {event.chain}, event #{event.seq} (id {event.pk})"
+    if event.seq == expected_seq - 1 and expected_seq > 1:
+        return f"{where}: a second event #{event.seq} in the chain; a row was added."
     if event.seq != expected_seq:
         return f"{where}: expected event #{expected_seq}; a row is missing."
     if event.prev_hash != prev_hash:

@@ -162,3 +162,80 @@ class ApiTokenCreateForm(forms.Form):
 class NotificationReadForm(forms.Form):
     # Empty marks every notification read; anything else must be a notification's uuid.
     uuid = forms.UUIDField(required=False)
+
+
+def _time_zones() -> list[tuple[str, str]]:
+    """Places people live, as the tz database names them (no Etc/… or legacy aliases)."""
+    import zoneinfo
+
+    areas = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Pacific/")
+    names = sorted(z for z in zoneinfo.available_timezones() if z.startswith(areas))
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+class NotificationSettingsForm(forms.Form):
+    """A person's own notification settings. `groups`: the reminder groups they may get (from
+    core.nudges.groups_for); `choose_zone`: whether they set their time zone here (a patient's
+    is on their record, kept by their clinic)."""
+
+    email_enabled = forms.BooleanField(label="Send me reminders by e-mail too", required=False)
+    email_groups = forms.MultipleChoiceField(
+        label="Which reminders come by e-mail",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "That reminder is not one you get. Reload the page and try again."
+        },
+    )
+    quiet_from = forms.TimeField(
+        label="From",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time like 22:00."},
+    )
+    quiet_until = forms.TimeField(
+        label="Until",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time like 07:00."},
+    )
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        required=False,
+        error_messages={"invalid_choice": "Choose a time zone from the list."},
+    )
+
+    def __init__(self, *args, groups, choose_zone: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.groups = list(groups)
+        self.fields["email_groups"].choices = [(g.key, g.label) for g in self.groups]
+        if choose_zone:
+            from django.conf import settings
+
+            clinic = settings.TIME_ZONE.replace("_", " ")
+            self.fields["time_zone"].choices = [("", f"The clinic's ({clinic})"), *_time_zones()]
+        else:
+            del self.fields["time_zone"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("quiet_from"), data.get("quiet_until")
+        if "quiet_from" in self.errors or "quiet_until" in self.errors:
+            return data
+        if start is None and end is not None:
+            self.add_error("quiet_from", "Give a start time too, or clear both for no quiet hours.")
+        elif end is None and start is not None:
+            self.add_error("quiet_until", "Give an end time too, or clear both for no quiet hours.")
+        elif start is not None and start == end:
+            self.add_error("quiet_until", "The quiet hours start and end at the same time.")
+        return data
+
+    @staticmethod
+    def initial_for(pref, groups) -> dict:
+        return {
+            "email_enabled": pref.email_enabled,
+            "email_groups": [g.key for g in groups if g.key not in pref.email_off],
+            "quiet_from": pref.quiet_from,
+            "quiet_until": pref.quiet_until,
+            "time_zone": pref.time_zone,
+        }

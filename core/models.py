@@ -1,8 +1,10 @@
 """People and access: users, practices, patients, care teams, the audit trail, notifications."""
 
 import uuid
+import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -362,6 +364,9 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["chain", "seq"]
+        # On PostgreSQL the table is partitioned by month (migration core.0011): a unique
+        # constraint must include the partition key there, so (chain, seq) is an index and its
+        # uniqueness is kept by the chain head's lock and checked by audit_verify.
         constraints = [
             models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")
         ]
@@ -407,22 +412,71 @@ class Notification(models.Model):
 
 
 class NotificationPreference(models.Model):
-    """How a person wants to hear from Concord. Safety alerts ignore opt-outs and quiet hours."""
+    """How a person wants to hear from Concord, as they set it on their account page.
+
+    Every reminder appears in Concord (there is no switch for that); what a person chooses is
+    whether reminders also come by e-mail (all of them, or group by group: `email_off` names
+    the groups of `core.nudges` they turned off) and quiet hours, when reminders wait.
+    Essential kinds (safety alerts to the care team) ignore all of it.
+    """
 
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, related_name="notification_preference"
     )
     email_enabled = models.BooleanField(default=True)
-    in_app_enabled = models.BooleanField(default=True)
+    email_off = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Groups of reminders (core.nudges group keys) not sent by e-mail.",
+    )
     quiet_from = models.TimeField(null=True, blank=True, help_text="No nudges from this time…")
     quiet_until = models.TimeField(
         null=True, blank=True, help_text="…until this time (in the person's time zone)."
     )
-    time_zone = models.CharField(max_length=64, blank=True)
-    reminders_opt_out = models.BooleanField(default=False, help_text="No non-essential reminders.")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Empty: a patient's record's time zone, or the clinic's for anyone else.",
+    )
+
+    class Meta:
+        constraints = [
+            # Quiet hours are a window: both ends or neither, and not an empty one.
+            models.CheckConstraint(
+                name="quiet_hours_both_or_neither",
+                condition=Q(quiet_from__isnull=True, quiet_until__isnull=True)
+                | (
+                    Q(quiet_from__isnull=False, quiet_until__isnull=False)
+                    & ~Q(quiet_from=models.F("quiet_until"))
+                ),
+            ),
+        ]
 
     def __str__(self):
         return f"Preferences of {self.user}"
+
+    def clean(self):
+        errors = {}
+        if (self.quiet_from is None) != (self.quiet_until is None):
+            missing = "quiet_until" if self.quiet_until is None else "quiet_from"
+            errors[missing] = "Give both times, or clear both for no quiet hours."
+        elif self.quiet_from is not None and self.quiet_from == self.quiet_until:
+            errors["quiet_until"] = "The quiet hours start and end at the same time."
+        if not isinstance(self.email_off, list) or not all(
+            isinstance(key, str) for key in self.email_off
+        ):
+            errors["email_off"] = "A list of reminder groups."
+        if self.time_zone:
+            try:
+                zoneinfo.ZoneInfo(self.time_zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                errors["time_zone"] = "Choose a time zone from the list."
+        if errors:
+            raise ValidationError(errors)
+
+    def emails(self, group: str) -> bool:
+        """Whether reminders of this group go by e-mail too."""
+        return self.email_enabled and group not in self.email_off
 
 
 class Nudge(models.Model):

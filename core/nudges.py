@@ -3,9 +3,10 @@ natural key) and delivery (claim, send, mark sent in one transaction), honouring
 channels, quiet hours and opt-out.
 
 Every kind is registered once, by the domain app it belongs to (from its AppConfig.ready()):
-what it says, where it links, and either who is due (a set-based query the sweep calls on a
-schedule) or nothing, for a kind sent when something happens (`send`). Core imports none of
-the domain apps: it asks the registry. Delivery runs only in a worker or the loop
+what it says, where it links, which group of reminders it belongs to (what a person turns off,
+in plain words, on their account page), and either who is due (a set-based query the sweep
+calls on a schedule) or nothing, for a kind sent when something happens (`send`). Core imports
+none of the domain apps: it asks the registry. Delivery runs only in a worker or the loop
 (`manage.py nudges --loop`), never in the request that scheduled a reminder.
 """
 
@@ -15,9 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core import signing
+from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from .models import Notification, NotificationPreference, Nudge, Patient
@@ -49,7 +52,9 @@ class ReminderKind:
       query (several kinds may share one function: the sweep calls it once). None for a kind
       sent when its event happens (`send`).
     every: minutes between sweeps (beat); only for a kind with candidates.
-    essential: ignores opt-out and quiet hours, goes by every channel (safety alerts).
+    essential: ignores opt-out and quiet hours, goes by every channel (safety alerts); it
+      belongs to no group, so it is never a switch.
+    group: the key of the registered group a person turns its e-mails off with (`group()`).
     rows: optionally, the same candidates as querysets, `rows(on=date) -> list[QuerySet]`,
       each made by `rows()` below: on PostgreSQL the sweep then schedules them in one
       INSERT … SELECT … ON CONFLICT DO NOTHING, with no Python object per row (its link may
@@ -63,9 +68,54 @@ class ReminderKind:
     every: int | None = None
     essential: bool = False
     rows: Callable[..., list] | None = None
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class ReminderGroup:
+    """Reminders a person turns on or off together, named as they would say it.
+
+    label: a noun phrase ("Refills"); about: one sentence on when they come; audience: who
+    receives them ("patient", "clinician"): a person sees the switches of their own only.
+    """
+
+    key: str
+    label: str
+    about: str
+    audience: frozenset[str]
 
 
 _KINDS: dict[str, ReminderKind] = {}
+_GROUPS: dict[str, ReminderGroup] = {}
+
+
+def group(key: str, *, label: str, about: str, audience: Iterable[str]) -> ReminderGroup:
+    """Add a group of reminders (from the owning app's AppConfig.ready(), before its kinds).
+    The same definition again is harmless; a different one raises."""
+    entry = ReminderGroup(key, label, about, frozenset(audience))
+    known = _GROUPS.setdefault(key, entry)
+    if known != entry:
+        raise ValueError(f"Reminder group {key!r} is registered twice, differently.")
+    return entry
+
+
+def groups_for(user) -> list[ReminderGroup]:
+    """The groups this person may receive reminders of (one with a kind registered), by label.
+    A clinic admin receives none."""
+    from .access import kind_of  # "patient", "clinician" or "admin": who the person is
+
+    audience = kind_of(user)
+    used = {k.group for k in _KINDS.values() if k.group}
+    return sorted(
+        (g for g in _GROUPS.values() if audience in g.audience and g.key in used),
+        key=lambda g: g.label,
+    )
+
+
+def group_of(kind: str) -> ReminderGroup | None:
+    """The group a kind belongs to (None for an essential kind, or one not registered)."""
+    entry = _KINDS.get(kind)
+    return _GROUPS.get(entry.group) if entry and entry.group else None
 
 
 def register(
@@ -77,16 +127,21 @@ def register(
     every: int | None = None,
     essential: bool = False,
     rows: Callable[..., list] | None = None,
+    group: str = "",
 ) -> ReminderKind:
     """Add a kind (call from the owning app's AppConfig.ready()). Registering the same kind
     again with the same definition is harmless; a different one is a mistake and raises."""
+    if essential and group:
+        raise ValueError(f"Reminder {kind!r}: an essential kind cannot be turned off.")
+    if group and group not in _GROUPS:
+        raise ValueError(f"Reminder {kind!r}: register its group {group!r} first.")
     if (candidates is None) != (every is None):
         raise ValueError(f"Reminder {kind!r}: a swept kind needs both candidates and every.")
     if rows is not None and candidates is None:
         raise ValueError(f"Reminder {kind!r}: rows are the set-based form of its candidates.")
     if rows is not None and link.replace("{subject}", "").count("{"):
         raise ValueError(f"Reminder {kind!r}: a set-based link may use {{subject}} only.")
-    entry = ReminderKind(kind, title, link, candidates, every, essential, rows)
+    entry = ReminderKind(kind, title, link, candidates, every, essential, rows, group)
     known = _KINDS.setdefault(kind, entry)
     if known != entry:
         raise ValueError(f"Reminder {kind!r} is registered twice, differently.")
@@ -276,7 +331,9 @@ def quiet_end(
     return datetime.combine(end_day, quiet_until, tzinfo=now_local.tzinfo)
 
 
-def _zone_of(user, pref) -> zoneinfo.ZoneInfo:
+def zone_of(user, pref) -> zoneinfo.ZoneInfo:
+    """The zone a person's quiet hours are in: theirs if they chose one, a patient's record's,
+    or the clinic's."""
     name = (pref.time_zone if pref and pref.time_zone else "") or ""
     if not name:  # a patient's record may say where they live; anyone else has no such row
         name = Patient.objects.filter(user=user).values_list("time_zone", flat=True).first() or ""
@@ -336,42 +393,88 @@ def _deliver_one(nudge_id: int, now: datetime) -> str:
             return "taken"
         user = nudge.recipient
         pref = NotificationPreference.objects.filter(user=user).first()
-        if not nudge.essential and pref is not None and pref.reminders_opt_out:
-            nudge.status = Nudge.Status.SKIPPED
-            nudge.save(update_fields=["status"])
-            return "skipped"
         if not nudge.essential and pref is not None:
-            end = quiet_end(now.astimezone(_zone_of(user, pref)), pref.quiet_from, pref.quiet_until)
+            end = quiet_end(now.astimezone(zone_of(user, pref)), pref.quiet_from, pref.quiet_until)
             if end is not None:
                 nudge.deliver_after = end  # deferred, not dropped
                 nudge.save(update_fields=["deliver_after"])
                 return "deferred"
-        in_app = nudge.essential or pref is None or pref.in_app_enabled
-        by_email = nudge.essential or pref is None or pref.email_enabled
-        notification = None
-        if in_app:
-            notification = Notification.objects.create(
-                recipient=user,
-                kind=nudge.kind,
-                title=nudge.title,
-                link=nudge.link,
-                emailed_at=now if by_email else None,
-            )
+        # Every reminder appears in Concord; a person chooses only whether it is e-mailed too.
+        kind_group = None if nudge.essential else group_of(nudge.kind)
+        by_email = (
+            nudge.essential or pref is None or pref.emails(kind_group.key if kind_group else "")
+        )
+        notification = Notification.objects.create(
+            recipient=user,
+            kind=nudge.kind,
+            title=nudge.title,
+            link=nudge.link,
+            emailed_at=now if by_email else None,
+        )
         if by_email:
-            url = settings.CONCORD_SITE_URL.rstrip("/") + (nudge.link or "/notifications/")
             # Inside the claim's transaction: if sending fails, nothing is marked and it is retried.
-            send_mail(
-                subject="Concord: " + nudge.title,
-                message=f"{nudge.title}\n\nSign in to see it: {url}\n",
-                from_email=None,
-                recipient_list=[user.email],
-            )
+            _email(nudge, user, kind_group)
         nudge.status = Nudge.Status.SENT
         nudge.sent_at = now
         nudge.notification = notification
         nudge.attempts += 1
         nudge.save(update_fields=["status", "sent_at", "notification", "attempts"])
         return "sent"
+
+
+def _email(nudge: Nudge, user, kind_group: ReminderGroup | None) -> None:
+    """The reminder by e-mail: its title and a link, never clinical content. A reminder one
+    may turn off carries a link that turns off this group's e-mails, without signing in, and
+    says so in RFC 8058's headers, so that a mail program's "unsubscribe" does the same."""
+    site = settings.CONCORD_SITE_URL.rstrip("/")
+    body = f"{nudge.title}\n\nSign in to see it: {site}{nudge.link or '/notifications/'}\n"
+    headers = {}
+    if kind_group is not None:
+        stop = site + reverse("unsubscribe", args=[unsubscribe_token(user, kind_group.key)])
+        body += (
+            f"\nTo stop e-mails about {kind_group.label.lower()}, open {stop}\n"
+            "You will still see these reminders in Concord. All your settings: "
+            f"{site}{reverse('account_page')}#notifications\n"
+        )
+        headers = {
+            "List-Unsubscribe": f"<{stop}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    EmailMessage(
+        subject="Concord: " + nudge.title, body=body, to=[user.email], headers=headers
+    ).send()
+
+
+UNSUBSCRIBE_SALT = "concord.nudges.unsubscribe"
+UNSUBSCRIBE_DAYS = 60  # as long as a reminder e-mail is likely to be opened, and not for ever
+
+
+def unsubscribe_token(user, group_key: str) -> str:
+    """A link's token that turns off one group's e-mails for one person: signed with the
+    server's secret and a salt of its own (no other signed value of ours passes for it),
+    dated, and naming the account by uuid, nothing else."""
+    return signing.dumps({"u": str(user.uuid), "g": group_key}, salt=UNSUBSCRIBE_SALT)
+
+
+class UnsubscribeInvalid(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "expired" or "invalid"
+
+
+def unsubscribe_read(token: str) -> tuple[str, ReminderGroup]:
+    """(user uuid, group) of a token from `unsubscribe_token`. Raises UnsubscribeInvalid for
+    one tampered with, made for another purpose, older than UNSUBSCRIBE_DAYS, or naming a
+    group there is no switch for."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=timedelta(days=UNSUBSCRIBE_DAYS))
+    except signing.SignatureExpired as error:
+        raise UnsubscribeInvalid("expired") from error
+    except signing.BadSignature as error:
+        raise UnsubscribeInvalid("invalid") from error
+    if not isinstance(data, dict) or data.get("g") not in _GROUPS or not data.get("u"):
+        raise UnsubscribeInvalid("invalid")
+    return str(data["u"]), _GROUPS[data["g"]]
 
 
 def _record_failure(nudge_id: int, error: Exception) -> None:

@@ -1,10 +1,20 @@
 """Reads of people and the audit trail, always scoped by the access policy."""
 
+from datetime import timedelta
+
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from . import access, accounting, audit
 from .access import Action, Category
-from .models import AuditEvent, CareTeamMembership, Notification, Patient
+from .models import (
+    AuditEvent,
+    CareTeamMembership,
+    Notification,
+    NotificationPreference,
+    Patient,
+    User,
+)
 
 
 def patient_list(*, actor, search: str = "") -> QuerySet:
@@ -36,12 +46,18 @@ def patients_listed(*, actor, patients) -> list[Patient]:
 
 
 def care_team_for(*, patient: Patient) -> list[CareTeamMembership]:
-    """Active care-team members of a patient the caller already has access to."""
+    """Active care-team members of a patient the caller already has access to (read once a
+    request)."""
     return list(
-        CareTeamMembership.objects.active()
-        .filter(patient=patient)
-        .select_related("clinician", "practice")
-        .order_by("role", "clinician__full_name")
+        access.memo(
+            ("care team of", patient.pk),
+            lambda: list(
+                CareTeamMembership.objects.active()
+                .filter(patient=patient)
+                .select_related("clinician", "practice")
+                .order_by("role", "clinician__full_name")
+            ),
+        )
     )
 
 
@@ -96,19 +112,98 @@ def audit_search(
     )
     if not allowed:
         raise PermissionDenied
-    events = AuditEvent.objects.select_related("actor", "patient").order_by("-at")
-    if email:
-        events = events.filter(actor__email__icontains=email.strip())
-    if patient_name:
-        for word in patient_name.split()[:3]:
-            events = events.filter(
-                Q(patient__given_name__icontains=word) | Q(patient__family_name__icontains=word)
-            )
+    events = AuditEvent.objects.all()
     if action:
         events = events.filter(action=action)
     if outcome:
         events = events.filter(outcome=outcome)
-    return events[:limit]
+    # Whom the search names, found first: matching the text over a join while walking the
+    # trail newest first reads the whole table when the person matched has few events.
+    people: dict[str, list[int]] = {}
+    broad = Q()
+    if email:
+        found = _first_ids(User.objects.filter(email__icontains=email.strip()))
+        people["actor_id"] = found
+        broad &= Q(actor__email__icontains=email.strip())
+    if patient_name:
+        patients = Patient.objects.all()
+        for word in patient_name.split()[:3]:
+            patients = patients.filter(
+                Q(given_name__icontains=word) | Q(family_name__icontains=word)
+            )
+            broad &= Q(patient__given_name__icontains=word) | Q(
+                patient__family_name__icontains=word
+            )
+        people["patient_id"] = _first_ids(patients)
+    if not people:
+        # The newest of all: every month's (at) index read from its end, merged.
+        return list(events.select_related("actor", "patient").order_by("-at", "-pk")[:limit])
+    if any(not ids for ids in people.values()):
+        return []
+    narrow = {field: ids for field, ids in people.items() if len(ids) <= AUDIT_SEARCH_PEOPLE}
+    if not narrow:
+        # Many people match, so their events are common: the newest are found in a recent
+        # window, widened only while it holds too few.
+        return _newest_in_windows(events.filter(broad), limit)
+    if len(narrow) < len(people):
+        events = events.filter(broad)
+    field, ids = min(narrow.items(), key=lambda item: len(item[1]))
+    for other, other_ids in narrow.items():
+        if other != field:
+            events = events.filter(**{f"{other}__in": other_ids})
+    return _newest_of_each(events, field, ids, limit)
+
+
+# At most this many people named by a search are looked up one by one (see audit_search).
+AUDIT_SEARCH_PEOPLE = 50
+
+
+# The windows a broad search looks back over, in turn: each bounds the rows read (and the
+# partitions), whatever the planner guesses about the text matched.
+SEARCH_WINDOWS = (
+    timedelta(hours=1),
+    timedelta(days=1),
+    timedelta(days=7),
+    timedelta(days=31),
+    timedelta(days=366),
+    None,
+)
+
+
+def _newest_in_windows(events, limit: int) -> list[AuditEvent]:
+    now = timezone.now()
+    for window in SEARCH_WINDOWS:
+        recent = events if window is None else events.filter(at__gte=now - window)
+        found = list(recent.select_related("actor", "patient").order_by("-at", "-pk")[:limit])
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _first_ids(queryset) -> list[int]:
+    return list(queryset.order_by("pk").values_list("pk", flat=True)[: AUDIT_SEARCH_PEOPLE + 1])
+
+
+def _newest_of_each(events, field: str, ids: list[int], limit: int) -> list[AuditEvent]:
+    """The newest `limit` events among those of these people: each person's newest `limit`
+    read down their own (person, at) index in every month's partition, merged, then those
+    rows fetched. Two queries, whatever the size of the trail."""
+    parts = [
+        events.filter(**{field: person}).order_by("-at").values_list("pk", "at")[:limit]
+        for person in ids
+    ]
+    newest = (
+        parts[0].union(*parts[1:], all=True).order_by("-at")[:limit] if len(parts) > 1 else parts[0]
+    )
+    keys = list(newest)
+    if not keys:
+        return []
+    return list(
+        AuditEvent.objects.select_related("actor", "patient")
+        .filter(pk__in=[pk for pk, _ in keys])
+        .filter(at__gte=min(at for _, at in keys), at__lte=max(at for _, at in keys))
+        .order_by("-at", "-pk")
+    )
 
 
 def unread_notification_count(*, user) -> int:
@@ -130,6 +225,20 @@ def notifications(*, user, unread_only: bool = False) -> QuerySet:
 def notification_get(*, user, uuid) -> Notification | None:
     """One of the user's own notifications, or None (another's is not theirs to know of)."""
     return Notification.objects.filter(recipient=user, uuid=uuid).first()
+
+
+def notification_settings_get(*, user) -> NotificationPreference:
+    """The person's own notification settings; the defaults (unsaved) if they never chose."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )
+
+
+def quiet_hours_zone(*, user, pref: NotificationPreference) -> str:
+    """The time zone the person's quiet hours are read in (as the reminder delivery reads it)."""
+    from . import nudges
+
+    return nudges.zone_of(user, pref).key
 
 
 def clinician_directory(*, exclude=None) -> QuerySet:

@@ -3,6 +3,8 @@
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
+from datetime import time
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -14,13 +16,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from . import access, audit
+from . import access, audit, nudges
 from .access import Action, Category
+from .credentials import ACCOUNT
 from .models import (
     AuditEvent,
     CareTeamMembership,
     Invitation,
     Notification,
+    NotificationPreference,
     Patient,
     PatientEmailChange,
     Role,
@@ -578,8 +582,6 @@ def notification_send(
 
     `title` must carry no clinical content: it is shown in lists and sent by e-mail.
     """
-    from .models import NotificationPreference
-
     pref = NotificationPreference.objects.filter(user=recipient).first()
     notification = Notification.objects.create(
         recipient=recipient, kind=kind, title=title, link=link
@@ -634,3 +636,81 @@ def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
             action=Action.UPDATE,
             obj=locked,
         )
+
+
+def notification_settings_save(
+    *,
+    actor: User,
+    email_enabled: bool,
+    email_groups: Iterable[str],
+    quiet_from: time | None,
+    quiet_until: time | None,
+    time_zone: str | None = None,
+) -> NotificationPreference:
+    """The signed-in person's own notification settings: e-mail on or off, the groups of
+    reminders they want by e-mail (the others of theirs are turned off; groups they are not
+    shown keep their setting), quiet hours and, when given, their time zone. Audited as an
+    account change. Raises ValidationError (nothing saved) for a window with one end, or an
+    unknown group or time zone."""
+    shown = {g.key for g in nudges.groups_for(actor)}
+    wanted = set(email_groups)
+    if wanted - shown:
+        raise ValidationError({"email_groups": "That reminder is not one you get."})
+    with transaction.atomic():
+        pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
+        pref.email_enabled = email_enabled
+        kept = [key for key in pref.email_off if key not in shown]
+        pref.email_off = sorted({*kept, *(shown - wanted)})
+        pref.quiet_from, pref.quiet_until = quiet_from, quiet_until
+        if time_zone is not None:
+            pref.time_zone = time_zone
+        pref.full_clean()
+        pref.save()
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=ACCOUNT,
+            action=Action.UPDATE,
+            object_type="core.NotificationPreference",
+            object_id=str(actor.uuid),
+            via="self: notification settings",
+        )
+    return pref
+
+
+def notification_email_stop(*, token: str) -> tuple[User, "nudges.ReminderGroup"]:
+    """What an unsubscribe link does, signed in or not: that one group's reminder e-mails off
+    for the person the link was made for, nothing else. Audited as an account change (no
+    actor: the link is the credential). Raises nudges.UnsubscribeInvalid (audited, nothing
+    changed) for a link tampered with, made for something else, or too old."""
+    try:
+        user_uuid, group = nudges.unsubscribe_read(token)
+        user = User.objects.filter(uuid=user_uuid, is_active=True).first()
+        if user is None:
+            raise nudges.UnsubscribeInvalid("invalid")
+    except nudges.UnsubscribeInvalid:
+        audit.record(
+            actor=None,
+            patient=None,
+            category=ACCOUNT,
+            action=Action.UPDATE,
+            outcome=AuditEvent.Outcome.DENIED,
+            object_type="core.NotificationPreference",
+            via="unsubscribe link not usable",
+        )
+        raise
+    with transaction.atomic():
+        pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+        if group.key not in pref.email_off:
+            pref.email_off = sorted([*pref.email_off, group.key])
+            pref.save(update_fields=["email_off"])
+        audit.record(
+            actor=None,
+            patient=None,
+            category=ACCOUNT,
+            action=Action.UPDATE,
+            object_type="core.NotificationPreference",
+            object_id=str(user.uuid),
+            via=f"unsubscribe link: e-mails about {group.key} off",
+        )
+    return user, group

@@ -7,6 +7,7 @@ urlpatterns = [
     path("practices/<uuid:practice_uuid>/", views.practice_settings, name="practice_settings"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("audit/", views.audit_search, name="audit_search"),
     path("me/record-views/", views.record_views, name="record_views"),
     path("patients/<uuid:patient_uuid>/invite/", views.patient_invite, name="patient_invite"),
@@ -18,6 +19,7 @@ urlpatterns = [
     path("email-change/<str:token>/", views.patient_email_confirm, name="patient_email_confirm"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("account/", views.account_page, name="account_page"),
+    path("account/notifications/", views.notification_settings, name="notification_settings"),
     path("account/tokens/", views.api_token_create, name="api_token_create"),
     path(
         "account/tokens/<uuid:token_uuid>/revoke/",

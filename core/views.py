@@ -10,15 +10,18 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, accounting, audit, credentials, pages, selectors, services
+from . import access, accounting, audit, credentials, nudges, pages, selectors, services
 from .access import Action, Category
 from .forms import (
     ApiTokenCreateForm,
     AuditSearchForm,
     InvitationAcceptForm,
     NotificationReadForm,
+    NotificationSettingsForm,
     PatientEmailChangeForm,
     PracticeCrisisHelpForm,
 )
@@ -379,10 +382,23 @@ def practice_settings(request, practice_uuid):
     )
 
 
-def _account_context(request, form=None, new_key=None):
+def _settings_form(request, data=None):
+    user = request.user
+    groups = nudges.groups_for(user)
+    pref = selectors.notification_settings_get(user=user)
+    return NotificationSettingsForm(
+        data,
+        groups=groups,
+        choose_zone=access.kind_of(user) != "patient",  # a patient's is on their record
+        initial=NotificationSettingsForm.initial_for(pref, groups),
+    )
+
+
+def _account_context(request, form=None, new_key=None, settings_form=None):
     user = request.user
     uses_totp = is_mfa_enabled(user)
     must_set_up = credentials.mfa_required(user) and not uses_totp
+    pref = selectors.notification_settings_get(user=user)
     return {
         "nav": "account",
         "tokens": credentials.api_token_list(user=user),
@@ -390,6 +406,8 @@ def _account_context(request, form=None, new_key=None):
         "uses_totp": uses_totp,
         "must_set_up_mfa": must_set_up,
         "new_key": new_key,
+        "settings_form": settings_form or _settings_form(request),
+        "quiet_zone": selectors.quiet_hours_zone(user=user, pref=pref).replace("_", " "),
     }
 
 
@@ -398,6 +416,48 @@ def _account_context(request, form=None, new_key=None):
 @require_GET
 def account_page(request):
     return render(request, "core/account.html", _account_context(request))
+
+
+@access.declare("no patient data: the signed-in person's own notification settings")
+@login_required
+@require_POST
+def notification_settings(request):
+    form = _settings_form(request, request.POST)
+    if form.is_valid():
+        with pages.attempt(request, form) as result:
+            services.notification_settings_save(
+                actor=request.user,
+                email_enabled=form.cleaned_data["email_enabled"],
+                email_groups=form.cleaned_data["email_groups"],
+                quiet_from=form.cleaned_data["quiet_from"],
+                quiet_until=form.cleaned_data["quiet_until"],
+                time_zone=form.cleaned_data.get("time_zone"),
+            )
+        if result.ok:
+            messages.success(request, "Saved your notification settings.")
+            return redirect(reverse("account_page") + "#notifications")
+    context = _account_context(request, settings_form=form)
+    return render(request, "core/account.html", context, status=400)
+
+
+# A mail program's one-click unsubscribe (RFC 8058) posts with no session and no CSRF token;
+# the signed link is the credential, and all it can do is turn one group's e-mails off.
+@access.declare("public: the signed unsubscribe link is the credential; the person's own setting")
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET asks (a mail scanner opening the link changes nothing); POST turns it off."""
+    if request.method == "GET":
+        try:
+            _uuid, group = nudges.unsubscribe_read(token)
+        except nudges.UnsubscribeInvalid as invalid:
+            return render(request, "core/unsubscribe.html", {"invalid": invalid.reason}, status=400)
+        return render(request, "core/unsubscribe.html", {"group": group, "done": False})
+    try:
+        _user, group = services.notification_email_stop(token=token)
+    except nudges.UnsubscribeInvalid as invalid:
+        return render(request, "core/unsubscribe.html", {"invalid": invalid.reason}, status=400)
+    return render(request, "core/unsubscribe.html", {"group": group, "done": True})
 
 
 @access.declare("no patient data: the user's own API tokens; made for the signed-in user only")

@@ -55,26 +55,47 @@ def _register_reminders():
         "rows": selectors.refill_nudge_rows,
         "every": 15,
     }
+    nudges.group(
+        "refills",
+        label="Refills",
+        about="When it is time to ask for a refill or a new prescription.",
+        audience=["patient"],
+    )
+    nudges.group(
+        "refill_requests",
+        label="Refill requests",
+        about="A patient asked for a refill, or may run out of a medicine soon.",
+        audience=["clinician"],
+    )
     refill = "/medications/{subject}/refill/"
-    nudges.register("refill_ask_soon", title="Time to ask for a refill", link=refill, **swept)
+    mine = {**swept, "group": "refills"}
+    nudges.register("refill_ask_soon", title="Time to ask for a refill", link=refill, **mine)
     nudges.register(
-        "renewal_ask_soon", title="Time to ask for a new prescription", link=refill, **swept
+        "renewal_ask_soon", title="Time to ask for a new prescription", link=refill, **mine
     )
     nudges.register(
-        "refill_ask_today", title="Please ask for your refill today", link=refill, **swept
+        "refill_ask_today", title="Please ask for your refill today", link=refill, **mine
     )
     nudges.register(
-        "renewal_ask_today", title="Please ask for your prescription today", link=refill, **swept
+        "renewal_ask_today", title="Please ask for your prescription today", link=refill, **mine
     )
+    # The prescriber's, whatever the patient chose: the patient may have turned theirs off.
     nudges.register(
         "refill_overdue",
         title="A patient may run out of a medicine soon",
         link="/medications/{subject}/",
+        group="refill_requests",
         **swept,
     )
     nudges.register(
-        "refill_requested", title="A refill request is waiting for you", link="/refills/"
+        "refill_requested",
+        title="A refill request is waiting for you",
+        link="/refills/",
+        group="refill_requests",
     )
     nudges.register(
-        "refill_requested_late", title="A late refill request is waiting for you", link="/refills/"
+        "refill_requested_late",
+        title="A late refill request is waiting for you",
+        link="/refills/",
+        group="refill_requests",
     )

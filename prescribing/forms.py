@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 
+from core import access
 from core.dates import DateField
 
 from .models import InteractionRule, Medication, Observation, RefillRequest, ScheduleChoices
@@ -92,9 +93,11 @@ class WarningFields(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any rule of the clinic's may be confirmed; the service says which ones apply.
-        self.fields["confirm_warnings"].choices = [
-            (code, code) for code in InteractionRule.objects.values_list("code", flat=True)
-        ]
+        codes = access.memo(
+            ("interaction rule codes",),
+            lambda: list(InteractionRule.objects.values_list("code", flat=True)),
+        )
+        self.fields["confirm_warnings"].choices = [(code, code) for code in codes]
 
 
 class PurposeFields(forms.Form):

@@ -18,6 +18,7 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.utils import timezone
 
@@ -51,8 +52,11 @@ def limits_for(medication: Medication, policies: dict | None = None) -> supply.L
 
 
 def policy_table() -> dict:
-    """Every policy row as limits, by (state, schedule): one query for a whole page."""
-    return {(p.state, p.schedule): p.limits() for p in SupplyPolicy.objects.all()}
+    """Every policy row as limits, by (state, schedule): one query for a whole request."""
+    return access.memo(
+        ("supply policies",),
+        lambda: {(p.state, p.schedule): p.limits() for p in SupplyPolicy.objects.all()},
+    )
 
 
 def _facts(medication: Medication) -> supply.Prescription | None:
@@ -251,8 +255,15 @@ def _plan_queryset(actor, patient=None) -> QuerySet:
         ),
         Prefetch(
             "prescriptions",
-            queryset=Prescription.objects.order_by("-written_on", "-created_at").prefetch_related(
-                Prefetch("fills", queryset=Fill.objects.order_by("-filled_on", "-created_at"))
+            queryset=Prescription.objects.select_related("author")
+            .order_by("-written_on", "-created_at")
+            .prefetch_related(
+                Prefetch(
+                    "fills",
+                    queryset=Fill.objects.select_related("author").order_by(
+                        "-filled_on", "-created_at"
+                    ),
+                )
             ),
         ),
         Prefetch(
@@ -437,10 +448,15 @@ def medication_get(*, actor, medication_uuid, action: Action = Action.READ) -> M
     )
 
 
-def medication_shown(*, actor, medication: Medication) -> Medication:
-    """A medication a door already let the actor see (its read audited there), again, with
-    what its page shows prefetched: the goals the actor may see, decisions, prescriptions."""
-    return _plan_queryset(actor, medication.patient).get(pk=medication.pk)
+def medication_shown(*, actor, medication: Medication, fresh: bool = True) -> Medication:
+    """A medication a door already let the actor see (its read audited there), with what its
+    page shows prefetched: the goals the actor may see, decisions, prescriptions. `fresh`
+    reads it again (after a write); otherwise the door's instance is filled in place."""
+    if fresh:
+        return _plan_queryset(actor, medication.patient).get(pk=medication.pk)
+    lookups = _plan_queryset(actor, medication.patient)._prefetch_related_lookups
+    prefetch_related_objects([medication], *lookups)
+    return medication
 
 
 def medications() -> QuerySet:

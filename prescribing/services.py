@@ -69,7 +69,7 @@ def _goals_for(actor, patient, goal_uuids) -> list:
     wanted = {str(u) for u in goal_uuids}
     goals = [
         g
-        for g in stories_selectors.goals_visible(actor=actor).filter(patient=patient)
+        for g in stories_selectors.goals_visible(actor=actor, patient=patient)
         if str(g.uuid) in wanted
     ]
     if len(goals) != len(wanted):
@@ -528,9 +528,9 @@ def medication_set_purpose(
         locked.save()
         # Links to goals this person cannot see (written in another practice) stay as they were.
         visible = set(
-            stories_selectors.goals_visible(actor=actor)
-            .filter(patient=locked.patient)
-            .values_list("pk", flat=True)
+            stories_selectors.goals_visible(actor=actor, patient=locked.patient).values_list(
+                "pk", flat=True
+            )
         )
         unseen = [g for g in locked.goals.all() if g.pk not in visible]
         locked.goals.set(unseen + goals)

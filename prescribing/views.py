@@ -36,9 +36,7 @@ refill_page = access.record_view(selectors.refill_requests(), Category.REFILLS, 
 
 
 def _open_goals(user, patient):
-    return [
-        g for g in stories_selectors.goals_visible(actor=user).filter(patient=patient) if g.is_open
-    ]
+    return [g for g in stories_selectors.goals_visible(actor=user, patient=patient) if g.is_open]
 
 
 def _nav(user) -> str:
@@ -169,7 +167,7 @@ def _detail_context(request, medication, **forms):
 @require_GET
 @medication_page
 def medication_detail(request, medication):
-    medication = selectors.medication_shown(actor=request.user, medication=medication)
+    medication = selectors.medication_shown(actor=request.user, medication=medication, fresh=False)
     return render(
         request, "prescribing/medication_detail.html", _detail_context(request, medication)
     )

@@ -17,16 +17,30 @@ class ReferralsConfig(AppConfig):
 
         from . import selectors
 
+        nudges.group(
+            "referrals",
+            label="Referrals",
+            about="A referral is waiting for your answer.",
+            audience=["clinician"],
+        )
+        nudges.group(
+            "releases",
+            label="Releases ending",
+            about="A release of information ends in two weeks.",
+            audience=["patient", "clinician"],
+        )
         swept = {"candidates": selectors.nudge_candidates, "every": 15}
         nudges.register(
             "referral_unanswered",
             title="A referral is waiting for your answer",
             link="/referrals/{subject}/",
+            group="referrals",
             **swept,
         )
         nudges.register(
             "release_expiring",
             title="A release of information ends in two weeks",
             link="/releases/{subject}/",
+            group="releases",
             **swept,
         )

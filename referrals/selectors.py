@@ -121,8 +121,19 @@ def thread(*, actor, patient) -> list[ThreadPost]:
         if post.reply_to_id is not None and post.reply_to_id not in ids:
             # The post it answers is not the reader's to see (another practice, no release).
             post.reply_to = None
-    _mark_ended_sharing(visible, list(RELEASES.filter(patient=patient)))
+    _mark_ended_sharing(visible, _releases_of(patient))
     return visible
+
+
+def _releases_of(patient) -> list[Release]:
+    """All of the patient's releases, oldest first, read once a request: what the thread says
+    of who reads each post (not what the actor may read of them: that is `releases_for_patient`)."""
+    return list(
+        access.memo(
+            ("releases of", patient.pk),
+            lambda: list(RELEASES.filter(patient=patient).order_by("signed_at")),
+        )
+    )
 
 
 def thread_post_get(*, actor, post_uuid) -> ThreadPost:
@@ -255,7 +266,7 @@ def thread_readers(*, actor, patient) -> ThreadReaders:
     for a post of theirs (the same answer the thread gives each reader). The caller has
     checked that the actor may use the thread."""
     draft = ThreadPost(patient=patient, practice=actor.practice, author=actor)
-    releases = list(RELEASES.filter(patient=patient).order_by("signed_at"))
+    releases = _releases_of(patient)
     candidates = {}
     for membership in core_selectors.care_team_for(patient=patient):
         if membership.clinician_id != actor.pk:

@@ -41,6 +41,15 @@ class CheckInStartSerializer(serializers.Serializer):
     clinician = serializers.UUIDField(required=False, allow_null=True, default=None)
 
 
+class CheckInSendSerializer(serializers.Serializer):
+    instrument = serializers.SlugField(help_text="Instrument key, e.g. concord-alliance, phq-9")
+    clinician = serializers.UUIDField(required=False, allow_null=True, default=None)
+    answers = serializers.DictField(child=serializers.IntegerField())
+    open_answer = serializers.CharField(
+        max_length=3000, required=False, allow_blank=True, default=""
+    )
+
+
 class AnswersSerializer(serializers.Serializer):
     answers = serializers.DictField(child=serializers.IntegerField())
     open_answer = serializers.CharField(

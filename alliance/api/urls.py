@@ -9,6 +9,11 @@ urlpatterns = [
         views.CheckInListView.as_view(),
         name="api_check_ins",
     ),
+    path(
+        "patients/<uuid:patient_uuid>/check-ins/send/",
+        views.CheckInSendView.as_view(),
+        name="api_check_in_send",
+    ),
     path("check-ins/<uuid:check_in_uuid>/", views.CheckInDetailView.as_view(), name="api_check_in"),
     path(
         "check-ins/<uuid:check_in_uuid>/submit/",

@@ -46,8 +46,8 @@ class CheckInListView(PaginatedList, PatientAPIView):
         summary="Submitted check-ins with scores",
     )
     def get(self, request, patient_uuid):
-        series = selectors.trends(actor=request.user, patient=self.patient)
-        return self.listed((c for entry in series for c in entry.check_ins), s.CheckInSerializer)
+        sent = selectors.check_ins_sent(actor=request.user, patient=self.patient)
+        return self.listed(sent, s.CheckInSerializer)
 
     @extend_schema(
         request=s.CheckInStartSerializer,
@@ -56,22 +56,47 @@ class CheckInListView(PaginatedList, PatientAPIView):
     )
     def post(self, request, patient_uuid):
         data = valid(s.CheckInStartSerializer, request.data)
-        instrument = next(
-            (i for i in selectors.instruments_offered() if i.key == data["instrument"]), None
-        )
-        if instrument is None:
-            raise ValidationError({"instrument": "Unknown instrument."})
-        team = {
-            m.clinician.uuid: m.clinician
-            for m in core_selectors.care_team_for(patient=self.patient)
-        }
         check_in = services.check_in_start(
-            actor=request.user,
-            patient=self.patient,
-            instrument=instrument,
-            clinician=team.get(data["clinician"]) if data["clinician"] else None,
+            actor=request.user, patient=self.patient, **_chosen(self.patient, data)
         )
         return Response(s.CheckInSerializer(check_in).data, status=status.HTTP_201_CREATED)
+
+
+def _chosen(patient, data) -> dict:
+    """The instrument (by key) and the clinician on the patient's care team (by uuid) named."""
+    instrument = next(
+        (i for i in selectors.instruments_offered() if i.key == data["instrument"]), None
+    )
+    if instrument is None:
+        raise ValidationError({"instrument": "Unknown instrument."})
+    clinician = None
+    if data["clinician"]:
+        team = {
+            m.clinician.uuid: m.clinician for m in core_selectors.care_team_for(patient=patient)
+        }
+        clinician = team.get(data["clinician"])
+    return {"instrument": instrument, "clinician": clinician}
+
+
+class CheckInSendView(PatientAPIView):
+    access_category = Category.ALLIANCE
+    access_actions = {"POST": Action.CREATE}
+
+    @extend_schema(
+        request=s.CheckInSendSerializer,
+        responses={201: s.CheckInSerializer, **errors(400, 403, 404)},
+        summary="Start and send a complete check-in in one call (the patient's own)",
+    )
+    def post(self, request, patient_uuid):
+        data = valid(s.CheckInSendSerializer, request.data)
+        sent = services.check_in_submit_new(
+            actor=request.user,
+            patient=self.patient,
+            answers=data["answers"],
+            open_answer=data["open_answer"],
+            **_chosen(self.patient, data),
+        )
+        return Response(s.CheckInSerializer(sent).data, status=status.HTTP_201_CREATED)
 
 
 class _CheckInView(RecordAPIView):

@@ -16,6 +16,7 @@ from django.db import DatabaseError, connection, transaction
 
 from core import audit
 from core.access import Action, Category
+from core.db import partitions_of
 from core.models import AuditChainHead, AuditEvent
 from tests import factories
 
@@ -35,11 +36,16 @@ def trail(require_postgresql, prescriber, patient):
 
 def owner_sql(sql, params=()):
     """The owner of the tables, guards switched off (rolled back with the test)."""
+    # On PostgreSQL each monthly partition has its own TRUNCATE guard: the owner switches
+    # off every one of them.
+    tables = ["core_auditevent", *partitions_of("core_auditevent")]
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # see test_truncate_is_refused
-        cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER USER")
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         cursor.execute(sql, params)
-        cursor.execute("ALTER TABLE core_auditevent ENABLE TRIGGER USER")
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def broken(match):

@@ -83,9 +83,15 @@ class TestDelivery:
         assert nudges.deliver()["sent"] == 1
         assert len(mail.outbox) == 1
 
-    def test_opt_out_skips_reminders_but_not_safety_alerts(self, prescriber, time_machine):
+    def test_emails_off_and_quiet_hours_hold_reminders_back_but_never_safety_alerts(
+        self, prescriber
+    ):
         NotificationPreference.objects.create(
-            user=prescriber, reminders_opt_out=True, quiet_from=time(0), quiet_until=time(23, 59)
+            user=prescriber,
+            email_enabled=False,
+            email_off=["refills"],
+            quiet_from=time(0),
+            quiet_until=time(23, 59),
         )
         _nudge(prescriber)
         nudges.schedule(
@@ -101,10 +107,12 @@ class TestDelivery:
             ]
         )
         counts = nudges.deliver()
-        assert (counts["skipped"], counts["sent"]) == (1, 1)
+        assert (counts["deferred"], counts["sent"]) == (1, 1)
         assert [m.subject for m in mail.outbox] == ["Concord: Urgent"]
+        assert list(Notification.objects.values_list("kind", flat=True)) == ["safety_alert"]
 
     def test_channels(self, patient_user):
+        """E-mail off: the reminder still appears in Concord (in-app is always on)."""
         NotificationPreference.objects.create(user=patient_user, email_enabled=False)
         _nudge(patient_user)
         nudges.deliver()
@@ -151,6 +159,31 @@ class TestRegistry:
         assert {k for k, e in registered.items() if e.essential} == {"safety_alert"}
         assert all(e.title and e.link.startswith("/") for e in registered.values())
         assert nudges.sweep_intervals() == [15]
+
+    def test_every_reminder_one_may_turn_off_is_in_a_group_and_no_safety_alert_is(self):
+        """What the settings page offers is the registry's groups: a kind outside every group
+        could be neither turned off nor unsubscribed from; an essential one must never be."""
+        grouped = {k.kind: k.group for k in nudges.kinds()}
+        assert grouped == {
+            "check_in_due": "check_ins",
+            "refill_ask_soon": "refills",
+            "renewal_ask_soon": "refills",
+            "refill_ask_today": "refills",
+            "renewal_ask_today": "refills",
+            "release_expiring": "releases",
+            "refill_overdue": "refill_requests",
+            "refill_requested": "refill_requests",
+            "refill_requested_late": "refill_requests",
+            "referral_unanswered": "referrals",
+            "alliance_concern": "alliance",
+            "message_received": "messages",
+            "message_answered": "messages",
+            "safety_alert": "",
+        }
+        with pytest.raises(ValueError, match="cannot be turned off"):
+            nudges.register("test_essential", title="x", link="/", essential=True, group="refills")
+        with pytest.raises(ValueError, match="register its group"):
+            nudges.register("test_orphan", title="x", link="/", group="no_such_group")
 
     def test_a_kind_registered_twice_differently_is_refused(self):
         with pytest.raises(ValueError, match="twice"):

@@ -139,8 +139,8 @@ def test_patient_checks_in_about_the_prescriber_with_the_keyboard_and_she_acknow
     expect(dan.get_by_role("heading", level=1)).to_have_text(
         "How is it going with Dr. Priya Raman?"
     )
-    check_in_url = dan.url
-    check_in = CheckIn.objects.get(clinician=prescriber, status="draft")
+    # The questions, and nothing stored yet: Send starts and sends the check-in at once.
+    assert not CheckIn.objects.filter(clinician=prescriber, status="draft").exists()
     expect(dan.get_by_role("group", name=re.compile("I feel heard, understood"))).to_contain_text(
         "Not at all"
     )
@@ -174,9 +174,8 @@ def test_patient_checks_in_about_the_prescriber_with_the_keyboard_and_she_acknow
     # What was given is still on the page, but nothing was stored.
     expect(scale_point(dan, "bond", LOW)).to_be_checked()
     expect(open_answer).to_have_value(COMMENT)
-    check_in.refresh_from_db()
-    assert (check_in.status, check_in.answers, check_in.open_answer) == ("draft", {}, "")
-    assert not Flag.objects.filter(check_in=check_in).exists()
+    assert CheckIn.objects.filter(clinician=prescriber).count() == 2  # the two sent earlier
+    assert Flag.objects.count() == 0
 
     # The first link leads to the question it names; the next Tab is inside it.
     tab_to(dan, missing.first, limit=3)
@@ -188,8 +187,9 @@ def test_patient_checks_in_about_the_prescriber_with_the_keyboard_and_she_acknow
     tab_to(dan, save)
     dan.keyboard.press("Enter")
     expect(_messages(dan)).to_contain_text("Saved. You can finish it later from your check-ins.")
-    check_in.refresh_from_db()
-    assert (check_in.status, check_in.answers) == ("draft", {"bond": LOW, "goals": LOW})
+    check_in = CheckIn.objects.get(clinician=prescriber, status="draft")
+    check_in_url = f"{live_server.url}/check-ins/{check_in.uuid}/"
+    assert check_in.answers == {"bond": LOW, "goals": LOW}
     assert check_in.open_answer == COMMENT
     offer = dan.get_by_role("listitem").filter(
         has=dan.get_by_role("heading", name="How is it going with Dr. Priya Raman?")
@@ -285,6 +285,7 @@ def test_phq9_self_harm_answer_alerts_both_clinicians_until_one_acknowledges(
     for i in range(8):
         questions.nth(i).get_by_label("Several days").check()
     questions.nth(8).get_by_label("Several days").check()
+    assert not CheckIn.objects.exists()  # nothing stored until Send
     dan.get_by_role("button", name="Send").click()
     # On his phone, crisis help comes before anything else on the page, then who was told.
     help_now = dan.get_by_role("region", name="If you need help now")
@@ -292,6 +293,9 @@ def test_phq9_self_harm_answer_alerts_both_clinicians_until_one_acknowledges(
     expect(help_now.get_by_role("link", name="Call 988")).to_have_attribute("href", "tel:988")
     expect(help_now.get_by_role("link", name="Text 988")).to_have_attribute("href", "sms:988")
     expect(help_now).to_contain_text("911")
+    # One request started and sent it.
+    sent = CheckIn.objects.get(status="submitted")
+    expect(dan).to_have_url(path_is(live_server, f"/check-ins/{sent.uuid}/"))
     assert help_now.bounding_box()["y"] < dan.get_by_role("heading", level=1).bounding_box()["y"]
     assert help_now.bounding_box()["y"] < dan.viewport_size["height"]
     expect(dan.locator(".crisis-told")).to_contain_text("Thank you for telling us.")

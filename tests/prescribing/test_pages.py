@@ -246,6 +246,49 @@ def test_plan_page_query_count_is_the_same_for_1_and_50_medications(
     assert count() == one
 
 
+def test_medication_page_query_count_is_the_same_for_a_short_and_a_long_history(
+    client, patient, prescriber, therapist, patient_user, goal, time_machine
+):
+    """The medication page reads each kind of its history once: who wrote each prescription
+    and fill comes with it, not one query per row (a second prescriber writes some)."""
+    time_machine.move_to("2026-01-05 09:00")
+    colleague = factories.PrescriberFactory(practice=prescriber.practice)
+    factories.MembershipFactory(patient=patient, clinician=colleague)
+    med = _start(prescriber, patient, goal_uuids=[goal.uuid])
+    url = reverse("medication_detail", args=[med.uuid])
+
+    def build(n):
+        nonlocal med
+        for i in range(n):
+            writer = (prescriber, colleague)[i % 2]
+            med.refresh_from_db()
+            dose = f"{DecisionRecord.objects.filter(medication=med).count() + 1} tablets"
+            services.medication_change_dose(
+                actor=writer, medication=med, version=med.version, dose=dose, reason="r"
+            )
+            rx = services.prescription_write(
+                actor=writer, medication=med, quantity=30, days_supply=30, refills_authorised=0
+            )
+            services.fill_record(actor=writer, prescription=rx, filled_on=date(2026, 1, 5))
+            services.observation_create(
+                actor=patient_user, medication=med, kind="response", text="ok"
+            )
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(prescriber)
+    build(1)
+    client.get(url)
+    one = count()
+    build(12)
+    assert count() == one
+    # 20, and the header's count of unopened messages.
+    assert one <= 21
+
+
 def test_pdf_contains_purpose_and_run_out_date(
     client, patient, patient_user, prescriber, time_machine
 ):

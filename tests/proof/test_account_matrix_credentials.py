@@ -1,4 +1,4 @@
-"""The account matrix, credentials part: seven people × six account actions, through the real
+"""The account matrix, credentials part: seven people × eight account actions, through the real
 pages, the Django admin and the API, compared with a hand-written table (issue 13, findings 3
 and 4).
 
@@ -10,18 +10,18 @@ with who did it. Two-factor authentication is required of clinicians and admins 
 production; each of them has TOTP set up. `make proof` prints the figure."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.core import mail
+from django.core import mail, signing
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from core import credentials
-from core.models import ApiToken, AuditEvent
+from core import credentials, nudges
+from core.models import ApiToken, AuditEvent, NotificationPreference
 from tests import factories
 from tests.factories import PASSWORD
 from tests.proof.figures import report
@@ -44,19 +44,21 @@ ACTIONS = [
     "use_expired_token",
     "reset_someone_elses_password",
     "view_authenticator_secret_in_admin",
+    "change_own_notification_settings",
+    "turn_off_someone_elses_reminder_emails",
 ]
 
 A, R, NA = "allowed", "refused", "n/a"  # n/a: the anonymous caller has no account of its own
 EXPECTED = {
-    #                        self  other  after-pw  expired  reset  secret
-    "anonymous":            (R,    R,     NA,       NA,      R,     R),
-    "patient":              (A,    R,     R,        R,       R,     R),
-    "other_patient":        (A,    R,     R,        R,       R,     R),
-    "treating_prescriber":  (A,    R,     R,        R,       R,     R),
-    "unrelated_prescriber": (A,    R,     R,        R,       R,     R),
-    "clinic_admin":         (A,    R,     R,        R,       R,     R),
+    #                        self  other  after-pw  expired  reset  secret  own-notif  their-mail
+    "anonymous":            (R,    R,     NA,       NA,      R,     R,      R,         R),
+    "patient":              (A,    R,     R,        R,       R,     R,      A,         R),
+    "other_patient":        (A,    R,     R,        R,       R,     R,      A,         R),
+    "treating_prescriber":  (A,    R,     R,        R,       R,     R,      A,         R),
+    "unrelated_prescriber": (A,    R,     R,        R,       R,     R,      A,         R),
+    "clinic_admin":         (A,    R,     R,        R,       R,     R,      A,         R),
     # The superuser's reset is the e-mail to the person, audited; never a password they set.
-    "superuser":            (A,    R,     R,        R,       A,     R),
+    "superuser":            (A,    R,     R,        R,       A,     R,      A,         R),
 }  # fmt: skip
 
 NEW_PASSWORD = "a-new-long-password-9"
@@ -263,6 +265,42 @@ def view_authenticator_secret_in_admin(world, actor):
     ]
     shown = any(secret in page or stored in page for page in pages)
     return (A if shown else R), None
+
+
+def change_own_notification_settings(world, actor):
+    _client(actor).post(
+        reverse("notification_settings"), {"quiet_from": "22:00", "quiet_until": "07:00"}
+    )
+    if actor is None:
+        assert not NotificationPreference.objects.exists()
+        return R, None
+    if not NotificationPreference.objects.filter(user=actor, quiet_from=time(22)).exists():
+        return R, None
+    row = AuditEvent.objects.filter(
+        actor=actor, category="account", object_type="core.NotificationPreference"
+    )
+    return A, row.exists()
+
+
+def turn_off_someone_elses_reminder_emails(world, actor):
+    victim = world["victim"] if actor != world["victim"] else world["colleague"]
+    client = _client(actor)
+    # 1. The settings page, told whose settings they are.
+    client.post(
+        reverse("notification_settings"),
+        {"user": str(victim.uuid), "user_id": victim.pk, "quiet_from": "01:00",
+         "quiet_until": "02:00"},
+    )  # fmt: skip
+    # 2. One's own unsubscribe link, rewritten to name them.
+    if actor is not None:
+        _, stamp, signature = nudges.unsubscribe_token(actor, "releases").rsplit(":", 2)
+        theirs = nudges.unsubscribe_token(victim, "releases").rsplit(":", 2)[0]
+        client.post(reverse("unsubscribe", args=[f"{theirs}:{stamp}:{signature}"]))
+    # 3. A value signed by the server for another purpose, naming them.
+    other_purpose = signing.dumps({"u": str(victim.uuid), "g": "releases"})
+    client.post(reverse("unsubscribe", args=[other_purpose]))
+    changed = NotificationPreference.objects.filter(user=victim).exists()
+    return (A if changed else R), None
 
 
 @pytest.mark.parametrize("action", ACTIONS)

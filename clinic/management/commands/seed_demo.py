@@ -222,9 +222,10 @@ class Command(BaseCommand):
                 "Demo clinic ready. Sign in with any of these (password: concord-demo):"
             )
         )
-        for email, _name, role, _practice in STAFF[:2] + STAFF[3:4]:
-            self.stdout.write(f"  {email:<26} {role.label}")
-        self.stdout.write(f"  {'patient@example.org':<26} Patient")
+        for email, name, role, practice in STAFF:
+            where = f", {practice}" if practice else ", both practices"
+            self.stdout.write(f"  {email:<26} {name} ({role.label.lower()}{where})")
+        self.stdout.write(f"  {'patient@example.org':<26} Dan Brooks (patient)")
 
     def _story_of_dan(self, staff) -> None:
         """Four months of Dan's care, once: visits, medicines, check-ins, goals and notes."""

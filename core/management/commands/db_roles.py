@@ -7,8 +7,9 @@
 Web and worker connect as the app role (CONCORD_APP_DB_ROLE, default concord_app): it owns
 no table, so it can neither ALTER one, nor disable its triggers, nor drop it; it has SELECT,
 INSERT, UPDATE and DELETE on ordinary tables and only SELECT and INSERT on the append-only
-ones (the audit trail, releases, revocations, decision records); no TRUNCATE, REFERENCES or
-TRIGGER anywhere. Migrations run as the owner (the role in the migrate service's DATABASE_URL).
+ones (the audit trail and each of its monthly partitions, releases, revocations, decision
+records); no TRUNCATE, REFERENCES or TRIGGER anywhere. It may EXECUTE the function that makes
+the audit trail's next monthly partitions (see core.audit_partitions). Migrations run as the owner (the role in the migrate service's DATABASE_URL).
 Grants are per table and re-applied after every migrate, so a new table gets no right at all
 until this runs: it fails closed. PostgreSQL only.
 """
@@ -19,7 +20,8 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from core.db import APPEND_ONLY_TABLES
+from core import audit_partitions
+from core.db import append_only_relations
 
 ROW_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 APPEND_RIGHTS = "SELECT, INSERT"
@@ -45,10 +47,17 @@ def grant_sql(role: str) -> list[str]:
         f"REVOKE CREATE ON SCHEMA public FROM {r}",
         f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {r}",
     ]
+    append_only = set(append_only_relations(connection))
     for table in tables:
-        rights = APPEND_RIGHTS if table in APPEND_ONLY_TABLES else ROW_RIGHTS
+        rights = APPEND_RIGHTS if table in append_only else ROW_RIGHTS
         statements.append(f"GRANT {rights} ON {_ident(table)} TO {r}")
     statements.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}")
+    if audit_partitions.is_partitioned(connection):
+        # Beat makes next months' audit partitions through this function, as the owner: the
+        # app role itself may create no table.
+        statements.append(
+            f"GRANT EXECUTE ON FUNCTION {audit_partitions.FUNCTION}(date, integer) TO {r}"
+        )
     return statements
 
 
@@ -70,7 +79,7 @@ def role_problems(role: str) -> list[str]:
         owned = [t for (t,) in cursor.fetchall()]
         if owned:
             problems.append(f"{role} owns (or acts as the owner of) {', '.join(owned)}.")
-        for table in APPEND_ONLY_TABLES:
+        for table in append_only_relations(connection):
             for right in FORBIDDEN:
                 cursor.execute("SELECT has_table_privilege(%s, %s, %s)", [role, table, right])
                 if cursor.fetchone()[0]:
