@@ -10,6 +10,7 @@ from django.utils import timezone
 from alliance import selectors as alliance_selectors
 from core import audit
 from core.access import Action, Category
+from messaging import selectors as messaging_selectors
 from prescribing import selectors as prescribing_selectors
 from referrals import selectors as referrals_selectors
 from stories import selectors as stories_selectors
@@ -299,6 +300,39 @@ def patient_bundle(*, actor, patient) -> dict:
                 }
             )
         )
+    previous = {}
+    for message in messaging_selectors.communications(actor=actor, patient=patient):
+        included.add(Category.MESSAGES)
+        conversation = message.conversation
+        from_patient = message.author_id == patient.user_id
+        if from_patient:
+            to = conversation.clinician.full_name if conversation.clinician else "Care team"
+        else:
+            to = patient.display_name
+        entries.append(
+            _entry(
+                {
+                    "resourceType": "Communication",
+                    "id": str(message.uuid),
+                    "identifier": [
+                        {"system": f"{SYSTEM}:conversation", "value": str(conversation.uuid)}
+                    ],
+                    "status": "completed",
+                    "subject": subject,
+                    "topic": {"text": conversation.subject},
+                    "sent": message.created_at.isoformat(),
+                    "sender": {"display": message.author.full_name},
+                    "recipient": [{"display": to}],
+                    "payload": [{"contentString": message.text}],
+                    **(
+                        {"inResponseTo": [{"reference": _ref(previous[conversation.pk])}]}
+                        if conversation.pk in previous
+                        else {}
+                    ),
+                }
+            )
+        )
+        previous[conversation.pk] = message.uuid
     for category in sorted(included):
         audit.record(
             actor=actor,

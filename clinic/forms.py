@@ -48,3 +48,51 @@ class VisitActionForm(forms.Form):
                 "decided_together", "Say whether you decided this together with the patient."
             )
         return data
+
+
+class MessageObservationForm(forms.Form):
+    """A patient's message, recorded as an observation on one of their medicines."""
+
+    message = forms.UUIDField(widget=forms.HiddenInput)
+    medication = forms.ChoiceField(
+        label="Medicine",
+        choices=[],
+        error_messages={
+            "required": "Choose the medicine it is about.",
+            "invalid_choice": "Choose one of the patient's current medicines.",
+        },
+    )
+    kind = forms.ChoiceField(
+        label="What kind",
+        choices=[
+            ("response", "Response"),
+            ("side_effect", "Side effect"),
+            ("adherence", "Adherence"),
+            ("question", "Question"),
+        ],
+        initial="response",
+        error_messages={"required": "Choose what kind of observation this is."},
+    )
+    severity = forms.ChoiceField(
+        label="Severity",
+        choices=[
+            ("none", "Not applicable"),
+            ("mild", "Mild"),
+            ("moderate", "Moderate"),
+            ("severe", "Severe"),
+        ],
+        initial="none",
+    )
+    text = forms.CharField(
+        label="Observation",
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="In the patient's words, or your summary of them.",
+        error_messages={"required": "Write what to record."},
+    )
+
+    def __init__(self, *args, medications=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["medication"].choices = [("", "Choose…")] + [
+            (str(m.uuid), m.label) for m in medications
+        ]

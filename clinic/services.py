@@ -3,6 +3,9 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
+from core import access
+from core.access import Action, Category
+
 from .models import LastLook
 
 # Looks closer together than this are one visit: reloading keeps showing the same news.
@@ -56,3 +59,35 @@ def _look_begin_upsert(*, user, patient, screen: str, now):
         )
         (since,) = cursor.fetchone()
     return since or now - FIRST_LOOK_WINDOW
+
+
+def message_observation(*, actor, message, medication, kind: str, severity: str, text: str):
+    """A clinician records a patient's message as an observation on one of their medicines, in
+    one step, and the message links to it. `medication` was read through a door; the two
+    services each guard and audit their own write.
+
+    Raises ValidationError when the message is already recorded, or the observation's input is
+    wrong (nothing is written then); a resent form returns the observation it already made."""
+    from django.core.exceptions import ValidationError
+    from django.urls import reverse
+
+    from messaging import services as messaging_services
+    from prescribing import services as prescribing_services
+
+    if message.record_uuid is not None:
+        raise ValidationError("This message is already recorded.")
+    # Checked before the observation is written, so that a clinician who may not answer the
+    # conversation leaves no observation behind.
+    access.guard(actor, Action.CREATE, Category.MESSAGES, message.conversation)
+    observation = prescribing_services.observation_create(
+        actor=actor, medication=medication, kind=kind, text=text, severity=severity or "none"
+    )
+    messaging_services.message_recorded(
+        actor=actor,
+        message=message,
+        kind="observation",
+        record_uuid=observation.uuid,
+        label=f"Observation on {medication.label}",
+        path=reverse("medication_detail", args=[medication.uuid]),
+    )
+    return observation

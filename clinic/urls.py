@@ -14,4 +14,10 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/shared/", views.shared, name="shared"),
     path("today/", views.today, name="today"),
     path("patients/<uuid:patient_uuid>/fhir/", views.fhir_export, name="fhir_export"),
+    path("messages/<uuid:conversation_uuid>/", views.conversation, name="conversation"),
+    path(
+        "messages/<uuid:conversation_uuid>/record/",
+        views.conversation_record,
+        name="conversation_record",
+    ),
 ]

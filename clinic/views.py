@@ -11,6 +11,9 @@ from core import access, pages
 from core import selectors as core_selectors
 from core.access import Action, Category
 from core.htmx import render_page_or_partial, wants_partial
+from messaging import selectors as messaging_selectors
+from messaging import services as messaging_services
+from messaging.forms import ReplyForm
 from prescribing import selectors as prescribing_selectors
 from prescribing import services as prescribing_services
 from referrals import selectors as referrals_selectors
@@ -23,7 +26,7 @@ from . import fhir as clinic_fhir
 from . import pdf as clinic_pdf
 from . import selectors as clinic_selectors
 from . import services as clinic_services
-from .forms import VisitActionForm
+from .forms import MessageObservationForm, VisitActionForm
 
 START_PAGES = {"clinician": "patient_list", "patient": "patient_home", "admin": "audit_search"}
 
@@ -311,3 +314,130 @@ def fhir_export(request, patient):
     response = JsonResponse(bundle, json_dumps_params={"indent": 1})
     response["Content-Disposition"] = f'attachment; filename="concord-{patient.uuid}.fhir.json"'
     return response
+
+
+# --- Secure messages -------------------------------------------------------------------------
+# The conversation page is composed here: beside the messages it offers to record one on a
+# medicine (prescribing) and says who reads it under a release (referrals).
+
+
+def _conversation_context(request, conversation, **extra):
+    patient = conversation.patient
+    under_releases = []
+    if conversation.clinician_id is not None:
+        under_releases = referrals_selectors.release_readers(
+            patient=patient, category=Category.MESSAGES, party_id=conversation.clinician_id
+        )
+    may_record = access.can(request.user, Action.CREATE, Category.OBSERVATIONS, patient) and (
+        access.can(request.user, Action.CREATE, Category.MESSAGES, conversation)
+    )
+    medications = []
+    if may_record and not access.is_self(request.user, patient):
+        medications = [
+            item.medication
+            for item in prescribing_selectors.medication_plan(actor=request.user, patient=patient)
+            if item.medication.is_current
+        ]
+    return {
+        "conversation": conversation,
+        "patient": patient,
+        "mine": access.is_self(request.user, patient),
+        "shown": messaging_selectors.messages_of(conversation=conversation),
+        "readers": messaging_selectors.conversation_readers(
+            conversation=conversation, others=under_releases
+        ),
+        "may_reply": access.can(request.user, Action.CREATE, Category.MESSAGES, conversation),
+        "may_record": may_record and not access.is_self(request.user, patient),
+        "medications": medications,
+        "record_form": MessageObservationForm(medications=medications),
+        "nav": "messages",
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@access.record_view(
+    messaging_selectors.CONVERSATIONS,
+    Category.MESSAGES,
+    Action.READ,
+    uuid="conversation_uuid",
+)
+def conversation(request, conversation):
+    """One conversation between the patient and their care team: the messages, who read
+    them, who can read it, and a reply (the service guards the reply)."""
+    form = ReplyForm(request.POST if request.method == "POST" else None)
+    if access.is_self(request.user, conversation.patient):
+        form.fields["text"].label = "Your message"
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            with pages.attempt(request, form, quiet=True) as result:
+                messaging_services.message_reply(
+                    actor=request.user, conversation=conversation, text=form.cleaned_data["text"]
+                )
+            if result.ok:
+                messages.success(request, "Sent.")
+                return redirect("conversation", conversation_uuid=conversation.uuid)
+            status = result.status
+    else:
+        messaging_services.conversation_seen(reader=request.user, conversation=conversation)
+    context = _conversation_context(request, conversation, form=form)
+    return render(request, "clinic/conversation.html", context, status=status)
+
+
+@login_required
+@require_POST
+@access.record_view(
+    messaging_selectors.CONVERSATIONS,
+    Category.MESSAGES,
+    Action.CREATE,
+    uuid="conversation_uuid",
+)
+def conversation_record(request, conversation):
+    """Record one message of the conversation as an observation on a medicine, in one step."""
+    patient = conversation.patient
+    medications = [
+        item.medication
+        for item in prescribing_selectors.medication_plan(actor=request.user, patient=patient)
+        if item.medication.is_current
+    ]
+    form = MessageObservationForm(request.POST, medications=medications)
+    message = None
+    if form.is_valid():
+        message = messaging_selectors.message_in(
+            conversation=conversation, message_uuid=form.cleaned_data["message"]
+        )
+        if message is None:
+            form.add_error(None, "That message is not in this conversation; nothing was recorded.")
+    if message is not None and message.record_uuid is not None:
+        # Sent twice, or recorded meanwhile by a colleague: the record is there already.
+        messages.info(request, f"Already recorded: {message.record_label}.")
+        return redirect("conversation", conversation_uuid=conversation.uuid)
+    if form.is_valid() and message is not None:
+        data = form.cleaned_data
+        medication = next(m for m in medications if str(m.uuid) == data["medication"])
+        with pages.attempt(request, form, quiet=True) as result:
+            clinic_services.message_observation(
+                actor=request.user,
+                message=message,
+                medication=medication,
+                kind=data["kind"],
+                severity=data["severity"],
+                text=data["text"],
+            )
+        if result.ok:
+            messages.success(request, f"Recorded as an observation on {medication.label}.")
+            return redirect("conversation", conversation_uuid=conversation.uuid)
+        status = result.status
+    else:
+        status = 400
+    context = _conversation_context(
+        request,
+        conversation,
+        form=ReplyForm(),
+        record_form=form,
+        recording=str(request.POST.get("message", "")),
+    )
+    return render(request, "clinic/conversation.html", context, status=status)

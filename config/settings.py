@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "stories",
     "alliance",
     "referrals",
+    "messaging",
     "prescribing",
     "clinic",
 ]
@@ -118,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.concord",
+                "messaging.context_processors.unread",
             ],
         },
     },

@@ -67,6 +67,9 @@ class Category(StrEnum):
     # The patient's safety plan (Stanley–Brown): theirs, written alone or with their care
     # team. Never carried by a release (not in referrals.models.RELEASABLE).
     SAFETY_PLAN = "safety_plan"
+    # Secure messages between the patient and their care team (messaging): a conversation
+    # addressed to one clinician is that clinician's, as if they wrote it in their practice.
+    MESSAGES = "messages"
     NARRATIVE_NOTES = "narrative_notes"
     PSYCHOTHERAPY_NOTES = "psychotherapy_notes"
     REFERRALS = "referrals"
@@ -127,6 +130,8 @@ SELF_RULES: dict[Category, frozenset[Action]] = {
     Category.RELEASES: ALL,
     Category.SUBSTANCE_USE: READS,
     Category.AUDIT: READS,
+    # The patient writes to their care team and reads what they wrote and were answered.
+    Category.MESSAGES: READS | {Action.CREATE},
 }
 
 # What an active care-team member may do, by their role on the team. Psychotherapy notes
@@ -154,6 +159,8 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     # A release is the patient's to sign and to revoke: the team reads it.
     Category.RELEASES: READS,
     Category.THREADS: READS | {Action.CREATE},
+    # The patient's messages to the team: read, and answered (a reply is a create).
+    Category.MESSAGES: READS | {Action.CREATE},
     Category.SUBSTANCE_USE: ALL,
     # A clinician may write (and correct) process notes; reading them is their author's alone.
     Category.PSYCHOTHERAPY_NOTES: frozenset({Action.CREATE, Action.UPDATE}),

@@ -123,6 +123,7 @@ INFORMATION = {
     Category.THREADS: "how your medicines are working",
     Category.CONSULTATIONS: "your check-ins",
     Category.SAFETY_PLAN: "your goals",
+    Category.MESSAGES: "your messages",
 }
 # The order a person reads them in: what matters most to them first, who they are last.
 _ORDER = {
@@ -134,6 +135,7 @@ _ORDER = {
             Category.GOALS,
             Category.SAFETY_PLAN,
             Category.NARRATIVE_NOTES,
+            Category.MESSAGES,
             Category.ALLIANCE,
             Category.CONSULTATIONS,
             Category.OUTCOMES,

@@ -31,6 +31,7 @@ RELEASABLE = [
     ("outcomes", "Outcome questionnaires (PHQ-9, GAD-7)"),
     ("goals", "My goals and progress"),
     ("narrative_notes", "Notes marked as shareable under a release"),
+    ("messages", "My messages to the clinician who shares, and their replies"),
     ("referrals", "Referrals"),
     ("substance_use", "Substance-use disorder information (42 CFR Part 2)"),
 ]

@@ -302,6 +302,24 @@ def thread_readers(*, actor, patient) -> ThreadReaders:
     return ThreadReaders(patient=patient, readers=readers)
 
 
+def release_readers(*, patient, category: Category, party_id: int) -> list[tuple]:
+    """(clinician, why) for each clinician a release in force opens what `party_id` writes in
+    `category` to: for a page that says who reads a record (the policy still decides each)."""
+    readers = []
+    for release in (
+        releases_policy.releases_in_force()
+        .filter(patient=patient)
+        .select_related("discloser", "recipient", "discloser__practice", "recipient__practice")
+    ):
+        reader_id = releases_policy.reader_under(release, category, party_id)
+        if reader_id is None:
+            continue
+        clinician = release.recipient if reader_id == release.recipient_id else release.discloser
+        signed = timezone.localtime(release.signed_at)
+        readers.append((clinician, f"under the release signed on {signed:%-d %b %Y}"))
+    return readers
+
+
 def _mark_ended_sharing(posts: list[ThreadPost], releases: list[Release]) -> None:
     """Say on each post written under a release that has since ended, who no longer reads it."""
     for post in posts:

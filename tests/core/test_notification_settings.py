@@ -40,6 +40,7 @@ class TestTheAccountPage:
         # Their own groups only, each on until turned off; no clinician's, no safety alert.
         assert re.findall(r'name="email_groups" value="(\w+)"[^>]* checked', page) == [
             "check_ins",
+            "messages",
             "refills",
             "releases",
         ]
@@ -52,7 +53,7 @@ class TestTheAccountPage:
             SETTINGS,
             {
                 "email_enabled": "on",
-                "email_groups": ["check_ins", "releases"],
+                "email_groups": ["check_ins", "messages", "releases"],
                 "quiet_from": "22:00",
                 "quiet_until": "07:00",
             },
@@ -79,6 +80,7 @@ class TestTheAccountPage:
         page = client.get(reverse("account_page")).content.decode()
         assert re.findall(r'name="email_groups" value="(\w+)"', page) == [
             "alliance",
+            "messages",
             "referrals",
             "refill_requests",
             "releases",
@@ -93,7 +95,7 @@ class TestTheAccountPage:
             "America/Chicago",
             None,
         )
-        assert pref.email_off == ["alliance", "refill_requests", "releases"]
+        assert pref.email_off == ["alliance", "messages", "refill_requests", "releases"]
 
     @pytest.mark.parametrize(
         "bad, says",

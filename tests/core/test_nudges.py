@@ -149,6 +149,8 @@ class TestRegistry:
             "refill_requested_late",
             "safety_alert",
             "alliance_concern",
+            "message_received",
+            "message_answered",
         }
         assert set(registered) == swept | sent_when_it_happens
         assert {k for k, e in registered.items() if e.candidates} == swept
@@ -174,6 +176,8 @@ class TestRegistry:
             "refill_requested_late": "refill_requests",
             "referral_unanswered": "referrals",
             "alliance_concern": "alliance",
+            "message_received": "messages",
+            "message_answered": "messages",
             "safety_alert": "",
         }
         with pytest.raises(ValueError, match="cannot be turned off"):

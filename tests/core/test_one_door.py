@@ -13,7 +13,7 @@ from pathlib import Path
 from core import access
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "clinic", "prescribing", "stories", "alliance", "referrals", "config")
+APPS = ("core", "clinic", "prescribing", "stories", "alliance", "referrals", "messaging", "config")
 # The policy itself, and the model whose properties it reads.
 HOME = {ROOT / "core" / "access.py", ROOT / "core" / "models.py"}
 ROLE_PROPERTIES = {"is_clinician", "is_patient", "is_prescriber", "is_therapist", "is_clinic_admin"}

@@ -14,6 +14,8 @@ from alliance.models import CheckIn, Consultation, Flag
 from core import access
 from core.access import Action, Category
 from core.models import AuditEvent
+from messaging import services as messaging
+from messaging.models import Conversation
 from prescribing import services as rx
 from referrals import services as referrals
 from referrals.models import Referral, ThreadPost
@@ -85,8 +87,16 @@ def world(patient, patient_user, prescriber, therapist):
         expires_on=date.today() + timedelta(days=30),
         signed_name="Daniel Brooks",
     )
+    conversations = [
+        messaging.conversation_start(
+            actor=patient_user, patient=patient, clinician=to, subject="s", text="t"
+        )
+        for to in (prescriber, therapist, None)
+    ]
     return {
         "patient_uuid": patient.uuid,
+        "conversation_uuid": conversations[0].uuid,
+        "conversations": conversations,
         "referral_uuid": referral.uuid,
         "release_uuid": release.uuid,
         "goal_uuid": goal.uuid,
@@ -121,7 +131,7 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
         patient=world["goals"][0].patient,
         discloser=prescriber,
         recipient=recipient,
-        categories=["goals", "narrative_notes", "alliance"],
+        categories=["goals", "narrative_notes", "alliance", "messages"],
         purpose="p",
         expires_on=date.today() + timedelta(days=30),
         signed_name="Daniel Brooks",
@@ -258,6 +268,7 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
         (CheckIn, Category.OUTCOMES, [c for c in check_ins if not c.clinician_id]),
         (Flag, Category.ALLIANCE, concerns),
         (Flag, Category.OUTCOMES, alerts),
+        (Conversation, Category.MESSAGES, world["conversations"]),
     ]
     checked = 0
     for actor, (model, category, records), action in itertools.product(

@@ -22,6 +22,8 @@ from time_machine import travel
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
 from core.models import AuditEvent, Practice
+from messaging import services as messaging
+from messaging.models import Conversation, Message
 from prescribing import services as rx
 from prescribing.models import Medication, RefillRequest
 from referrals import services as referrals
@@ -263,6 +265,31 @@ POLICY: dict[str, Kind] = {
         category="summary_response",
         origin="patient",
     ),
+    # A message the patient wrote to the prescriber is hers (and the patient's): her
+    # practice's colleagues on the team would read it, Harbor's therapist only under a release
+    # in force from her that names messages, like anything she wrote. Only those who may read
+    # it answer it (a release lets one read, not answer).
+    "message to the prescriber": Kind(
+        _may(
+            list="patient prescriber",
+            read="patient prescriber",
+            create="patient prescriber",
+            export="patient prescriber",
+        ),
+        category="messages",
+    ),
+    # A message to the whole care team: the patient's words, the whole team's to read; no
+    # release carries it. Only the patient starts a conversation.
+    "message to the care team": Kind(
+        _may(
+            list="patient prescriber therapist",
+            read="patient prescriber therapist",
+            create="patient",
+            export="patient prescriber therapist",
+        ),
+        category="messages",
+        origin="patient",
+    ),
     # The accounting of who has looked at the record: the patient's, and the clinic admin's.
     "audit trail": Kind(_may(read="patient", list="admin")),
     # The patient's safety plan: their own words, the whole care team's to read and to write
@@ -331,6 +358,7 @@ ALL_RELEASED = [
     "referrals",
     "summary",
     "summary_response",
+    "messages",
 ]
 RELEASED_IN.update(in_force=frozenset(ALL_RELEASED), profile_only=frozenset({"profile"}))
 
@@ -465,6 +493,16 @@ def build_world(state: str, users: dict) -> World:
         )
     r["safety plan"] = stories.safety_plan_save(
         actor=patient_user, patient=patient, based_on=0, sections={"coping": "Zqsafetyplan"}
+    )
+    r["message to the prescriber"] = messaging.conversation_start(
+        actor=patient_user,
+        patient=patient,
+        clinician=u["prescriber"],
+        subject="Zqmsgsubjectriverside",
+        text="Zqmsgriverside",
+    )
+    r["message to the care team"] = messaging.conversation_start(
+        actor=patient_user, patient=patient, subject="Zqmsgsubjectteam", text="Zqmsgteam"
     )
     r["release"] = referrals.release_sign(
         actor=patient_user,
@@ -1112,6 +1150,63 @@ def _(c, w, a):
     text = w.marker("response")
     c.post(_url("summary_respond", w.patient.uuid), {"response": text, "version": summary.version})
     return PersonSummary.objects.get(patient=w.patient).patient_response == text
+
+
+# Secure messages
+for _kind, _subject, _marker in (
+    ("message to the prescriber", "Zqmsgsubjectriverside", "Zqmsgriverside"),
+    ("message to the care team", "Zqmsgsubjectteam", "Zqmsgteam"),
+):
+
+    @probe(_kind, "list", "api")
+    def _(c, w, a, subject=_subject):
+        return _shows(c.get(_url("api_patient_messages", w.patient.uuid)), subject)
+
+    @probe(_kind, "list", "page")
+    def _(c, w, a, subject=_subject):
+        # The patient is taken to their own inbox.
+        return _shows(c.get(_url("patient_messages", w.patient.uuid), follow=True), subject)
+
+    @probe(_kind, "read", "api")
+    def _(c, w, a, marker=_marker, kind=_kind):
+        return _shows(c.get(_url("api_conversation", w.records[kind].uuid)), marker)
+
+    @probe(_kind, "read", "page")
+    def _(c, w, a, marker=_marker, kind=_kind):
+        return _shows(c.get(_url("conversation", w.records[kind].uuid)), marker)
+
+    @probe(_kind, "export", "api")
+    def _(c, w, a, marker=_marker):
+        return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), marker)
+
+
+@probe("message to the prescriber", "create", "page")
+def _(c, w, a):
+    text = w.marker("reply")
+    c.post(_url("conversation", w.records["message to the prescriber"].uuid), {"text": text})
+    return Message.objects.filter(patient=w.patient, text=text).exists()
+
+
+@probe("message to the prescriber", "create", "api")
+def _(c, w, a):
+    text = w.marker("apireply")
+    url = _url("api_conversation", w.records["message to the prescriber"].uuid)
+    _api(c, "post", url, {"text": text})
+    return Message.objects.filter(patient=w.patient, text=text).exists()
+
+
+@probe("message to the care team", "create", "page")
+def _(c, w, a):
+    subject = w.marker("subject")
+    c.post(_url("message_compose", w.patient.uuid), {"to": "team", "subject": subject, "text": "t"})
+    return Conversation.objects.filter(patient=w.patient, subject=subject).exists()
+
+
+@probe("message to the care team", "create", "api")
+def _(c, w, a):
+    subject = w.marker("apisubject")
+    _api(c, "post", _url("api_patient_messages", w.patient.uuid), {"subject": subject, "text": "t"})
+    return Conversation.objects.filter(patient=w.patient, subject=subject).exists()
 
 
 # The audit trail

@@ -27,6 +27,8 @@ CANARIES = [
     "Zqcanarygoal",
     "Zqcanarynote",
     "Zqcanarypurpose",
+    "Zqcanarysubject",
+    "Zqcanarymessage",
     "1979-02-03",
 ]
 
@@ -178,6 +180,25 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
             data={"body": "x"},
             content_type="application/json",
         )
+        # A secure message and its answer: the notice and its e-mail carry a link only.
+        visit(
+            user,
+            "post",
+            "message_compose",
+            p,
+            data={"to": "team", "subject": "Zqcanarysubject", "text": "Zqcanarymessage"},
+        )
+        visit(user, "post", "message_compose", p, data={"to": "team", "subject": "", "text": ""})
+        conversation = f"/messages/{_conversation_of(patient)}/"
+        visit(prescriber, "get", "messages_inbox")
+        visit(prescriber, "get", conversation)
+        visit(prescriber, "post", conversation, data={"text": "Zqcanarymessage answered"})
+        visit(prescriber, "post", conversation, data={"text": ""})
+        visit(user, "get", conversation)
+        visit(outsider, "get", conversation)
+        from core import nudges
+
+        nudges.deliver()
         client.logout()
         urls.extend(_urls(client.get(reverse("patient_detail", args=[p]))))
         urls.extend(
@@ -197,6 +218,7 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
         sweep_refill_nudges()
 
     assert len(mail.outbox) >= 2, "the week should have sent e-mails (refill request, reminder)"
+    assert any("message" in m.subject for m in mail.outbox), "and told of the messages"
     assert len(every_log_line) >= 5, "the week should have logged (refusals, bad input)"
     places = {
         "a log line": every_log_line,
@@ -218,6 +240,12 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
         f"canary: {len(every_log_line)} log lines, {len(mail.outbox)} e-mails, {len(urls)} URLs, "
         f"{len(leaks)} with patient information"
     )
+
+
+def _conversation_of(patient):
+    from messaging.models import Conversation
+
+    return Conversation.objects.get(patient=patient).uuid
 
 
 def timezone_now_plus(days):

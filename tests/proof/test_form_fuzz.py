@@ -39,6 +39,7 @@ from alliance import scoring
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
 from core import credentials
+from messaging import services as messaging
 from prescribing import services as rx
 from prescribing.models import Medication
 from referrals import services as referrals
@@ -48,7 +49,7 @@ from tests import factories
 from tests.proof.figures import report
 
 EXAMPLES = int(os.environ.get("CONCORD_PROOF_EXAMPLES", "10"))
-OUR_APPS = ("core", "stories", "prescribing", "alliance", "referrals", "clinic")
+OUR_APPS = ("core", "stories", "prescribing", "alliance", "referrals", "messaging", "clinic")
 # Rows every request may write, refused or not: the audit trail, and when a clinician last
 # looked at a screen.
 BOOKKEEPING = {"core.AuditEvent", "core.AuditChainHead", "clinic.LastLook"}
@@ -124,6 +125,9 @@ FIELDS = [
     "quiet_from",
     "quiet_until",
     "time_zone",
+    "to",
+    "subject",
+    "message",
 ]
 values = st.one_of(
     st.text(alphabet=string.printable + "éß–—“”\u200b", max_size=60),
@@ -379,8 +383,13 @@ def world(db, patient, patient_user, prescriber, therapist):
     token, _ = credentials.api_token_create(
         actor=prescriber, name="fuzz", days=30, password=factories.PASSWORD
     )
+    # To the whole team: the three read it, so each page shows its forms.
+    conversation = messaging.conversation_start(
+        actor=patient_user, patient=patient, subject="Sleep", text="I sleep badly."
+    )
     return {
         "patient_uuid": patient.uuid,
+        "conversation_uuid": conversation.uuid,
         "goal_uuid": goal.uuid,
         "note_uuid": note.uuid,
         "medication_uuid": med.uuid,
@@ -482,6 +491,8 @@ RULES = {
         ),
     ],
     "referrals.ThreadPost": [("the post is written", lambda o: _written(o.text))],
+    "messaging.Conversation": [("the subject is written", lambda o: _written(o.subject))],
+    "messaging.Message": [("the message is written", lambda o: _written(o.text))],
 }
 
 

@@ -458,7 +458,41 @@ class Command(BaseCommand):
             body="Went out to the workshop on Saturday for the first time since spring. Sanded a chair for an hour.",
         )
         dated(story, created_at=at(12, 19), updated_at=at(12, 19))
+        self._messages(dan, patient, priya, at)
         self._check_ins(dan, patient, priya, jordan, at)
+
+    @staticmethod
+    def _messages(dan, patient, priya, at) -> None:
+        """Dan writes to Dr. Raman about his mornings; she answers the next day."""
+        from messaging import services as messaging
+        from messaging.models import Conversation, Message, Receipt
+
+        conversation = messaging.conversation_start(
+            actor=dan,
+            patient=patient,
+            clinician=priya,
+            subject="Foggy in the mornings",
+            text=(
+                "Since the higher dose I feel foggy for the first hour at work. It clears by ten. "
+                "Should I take it at night instead?"
+            ),
+        )
+        first = conversation.messages.get()
+        Message.objects.filter(pk=first.pk).update(created_at=at(3, 7, 40))
+        Receipt.objects.create(message=first, reader=priya, read_at=at(2, 8, 55))
+        answer = messaging.message_reply(
+            actor=priya,
+            conversation=conversation,
+            text=(
+                "Thank you for telling me, Dan. Yes: take it at bedtime from tonight, and tell me "
+                "at our visit next week how the mornings are."
+            ),
+        )
+        Message.objects.filter(pk=answer.pk).update(created_at=at(2, 9, 5))
+        Receipt.objects.filter(message=first, reader=priya).update(read_at=at(2, 8, 55))
+        Conversation.objects.filter(pk=conversation.pk).update(
+            created_at=at(3, 7, 40), last_message_at=at(2, 9, 5)
+        )
 
     def _others(self, staff) -> None:
         """The other patients: a medicine each, started months ago, filled every month, and

@@ -1,0 +1,79 @@
+from rest_framework import serializers
+
+from messaging.models import SUBJECT_MAX, TEXT_MAX, Conversation, Message
+
+
+class ReceiptSerializer(serializers.Serializer):
+    reader = serializers.CharField(source="reader.full_name")
+    read_at = serializers.DateTimeField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.full_name", read_only=True)
+    read_by = serializers.SerializerMethodField(
+        help_text="Who other than its author has read it, first reader first."
+    )
+    record_kind = serializers.CharField(
+        read_only=True,
+        help_text='What a clinician recorded it as ("observation"); empty when nothing was.',
+    )
+
+    class Meta:
+        model = Message
+        fields = [
+            "uuid",
+            "author",
+            "text",
+            "created_at",
+            "read_by",
+            "record_kind",
+            "record_uuid",
+            "record_label",
+        ]
+        read_only_fields = fields
+
+    def get_read_by(self, message) -> list[dict]:
+        receipts = [r for r in message.receipts.all() if r.reader_id != message.author_id]
+        return ReceiptSerializer(receipts, many=True).data
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    patient = serializers.UUIDField(source="patient.uuid", read_only=True)
+    to = serializers.CharField(
+        source="clinician.full_name",
+        default=None,
+        allow_null=True,
+        read_only=True,
+        help_text="The clinician it is addressed to; null for the whole care team.",
+    )
+    unread = serializers.IntegerField(
+        default=0, read_only=True, help_text="Messages in it you have not opened."
+    )
+
+    class Meta:
+        model = Conversation
+        fields = ["uuid", "patient", "subject", "to", "created_at", "last_message_at", "unread"]
+        read_only_fields = fields
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    messages = MessageSerializer(many=True, read_only=True)
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+
+class ConversationInputSerializer(serializers.Serializer):
+    to = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A clinician of your care team; leave out to write to the whole team.",
+    )
+    subject = serializers.CharField(max_length=SUBJECT_MAX)
+    text = serializers.CharField(max_length=TEXT_MAX)
+
+
+class ReplyInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=TEXT_MAX)
