@@ -78,7 +78,7 @@ def message_observation(*, actor, message, medication, kind: str, severity: str,
         raise ValidationError("This message is already recorded.")
     # Checked before the observation is written, so that a clinician who may not answer the
     # conversation leaves no observation behind.
-    access.guard(actor, Action.CREATE, Category.MESSAGES, message.conversation)
+    access.guard(actor, Action.ANSWER, Category.MESSAGES, message.conversation)
     observation = prescribing_services.observation_create(
         actor=actor, medication=medication, kind=kind, text=text, severity=severity or "none"
     )

@@ -329,7 +329,7 @@ def _conversation_context(request, conversation, **extra):
             patient=patient, category=Category.MESSAGES, party_id=conversation.clinician_id
         )
     may_record = access.can(request.user, Action.CREATE, Category.OBSERVATIONS, patient) and (
-        access.can(request.user, Action.CREATE, Category.MESSAGES, conversation)
+        access.can(request.user, Action.ANSWER, Category.MESSAGES, conversation)
     )
     medications = []
     if may_record and not access.is_self(request.user, patient):
@@ -346,7 +346,7 @@ def _conversation_context(request, conversation, **extra):
         "readers": messaging_selectors.conversation_readers(
             conversation=conversation, others=under_releases
         ),
-        "may_reply": access.can(request.user, Action.CREATE, Category.MESSAGES, conversation),
+        "may_reply": access.can(request.user, Action.ANSWER, Category.MESSAGES, conversation),
         "may_record": may_record and not access.is_self(request.user, patient),
         "medications": medications,
         "record_form": MessageObservationForm(medications=medications),
@@ -392,7 +392,7 @@ def conversation(request, conversation):
 @access.record_view(
     messaging_selectors.CONVERSATIONS,
     Category.MESSAGES,
-    Action.CREATE,
+    Action.ANSWER,
     uuid="conversation_uuid",
 )
 def conversation_record(request, conversation):

@@ -130,8 +130,9 @@ SELF_RULES: dict[Category, frozenset[Action]] = {
     Category.RELEASES: ALL,
     Category.SUBSTANCE_USE: READS,
     Category.AUDIT: READS,
-    # The patient writes to their care team and reads what they wrote and were answered.
-    Category.MESSAGES: READS | {Action.CREATE},
+    # The patient starts a conversation with their care team (create), writes again in it
+    # (answer), and reads what they wrote and were answered.
+    Category.MESSAGES: READS | {Action.CREATE, Action.ANSWER},
 }
 
 # What an active care-team member may do, by their role on the team. Psychotherapy notes
@@ -159,8 +160,8 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     # A release is the patient's to sign and to revoke: the team reads it.
     Category.RELEASES: READS,
     Category.THREADS: READS | {Action.CREATE},
-    # The patient's messages to the team: read, and answered (a reply is a create).
-    Category.MESSAGES: READS | {Action.CREATE},
+    # The patient's messages to the team: read, and answered; only the patient starts one.
+    Category.MESSAGES: READS | {Action.ANSWER},
     Category.SUBSTANCE_USE: ALL,
     # A clinician may write (and correct) process notes; reading them is their author's alone.
     Category.PSYCHOTHERAPY_NOTES: frozenset({Action.CREATE, Action.UPDATE}),

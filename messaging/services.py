@@ -9,11 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import access, audit, nudges, resubmit
+from core import access, nudges, resubmit
 from core import selectors as core_selectors
 from core.access import Action, Category
-from core.exceptions import NotAllowed
-from core.models import AuditEvent
 
 from .models import SUBJECT_MAX, TEXT_MAX, Conversation, Message, Receipt
 
@@ -42,23 +40,10 @@ def _text(text: str) -> str:
 def conversation_start(*, actor, patient, subject: str, text: str, clinician=None) -> Conversation:
     """The patient writes to their care team (`clinician` None) or to one clinician of it.
 
-    Raises Http404 (audited) for anyone who may not write to this patient's team,
-    NotAllowed when a clinician tries to start one (the patient starts; the team replies),
-    ValidationError for a blank subject or text, or an addressee not on the team today."""
+    Raises Http404 (audited) for anyone but the patient (the team answers a conversation, it
+    does not start one), ValidationError for a blank subject or text, or an addressee not on the team today."""
+    # Only the patient starts a conversation (the policy's tables: the team answers one).
     permit = access.guard(actor, Action.CREATE, Category.MESSAGES, patient)
-    if not access.is_self(actor, patient):
-        # The care team may write in a conversation, not start one: refused, and audited as
-        # the policy's own refusals are.
-        audit.record(
-            actor=actor,
-            patient=patient,
-            category=Category.MESSAGES,
-            action=Action.CREATE,
-            outcome=AuditEvent.Outcome.DENIED,
-            object_type="core.Patient",
-            object_id=str(patient.uuid),
-        )
-        raise NotAllowed("A conversation is started by the patient; reply in one of theirs.")
     subject = (subject or "").strip()
     if not subject:
         raise ValidationError({"subject": "Say in a few words what it is about."})
@@ -118,7 +103,7 @@ def message_reply(*, actor, conversation: Conversation, text: str) -> Message:
 
     Raises Http404 (audited) when the actor may not write in it, ValidationError for a blank
     or overlong text."""
-    permit = access.guard(actor, Action.CREATE, Category.MESSAGES, conversation)
+    permit = access.guard(actor, Action.ANSWER, Category.MESSAGES, conversation)
     text = _text(text)
     with transaction.atomic():
         message = Message(
@@ -136,7 +121,7 @@ def message_reply(*, actor, conversation: Conversation, text: str) -> Message:
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
         # The writer has read what came before.
         _receipts(reader=actor, conversation=conversation)
-        permit.done(message)
+        permit.done(message, action=Action.CREATE)
         if access.is_self(actor, conversation.patient):
             nudges.send(
                 "message_received",
@@ -182,7 +167,7 @@ def message_recorded(
 
     Raises Http404 (audited) when the actor may not answer the conversation, ValidationError
     when the message already links to a record."""
-    permit = access.guard(actor, Action.CREATE, Category.MESSAGES, message.conversation)
+    permit = access.guard(actor, Action.ANSWER, Category.MESSAGES, message.conversation)
     if kind not in Message.RecordKind.values:
         raise ValidationError({"kind": "Choose what to record."})
     with transaction.atomic():
