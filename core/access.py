@@ -452,7 +452,7 @@ class CareTeamGrants(GrantProvider):
 
     def grants(self, actor, action, category, patient):
         roles = self._roles_allowing(action, category)
-        if not roles:
+        if not roles or not actor.is_clinician:
             return []
         # The actor's memberships of this patient's team, (role, practice) pairs, from the
         # patient's whole team: read once a request whatever the category asked, and the same
@@ -460,7 +460,7 @@ class CareTeamGrants(GrantProvider):
         memberships = [
             (m.role, m.practice_id)
             for m in sorted(care_team(patient), key=lambda m: m.pk)
-            if actor.is_clinician and m.clinician_id == actor.pk
+            if m.clinician_id == actor.pk
         ]
         practices = list(dict.fromkeys(p for role, p in memberships if role in roles))
         return [Grant(via="care_team", practice_id=practice) for practice in practices]
