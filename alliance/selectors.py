@@ -5,7 +5,8 @@ from datetime import date
 from functools import reduce
 from operator import or_
 
-from django.db.models import F
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -19,6 +20,10 @@ from . import scoring
 from .models import AllianceSettings, CheckIn, Consultation, Flag, Instrument, Schedule
 
 # Which check-ins each category holds, and which flags: a safety alert is an outcome's.
+# A trend chart shows each series' newest check-ins, this many (alliance's `trend_chart` tag).
+POINTS_SHOWN = 20
+# The alliance page lists each series' newest scores, this many, and links to them all.
+ROWS_SHOWN = 50
 _KINDS = {Category.ALLIANCE: Instrument.Kind.ALLIANCE, Category.OUTCOMES: Instrument.Kind.OUTCOME}
 _FLAG_KINDS = (
     (Category.OUTCOMES, Flag.Kind.SAFETY),
@@ -167,6 +172,9 @@ class Series:
     flags: list = field(default_factory=list)
     # What the alliance page lists of each check-in, newest first (`history` fills it).
     rows: list = field(default_factory=list)
+    # How many check-ins the series has in all: more than `check_ins` when only the newest
+    # were read (`trends(recent=...)`).
+    total: int = 0
 
     @property
     def latest(self) -> CheckIn | None:
@@ -276,16 +284,30 @@ def _grouped(check_ins) -> list[Series]:
     )
 
 
-def trends(*, actor, patient) -> list[Series]:
+def trends(*, actor, patient, recent: int | None = None) -> list[Series]:
     """Submitted check-ins grouped per instrument and relationship, oldest first; audited.
 
     A fixed number of queries however long the history: the check-ins in one narrow query
-    (`_SENT_COLUMNS`, and the clinician of those about one), each instrument once."""
-    check_ins = list(
-        _sent(actor, patient).only(*_SENT_COLUMNS, "clinician").select_related("clinician")
-    )
+    (`_SENT_COLUMNS`, and the clinician of those about one), each instrument once. `recent`:
+    only each series' newest check-ins, this many (what a glance charts, the same cost
+    however long the history)."""
+    sent = _sent(actor, patient)
+    if recent is not None:
+        series = [F("instrument__key"), F("clinician_id")]
+        sent = sent.annotate(
+            newness=Window(
+                RowNumber(),
+                partition_by=series,
+                order_by=[F("submitted_at").desc(), F("id").desc()],
+            ),
+            in_series=Window(Count("id"), partition_by=series),
+        ).filter(newness__lte=recent)
+    check_ins = list(sent.only(*_SENT_COLUMNS, "clinician").select_related("clinician"))
     _attach(check_ins)
-    return _grouped(check_ins)
+    grouped = _grouped(check_ins)
+    for entry in grouped:
+        entry.total = getattr(entry.check_ins[-1], "in_series", len(entry.check_ins))
+    return grouped
 
 
 def check_ins_sent(*, actor, patient) -> list[CheckIn]:
@@ -296,10 +318,11 @@ def check_ins_sent(*, actor, patient) -> list[CheckIn]:
     return [c for entry in _grouped(check_ins) for c in entry.check_ins]
 
 
-def history(*, actor, patient) -> tuple[list[Series], list[Flag]]:
+def history(*, actor, patient, newest: int | None = None) -> tuple[list[Series], list[Flag]]:
     """The alliance page's story: each series (`trends`) with its own open flags attached and
-    its rows listed, and all the open flags (`open_flags`); audited by both."""
-    series = trends(actor=actor, patient=patient)
+    its rows listed, and all the open flags (`open_flags`); audited by both. `newest`: each
+    series' newest check-ins only, this many (its `total` says how many it has)."""
+    series = trends(actor=actor, patient=patient, recent=newest)
     flags = open_flags(actor=actor, patient=patient)
     # Every row links to its check-in: the address is made once and filled with each uuid;
     # each date and each score is formatted once, however many rows share it.
@@ -383,21 +406,10 @@ def consultations(*, actor, patient) -> list[Consultation]:
 
 def consultation_pair(*, patient) -> tuple:
     """(prescriber, therapist): the patient's clinicians in those roles on the care team (the
-    first of each by name), who hold a consultation; None for a role nobody holds. One query."""
-    team = (
-        CareTeamMembership.objects.active()
-        .filter(
-            patient=patient,
-            role__in=[
-                CareTeamMembership.TeamRole.PRESCRIBER,
-                CareTeamMembership.TeamRole.THERAPIST,
-            ],
-        )
-        .select_related("clinician")
-        .order_by("clinician__full_name")
-    )
+    first of each by name), who hold a consultation; None for a role nobody holds. From the
+    care team the request reads once (`core.selectors.care_team_for`, by role and name)."""
     first = {}
-    for member in team:
+    for member in core_selectors.care_team_for(patient=patient):
         first.setdefault(member.role, member.clinician)
     return (
         first.get(CareTeamMembership.TeamRole.PRESCRIBER),

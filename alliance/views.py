@@ -212,10 +212,16 @@ def _as_int(value):
 
 
 def _alliance_context(request, patient, *, consultation_form=None):
-    series, flags = selectors.history(actor=request.user, patient=patient)
+    # Each series lists its newest scores, and links to all of them (?scores=all): the page
+    # costs the same for a patient with years of check-ins.
+    every = request.GET.get("scores") == "all"
+    series, flags = selectors.history(
+        actor=request.user, patient=patient, newest=None if every else selectors.ROWS_SHOWN
+    )
     return {
         "patient": patient,
         "series": series,
+        "every_score": every,
         "flags": flags,
         "safety_alerts": [f for f in flags if f.kind == "safety"],
         "consultations": selectors.consultations(actor=request.user, patient=patient),

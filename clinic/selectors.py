@@ -56,16 +56,20 @@ class Visit:
 def visit(*, actor, patient, since) -> Visit:
     """Everything the visit screen shows, for a clinician, in the patient's words first;
     observations and shared posts count as new after `since`."""
-    goals = stories_selectors.goal_list(actor=actor, patient=patient)
-    open_goals = [g for g in goals if g.is_open]
-    plan = [
-        item
-        for item in prescribing_selectors.medication_plan(actor=actor, patient=patient)
-        if item.medication.is_current
-    ]
+    # The open goals (the goal attainment counts the active ones among them), each with the
+    # ratings its progress line shows.
+    goals = stories_selectors.goal_list(
+        actor=actor,
+        patient=patient,
+        include_closed=False,
+        recent_ratings=stories_selectors.RATINGS_SHOWN,
+    )
+    plan = prescribing_selectors.medication_plan(actor=actor, patient=patient, glance_since=since)
     for item in plan:
         item.new_observations = [o for o in item.observations if o.created_at >= since]
-    series = alliance_selectors.trends(actor=actor, patient=patient)
+    series = alliance_selectors.trends(
+        actor=actor, patient=patient, recent=alliance_selectors.POINTS_SHOWN
+    )
     flags = alliance_selectors.open_flags(actor=actor, patient=patient)
     for entry in series:
         clinician_id = entry.clinician.pk if entry.clinician else None
@@ -74,14 +78,14 @@ def visit(*, actor, patient, since) -> Visit:
             for f in flags
             if f.check_in.instrument.key == entry.instrument.key and f.clinician_id == clinician_id
         ]
-    posts = referrals_selectors.thread(actor=actor, patient=patient)
+    posts = referrals_selectors.thread(actor=actor, patient=patient, shared_since=since)
     releases = referrals_selectors.releases_for_patient(actor=actor, patient=patient)
     horizon = timezone.now() + timedelta(days=referrals_selectors.RELEASE_WARNING_DAYS)
     return Visit(
         patient=patient,
         since=since,
         summary=stories_selectors.summary_get(actor=actor, patient=patient),
-        goals=open_goals,
+        goals=goals,
         t_score=stories_selectors.gas_summary(goals),
         medications=plan,
         alliance=[
@@ -92,7 +96,7 @@ def visit(*, actor, patient, since) -> Visit:
         ],
         outcomes=[s for s in series if s.instrument.kind == "outcome"],
         flags=flags,
-        shared=[p for p in posts if p.created_at >= since and p.practice_id != actor.practice_id],
+        shared=posts,
         refills=[item.open_request for item in plan if item.open_request is not None],
         referrals=[
             r

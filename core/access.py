@@ -421,6 +421,20 @@ class SelfGrants(GrantProvider):
         return Q(patient__user_id=actor.pk)
 
 
+def care_team(patient) -> list[CareTeamMembership]:
+    """The patient's active care team, members' accounts and practices with them, by role
+    and name: read once a request (the grants of its members are judged from it too)."""
+    return memo(
+        ("care team of", patient.pk),
+        lambda: list(
+            CareTeamMembership.objects.active()
+            .filter(patient_id=patient.pk)
+            .select_related("clinician", "practice")
+            .order_by("role", "clinician__full_name")
+        ),
+    )
+
+
 class CareTeamGrants(GrantProvider):
     """Active care-team membership, limited to what was written in the member's practice."""
 
@@ -438,19 +452,16 @@ class CareTeamGrants(GrantProvider):
 
     def grants(self, actor, action, category, patient):
         roles = self._roles_allowing(action, category)
-        if not roles:
+        if not roles or not actor.is_clinician:
             return []
-        # The actor's memberships of this patient's team, read once a request whatever the
-        # category asked: (role, practice) pairs.
-        memberships = memo(
-            ("memberships", actor.pk, patient.pk),
-            lambda: list(
-                self._memberships(actor)
-                .filter(patient_id=patient.pk)
-                .order_by("pk")
-                .values_list("role", "practice_id")
-            ),
-        )
+        # The actor's memberships of this patient's team, (role, practice) pairs, from the
+        # patient's whole team: read once a request whatever the category asked, and the same
+        # read as the team a page shows (`care_team`), so that it costs no query of its own.
+        memberships = [
+            (m.role, m.practice_id)
+            for m in sorted(care_team(patient), key=lambda m: m.pk)
+            if m.clinician_id == actor.pk
+        ]
         practices = list(dict.fromkeys(p for role, p in memberships if role in roles))
         return [Grant(via="care_team", practice_id=practice) for practice in practices]
 
@@ -976,8 +987,11 @@ class Permit:
         renewal asked to prescribe answers a refill request); `via` adds how it was checked
         ("verified in person") to the grant that allowed it."""
         # What the request remembered may have changed with this write (a care team, a
-        # release): answers from here on are asked afresh.
-        forget()
+        # release): answers from here on are asked afresh. A read (a page that reads its
+        # record through a guard, as the summary does) changed nothing: the request keeps
+        # what it remembered, and the lists read after it are not asked again.
+        if (action or self.action) not in READS:
+            forget()
         audit.record(
             actor=self.actor,
             patient=obj.patient,

@@ -48,17 +48,7 @@ def patients_listed(*, actor, patients) -> list[Patient]:
 def care_team_for(*, patient: Patient) -> list[CareTeamMembership]:
     """Active care-team members of a patient the caller already has access to (read once a
     request)."""
-    return list(
-        access.memo(
-            ("care team of", patient.pk),
-            lambda: list(
-                CareTeamMembership.objects.active()
-                .filter(patient=patient)
-                .select_related("clinician", "practice")
-                .order_by("role", "clinician__full_name")
-            ),
-        )
-    )
+    return list(access.care_team(patient))
 
 
 def is_on_care_team(*, patient: Patient, clinician) -> bool:

@@ -164,6 +164,9 @@ class Medication(models.Model):
         PAUSED = "paused", "Paused"
         STOPPED = "stopped", "Stopped"
 
+    # What is on the plan now (`is_current`), in a filter too.
+    CURRENT = (Status.PROPOSED, Status.ACTIVE, Status.PAUSED)
+
     class Concern(models.TextChoices):
         DEPENDENCY = "dependency", "Becoming dependent on it"
         SIDE_EFFECTS = "side_effects", "Side effects"
@@ -270,7 +273,7 @@ class Medication(models.Model):
 
     @property
     def is_current(self) -> bool:
-        return self.status in (self.Status.PROPOSED, self.Status.ACTIVE, self.Status.PAUSED)
+        return self.status in self.CURRENT
 
     def concern_labels(self) -> list[str]:
         labels = dict(self.Concern.choices)

@@ -16,6 +16,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     prefetch_related_objects,
@@ -232,23 +233,47 @@ def schedule_ii_series_days(*, medication: Medication, written_on: date) -> list
     )
 
 
-def _plan_queryset(actor, patient=None) -> QuerySet:
+def _plan_queryset(actor, patient=None, *, glance_since=None) -> QuerySet:
     """Medications with what their pages show prefetched. Goals are the patient's words, shown
     only where the actor may read them. With `patient` (one patient's plan), the observations
     prefetched are those the actor may read (`PlanItem.observations`), and each access filter
-    is the one-patient one."""
+    is the one-patient one.
+
+    With `glance_since` (the visit screen's glance at the plan), only what a glance shows is
+    read, so that it costs the same however long the history: the current medicines, the last
+    clinical decision of each, and the observations recorded since then."""
     if patient is None:
         observations = Observation.objects.all()
     else:
         observations = access.visible(
             actor, Observation.objects.all(), Category.OBSERVATIONS, patient=patient
         )
-    return Medication.objects.select_related("prescriber", "practice", "patient").prefetch_related(
+    decisions = DecisionRecord.objects.select_related("author").order_by("-created_at", "-id")
+    medications = Medication.objects.all()
+    if glance_since is not None:
+        medications = medications.filter(status__in=Medication.CURRENT)
+        observations = observations.filter(created_at__gte=glance_since)
+        # Of each medicine's decisions, what the glance uses: the newest clinical one (a
+        # rewording of the purpose is not one) and those since its last fill (the supply's
+        # dose changes, `dose_changes_since`), whatever the length of its history.
+        mine = OuterRef("medication_id")
+        last_fill_on = (
+            Fill.objects.filter(prescription__medication_id=mine)
+            .order_by("-filled_on")
+            .values("filled_on")[:1]
+        )
+        newest_clinical = (
+            DecisionRecord.objects.filter(medication_id=mine)
+            .exclude(kind=DecisionRecord.Kind.PURPOSE)
+            .order_by("-created_at", "-id")
+            .values("pk")[:1]
+        )
+        decisions = decisions.filter(
+            Q(decided_on__gte=Subquery(last_fill_on)) | Q(pk=Subquery(newest_clinical))
+        )
+    return medications.select_related("prescriber", "practice", "patient").prefetch_related(
         Prefetch("goals", queryset=stories_selectors.goals_visible(actor=actor, patient=patient)),
-        Prefetch(
-            "decisions",
-            queryset=DecisionRecord.objects.select_related("author").order_by("-created_at", "-id"),
-        ),
+        Prefetch("decisions", queryset=decisions),
         Prefetch(
             "observations",
             queryset=observations.select_related("author").order_by("-observed_on", "-id"),
@@ -400,11 +425,18 @@ def last_fill_recorded_at(medication: Medication):
     return max(times, default=None)
 
 
-def medication_plan(*, actor, patient, on: date | None = None) -> list[PlanItem]:
-    """The patient's medications the actor may see, current first, with supply; audited."""
+def medication_plan(*, actor, patient, on: date | None = None, glance_since=None) -> list[PlanItem]:
+    """The patient's medications the actor may see, current first, with supply; audited.
+
+    `glance_since`: only the current medicines, each with its last clinical decision (and no
+    other) and the observations recorded since then, as the visit screen shows them."""
     on = on or timezone.localdate()
     medications = access.visible(
-        actor, _plan_queryset(actor, patient), Category.MEDICATIONS, Action.READ, patient=patient
+        actor,
+        _plan_queryset(actor, patient, glance_since=glance_since),
+        Category.MEDICATIONS,
+        Action.READ,
+        patient=patient,
     )
     policies = policy_table()
     audit.record(

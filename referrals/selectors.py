@@ -101,9 +101,15 @@ def referral_recipients(*, actor):
     return core_selectors.clinician_directory(exclude=actor)
 
 
-def thread(*, actor, patient) -> list[ThreadPost]:
-    """Posts the actor may read: their practice's, and the other side's under a release."""
+def thread(*, actor, patient, shared_since=None) -> list[ThreadPost]:
+    """Posts the actor may read: their practice's, and the other side's under a release.
+
+    `shared_since`: only the other practices' posts written since then (what the visit screen
+    shows), the same cost however long the thread; the post each answers is kept only when it
+    is in that list too."""
     posts = access.visible(actor, ThreadPost.objects.all(), Category.THREADS, patient=patient)
+    if shared_since is not None:
+        posts = posts.filter(created_at__gte=shared_since).exclude(practice_id=actor.practice_id)
     audit.record(
         actor=actor,
         patient=patient,

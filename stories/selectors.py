@@ -2,7 +2,8 @@
 
 import copy
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from core import access, audit
@@ -12,6 +13,8 @@ from . import scoring
 from .models import Goal, GoalRating, GoalRevision, NarrativeNote, NoteRevision, PersonSummary
 
 GOALS = Goal.objects.select_related("patient", "author")
+# A goal's progress line shows its newest ratings, this many (stories' `sparkline` tag).
+RATINGS_SHOWN = 12
 # Notes by the door they are read through: a psychotherapy note is its own category.
 NOTES = NarrativeNote.objects.select_related("patient", "author")
 
@@ -29,12 +32,25 @@ def goals_visible(*, actor, patient=None) -> QuerySet:
     return access.visible(actor, Goal.objects.all(), Category.GOALS, Action.READ, patient=patient)
 
 
-def goal_list(*, actor, patient, include_closed: bool = True) -> list[Goal]:
-    """The patient's goals the actor may see, each with its ratings (oldest first); audited."""
+def goal_list(
+    *, actor, patient, include_closed: bool = True, recent_ratings: int | None = None
+) -> list[Goal]:
+    """The patient's goals the actor may see, each with its ratings (oldest first); audited.
+    `recent_ratings`: only each goal's newest ratings, this many (what a glance shows, the
+    same cost however often the goals were rated)."""
+    ratings = _ratings_visible(actor, patient)
+    if recent_ratings is not None:
+        ratings = ratings.annotate(
+            newness=Window(
+                RowNumber(),
+                partition_by=[F("goal_id")],
+                order_by=[F("rated_at").desc(), F("id").desc()],
+            )
+        ).filter(newness__lte=recent_ratings)
     goals = (
         goals_visible(actor=actor, patient=patient)
         .select_related("author", "patient")
-        .prefetch_related(Prefetch("ratings", queryset=_ratings_visible(actor, patient)))
+        .prefetch_related(Prefetch("ratings", queryset=ratings))
         .order_by("-created_at")
     )
     if not include_closed:

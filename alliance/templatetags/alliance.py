@@ -4,6 +4,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from alliance.selectors import POINTS_SHOWN
+
 register = template.Library()
 
 WIDTH, HEIGHT = 480, 160
@@ -19,7 +21,7 @@ def trend_chart(series) -> str:
     """Scores over time with the instrument's cut-off as a dashed line; a text equivalent in aria-label."""
     definition = series.instrument.definition
     low, high = definition["scoring"].get("min", 0), definition["scoring"].get("max", 10)
-    points = series.check_ins[-20:]
+    points = series.check_ins[-POINTS_SHOWN:]
     if not points:
         return ""
     span = (high - low) or 1

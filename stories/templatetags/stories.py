@@ -4,6 +4,8 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from stories.selectors import RATINGS_SHOWN
+
 register = template.Library()
 
 WIDTH, HEIGHT, PAD = 140, 40, 5
@@ -19,8 +21,8 @@ def sparkline(ratings) -> str:
     values = [r.rating for r in ratings]
     if not values:
         return mark_safe('<span class="muted">Not rated yet</span>')  # noqa: S308 - constant
-    label = "Progress ratings, oldest to newest: " + ", ".join(_signed(v) for v in values[-12:])
-    points = values[-12:]
+    points = values[-RATINGS_SHOWN:]
+    label = "Progress ratings, oldest to newest: " + ", ".join(_signed(v) for v in points)
     step = (WIDTH - 2 * PAD) / max(len(points) - 1, 1)
 
     def y(v):

@@ -14,12 +14,12 @@ from tests.alliance.conftest import answer_all
 pytestmark = pytest.mark.django_db
 
 # What the alliance page reads for a patient with sent check-ins, an open safety alert and an
-# open concern: the session and the user; the patient and the decision (a membership, the
-# releases); the check-ins, their instruments, the flags, the consultations, the consultation
-# pair and the decision to offer one; the header's notices; the decision to acknowledge the
-# concern. (The audit rows it writes are not counted: in a test's transaction they are
+# open concern: the session and the user; the patient and the decision (the care team, whose
+# members' grants are judged from it and who hold a consultation; the releases); each
+# series' newest check-ins, their instruments, the flags, the consultations; the header's
+# notices (two). (The audit rows it writes are not counted: in a test's transaction they are
 # written one by one, in a request once at the end.)
-ALLIANCE_PAGE_READS = 13
+ALLIANCE_PAGE_READS = 11
 
 
 def _send(patient_user, patient, instrument, answers, clinician=None):
@@ -143,3 +143,31 @@ def test_the_page_lists_every_score_newest_first(
     assert table.index(reverse("check_in", args=[newer.uuid])) < table.index(link)
     assert f'<a href="{link}">' in table
     assert "<td>7.5" in table and "<td>9" in table
+
+
+def test_the_page_lists_the_newest_scores_and_links_to_them_all(
+    client, instruments, patient, patient_user, prescriber
+):
+    """Each series lists its newest ROWS_SHOWN scores, says how many there are in all, and
+    links to the page listing every one of them (the chart draws the newest either way)."""
+    phq9 = instruments["phq-9"]
+    total = selectors.ROWS_SHOWN + 5
+    sent = [
+        _send(patient_user, patient, phq9, {f"phq9_{n}": 0 for n in range(1, 10)})
+        for _ in range(total)
+    ]
+    client.force_login(prescriber)
+    url = reverse("alliance", args=[patient.uuid])
+
+    def listed(page):
+        table = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        return [c for c in sent if reverse("check_in", args=[c.uuid]) in table]
+
+    page = client.get(url).content.decode()
+    assert listed(page) == sent[-selectors.ROWS_SHOWN :]
+    assert f"Newest {selectors.ROWS_SHOWN} scores of {total}" in page
+    assert f'<a href="?scores=all#trend-outcome-1">All {total} scores</a>' in page
+    every = client.get(url, {"scores": "all"}).content.decode()
+    assert listed(every) == sent
+    assert "<details open><summary>All scores</summary>" in every
+    assert "?scores=all" not in every

@@ -179,6 +179,61 @@ def test_visit_screen_query_count_does_not_grow_with_history(
             answers={"bond": 9, "goals": 9, "tasks": 9, "fit": 9},
         )
     assert count() == few
+    assert few <= VISIT_QUERIES
+
+
+# What the visit screen reads (as a test counts them: audit rows one by one, in the test's
+# transaction): the session, the user, the patient, its care team (the decision's
+# memberships and the team shown), the releases naming the actor, the last look; the open
+# goals and their newest ratings; the supply policies, the current medicines and their goals,
+# last decisions, recent observations, prescriptions, fills and refill requests; the
+# check-ins, their instruments, the open flags; the posts shared since, the patient's
+# releases and those the actor may read; the summary; the referrals; the safety plan; the
+# header's notices; and the audit rows.
+VISIT_QUERIES = 33
+
+
+def test_the_visit_screen_shows_the_same_of_a_long_history_as_it_reads_of_it(
+    client, history, prescriber, patient, patient_user
+):
+    """The visit screen reads only what it shows of each history (the last clinical decision,
+    the ratings its progress line draws, the check-ins its chart draws): what it shows is
+    the newest of each, whatever came before."""
+    med, goal, instrument = history["med"], history["goal"], history["instrument"]
+    for i in range(3):
+        rx.medication_change_dose(
+            actor=prescriber,
+            medication=med,
+            version=med.version + i,
+            dose=f"{i + 2} tablets",
+            reason=f"change {i}",
+        )
+    med.refresh_from_db()
+    # A rewording of what the medicine is for, after them, is not the last decision.
+    rx.medication_set_purpose(
+        actor=prescriber, medication=med, version=med.version, purpose="To feel at ease"
+    )
+    ratings = [(-2, -1, 0, 1, 2)[i % 5] for i in range(30)]
+    for rating in ratings:
+        stories.goal_rate(actor=patient_user, goal=goal, rating=rating)
+    for score in range(30):
+        check_in = alliance.check_in_start(
+            actor=patient_user, patient=patient, instrument=instrument, clinician=prescriber
+        )
+        alliance.check_in_submit(
+            actor=patient_user,
+            check_in=check_in,
+            answers={"bond": score % 10 + 1, "goals": 5, "tasks": 5, "fit": 5},
+        )
+    client.force_login(prescriber)
+    page = client.get(reverse("visit", args=[patient.uuid])).content.decode()
+    assert "Why: change 2" in page
+    assert "change 1" not in page
+    signed = {-2: "−2", -1: "−1", 0: "0", 1: "+1", 2: "+2"}
+    newest = ", ".join(signed[r] for r in ratings[-12:])
+    assert f'aria-label="Progress ratings, oldest to newest: {newest}"' in page
+    chart = page.split('<svg class="chart"', 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<circle") == 20  # the chart's newest 20 of 31 check-ins
 
 
 def test_shared_view_shows_changes_since_last_look(client, history, therapist, prescriber, patient):

@@ -135,3 +135,36 @@ def test_screenshots_of_check_ins_and_the_alliance_page(
         _shoot(page, f"alliance-safety-{size}")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_a_long_history_lists_the_newest_scores_and_opens_them_all(
+    browser,
+    live_server,
+    instruments,  # noqa: F811
+    patient,
+    prescriber,
+    size,
+):
+    """A year of weekly PHQ-9s: the table lists the newest ROWS_SHOWN scores, says how many
+    there are, and its link opens the page with every one of them listed, the table open."""
+    from alliance.selectors import ROWS_SHOWN
+
+    phq9 = instruments["phq-9"]
+    total = ROWS_SHOWN + 2
+    for week in range(total, 0, -1):
+        send_check_in(patient, phq9, phq9_answers(phq9, week % 3, item_9=0), days_ago=7 * week)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=VIEWPORTS[size])
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        sign_in_as(page, live_server, prescriber, next_path=f"/patients/{patient.uuid}/alliance/")
+        page.get_by_text(f"Newest {ROWS_SHOWN} scores of {total}").click()
+        expect(page.locator("tbody tr")).to_have_count(ROWS_SHOWN)
+        _shoot(page, f"alliance-long-history-{size}")
+        page.get_by_role("link", name=f"All {total} scores").click()
+        expect(page.locator("tbody tr")).to_have_count(total)
+        expect(page.locator("details[open] summary")).to_have_text("All scores")
+    finally:
+        context.close()
