@@ -417,3 +417,79 @@ def test_the_self_description_is_on_no_clinical_page_and_not_in_the_fhir_export(
         assert words not in text
     pdf = client.get(reverse("visit_pdf", args=[patient.uuid]))
     assert pdf.status_code == 200
+
+
+# --- The API and the FHIR MeasureReport -----------------------------------------------------
+
+
+def _api(client, user, name, **params):
+    key = factories.api_token(user)
+    return client.get(reverse(name), params, HTTP_AUTHORIZATION=f"Token {key}")
+
+
+def test_the_api_gives_the_same_table_with_hidden_cells_empty(client, cohorts, clinic_admin):
+    response = _api(client, clinic_admin, "api_equity", dimension="race")
+    assert response.status_code == 200
+    body = response.json()
+    rows = {row["group"]: row["cells"] for row in body["groups"]}
+    assert rows["white"]["patients"] == {"value": 14, "hidden": False}
+    assert rows["asian"]["patients"] == {"value": None, "hidden": True}
+    assert rows["declined"]["patients"] == {"value": None, "hidden": True}
+    assert body["total"]["patients"]["value"] == 41
+    assert body["min_cell"] == 11
+    bad = _api(client, clinic_admin, "api_equity", since="2026-12-01", until="2026-01-01")
+    assert bad.status_code == 400
+    assert "The end date is before the start date." in bad.content.decode()
+
+
+def test_the_measure_report_is_valid_fhir_and_leaves_hidden_figures_out(
+    client, cohorts, clinic_admin
+):
+    from fhir.resources.R4B.measurereport import MeasureReport
+
+    response = _api(client, clinic_admin, "api_equity_fhir", dimension="race")
+    assert response.status_code == 200
+    report = MeasureReport.model_validate(response.json())
+    patients = next(g for g in report.group if g.code.coding[0].code == "patients")
+    assert patients.measureScore.value == 41
+    strata = {s.value.text: s for s in patients.stratifier[0].stratum}
+    assert strata["White"].measureScore.value == 14
+    assert strata["Asian"].measureScore is None
+    text = response.content.decode()
+    for group in cohorts.values():
+        assert all(p.family_name not in text and str(p.uuid) not in text for p in group)
+
+
+def test_the_api_refuses_clinicians_and_patients(
+    client, cohorts, prescriber, patient_user, patient
+):
+    assert _api(client, prescriber, "api_equity").status_code == 404
+    assert _api(client, prescriber, "api_equity_fhir").status_code == 404
+    assert _api(client, patient_user, "api_equity").status_code == 404
+
+
+def test_a_patient_describes_themselves_through_the_api_and_nobody_else_can(
+    client, patient_user, patient, prescriber
+):
+    key = factories.api_token(patient_user)
+    response = client.put(
+        reverse("api_self_description"),
+        {"race_ethnicity": ["asian"], "preferred_language": "vi"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {key}",
+    )
+    assert response.status_code == 200, response.content
+    assert SelfDescription.objects.get(patient=patient).race_group == "asian"
+    both = client.put(
+        reverse("api_self_description"),
+        {"race_ethnicity": ["asian"], "race_declined": True},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {key}",
+    )
+    assert both.status_code == 400
+    assert SelfDescription.objects.get(patient=patient).race_declined is False
+    other = factories.api_token(prescriber)
+    assert (
+        client.get(reverse("api_self_description"), HTTP_AUTHORIZATION=f"Token {other}").status_code
+        == 404
+    )
