@@ -24,6 +24,8 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    DurationField,
+    ExpressionWrapper,
     F,
     FloatField,
     OuterRef,
@@ -322,7 +324,10 @@ def equity_table(*, practices, dimension: str, since: date, until: date) -> Equi
         with_goal,
         "",
         with_goal=Count("pk"),
-        _goal_seconds=Avg(_seconds_between("created_at", "_first"), output_field=FloatField()),
+        _goal_time=Avg(
+            ExpressionWrapper(F("_first") - F("created_at"), output_field=DurationField()),
+            output_field=DurationField(),
+        ),
     )
 
     alliance = CheckIn.objects.filter(
@@ -378,13 +383,6 @@ def equity_table(*, practices, dimension: str, since: date, until: date) -> Equi
     )
 
 
-def _seconds_between(start: str, end: str):
-    from django.db.models import DurationField, ExpressionWrapper
-    from django.db.models.functions import Extract
-
-    return Extract(ExpressionWrapper(F(end) - F(start), output_field=DurationField()), "epoch")
-
-
 def _derive(row: dict) -> None:
     """Rates from the counts beside them; each rests on the basis its column names."""
     patients = row.get("patients") or 0
@@ -392,8 +390,8 @@ def _derive(row: dict) -> None:
     for key in ("controlled", "antipsychotic_starts", "dose_increases", "with_goal"):
         row[key] = row.get(key) or 0
     row["medicines_per_patient"] = row["medicines"] / patients if patients else None
-    seconds = row.pop("_goal_seconds", None)
-    row["days_to_goal"] = seconds / 86400 if seconds is not None else None
+    waited = row.pop("_goal_time", None)
+    row["days_to_goal"] = waited.total_seconds() / 86400 if waited is not None else None
     check_ins = row.get("alliance_check_ins") or 0
     row["alliance_check_ins"] = check_ins
     row.setdefault("alliance_mean", None)
