@@ -369,14 +369,20 @@ def equity_table(*, practices, dimension: str, since: date, until: date) -> Equi
         _derive(row)
     order = [value for value, _label in dim.groups]
     labels = dict(dim.groups)
-    present = [g for g in order if g in figures and figures[g].get("patients")]
-    shown, shown_total = suppress({g: figures[g] for g in present}, total)
+    # Every group of the dimension is a row, empty or not: a row shown only when someone is in
+    # it would tell, hidden figures and all, that the practice has such a patient.
+    rows = {}
+    for g in order:
+        rows[g] = figures.get(g) or {"patients": 0}
+        if g not in figures:
+            _derive(rows[g])
+    shown, shown_total = suppress(rows, total)
     return EquityTable(
         dimension=dim,
         since=since,
         until=until,
         practices=list(practices),
-        groups=[(g, labels[g]) for g in present],
+        groups=[(g, labels[g]) for g in order],
         rows=shown,
         total=shown_total,
         hidden_any=any(v == HIDDEN for r in [*shown.values(), shown_total] for v in r.values()),
@@ -405,9 +411,13 @@ def _derive(row: dict) -> None:
 # --- Showing it -------------------------------------------------------------------------------
 
 
-def formatted(value, column: Column) -> str:
+HIDDEN_SHOWN = f"< {MIN_CELL}"  # on the page, where the caption says what it means
+HIDDEN_WRITTEN = f"fewer than {MIN_CELL}"  # in the CSV, read without the page
+
+
+def formatted(value, column: Column, *, hidden: str = HIDDEN_SHOWN) -> str:
     if value == HIDDEN:
-        return "fewer than 11"
+        return hidden
     if value is None:
         return "—"
     if column.kind == "count":
@@ -431,8 +441,18 @@ def as_csv(table: EquityTable) -> str:
     )
     writer.writerow([table.dimension.label, *[c.label for c in table.columns]])
     for g, label in table.groups:
-        writer.writerow([label, *[formatted(table.rows[g][c.key], c) for c in table.columns]])
-    writer.writerow(["All patients", *[formatted(table.total[c.key], c) for c in table.columns]])
+        writer.writerow(
+            [
+                label,
+                *[formatted(table.rows[g][c.key], c, hidden=HIDDEN_WRITTEN) for c in table.columns],
+            ]
+        )
+    writer.writerow(
+        [
+            "All patients",
+            *[formatted(table.total[c.key], c, hidden=HIDDEN_WRITTEN) for c in table.columns],
+        ]
+    )
     return out.getvalue()
 
 

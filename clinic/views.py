@@ -354,6 +354,7 @@ def equity_view(request):
             "rows": rows,
             "total": total if table is not None else [],
             "min_cell": equity.MIN_CELL,
+            "hidden_mark": equity.HIDDEN_SHOWN,
             "nav": "equity",
         },
         status=status,

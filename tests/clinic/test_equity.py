@@ -207,20 +207,16 @@ def test_the_table_counts_groups_and_hides_the_small_ones(cohorts, prescriber):
     from core.models import Practice
 
     table = _table(Practice.objects.filter(pk=prescriber.practice_id))
-    labels = dict(table.groups)
-    assert labels == {
-        "black": "Black or African American",
-        "asian": "Asian",
-        "white": "White",
-        "declined": "Prefer not to say",
-    }
+    # Every group is a row, empty ones too, so that a row does not tell someone is in it.
+    assert [g for g, _ in table.groups] == [g for g, _ in equity.DIMENSIONS["race"].groups]
     assert table.rows["white"]["patients"] == 14
     assert table.rows["white"]["medicines_per_patient"] == 1.0
     assert table.rows["black"]["patients"] == 12
-    # Four Asian patients: hidden; and with them the smallest other group (the 11 who
-    # preferred not to say), so that 41 − 14 − 12 does not give four.
+    assert table.rows["declined"]["patients"] == 11
+    # Four Asian patients: hidden, among the empty groups, hidden alike, so that 41 − 14 −
+    # 12 − 11 tells only that four people are somewhere in the hidden rows.
     assert table.rows["asian"]["patients"] == equity.HIDDEN
-    assert table.rows["declined"]["patients"] == equity.HIDDEN
+    assert table.rows["mena"]["patients"] == equity.HIDDEN
     assert table.total["patients"] == 41
 
 
@@ -265,7 +261,7 @@ def test_a_clinic_admin_sees_the_view_and_the_csv_with_the_same_cells_hidden(
     page = client.get(reverse("equity"))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Black or African American" in html and "fewer than 11" in html
+    assert "Black or African American" in html and '<td class="suppressed">&lt; 11</td>' in html
     response = client.get(
         reverse("equity"),
         {
@@ -279,7 +275,8 @@ def test_a_clinic_admin_sees_the_view_and_the_csv_with_the_same_cells_hidden(
     lines = list(csv.reader(io.StringIO(response.content.decode())))
     by_group = {line[0]: line[1:] for line in lines[2:]}
     assert by_group["Asian"][0] == "fewer than 11"
-    assert by_group["Prefer not to say"][0] == "fewer than 11"
+    assert by_group["Prefer not to say"][0] == "11"
+    assert by_group["Middle Eastern or North African"][0] == "fewer than 11"
     assert by_group["White"][0] == "14"
     assert by_group["All patients"][0] == "41"
     # Every row is a group or the total: none is about one person.
@@ -434,7 +431,8 @@ def test_the_api_gives_the_same_table_with_hidden_cells_empty(client, cohorts, c
     rows = {row["group"]: row["cells"] for row in body["groups"]}
     assert rows["white"]["patients"] == {"value": 14, "hidden": False}
     assert rows["asian"]["patients"] == {"value": None, "hidden": True}
-    assert rows["declined"]["patients"] == {"value": None, "hidden": True}
+    assert rows["declined"]["patients"] == {"value": 11, "hidden": False}
+    assert rows["mena"]["patients"] == {"value": None, "hidden": True}
     assert body["total"]["patients"]["value"] == 41
     assert body["min_cell"] == 11
     bad = _api(client, clinic_admin, "api_equity", since="2026-12-01", until="2026-01-01")
