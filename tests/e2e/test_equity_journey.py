@@ -53,7 +53,7 @@ def test_a_patient_describes_themselves_and_the_admin_sees_groups_not_people(
         about.get_by_label("White").check()
         about.get_by_label("Language you prefer for your care").select_option("es")
         _shoot(page, f"account-about-you-{size}")
-        about.get_by_role("button", name="Save").click()
+        about.get_by_role("button", name="Save my answers").click()
         expect(page.get_by_text("Saved how you describe yourself.")).to_be_visible()
         described = SelfDescription.objects.get(patient=patient)
         assert described.race_group == SelfDescription.MULTIPLE
