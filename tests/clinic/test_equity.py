@@ -491,3 +491,29 @@ def test_a_patient_describes_themselves_through_the_api_and_nobody_else_can(
         client.get(reverse("api_self_description"), HTTP_AUTHORIZATION=f"Token {other}").status_code
         == 404
     )
+
+
+def test_no_query_of_the_view_returns_a_row_about_one_person(cohorts, prescriber):
+    """Every query the view runs, as the database answers it: at most one row a group, and no
+    column that names or dates a person. 41 patients here: a query per person would return 41."""
+    from core.models import Practice
+
+    answered = []
+
+    def watch(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        cursor = context["cursor"]
+        if cursor.description:
+            answered.append(([col.name for col in cursor.description], cursor.rowcount, sql))
+        return result
+
+    practices = Practice.objects.filter(pk=prescriber.practice_id)
+    with connection.execute_wrapper(watch):
+        table = _table(practices)
+    assert answered
+    naming = {"uuid", "given_name", "family_name", "preferred_name", "date_of_birth", "email"}
+    for columns, rows, sql in answered:
+        if sql.startswith('SELECT "core_practice".'):
+            continue  # the practices counted: not about a person
+        assert not naming & set(columns), sql
+        assert rows <= len(table.groups), (rows, sql)
