@@ -347,3 +347,54 @@ def patient_bundle(*, actor, patient) -> dict:
         "timestamp": timezone.now().isoformat(),
         "entry": entries,
     }
+
+
+# --- The equity view as a MeasureReport ----------------------------------------------------
+
+
+def equity_measure_report(table) -> dict:
+    """The equity table (already suppressed) as a FHIR R4 MeasureReport of type summary: one
+    group per figure, its score for everyone and one stratum per group of the chosen
+    description. A hidden figure is not sent at all: its stratum carries only its label."""
+    from . import equity
+
+    def score(value, column):
+        if value in (None, equity.HIDDEN):
+            return None
+        return {"value": round(float(value), 2)} | (
+            {"unit": "patients"} if column.key == "patients" else {}
+        )
+
+    groups = []
+    for column in table.columns:
+        stratum = []
+        for g, label in table.groups:
+            one = {"value": {"text": label}}
+            if (s := score(table.rows[g][column.key], column)) is not None:
+                one["measureScore"] = s
+            stratum.append(one)
+        group = {
+            "code": {
+                "coding": [{"system": f"{SYSTEM}/equity", "code": column.key}],
+                "text": column.label,
+            },
+            "stratifier": [
+                {
+                    "code": [{"text": table.dimension.label}],
+                    "stratum": stratum,
+                }
+            ],
+        }
+        if (s := score(table.total[column.key], column)) is not None:
+            group["measureScore"] = s
+        groups.append(group)
+    return {
+        "resourceType": "MeasureReport",
+        "status": "complete",
+        "type": "summary",
+        "measure": f"{SYSTEM}/measures/equity",
+        "date": timezone.now().isoformat(),
+        "period": {"start": table.since.isoformat(), "end": table.until.isoformat()},
+        "reporter": {"display": ", ".join(p.name for p in table.practices)},
+        "group": groups,
+    }

@@ -96,3 +96,51 @@ class MessageObservationForm(forms.Form):
         self.fields["medication"].choices = [("", "Choose…")] + [
             (str(m.uuid), m.label) for m in medications
         ]
+
+
+class EquityFilterForm(forms.Form):
+    """What the equity view counts: by which description, over which dates, in which practice."""
+
+    dimension = forms.ChoiceField(
+        label="Compare groups by",
+        error_messages={"invalid_choice": "Choose a way to compare from the list."},
+    )
+    since = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date like 01/31/2026."},
+    )
+    until = forms.DateField(
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date like 12/31/2026."},
+    )
+    practice = forms.ChoiceField(
+        label="Practice",
+        required=False,
+        error_messages={"invalid_choice": "Choose a practice from the list."},
+    )
+
+    def __init__(self, *args, dimensions, practices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dimension"].choices = [(d.key, d.label) for d in dimensions]
+        self.practices = list(practices)
+        self.fields["practice"].choices = [
+            *([("", "Every practice you run")] if len(self.practices) > 1 else []),
+            *[(str(p.uuid), p.name) for p in self.practices],
+        ]
+        if len(self.practices) == 1:
+            self.fields["practice"].initial = str(self.practices[0].uuid)
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        if since and until and (until - since).days > 366 * 5:
+            self.add_error("since", "Choose a period of five years or less.")
+        return data
+
+    def chosen_practices(self, practices_qs):
+        chosen = self.cleaned_data.get("practice")
+        return practices_qs.filter(uuid=chosen) if chosen else practices_qs

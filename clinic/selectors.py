@@ -5,10 +5,13 @@ query count does not grow with the patient's history."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.http import Http404
 from django.utils import timezone
 
 from alliance import selectors as alliance_selectors
+from core import access, audit
 from core import selectors as core_selectors
+from core.access import Action, Category
 from prescribing import selectors as prescribing_selectors
 from referrals import selectors as referrals_selectors
 from stories import selectors as stories_selectors
@@ -163,3 +166,44 @@ def prescriber_day(*, actor) -> dict:
             if r.status == "sent"
         ],
     }
+
+
+# --- The equity view: aggregates only ---------------------------------------------------------
+
+
+def equity_practices(*, actor):
+    """The practices whose equity view the actor may see (the policy's `equity_practices_q`);
+    anyone else is refused, audited, not found."""
+    from core.models import AuditEvent, Practice
+
+    q = access.equity_practices_q(actor)
+    if q is None:
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.SELF_DESCRIPTION,
+            action=Action.LIST,
+            outcome=AuditEvent.Outcome.DENIED,
+            object_type="clinic.EquityView",
+        )
+        raise Http404("Not found.")
+    return Practice.objects.filter(q).order_by("name")
+
+
+def equity_table(*, actor, practices, dimension: str, since, until):
+    """The equity table for these practices (already limited by `equity_practices`), audited
+    as one aggregate read: no patient is named, since no row is about one."""
+    from . import equity
+
+    table = equity.equity_table(practices=practices, dimension=dimension, since=since, until=until)
+    audit.record(
+        actor=actor,
+        patient=None,
+        category=Category.SELF_DESCRIPTION,
+        action=Action.LIST,
+        object_type="clinic.EquityView",
+        object_id=",".join(str(p.uuid) for p in table.practices),
+        via=f"aggregate by {dimension}, {since:%Y-%m-%d} to {until:%Y-%m-%d}, "
+        f"cells under {equity.MIN_CELL} hidden",
+    )
+    return table

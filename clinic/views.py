@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance import selectors as alliance_selectors
@@ -22,11 +23,12 @@ from referrals.forms import ThreadPostForm
 from referrals.models import ThreadPost
 from stories import selectors as stories_selectors
 
+from . import equity
 from . import fhir as clinic_fhir
 from . import pdf as clinic_pdf
 from . import selectors as clinic_selectors
 from . import services as clinic_services
-from .forms import MessageObservationForm, VisitActionForm
+from .forms import EquityFilterForm, MessageObservationForm, VisitActionForm
 
 START_PAGES = {"clinician": "patient_list", "patient": "patient_home", "admin": "audit_search"}
 
@@ -303,6 +305,60 @@ def today(request):
             actor=request.user, patients=core_selectors.patient_list(actor=request.user)
         )
     return render(request, "clinic/today.html", {**day, "caseload": caseload, "nav": "today"})
+
+
+@login_required
+@require_GET
+@access.declare("aggregates only: the policy's equity_practices_q names the practices, audited")
+def equity_view(request):
+    """The clinic's equity view: groups compared, small cells hidden; ?format=csv exports it."""
+    practices = clinic_selectors.equity_practices(actor=request.user)
+    since, until = equity.default_period(timezone.localdate())
+    # The filters, once chosen; the first visit (and a bare ?format=csv) counts the defaults.
+    chosen_filters = {k: v for k, v in request.GET.items() if k != "format"}
+    form = EquityFilterForm(
+        chosen_filters or None,
+        dimensions=equity.DIMENSIONS.values(),
+        practices=practices,
+        initial={"dimension": "race", "since": since, "until": until},
+    )
+    table, status = None, 200
+    if not chosen_filters or form.is_valid():
+        data = form.cleaned_data if chosen_filters else {}
+        table = clinic_selectors.equity_table(
+            actor=request.user,
+            practices=form.chosen_practices(practices) if chosen_filters else practices,
+            dimension=data.get("dimension", "race"),
+            since=data.get("since", since),
+            until=data.get("until", until),
+        )
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(equity.as_csv(table), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="concord-equity.csv"'
+            return response
+    else:
+        status = 400
+    rows = []
+    if table is not None:
+        rows = [
+            (label, [equity.formatted(table.rows[g][c.key], c) for c in table.columns])
+            for g, label in table.groups
+        ]
+        total = [equity.formatted(table.total[c.key], c) for c in table.columns]
+    return render(
+        request,
+        "clinic/equity.html",
+        {
+            "form": form,
+            "table": table,
+            "rows": rows,
+            "total": total if table is not None else [],
+            "min_cell": equity.MIN_CELL,
+            "hidden_mark": equity.HIDDEN_SHOWN,
+            "nav": "equity",
+        },
+        status=status,
+    )
 
 
 @login_required

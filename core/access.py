@@ -84,6 +84,10 @@ class Category(StrEnum):
     # Who signs in as the patient: the address on file invitations go to, and the invitations.
     # The care team's to manage; the patient changes their own address from their account.
     SIGN_IN = "sign_in"
+    # How the patient describes themselves (race and ethnicity, language, sex, gender
+    # identity), if they wish: the patient's alone to read and write. No care-team rule and no
+    # release carries it; the clinic's equity view counts it in aggregate (`reads_equity`).
+    SELF_DESCRIPTION = "self_description"
 
 
 class Action(StrEnum):
@@ -133,6 +137,7 @@ SELF_RULES: dict[Category, frozenset[Action]] = {
     # The patient starts a conversation with their care team (create), writes again in it
     # (answer), and reads what they wrote and were answered.
     Category.MESSAGES: READS | {Action.CREATE, Action.ANSWER},
+    Category.SELF_DESCRIPTION: ALL,
 }
 
 # What an active care-team member may do, by their role on the team. Psychotherapy notes
@@ -535,6 +540,26 @@ def refuse_practice(actor, action: Action, practice_uuid=None):
         object_id=str(practice_uuid or ""),
     )
     raise Http404("Not found.")
+
+
+def equity_practices_q(actor) -> Q | None:
+    """A filter on Practice for the practices whose equity view (aggregates of patients'
+    self-descriptions, never a row about one person) the actor may see, or None for none: a
+    clinic admin's practice (every practice for a clinic-wide admin) and a clinic lead's own.
+    Nobody else: not a clinician, not a patient."""
+    if not _signed_in(actor):
+        return None
+    if actor.is_clinic_admin:
+        return practices_q(actor)
+    if actor.is_clinician and actor.is_clinic_lead and actor.practice_id is not None:
+        return Q(pk=actor.practice_id)
+    return None
+
+
+def reads_equity(actor) -> bool:
+    """May the actor open the equity view at all? What the header offers; the view asks
+    `equity_practices_q` for which practices."""
+    return equity_practices_q(actor) is not None
 
 
 def reads_audit_trail(actor) -> bool:

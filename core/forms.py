@@ -1,7 +1,7 @@
 from allauth.account import forms as allauth_forms
 from django import forms
 
-from .models import AuditEvent, PatientEmailChange
+from .models import AuditEvent, PatientEmailChange, SelfDescription
 from .text import no_bidi_controls
 
 
@@ -238,4 +238,57 @@ class NotificationSettingsForm(forms.Form):
             "quiet_from": pref.quiet_from,
             "quiet_until": pref.quiet_until,
             "time_zone": pref.time_zone,
+        }
+
+
+def _with_blank(choices, blank="—"):
+    return [("", blank), *choices]
+
+
+class SelfDescriptionForm(forms.Form):
+    """How a patient describes themselves: every answer optional, "prefer not to say" offered
+    for each, nothing shown on a clinical page."""
+
+    race_ethnicity = forms.MultipleChoiceField(
+        label="Race and ethnicity",
+        required=False,
+        choices=SelfDescription.RaceEthnicity.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Choose all that apply.",
+        error_messages={"invalid_choice": "Choose from the categories listed."},
+    )
+    race_declined = forms.BooleanField(label="Prefer not to say", required=False)
+    preferred_language = forms.ChoiceField(
+        label="Language you prefer for your care",
+        required=False,
+        choices=_with_blank(SelfDescription.Language.choices),
+        error_messages={"invalid_choice": "Choose a language from the list."},
+    )
+    sex = forms.ChoiceField(
+        label="Sex assigned at birth",
+        required=False,
+        choices=_with_blank(SelfDescription.Sex.choices),
+        error_messages={"invalid_choice": "Choose an answer from the list."},
+    )
+    gender_identity = forms.ChoiceField(
+        label="Gender identity",
+        required=False,
+        choices=_with_blank(SelfDescription.Gender.choices),
+        error_messages={"invalid_choice": "Choose an answer from the list."},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("race_ethnicity") and data.get("race_declined"):
+            self.add_error("race_declined", "Choose categories or “prefer not to say”, not both.")
+        return data
+
+    @staticmethod
+    def initial_for(described) -> dict:
+        return {
+            "race_ethnicity": list(described.race_ethnicity or []),
+            "race_declined": described.race_declined,
+            "preferred_language": described.preferred_language,
+            "sex": described.sex,
+            "gender_identity": described.gender_identity,
         }

@@ -103,6 +103,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # A clinician who leads the practice's quality work: with the clinic admins, the only one
+    # who sees the practice's equity view (aggregates only).
+    is_clinic_lead = models.BooleanField("clinic lead", default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -169,6 +172,107 @@ class Patient(models.Model):
     def display_name(self) -> str:
         first = self.preferred_name or self.given_name
         return f"{first} {self.family_name}"
+
+
+class SelfDescription(models.Model):
+    """How a patient describes themselves, if they wish: every answer optional, none asked for
+    on a clinical page, none shown on one. Read only by the patient (a category of its own in
+    the policy) and counted, never listed, in the clinic's equity view (`clinic/equity.py`).
+
+    Race and ethnicity follow the US federal categories of 2024 (OMB SPD 15: one combined
+    question, several answers allowed). `race_group` is what the equity view counts by: the
+    one category chosen, "multiple", "declined", or "" when the question was left alone."""
+
+    class RaceEthnicity(models.TextChoices):
+        AMERICAN_INDIAN = "aian", "American Indian or Alaska Native"
+        ASIAN = "asian", "Asian"
+        BLACK = "black", "Black or African American"
+        HISPANIC = "hispanic", "Hispanic or Latino"
+        MIDDLE_EASTERN = "mena", "Middle Eastern or North African"
+        PACIFIC_ISLANDER = "nhpi", "Native Hawaiian or Pacific Islander"
+        WHITE = "white", "White"
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", "English"
+        SPANISH = "es", "Spanish"
+        CHINESE = "zh", "Chinese"
+        VIETNAMESE = "vi", "Vietnamese"
+        TAGALOG = "tl", "Tagalog"
+        ARABIC = "ar", "Arabic"
+        HAITIAN_CREOLE = "ht", "Haitian Creole"
+        OTHER = "other", "Another language"
+        DECLINED = "declined", "Prefer not to say"
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        INTERSEX = "intersex", "Intersex"
+        DECLINED = "declined", "Prefer not to say"
+
+    class Gender(models.TextChoices):
+        WOMAN = "woman", "Woman"
+        MAN = "man", "Man"
+        TRANSGENDER_WOMAN = "trans_woman", "Transgender woman"
+        TRANSGENDER_MAN = "trans_man", "Transgender man"
+        NONBINARY = "nonbinary", "Non-binary"
+        ANOTHER = "another", "Another gender identity"
+        DECLINED = "declined", "Prefer not to say"
+
+    MULTIPLE = "multiple"
+    DECLINED = "declined"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, related_name="self_description"
+    )
+    race_ethnicity = models.JSONField(
+        "race and ethnicity", default=list, blank=True, help_text="Choose all that apply."
+    )
+    race_declined = models.BooleanField("prefer not to say", default=False)
+    race_group = models.CharField(max_length=12, blank=True, editable=False, db_index=True)
+    preferred_language = models.CharField(max_length=10, choices=Language.choices, blank=True)
+    sex = models.CharField("sex assigned at birth", max_length=10, choices=Sex.choices, blank=True)
+    gender_identity = models.CharField(max_length=12, choices=Gender.choices, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Self-description of {self.patient_id}"
+
+    def save(self, *args, **kwargs):
+        self.race_group = self.group_of(self.race_ethnicity, self.race_declined)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        chosen = list(self.race_ethnicity or [])
+        known = set(self.RaceEthnicity.values)
+        if not isinstance(self.race_ethnicity, list) or any(c not in known for c in chosen):
+            raise ValidationError({"race_ethnicity": "Choose from the categories listed."})
+        if len(set(chosen)) != len(chosen):
+            raise ValidationError({"race_ethnicity": "Choose each category once."})
+        if chosen and self.race_declined:
+            raise ValidationError(
+                {"race_declined": "Choose categories or “prefer not to say”, not both."}
+            )
+
+    @classmethod
+    def group_of(cls, chosen, declined: bool) -> str:
+        """The one group the equity view counts a person in, so that groups add up to the whole."""
+        if declined:
+            return cls.DECLINED
+        if not chosen:
+            return ""
+        return chosen[0] if len(chosen) == 1 else cls.MULTIPLE
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.race_ethnicity
+            or self.race_declined
+            or self.preferred_language
+            or self.sex
+            or self.gender_identity
+        )
 
 
 class CareTeamMembershipQuerySet(models.QuerySet):

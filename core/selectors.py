@@ -13,6 +13,7 @@ from .models import (
     Notification,
     NotificationPreference,
     Patient,
+    SelfDescription,
     User,
 )
 
@@ -292,3 +293,14 @@ def patient_email_change_pending(*, patient: Patient):
         if change.is_pending():
             return change
     return None
+
+
+def self_description_get(*, user) -> SelfDescription | None:
+    """The signed-in patient's own self-description (an unsaved, empty one before they write
+    any), read through the policy and audited; None for anyone without a patient record."""
+    patient = patient_for_user(user=user)
+    if patient is None:
+        return None
+    access.get(user, Action.READ, Category.SELF_DESCRIPTION, patient=patient.uuid)
+    found = SelfDescription.objects.filter(patient=patient).first()
+    return found or SelfDescription(patient=patient)

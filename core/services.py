@@ -28,6 +28,7 @@ from .models import (
     Patient,
     PatientEmailChange,
     Role,
+    SelfDescription,
     User,
 )
 
@@ -714,3 +715,38 @@ def notification_email_stop(*, token: str) -> tuple[User, "nudges.ReminderGroup"
             via=f"unsubscribe link: e-mails about {group.key} off",
         )
     return user, group
+
+
+def self_description_save(
+    *,
+    actor,
+    patient: Patient,
+    race_ethnicity: Iterable[str] = (),
+    race_declined: bool = False,
+    preferred_language: str = "",
+    sex: str = "",
+    gender_identity: str = "",
+) -> SelfDescription:
+    """How the patient describes themselves, every answer optional; all empty clears it. The
+    patient's alone to write (Http404 for anyone else, audited). ValidationError, nothing
+    saved, for an answer not among the choices or categories together with "prefer not to
+    say"."""
+    permit = access.guard(actor, Action.UPDATE, Category.SELF_DESCRIPTION, patient)
+    chosen = [c for c in SelfDescription.RaceEthnicity.values if c in set(race_ethnicity)]
+    if set(race_ethnicity) - set(chosen):
+        raise ValidationError({"race_ethnicity": "Choose from the categories listed."})
+    with transaction.atomic():
+        found = SelfDescription.objects.select_for_update().filter(patient=patient).first()
+        described = found or SelfDescription(patient=patient)
+        described.race_ethnicity = chosen
+        described.race_declined = bool(race_declined)
+        described.preferred_language = preferred_language or ""
+        described.sex = sex or ""
+        described.gender_identity = gender_identity or ""
+        described.updated_at = timezone.now()
+        if found is not None:
+            described.version += 1
+        described.full_clean()
+        described.save()
+        permit.done(described)
+    return described

@@ -20,6 +20,7 @@ urlpatterns = [
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("account/", views.account_page, name="account_page"),
     path("account/notifications/", views.notification_settings, name="notification_settings"),
+    path("account/about-you/", views.self_description, name="self_description"),
     path("account/tokens/", views.api_token_create, name="api_token_create"),
     path(
         "account/tokens/<uuid:token_uuid>/revoke/",

@@ -24,6 +24,7 @@ from .forms import (
     NotificationSettingsForm,
     PatientEmailChangeForm,
     PracticeCrisisHelpForm,
+    SelfDescriptionForm,
 )
 
 
@@ -394,7 +395,14 @@ def _settings_form(request, data=None):
     )
 
 
-def _account_context(request, form=None, new_key=None, settings_form=None):
+def _about_you_form(request, data=None):
+    described = selectors.self_description_get(user=request.user)
+    if described is None:
+        return None
+    return SelfDescriptionForm(data, initial=SelfDescriptionForm.initial_for(described))
+
+
+def _account_context(request, form=None, new_key=None, settings_form=None, about_form=None):
     user = request.user
     uses_totp = is_mfa_enabled(user)
     must_set_up = credentials.mfa_required(user) and not uses_totp
@@ -408,6 +416,7 @@ def _account_context(request, form=None, new_key=None, settings_form=None):
         "new_key": new_key,
         "settings_form": settings_form or _settings_form(request),
         "quiet_zone": selectors.quiet_hours_zone(user=user, pref=pref).replace("_", " "),
+        "about_form": about_form or _about_you_form(request),
     }
 
 
@@ -437,6 +446,25 @@ def notification_settings(request):
             messages.success(request, "Saved your notification settings.")
             return redirect(reverse("account_page") + "#notifications")
     context = _account_context(request, settings_form=form)
+    return render(request, "core/account.html", context, status=400)
+
+
+@access.declare("the patient's own self-description: read and written through the policy inside")
+@login_required
+@require_POST
+def self_description(request):
+    """How a patient describes themselves, from their account page. Anyone else: not found."""
+    patient = selectors.patient_for_user(user=request.user)
+    if patient is None:
+        raise Http404("Not found.")
+    form = SelfDescriptionForm(request.POST)
+    if form.is_valid():
+        with pages.attempt(request, form) as result:
+            services.self_description_save(actor=request.user, patient=patient, **form.cleaned_data)
+        if result.ok:
+            messages.success(request, "Saved how you describe yourself.")
+            return redirect(reverse("account_page") + "#about-you")
+    context = _account_context(request, about_form=form)
     return render(request, "core/account.html", context, status=400)
 
 

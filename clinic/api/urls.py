@@ -6,4 +6,6 @@ urlpatterns = [
     path(
         "patients/<uuid:patient_uuid>/fhir/", views.FhirExportView.as_view(), name="api_fhir_export"
     ),
+    path("equity/", views.EquityView.as_view(), name="api_equity"),
+    path("equity/fhir/", views.EquityMeasureReportView.as_view(), name="api_equity_fhir"),
 ]

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api_me"),
+    path("me/self-description/", views.SelfDescriptionView.as_view(), name="api_self_description"),
     path("me/record-views/", views.RecordViewsView.as_view(), name="api_record_views"),
     path("me/notifications/", views.NotificationListView.as_view(), name="api_notifications"),
     path(

@@ -1,13 +1,14 @@
 """API over core: who am I, the patients I may see, who has seen my record, my notifications."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
+from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import access, accounting, selectors, services
 from core.access import Category
+from core.models import SelfDescription
 
 from .bases import PatientAPIView
 from .pagination import LimitOffsetPagination
@@ -164,3 +165,57 @@ class NotificationsReadView(APIView):
             raise NotFound("No such notification.")
         marked = services.notification_mark_read(user=request.user, notification_uuid=uuid)
         return Response(NotificationsMarkedSerializer({"marked": marked}).data)
+
+
+# --- How the patient describes themselves: theirs alone --------------------------------------
+
+
+class SelfDescriptionSerializer(serializers.Serializer):
+    race_ethnicity = serializers.ListField(
+        child=serializers.ChoiceField(choices=SelfDescription.RaceEthnicity.choices),
+        required=False,
+        default=list,
+        help_text="The 2024 US federal categories; several allowed",
+    )
+    race_declined = serializers.BooleanField(required=False, default=False)
+    preferred_language = serializers.ChoiceField(
+        choices=SelfDescription.Language.choices, required=False, allow_blank=True, default=""
+    )
+    sex = serializers.ChoiceField(
+        choices=SelfDescription.Sex.choices, required=False, allow_blank=True, default=""
+    )
+    gender_identity = serializers.ChoiceField(
+        choices=SelfDescription.Gender.choices, required=False, allow_blank=True, default=""
+    )
+
+
+@access.declare("the patient's own self-description: read and written through the policy inside")
+class SelfDescriptionView(APIView):
+    """How the signed-in patient describes themselves (every answer optional; all empty clears
+    it). Nobody else reads or writes it: for anyone else, not found."""
+
+    def _patient(self, request):
+        patient = selectors.patient_for_user(user=request.user)
+        if patient is None:
+            raise NotFound("Not found.")
+        return patient
+
+    @extend_schema(
+        responses={200: SelfDescriptionSerializer, **errors(404)},
+        summary="How I describe myself (patients only)",
+    )
+    def get(self, request):
+        self._patient(request)
+        described = selectors.self_description_get(user=request.user)
+        return Response(SelfDescriptionSerializer(described).data)
+
+    @extend_schema(
+        request=SelfDescriptionSerializer,
+        responses={200: SelfDescriptionSerializer, **errors(400, 404)},
+        summary="Describe myself (patients only)",
+    )
+    def put(self, request):
+        patient = self._patient(request)
+        data = valid(SelfDescriptionSerializer, request.data)
+        described = services.self_description_save(actor=request.user, patient=patient, **data)
+        return Response(SelfDescriptionSerializer(described).data)

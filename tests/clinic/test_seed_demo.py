@@ -20,7 +20,8 @@ def test_seed_builds_the_clinic_once(client):
     call_command("seed_demo", stdout=io.StringIO())
     assert {model.__name__: model.objects.count() for model in COUNTED} == first
     assert first["Practice"] == 2
-    assert first["Patient"] == 6
+    # The six of the README's table, and Dr. Okafor's 48 without a login.
+    assert first["Patient"] == 6 + 48
     assert User.objects.filter(role="prescriber").count() == 2
     assert User.objects.filter(role="therapist").count() == 2
     practices_per_patient = {
@@ -43,3 +44,23 @@ def test_seed_builds_the_clinic_once(client):
         response = client.post("/accounts/login/", {"login": email, "password": "concord-demo"})
         assert response.status_code == 302, email
         client.logout()
+
+
+def test_the_demo_gives_the_equity_view_groups_to_show_and_groups_to_hide():
+    from datetime import date, timedelta
+
+    from clinic import equity
+    from core.models import SelfDescription
+
+    call_command("seed_demo", stdout=io.StringIO())
+    assert SelfDescription.objects.count() >= 40
+    assert User.objects.get(email="prescriber2@example.org").is_clinic_lead
+    table = equity.equity_table(
+        practices=Practice.objects.all(),
+        dimension="race",
+        since=date.today() - timedelta(days=365),
+        until=date.today(),
+    )
+    shown = [g for g, _ in table.groups if table.rows[g]["patients"] != equity.HIDDEN]
+    hidden = [g for g, _ in table.groups if table.rows[g]["patients"] == equity.HIDDEN]
+    assert len(shown) >= 2 and len(hidden) >= 2

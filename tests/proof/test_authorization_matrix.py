@@ -10,6 +10,7 @@ refusal must change nothing. Every request a signed-in person makes here must le
 row. `make proof` prints the figures."""
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -21,7 +22,7 @@ from time_machine import travel
 
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
-from core.models import AuditEvent, Practice
+from core.models import AuditEvent, Practice, SelfDescription
 from messaging import services as messaging
 from messaging.models import Conversation, Message
 from prescribing import services as rx
@@ -292,6 +293,10 @@ POLICY: dict[str, Kind] = {
     ),
     # The accounting of who has looked at the record: the patient's, and the clinic admin's.
     "audit trail": Kind(_may(read="patient", list="admin")),
+    # How the patient describes themselves: theirs alone to read and write; in no export, no
+    # release; counted in groups (never a row about one person) in the equity view, which is
+    # the clinic admin's: that is the one "list" there is.
+    "self-description": Kind(_may(read="patient", update="patient", list="admin")),
     # The patient's safety plan: their own words, the whole care team's to read and to write
     # the next version of with them; no release carries it, whatever it names.
     "safety plan": Kind(
@@ -418,6 +423,9 @@ def build_world(state: str, users: dict) -> World:
     )
     r["goal written by the patient"] = stories.goal_create(
         actor=patient_user, patient=patient, what="Zqgoalpatient"
+    )
+    r["self-description"] = SelfDescription.objects.create(
+        patient=patient, race_ethnicity=["nhpi"], preferred_language="ht"
     )
     r["goal proposed by the therapist"] = stories.goal_create(
         actor=u["therapist"], patient=patient, what="Zqgoalharbor"
@@ -1207,6 +1215,63 @@ def _(c, w, a):
     subject = w.marker("apisubject")
     _api(c, "post", _url("api_patient_messages", w.patient.uuid), {"subject": subject, "text": "t"})
     return Conversation.objects.filter(patient=w.patient, subject=subject).exists()
+
+
+# The self-description: the "me" routes are nobody else's (not patient-scoped: whoever asks
+# gets their own, or nothing); the export is this patient's and must never carry it.
+_DESCRIBED = re.compile(r'value="nhpi"[^>]*checked')
+
+
+@probe("self-description", "read", "page", scoped=False)
+def _(c, w, a):
+    response = c.get(reverse("account_page"))
+    return response.status_code == 200 and bool(_DESCRIBED.search(response.content.decode()))
+
+
+@probe("self-description", "read", "api", scoped=False)
+def _(c, w, a):
+    return _shows(c.get(reverse("api_self_description")), '"nhpi"')
+
+
+def _described_afresh(w):
+    SelfDescription.objects.filter(patient=w.patient).update(
+        race_ethnicity=["nhpi"], race_group="nhpi"
+    )
+
+
+def _described_as(w, race) -> bool:
+    return SelfDescription.objects.filter(patient=w.patient, race_group=race).exists()
+
+
+@probe("self-description", "update", "page", scoped=False)
+def _(c, w, a):
+    _described_afresh(w)
+    c.post(reverse("self_description"), {"race_ethnicity": ["asian"]})
+    return _described_as(w, "asian")
+
+
+@probe("self-description", "update", "api", scoped=False)
+def _(c, w, a):
+    _described_afresh(w)
+    _api(c, "put", reverse("api_self_description"), {"race_ethnicity": ["black"]})
+    return _described_as(w, "black")
+
+
+@probe("self-description", "export", "api")
+def _(c, w, a):
+    response = c.get(_url("api_fhir_export", w.patient.uuid))
+    text = response.content.decode()
+    return response.status_code == 200 and ("nhpi" in text or "Native Hawaiian" in text)
+
+
+@probe("self-description", "list", "page", scoped=False)
+def _(c, w, a):
+    return _shows(c.get(reverse("equity")), "Native Hawaiian or Pacific Islander")
+
+
+@probe("self-description", "list", "api", scoped=False)
+def _(c, w, a):
+    return _shows(c.get(reverse("api_equity")), '"nhpi"')
 
 
 # The audit trail

@@ -154,6 +154,411 @@ OTHERS = [
 ]
 
 
+# The rest of Dr. Okafor's caseload: given, family, born, race and ethnicity (one category,
+# several, "declined", or ""), preferred language, sex, gender identity, medicines.
+COHORT = [
+    (
+        "Ana",
+        "Alvarez",
+        date(2000, 10, 9),
+        "hispanic",
+        "es",
+        "female",
+        "woman",
+        [("Sertraline", "100 mg"), ("Trazodone", "50 mg")],
+    ),
+    (
+        "Marcus",
+        "Bennett",
+        date(1987, 8, 23),
+        ["black", "white"],
+        "en",
+        "male",
+        "man",
+        [("Bupropion", "150 mg")],
+    ),
+    (
+        "Grace",
+        "Chen",
+        date(1971, 8, 18),
+        "black",
+        "en",
+        "female",
+        "woman",
+        [("Escitalopram", "10 mg")],
+    ),
+    ("Diego", "Diallo", date(1999, 1, 26), "asian", "en", "male", "man", [("Quetiapine", "50 mg")]),
+    (
+        "Mei",
+        "Edwards",
+        date(1950, 10, 22),
+        "hispanic",
+        "es",
+        "female",
+        "woman",
+        [("Sertraline", "100 mg"), ("Trazodone", "50 mg")],
+    ),
+    (
+        "Wei",
+        "Flores",
+        date(1959, 6, 7),
+        "black",
+        "en",
+        "male",
+        "nonbinary",
+        [("Fluoxetine", "20 mg")],
+    ),
+    (
+        "Aisha",
+        "Garcia",
+        date(2003, 11, 19),
+        "white",
+        "en",
+        "female",
+        "woman",
+        [("Sertraline", "100 mg"), ("Trazodone", "50 mg")],
+    ),
+    (
+        "Omar",
+        "Hughes",
+        date(2002, 11, 19),
+        "black",
+        "en",
+        "male",
+        "man",
+        [("Escitalopram", "10 mg"), ("Clonazepam", "0.5 mg")],
+    ),
+    (
+        "Lucia",
+        "Ibrahim",
+        date(1986, 7, 25),
+        "black",
+        "en",
+        "female",
+        "woman",
+        [("Lamotrigine", "100 mg")],
+    ),
+    ("James", "Jackson", date(1983, 5, 2), "black", "en", "male", "man", [("Sertraline", "50 mg")]),
+    (
+        "Tamika",
+        "Kim",
+        date(1993, 11, 11),
+        "white",
+        "en",
+        "female",
+        "woman",
+        [("Lamotrigine", "100 mg")],
+    ),
+    (
+        "Andre",
+        "Lopez",
+        date(1982, 8, 4),
+        "declined",
+        "",
+        "male",
+        "man",
+        [("Escitalopram", "10 mg")],
+    ),
+    (
+        "Hannah",
+        "Morales",
+        date(1980, 3, 7),
+        "white",
+        "",
+        "female",
+        "woman",
+        [("Fluoxetine", "20 mg")],
+    ),
+    (
+        "Luis",
+        "Nguyen",
+        date(2004, 4, 12),
+        "black",
+        "en",
+        "male",
+        "nonbinary",
+        [("Escitalopram", "10 mg"), ("Clonazepam", "0.5 mg")],
+    ),
+    (
+        "Rosa",
+        "Okoro",
+        date(1952, 5, 20),
+        "asian",
+        "en",
+        "female",
+        "woman",
+        [("Escitalopram", "10 mg"), ("Clonazepam", "0.5 mg")],
+    ),
+    (
+        "Ethan",
+        "Patel",
+        date(1992, 7, 3),
+        "black",
+        "en",
+        "male",
+        "nonbinary",
+        [("Lamotrigine", "100 mg")],
+    ),
+    (
+        "Linh",
+        "Quinn",
+        date(1970, 2, 21),
+        "hispanic",
+        "es",
+        "female",
+        "woman",
+        [("Bupropion", "150 mg")],
+    ),
+    ("Minh", "Rivera", date(2003, 4, 19), "asian", "en", "male", "man", [("Quetiapine", "50 mg")]),
+    (
+        "Fatima",
+        "Sato",
+        date(1962, 3, 19),
+        "black",
+        "en",
+        "female",
+        "woman",
+        [("Sertraline", "50 mg")],
+    ),
+    ("Samir", "Turner", date(1954, 10, 19), "white", "", "male", "man", [("Sertraline", "50 mg")]),
+    (
+        "Chloe",
+        "Usman",
+        date(1997, 5, 21),
+        "black",
+        "en",
+        "female",
+        "woman",
+        [("Escitalopram", "10 mg")],
+    ),
+    ("Noah", "Vega", date(1958, 2, 4), "white", "en", "male", "man", [("Lamotrigine", "100 mg")]),
+    (
+        "Imani",
+        "Walker",
+        date(1986, 11, 11),
+        "black",
+        "en",
+        "female",
+        "woman",
+        [("Sertraline", "100 mg"), ("Trazodone", "50 mg")],
+    ),
+    (
+        "Darnell",
+        "Young",
+        date(1980, 4, 5),
+        "hispanic",
+        "es",
+        "male",
+        "man",
+        [("Fluoxetine", "20 mg")],
+    ),
+    (
+        "Sofia",
+        "Abbott",
+        date(1987, 5, 4),
+        "white",
+        "en",
+        "female",
+        "woman",
+        [("Escitalopram", "10 mg")],
+    ),
+    (
+        "Carlos",
+        "Banks",
+        date(1971, 7, 2),
+        "hispanic",
+        "es",
+        "male",
+        "man",
+        [("Bupropion", "150 mg")],
+    ),
+    (
+        "Emily",
+        "Castillo",
+        date(1963, 11, 11),
+        "hispanic",
+        "es",
+        "female",
+        "woman",
+        [("Fluoxetine", "20 mg")],
+    ),
+    ("Liam", "Dawson", date(1993, 1, 2), "white", "en", "male", "man", [("Lamotrigine", "100 mg")]),
+    (
+        "Keisha",
+        "Ellis",
+        date(1973, 2, 2),
+        "white",
+        "en",
+        "female",
+        "woman",
+        [("Bupropion", "150 mg")],
+    ),
+    ("Tyrone", "Fox", date(1964, 7, 4), "hispanic", "es", "male", "man", [("Bupropion", "150 mg")]),
+    (
+        "Yuki",
+        "Gomez",
+        date(2003, 2, 4),
+        "white",
+        "en",
+        "female",
+        "woman",
+        [("Fluoxetine", "20 mg")],
+    ),
+    (
+        "Kenji",
+        "Hart",
+        date(1976, 5, 12),
+        "hispanic",
+        "es",
+        "male",
+        "man",
+        [("Sertraline", "100 mg"), ("Trazodone", "50 mg")],
+    ),
+    (
+        "Maya",
+        "Irving",
+        date(1961, 4, 23),
+        "asian",
+        "en",
+        "female",
+        "woman",
+        [("Quetiapine", "50 mg")],
+    ),
+    ("Owen", "Jones", date(1972, 6, 27), "white", "en", "male", "man", [("Bupropion", "150 mg")]),
+    (
+        "Olivia",
+        "Keller",
+        date(1999, 8, 17),
+        "white",
+        "en",
+        "female",
+        "woman",
+        [("Bupropion", "150 mg")],
+    ),
+    (
+        "Mateo",
+        "Lam",
+        date(2004, 11, 22),
+        "hispanic",
+        "es",
+        "male",
+        "man",
+        [("Escitalopram", "10 mg")],
+    ),
+    (
+        "Carmen",
+        "Mendez",
+        date(1965, 5, 19),
+        "white",
+        "",
+        "female",
+        "woman",
+        [("Sertraline", "100 mg"), ("Trazodone", "50 mg")],
+    ),
+    (
+        "Jamal",
+        "Nash",
+        date(1979, 2, 13),
+        "white",
+        "en",
+        "male",
+        "man",
+        [("Sertraline", "100 mg"), ("Trazodone", "50 mg")],
+    ),
+    (
+        "Nadia",
+        "Ortiz",
+        date(1953, 7, 27),
+        "white",
+        "",
+        "female",
+        "woman",
+        [("Escitalopram", "10 mg"), ("Clonazepam", "0.5 mg")],
+    ),
+    ("Ben", "Price", date(1961, 5, 27), "black", "en", "male", "man", [("Bupropion", "150 mg")]),
+    (
+        "Ruth",
+        "Reyes",
+        date(2000, 9, 13),
+        "white",
+        "en",
+        "female",
+        "woman",
+        [("Sertraline", "50 mg")],
+    ),
+    (
+        "Hector",
+        "Shaw",
+        date(1984, 11, 1),
+        "hispanic",
+        "es",
+        "male",
+        "nonbinary",
+        [("Quetiapine", "50 mg")],
+    ),
+    (
+        "Zoe",
+        "Tran",
+        date(1976, 9, 5),
+        "black",
+        "en",
+        "female",
+        "woman",
+        [("Escitalopram", "10 mg"), ("Clonazepam", "0.5 mg")],
+    ),
+    (
+        "Isaac",
+        "Underwood",
+        date(1960, 5, 22),
+        "hispanic",
+        "en",
+        "male",
+        "man",
+        [("Escitalopram", "10 mg"), ("Clonazepam", "0.5 mg")],
+    ),
+    (
+        "Leah",
+        "Vance",
+        date(1952, 10, 8),
+        "declined",
+        "en",
+        "female",
+        "woman",
+        [("Quetiapine", "50 mg")],
+    ),
+    (
+        "Rafael",
+        "Wright",
+        date(1984, 12, 20),
+        "white",
+        "",
+        "male",
+        "man",
+        [("Sertraline", "100 mg"), ("Trazodone", "50 mg")],
+    ),
+    (
+        "Ivy",
+        "Yates",
+        date(1994, 7, 24),
+        "black",
+        "en",
+        "female",
+        "woman",
+        [("Sertraline", "50 mg")],
+    ),
+    (
+        "Tom",
+        "Zamora",
+        date(1979, 7, 27),
+        "hispanic",
+        "es",
+        "male",
+        "man",
+        [("Escitalopram", "10 mg"), ("Clonazepam", "0.5 mg")],
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Load the demo clinic (two practices, staff, six patients). Refused in the production profile."
 
@@ -217,6 +622,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._story_of_dan(staff)
             self._others(staff)
+            self._caseload_of_samuel(staff)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo clinic ready. Sign in with any of these (password: concord-demo):"
@@ -549,6 +955,115 @@ class Command(BaseCommand):
                 type(written).objects.filter(pk=written.pk).update(
                     created_at=at(started - 20, 16), updated_at=at(started - 20, 16)
                 )
+
+    def _caseload_of_samuel(self, staff) -> None:
+        """The rest of Dr. Okafor's caseload, 48 patients with no login of their own: a
+        medicine or two each, check-ins entered from the paper forms at their visits, and how
+        they describe themselves (most did; some preferred not to say). Enough people for the
+        equity view to show some groups and to hide the small ones."""
+        import random
+
+        from alliance import services as alliance
+        from alliance.models import CheckIn, Instrument
+        from core.models import SelfDescription
+        from prescribing import services as rx
+        from prescribing.models import Medication
+
+        samuel, maria = staff["prescriber2@example.org"], staff["therapist2@example.org"]
+        # The clinic lead: with the clinic admin, the one who sees the equity view.
+        User.objects.filter(pk=samuel.pk).update(is_clinic_lead=True)
+        given, family, born = COHORT[0][:3]
+        if Patient.objects.filter(
+            given_name=given, family_name=family, date_of_birth=born
+        ).exists():
+            return
+        alliance.install_shipped()
+        instruments = {i.key: i for i in Instrument.objects.filter(active=True)}
+        today = timezone.localdate()
+        chance = random.Random(2026)  # noqa: S311 - the same demo clinic every time, not a secret
+        for n, (given, family, born, race, language, sex, gender, medicines) in enumerate(COHORT):
+            patient = Patient.objects.create(
+                given_name=given, family_name=family, date_of_birth=born
+            )
+            since = today - timedelta(days=150 + 3 * n)
+            for clinician in (samuel, maria) if n % 3 else (samuel,):
+                CareTeamMembership.objects.create(
+                    patient=patient,
+                    clinician=clinician,
+                    role=clinician.role,
+                    practice=clinician.practice,
+                    since=since,
+                )
+            if race or language or sex or gender:
+                SelfDescription.objects.create(
+                    patient=patient,
+                    race_ethnicity=(
+                        list(race) if isinstance(race, list) else [race] if race else []
+                    )
+                    if race != "declined"
+                    else [],
+                    race_declined=race == "declined",
+                    preferred_language=language,
+                    sex=sex,
+                    gender_identity=gender,
+                )
+            for drug, strength in medicines:
+                started = chance.randint(40, 140)
+                medication = rx.medication_start(
+                    actor=samuel,
+                    patient=patient,
+                    drug_name=drug,
+                    strength=strength,
+                    form="tablet",
+                    dose="1 tablet",
+                    directions="once a day",
+                    reason="Agreed at the first visit",
+                    decided_together=True,
+                    start_date=today - timedelta(days=started),
+                    decided_on=today - timedelta(days=started),
+                )
+                Medication.objects.filter(pk=medication.pk).update(
+                    created_at=timezone.make_aware(
+                        datetime.combine(today - timedelta(days=started), time(11))
+                    )
+                )
+            # Entered by Dr. Okafor from the paper forms: the alliance every visit or two,
+            # the PHQ-9 at the first visit and the latest.
+            for ago in sorted(chance.sample(range(10, 140), chance.randint(1, 3)), reverse=True):
+                score = chance.choice([6, 7, 8, 8, 9, 9, 10])
+                self._paper(CheckIn, patient, samuel, instruments["concord-alliance"], ago, score)
+            first = chance.randint(12, 22)
+            self._paper(CheckIn, patient, samuel, instruments["phq-9"], 140, first, phq9=True)
+            if n % 4:
+                last = max(0, first - chance.randint(-2, 10))
+                self._paper(CheckIn, patient, samuel, instruments["phq-9"], 14, last, phq9=True)
+
+    def _paper(self, CheckIn, patient, clinician, instrument, ago, score, *, phq9=False):
+        when = timezone.make_aware(
+            datetime.combine(timezone.localdate() - timedelta(days=ago), time(15))
+        )
+        if phq9:
+            answers = dict(
+                zip(
+                    [i["id"] for i in instrument.definition["items"]],
+                    self._phq9(score),
+                    strict=True,
+                )
+            )
+        else:
+            answers = {i["id"]: score for i in instrument.definition["items"]}
+        CheckIn.objects.create(
+            patient=patient,
+            practice=clinician.practice,
+            author=clinician,
+            instrument=instrument,
+            clinician=None if phq9 else clinician,
+            answers=answers,
+            status=CheckIn.Status.SUBMITTED,
+            total=score,
+            created_at=when,
+            submitted_at=when,
+        )
 
     @staticmethod
     def _prescribe(rx, priya, medication, *, written, refills, at, quantity=30):
