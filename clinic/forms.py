@@ -2,6 +2,9 @@
 
 from django import forms
 
+from core.access import STAFF_ROLES
+from core.text import no_bidi_controls
+
 
 class VisitActionForm(forms.Form):
     action = forms.ChoiceField(
@@ -96,3 +99,58 @@ class MessageObservationForm(forms.Form):
         self.fields["medication"].choices = [("", "Choose…")] + [
             (str(m.uuid), m.label) for m in medications
         ]
+
+
+# --- Clinic settings -----------------------------------------------------------------------
+
+REASON_HELP = (
+    "Kept in the audit trail with your name. No clinical information: say “left the "
+    "practice” or “lost phone”, not anything about a patient."
+)
+
+
+class StaffInviteForm(forms.Form):
+    """Who to invite, in which role, to which of the practices the admin runs."""
+
+    full_name = forms.CharField(label="Their name", max_length=200, validators=[no_bidi_controls])
+    email = forms.EmailField(
+        label="Their work e-mail address",
+        help_text="The invitation link goes here. They will sign in with it.",
+        error_messages={"invalid": "Enter a whole e-mail address, like name@example.org."},
+    )
+    role = forms.ChoiceField(
+        label="Role",
+        widget=forms.RadioSelect,
+        choices=[(r.value, r.label) for r in STAFF_ROLES],
+        error_messages={
+            "required": "Choose their role.",
+            "invalid_choice": "Choose one of the roles listed.",
+        },
+    )
+    practice = forms.ModelChoiceField(
+        label="Practice",
+        queryset=None,
+        empty_label=None,
+        to_field_name="uuid",
+        error_messages={"invalid_choice": "Choose one of your practices."},
+    )
+
+    def __init__(self, *args, practices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = practices
+
+
+class ReasonForm(forms.Form):
+    """Why an account change is made: kept in the audit trail."""
+
+    reason = forms.CharField(
+        label="Why",
+        min_length=5,
+        max_length=300,
+        help_text=REASON_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={
+            "required": "Say why you are making this change (a few words).",
+            "min_length": "Say why you are making this change (a few words).",
+        },
+    )

@@ -43,6 +43,14 @@ class InvitationAcceptForm(forms.Form):
         label="Type it again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
+    def __init__(self, *args, for_staff: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_staff:
+            # Staff prove it is them with the code their clinic admin handed over.
+            del self.fields["date_of_birth"]
+            hint = "8 letters and digits, like ABCD-7K3M. Your clinic admin gave it to you."
+            self.fields["code"].help_text = hint
+
     def clean(self):
         data = super().clean()
         if data.get("password") and data.get("password") != data.get("password_again"):

@@ -1,0 +1,359 @@
+"""Clinic settings (issue 19): a clinic admin invites clinicians and admins with the single-use
+invitation patients have, deactivates and reactivates accounts (never deletes them), resets a
+second factor with a reason; each change audited, and nobody but the admins of that practice
+gets any of it."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from core.models import ApiToken, AuditEvent, Invitation, Role, User
+from stories import services as stories
+from tests import factories
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-brand-new-password-9"
+
+
+@pytest.fixture
+def clinic_admin(prescriber):
+    """The admin of the prescriber's practice (Riverside): not a superuser."""
+    return factories.AdminFactory(
+        full_name="Ada Okafor", practice=prescriber.practice, is_superuser=False, is_staff=False
+    )
+
+
+@pytest.fixture
+def admin_client(client, clinic_admin):
+    client.force_login(clinic_admin)
+    return client
+
+
+def _invite(client, practice, **fields):
+    data = {
+        "full_name": "Sam Rivera",
+        "email": "Sam.Rivera@riverside.example",
+        "role": "therapist",
+        "practice": str(practice.uuid),
+    } | fields
+    return client.post(reverse("console_invite"), data)
+
+
+def _code(response) -> str:
+    return re.search(r'class="invite-code__code"[^>]*>([A-Z0-9-]+)<', response.content.decode())[1]
+
+
+def _link_path(message) -> str:
+    return "/invite/" + re.search(r"/invite/([^/\s]+)/", message.body)[1] + "/"
+
+
+class TestInvitation:
+    def test_an_invited_clinician_signs_up_once_and_the_link_then_dies(
+        self, admin_client, clinic_admin, prescriber, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _invite(admin_client, prescriber.practice)
+        assert response.status_code == 200
+        code = _code(response)
+        (message,) = mail.outbox
+        assert message.to == ["sam.rivera@riverside.example"]
+        # The mailbox alone is not enough: the e-mail never carries the code.
+        assert code not in message.body and code.replace("-", "") not in message.body
+        link = _link_path(message)
+
+        newcomer = Client()
+        page = newcomer.get(link).content.decode()
+        assert "joining Riverside Psychiatry as therapist" in page
+        assert "date of birth" not in page.lower()
+        wrong = newcomer.post(
+            link,
+            {
+                "code": "AAAA-AAAA",
+                "full_name": "Sam Rivera",
+                "password": NEW_PASSWORD,
+                "password_again": NEW_PASSWORD,
+            },
+        )
+        assert wrong.status_code == 400
+        assert "The code does not match" in wrong.content.decode()
+        done = newcomer.post(
+            link,
+            {
+                "code": code.lower(),
+                "full_name": "Sam Rivera",
+                "password": NEW_PASSWORD,
+                "password_again": NEW_PASSWORD,
+            },
+        )
+        assert done.status_code == 302
+        sam = User.objects.get(email="sam.rivera@riverside.example")
+        assert (sam.role, sam.practice, sam.is_active) == (
+            Role.THERAPIST,
+            prescriber.practice,
+            True,
+        )
+        assert EmailAddress.objects.get(user=sam).verified
+        assert newcomer.get(reverse("home")).status_code == 302  # signed in, sent to start
+
+        # Used once, the link is dead, for the newcomer and for anyone else.
+        assert newcomer.get(link).status_code == 410
+        again = Client().post(
+            link,
+            {
+                "code": code,
+                "full_name": "Someone",
+                "password": NEW_PASSWORD,
+                "password_again": NEW_PASSWORD,
+            },
+        )
+        assert again.status_code == 410
+        assert User.objects.filter(email="sam.rivera@riverside.example").count() == 1
+
+        sent = AuditEvent.objects.get(actor=clinic_admin, category="staff", action="create")
+        assert sent.outcome == "allowed" and sent.object_type == "core.Invitation"
+        made = AuditEvent.objects.get(actor=sam, category="staff", action="create")
+        assert str(sam.uuid) in made.via
+        # The admin hears the account was set up, and finds them in Clinic settings.
+        listing = admin_client.get(reverse("console_home")).content.decode()
+        assert "Sam Rivera" in listing and "Two-factor not set up" in listing
+
+    def test_an_invitation_to_an_address_already_in_use_is_refused_with_the_reason(
+        self, admin_client, prescriber
+    ):
+        response = _invite(admin_client, prescriber.practice, email=prescriber.email.upper())
+        assert response.status_code == 400
+        assert "already belongs to a Concord account" in response.content.decode()
+        assert not Invitation.objects.filter(patient__isnull=True).exists()
+        assert mail.outbox == []
+
+    def test_bad_input_says_what_is_wrong_and_sends_nothing(self, admin_client, prescriber):
+        response = _invite(
+            admin_client, prescriber.practice, email="not an address", role="patient"
+        )
+        page = response.content.decode()
+        assert response.status_code == 400
+        assert "Enter a whole e-mail address" in page and "Choose one of the roles" in page
+        assert not Invitation.objects.exists()
+
+    def test_an_admin_invites_only_to_the_practice_they_run(
+        self, admin_client, clinic_admin, therapist
+    ):
+        response = _invite(admin_client, therapist.practice)  # Harbor: not theirs
+        assert response.status_code == 400
+        assert "Choose one of your practices" in response.content.decode()
+        assert not Invitation.objects.exists()
+
+    def test_a_withdrawn_invitation_no_longer_works(
+        self, admin_client, prescriber, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            _invite(admin_client, prescriber.practice)
+        invitation = Invitation.objects.get()
+        response = admin_client.post(reverse("console_invitation_withdraw", args=[invitation.uuid]))
+        assert response.status_code == 302
+        page = Client().get(_link_path(mail.outbox[0]))
+        assert page.status_code == 410 and "withdrew this invitation" in page.content.decode()
+
+
+class TestDeactivation:
+    def test_a_deactivated_account_cannot_sign_in_and_its_records_still_name_it(
+        self, admin_client, clinic_admin, prescriber, patient, patient_user
+    ):
+        stories.goal_create(actor=prescriber, patient=patient, what="Walk to work")
+        key = factories.api_token(prescriber)
+        signed_in = Client()
+        signed_in.force_login(prescriber)
+        assert signed_in.get(reverse("patient_list")).status_code == 200
+
+        refused = admin_client.post(
+            reverse("console_person_active", args=[prescriber.uuid]),
+            {"active-reason": "", "active": "0"},
+        )
+        assert refused.status_code == 400
+        assert "Say why" in refused.content.decode()
+        prescriber.refresh_from_db()
+        assert prescriber.is_active
+
+        response = admin_client.post(
+            reverse("console_person_active", args=[prescriber.uuid]),
+            {"active-reason": "Left the practice", "active": "0"},
+            follow=True,
+        )
+        assert "can no longer sign in" in response.content.decode()
+        prescriber.refresh_from_db()
+        assert not prescriber.is_active
+        assert User.objects.filter(pk=prescriber.pk).exists()  # never deleted
+
+        # Their open session ends, a new sign-in fails, their API token is refused.
+        assert signed_in.get(reverse("patient_list")).status_code == 302
+        fresh = Client()
+        fresh.post("/accounts/login/", {"login": prescriber.email, "password": PASSWORD})
+        assert "_auth_user_id" not in fresh.session
+        me = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}")
+        assert me.status_code in (401, 403)
+        assert ApiToken.objects.get(user=prescriber).revoked_because == "deactivated"
+
+        # What they wrote still names them.
+        patient_page = Client()
+        patient_page.force_login(patient_user)
+        goals = patient_page.get(reverse("goals", args=[patient.uuid])).content.decode()
+        assert "Proposed by Dr. Priya Raman" in goals
+
+        row = AuditEvent.objects.get(actor=clinic_admin, category="staff", action="update")
+        assert row.object_id == str(prescriber.uuid)
+        assert "account deactivated; reason: Left the practice" == row.via
+
+        # And they can come back.
+        admin_client.post(
+            reverse("console_person_active", args=[prescriber.uuid]),
+            {"active-reason": "Back from leave", "active": "1"},
+        )
+        prescriber.refresh_from_db()
+        assert prescriber.is_active
+        back = Client()
+        back.post("/accounts/login/", {"login": prescriber.email, "password": PASSWORD})
+        assert back.session["_auth_user_id"] == str(prescriber.pk)
+
+    def test_an_admin_cannot_deactivate_themselves_nor_a_superuser(
+        self, admin_client, clinic_admin, prescriber
+    ):
+        boss = factories.AdminFactory(practice=prescriber.practice)  # a superuser
+        for person in (clinic_admin, boss):
+            response = admin_client.post(
+                reverse("console_person_active", args=[person.uuid]),
+                {"active-reason": "Testing the limits", "active": "0"},
+            )
+            assert response.status_code == 404
+            person.refresh_from_db()
+            assert person.is_active
+        assert (
+            AuditEvent.objects.filter(
+                actor=clinic_admin, category="staff", outcome="denied"
+            ).count()
+            == 2
+        )
+
+
+class TestTwoFactorReset:
+    def test_mfa_reset_needs_a_reason_and_is_audited_with_it(
+        self, admin_client, clinic_admin, prescriber, django_capture_on_commit_callbacks
+    ):
+        key = factories.api_token(prescriber)
+        factories.totp_device(prescriber)
+        Authenticator.objects.create(
+            user=prescriber, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "x"}
+        )
+        url = reverse("console_person_mfa_reset", args=[prescriber.uuid])
+
+        refused = admin_client.post(url, {"mfa-reason": "x"})
+        assert refused.status_code == 400
+        assert "Say why" in refused.content.decode()
+        assert Authenticator.objects.filter(user=prescriber).count() == 2
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(url, {"mfa-reason": "Lost phone, called me"}, follow=True)
+        assert "two-factor authentication was reset" in response.content.decode()
+        assert not Authenticator.objects.filter(user=prescriber).exists()
+        assert Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code in (
+            401,
+            403,
+        )
+        row = AuditEvent.objects.get(actor=clinic_admin, category="staff", action="delete")
+        assert row.object_id == str(prescriber.uuid)
+        assert row.via.endswith("reason: Lost phone, called me")
+        # The person hears of it at their own address.
+        (notice,) = mail.outbox
+        assert notice.to == [prescriber.email] and "reset" in notice.subject
+
+
+# Every route of the console, for the refusals below.
+def _routes(person, invitation):
+    return [
+        ("get", reverse("console_home"), {}),
+        ("get", reverse("console_invite"), {}),
+        (
+            "post",
+            reverse("console_invite"),
+            {
+                "full_name": "Eve",
+                "email": "eve@example.test",
+                "role": "admin",
+                "practice": str(person.practice.uuid),
+            },
+        ),
+        ("get", reverse("console_person", args=[person.uuid]), {}),
+        (
+            "post",
+            reverse("console_person_active", args=[person.uuid]),
+            {"active-reason": "Taking over", "active": "0"},
+        ),
+        (
+            "post",
+            reverse("console_person_mfa_reset", args=[person.uuid]),
+            {"mfa-reason": "Taking over"},
+        ),
+        ("post", reverse("console_invitation_withdraw", args=[invitation.uuid]), {}),
+    ]
+
+
+@pytest.mark.parametrize("who", ["prescriber", "therapist", "patient_user", "other_admin"])
+def test_everyone_but_the_practices_admin_is_refused_every_console_route(
+    who, request, prescriber, patient, clinic_admin
+):
+    from core import services
+
+    invitation, _, _ = services.staff_invitation_create(
+        actor=clinic_admin,
+        email="new@example.test",
+        full_name="New Person",
+        role="prescriber",
+        practice=prescriber.practice,
+    )
+    colleague = factories.PrescriberFactory(practice=prescriber.practice, full_name="Col League")
+    factories.totp_device(colleague)
+    if who == "other_admin":
+        actor = factories.AdminFactory(
+            practice=factories.PracticeFactory(name="Lakeside"), is_superuser=False
+        )
+    else:
+        actor = request.getfixturevalue(who)
+    client = Client()
+    client.force_login(actor)
+    routes = _routes(colleague, invitation)
+    if who == "other_admin":
+        # Their own Clinic settings open; Riverside's people and invitations do not, and
+        # Riverside is not among the practices their invitation form offers.
+        _method, invite_url, invite_data = routes[2]
+        wrong_practice = client.post(invite_url, invite_data)
+        assert wrong_practice.status_code == 400
+        assert "Choose one of your practices" in wrong_practice.content.decode()
+        routes = routes[3:]
+    for method, url, data in routes:
+        before = AuditEvent.objects.filter(actor=actor, outcome="denied").count()
+        response = getattr(client, method)(url, data)
+        assert response.status_code == 404, (who, url)
+        assert AuditEvent.objects.filter(actor=actor, outcome="denied").count() == before + 1
+    colleague.refresh_from_db()
+    invitation.refresh_from_db()
+    assert colleague.is_active and Authenticator.objects.filter(user=colleague).exists()
+    assert invitation.is_usable()
+    assert Invitation.objects.filter(patient__isnull=True).count() == 1
+
+
+def test_the_console_lists_people_in_a_few_queries(
+    admin_client, prescriber, django_assert_max_num_queries
+):
+    for n in range(8):
+        person = factories.TherapistFactory(practice=prescriber.practice, email=f"t{n}@x.test")
+        factories.totp_device(person)
+    with django_assert_max_num_queries(12):
+        page = admin_client.get(reverse("console_home"))
+    assert page.status_code == 200
+    assert page.content.decode().count("Two-factor on") == 8
