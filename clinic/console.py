@@ -46,8 +46,7 @@ def console_home(request):
 
 def _invite_form(request, data=None):
     practices = Practice.objects.filter(access.practices_q(request.user)).order_by("name")
-    initial = {"practice": practices.first()} if len(practices) == 1 else {}
-    return StaffInviteForm(data, practices=practices, initial=initial)
+    return StaffInviteForm(data, practices=practices)
 
 
 @access.declare("no patient data: a clinic admin invites staff to a practice they run")

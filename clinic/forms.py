@@ -138,6 +138,18 @@ class StaffInviteForm(forms.Form):
     def __init__(self, *args, practices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["practice"].queryset = practices
+        self.only_practice = practices[0] if len(practices) == 1 else None
+        if self.only_practice is not None:
+            # One practice: nothing to choose, the page names it.
+            self.fields["practice"].widget = forms.HiddenInput()
+            self.initial.setdefault("practice", self.only_practice.uuid)
+
+    def clean(self):
+        data = super().clean()
+        if self.only_practice is not None and "practice" in self.errors:
+            # A hidden field's error would show nowhere: say it above the form.
+            self.add_error(None, self.errors.pop("practice"))
+        return data
 
 
 class ReasonForm(forms.Form):

@@ -70,7 +70,7 @@ class TestInvitation:
 
         newcomer = Client()
         page = newcomer.get(link).content.decode()
-        assert "joining Riverside Psychiatry as therapist" in page
+        assert "joining Riverside Psychiatry as a therapist" in page
         assert "date of birth" not in page.lower()
         wrong = newcomer.post(
             link,

@@ -369,7 +369,11 @@ def _staff_invitation(practice):
 
     admin = factories.AdminFactory(practice=practice, is_superuser=False)
     invitation, _, _ = services.staff_invitation_create(
-        actor=admin, email="invited@example.test", full_name="I", role="therapist", practice=practice
+        actor=admin,
+        email="invited@example.test",
+        full_name="I",
+        role="therapist",
+        practice=practice,
     )
     return invitation
 
