@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .states import US_STATES
 from .text import refuse_bidi_controls
 
 
@@ -35,7 +36,8 @@ class Practice(models.Model):
     state = models.CharField(
         max_length=2,
         blank=True,
-        help_text="US state (two letters): selects the state's prescription limits.",
+        choices=US_STATES,
+        help_text="Selects the state's prescription limits for the medicines prescribed here.",
     )
     # Crisis help: what a patient of this practice is told after hours. Shown only when set.
     after_hours_phone = models.CharField(
@@ -44,7 +46,7 @@ class Practice(models.Model):
         blank=True,
         validators=[
             RegexValidator(
-                r"^\+?[0-9][0-9 ().-]{5,28}$",
+                r"^\+?[0-9(][0-9 ().-]{5,28}$",
                 "Enter a phone number with digits, spaces, brackets or dashes, e.g. (555) 010-0199.",
             )
         ],

@@ -775,23 +775,33 @@ def notification_mark_read(*, user: User, notification_uuid=None) -> int:
 
 
 def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
-    """A clinic admin of this practice (or a clinic-wide one) sets its after-hours help.
-    Raises Http404 (audited) for anyone else and ValidationError for bad input (nothing saved)."""
-    fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
+    """A clinic admin of this practice (or a clinic-wide one) sets its state and its
+    after-hours help and reply time. Raises Http404 (audited) for anyone else and
+    ValidationError for bad input (nothing saved)."""
+    fields = ["state", "after_hours_phone", "after_hours_instructions", "reply_time"]
     if not access.administers_practice(actor, practice):
         access.refuse_practice(actor, Action.UPDATE, practice.uuid)
     with transaction.atomic():
         locked = type(practice).objects.select_for_update().get(pk=practice.pk)
+        before = {field: getattr(locked, field) for field in fields}
         for field in fields:
-            setattr(locked, field, (data.get(field) or "").strip())
+            if field in data:  # what is not given is left as it is (a practice's state)
+                setattr(locked, field, (data.get(field) or "").strip())
         locked.full_clean()
         locked.save(update_fields=fields)
+        changed = [field for field in fields if getattr(locked, field) != before[field]]
+        if before["state"] != locked.state:
+            # The state decides which prescription limits apply: say from what to what.
+            changed[changed.index("state")] = (
+                f"state {before['state'] or '-'} to {locked.state or '-'}"
+            )
         audit.record(
             actor=actor,
             patient=None,
             category=Category.PROFILE,
             action=Action.UPDATE,
             obj=locked,
+            via="clinic admin: practice settings: " + (", ".join(changed) or "nothing changed"),
         )
 
 

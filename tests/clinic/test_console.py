@@ -357,3 +357,35 @@ def test_the_console_lists_people_in_a_few_queries(
         page = admin_client.get(reverse("console_home"))
     assert page.status_code == 200
     assert page.content.decode().count("Two-factor on") == 8
+
+
+class TestPracticeSettings:
+    def test_the_state_is_chosen_from_the_list_and_its_change_audited_from_and_to(
+        self, admin_client, clinic_admin, prescriber
+    ):
+        practice = prescriber.practice
+        practice.state = "NY"
+        practice.save()
+        url = reverse("practice_settings", args=[practice.uuid])
+        assert "New York" in admin_client.get(url).content.decode()
+        refused = admin_client.post(url, {"state": "XX", "reply_time": "today"})
+        assert refused.status_code == 400
+        assert "Choose a state from the list" in refused.content.decode()
+        practice.refresh_from_db()
+        assert (practice.state, practice.reply_time) == ("NY", "")
+
+        # Written as the page's own example shows it, brackets first.
+        response = admin_client.post(
+            url,
+            {"state": "NJ", "reply_time": "within a day", "after_hours_phone": "(555) 010-0199"},
+        )
+        assert response.status_code == 302
+        practice.refresh_from_db()
+        assert (practice.state, practice.reply_time) == ("NJ", "within a day")
+        assert practice.after_hours_tel == "5550100199"
+        row = AuditEvent.objects.get(actor=clinic_admin, object_type="core.Practice")
+        assert row.via == (
+            "clinic admin: practice settings: state NY to NJ, after_hours_phone, reply_time"
+        )
+        listing = admin_client.get(reverse("console_home")).content.decode()
+        assert "State: NJ" in listing and "Replies within a day" in listing

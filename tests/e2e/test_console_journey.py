@@ -107,3 +107,28 @@ def test_the_clinic_admin_invites_a_clinician_and_deactivates_one(
     gone.get_by_label("Password").fill(PASSWORD)
     gone.get_by_role("button", name="Sign in").click()
     expect(gone).to_have_url(re.compile(r"/accounts/(login|inactive)/"))
+
+
+@pytest.mark.parametrize("size", ["phone", "laptop"])
+def test_the_clinic_admin_sets_the_practices_state_and_reply_time(
+    open_page, live_server, prescriber, size
+):
+    admin = factories.AdminFactory(
+        full_name="Ada Okafor", practice=prescriber.practice, is_superuser=False, is_staff=False
+    )
+    page = open_page(PHONE if size == "phone" else DESKTOP)
+    sign_in_as(page, live_server, admin)
+    page.get_by_role("link", name="Riverside Psychiatry").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riverside Psychiatry")
+    page.get_by_label("State").select_option("NY")
+    page.get_by_label("After-hours phone").fill("call Jo")
+    page.get_by_label("When the care team replies").fill("within one business day")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Enter a phone number")).to_be_visible()
+    _shoot(page, f"console-practice-errors-{size}")
+    assert_no_axe_violations(page, "a practice's settings with an error")
+    page.get_by_label("After-hours phone").fill("(555) 010-0199")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved. Your patients see this")).to_be_visible()
+    page.get_by_role("link", name="Clinic settings").first.click()
+    expect(page.get_by_text("State: NY")).to_be_visible()
