@@ -124,6 +124,28 @@ class TestInvitation:
         listing = admin_client.get(reverse("console_home")).content.decode()
         assert "Sam Rivera" in listing and "Two-factor not set up" in listing
 
+    def test_five_wrong_codes_close_a_staff_invitation_and_tell_the_admin(
+        self, admin_client, clinic_admin, prescriber, django_capture_on_commit_callbacks
+    ):
+        from core.models import Notification
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _invite(admin_client, prescriber.practice)
+        code = _code(response)
+        link = _link_path(mail.outbox[0])
+        stranger = Client()
+        wrong = {"code": "WXYZ-WXYZ", "full_name": "X", "password": NEW_PASSWORD}
+        wrong["password_again"] = NEW_PASSWORD
+        for _ in range(Invitation.MAX_ATTEMPTS):
+            last = stranger.post(link, wrong)
+        assert last.status_code == 410
+        # Closed for good: the right code no longer works either.
+        assert stranger.post(link, wrong | {"code": code}).status_code == 410
+        assert not User.objects.filter(email="sam.rivera@riverside.example").exists()
+        assert Notification.objects.filter(recipient=clinic_admin, kind="invitation_closed").get()
+        denied = AuditEvent.objects.filter(category="staff", action="create", outcome="denied")
+        assert denied.count() == Invitation.MAX_ATTEMPTS
+
     def test_an_invitation_to_an_address_already_in_use_is_refused_with_the_reason(
         self, admin_client, prescriber
     ):
