@@ -13,12 +13,17 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alliance import selectors as alliance_selectors
+from alliance import services as alliance_services
 from core import access, credentials, pages, services
 from core import selectors as core_selectors
 from core.access import Action, Category
 from core.models import Practice
+from core.states import US_STATES
+from prescribing import services as prescribing_services
+from prescribing.models import ScheduleChoices, SupplyPolicy
 
-from .forms import ReasonForm, StaffInviteForm
+from .forms import AllianceSettingsForm, ReasonForm, StaffInviteForm, SupplyPolicyForm
 
 
 def _runs_staff(request, action: Action) -> None:
@@ -39,6 +44,14 @@ def console_home(request):
             "people": core_selectors.staff_list(user=request.user),
             "invitations": core_selectors.staff_invitations_open(user=request.user),
             "practices": core_selectors.practices_administered(user=request.user),
+            "runs_the_clinic": access.runs_the_clinic(request.user),
+            "alliance_form": AllianceSettingsForm(
+                initial={
+                    "show_alliance_scores_to_patients": (
+                        alliance_selectors.show_scores_to_patients()
+                    )
+                }
+            ),
             "nav": "console",
         },
     )
@@ -167,3 +180,102 @@ def console_person_mfa_reset(request, person_uuid):
             )
             return redirect("console_person", person_uuid=person.uuid)
     return _person_page(request, person, mfa_form=form, status=400)
+
+
+# --- What holds for every practice: a clinic-wide admin's (access.runs_the_clinic) ---------
+
+STATE_NAMES = dict(US_STATES)
+
+
+def _runs_the_clinic(request, action: Action, what: str) -> None:
+    if not access.runs_the_clinic(request.user):
+        access.refuse_clinic_settings(request.user, action, what)
+
+
+@access.declare("no patient data: the supply policies, a clinic-wide admin's (runs_the_clinic)")
+@login_required
+@require_GET
+def console_supply(request):
+    _runs_the_clinic(request, Action.LIST, "supply policies")
+    policies = list(SupplyPolicy.objects.all())
+    for policy in policies:
+        policy.state_name = STATE_NAMES.get(policy.state, policy.state) or "Every state (default)"
+    return render(
+        request,
+        "clinic/console/supply.html",
+        {
+            "policies": policies,
+            "states": US_STATES,
+            "schedules": ScheduleChoices.choices,
+            "nav": "console",
+        },
+    )
+
+
+@access.declare("no patient data: one supply policy, a clinic-wide admin's (runs_the_clinic)")
+@login_required
+@require_http_methods(["GET", "POST"])
+def console_supply_edit(request):
+    """One row, named by its state ("" for the default) and schedule in the query string."""
+    _runs_the_clinic(request, Action.UPDATE, "supply policy")
+    state = request.GET.get("state", "")
+    schedule = request.GET.get("schedule", "")
+    if (state and state not in STATE_NAMES) or schedule not in ScheduleChoices.values:
+        return render(
+            request,
+            "400.html",
+            {"message": "Choose a state and a schedule from the lists."},
+            status=400,
+        )
+    policy = SupplyPolicy.objects.filter(state=state, schedule=schedule).first()
+    default = policy or SupplyPolicy.objects.filter(state="", schedule=schedule).first()
+    initial = {}
+    if default is not None:
+        initial = {
+            "lead_days": default.lead_days,
+            "lead_in_business_days": default.lead_in_business_days,
+            "max_refills": default.max_refills if policy else None,
+            "validity_months": default.validity_months if policy else None,
+            "note": default.note if policy else "",
+        }
+    form = SupplyPolicyForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            with pages.attempt(request, form) as result:
+                prescribing_services.supply_policy_save(
+                    actor=request.user, state=state, schedule=schedule, **form.cleaned_data
+                )
+            if result.ok:
+                messages.success(request, "Saved. New requests and prescriptions follow it now.")
+                return redirect("console_supply")
+    return render(
+        request,
+        "clinic/console/supply_edit.html",
+        {
+            "form": form,
+            "policy": policy,
+            "state": state,
+            "state_name": STATE_NAMES.get(state, "Every state (default)"),
+            "schedule": schedule,
+            "schedule_name": ScheduleChoices(schedule).label,
+            "nav": "console",
+        },
+        status=status,
+    )
+
+
+@access.declare("no patient data: the alliance settings, a clinic-wide admin's (runs_the_clinic)")
+@login_required
+@require_POST
+def console_alliance(request):
+    _runs_the_clinic(request, Action.UPDATE, "alliance settings")
+    form = AllianceSettingsForm(request.POST)
+    form.is_valid()  # a checkbox: absent is off, anything else on
+    alliance_services.alliance_settings_update(
+        actor=request.user,
+        show_alliance_scores_to_patients=form.cleaned_data["show_alliance_scores_to_patients"],
+    )
+    messages.success(request, "Saved the alliance setting.")
+    return redirect("console_home")

@@ -166,3 +166,41 @@ class ReasonForm(forms.Form):
             "min_length": "Say why you are making this change (a few words).",
         },
     )
+
+
+class SupplyPolicyForm(forms.Form):
+    """One row of the supply policies: a schedule's lead time, and a state's limits."""
+
+    lead_days = forms.IntegerField(
+        label="Notice a refill request needs (days)",
+        min_value=0,
+        max_value=60,
+        help_text="A request that comes later than this is flagged to the prescriber, not refused.",
+    )
+    lead_in_business_days = forms.BooleanField(
+        label="Count business days only (skip weekends)", required=False
+    )
+    max_refills = forms.IntegerField(
+        label="Most refills a prescription may carry",
+        required=False,
+        min_value=0,
+        max_value=99,
+        help_text="Empty: no limit of the state's. Federal limits apply anyway.",
+    )
+    validity_months = forms.IntegerField(
+        label="Months after writing it may be filled",
+        required=False,
+        min_value=1,
+        max_value=24,
+        help_text="Empty: no limit of the state's. Federal limits apply anyway.",
+    )
+    note = forms.CharField(
+        label="Note", required=False, max_length=300, help_text="Where the rule comes from."
+    )
+
+
+class AllianceSettingsForm(forms.Form):
+    show_alliance_scores_to_patients = forms.BooleanField(
+        label="Show patients their alliance scores (they always see their own answers)",
+        required=False,
+    )

@@ -6,6 +6,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("clinic/admin/", console.console_home, name="console_home"),
     path("clinic/admin/invite/", console.console_invite, name="console_invite"),
+    path("clinic/admin/supply/", console.console_supply, name="console_supply"),
+    path("clinic/admin/supply/edit/", console.console_supply_edit, name="console_supply_edit"),
+    path("clinic/admin/alliance/", console.console_alliance, name="console_alliance"),
     path(
         "clinic/admin/invitations/<uuid:invitation_uuid>/withdraw/",
         console.console_invitation_withdraw,

@@ -565,6 +565,31 @@ def refuse_staff(actor, action: Action, user_uuid=None):
     raise Http404("Not found.")
 
 
+def runs_the_clinic(actor) -> bool:
+    """May the actor change what holds for every practice (the supply policies, the alliance
+    settings)? A clinic-wide admin's, one with no practice of their own: a practice's admin
+    runs only their practice."""
+    if not _signed_in(actor):
+        return False
+    if not actor.is_clinic_admin:
+        return False
+    return actor.practice_id is None
+
+
+def refuse_clinic_settings(actor, action: Action, what: str = ""):
+    """Audit a refused look at or change of the clinic-wide settings; raises Http404."""
+    audit.record(
+        actor=actor,
+        patient=None,
+        category=Category.PRACTICE,
+        action=action,
+        outcome=AuditEvent.Outcome.DENIED,
+        object_type="clinic settings",
+        object_id=what[:64],
+    )
+    raise Http404("Not found.")
+
+
 def refuse_practice(actor, action: Action, practice_uuid=None):
     """Audit a refused look at or change of a practice's settings; raises Http404 alike for a
     practice that does not exist and one the actor does not run."""

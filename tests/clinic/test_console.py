@@ -411,3 +411,68 @@ class TestPracticeSettings:
         )
         listing = admin_client.get(reverse("console_home")).content.decode()
         assert "State: NJ" in listing and "Replies within a day" in listing
+
+
+class TestForEveryPractice:
+    """The supply policies and the alliance settings hold for every practice: a clinic-wide
+    admin's (no practice of their own), not one practice's admin's."""
+
+    @pytest.fixture
+    def clinic_wide(self, db):
+        return factories.AdminFactory(practice=None, is_superuser=False, is_staff=False)
+
+    def test_a_state_s_limits_are_set_within_federal_law_and_audited(self, client, clinic_wide):
+        from prescribing.models import SupplyPolicy
+
+        client.force_login(clinic_wide)
+        assert "Supply policies" in client.get(reverse("console_home")).content.decode()
+        url = reverse("console_supply_edit") + "?state=NY&schedule=III"
+        fields = {"lead_days": "5", "lead_in_business_days": "on", "validity_months": "6"}
+        too_many = client.post(url, fields | {"max_refills": "6"})
+        assert too_many.status_code == 400
+        assert "Federal law allows at most 5" in too_many.content.decode()
+        assert not SupplyPolicy.objects.filter(state="NY").exists()
+
+        assert client.post(url, fields | {"max_refills": "2"}).status_code == 302
+        policy = SupplyPolicy.objects.get(state="NY", schedule="III")
+        assert (policy.lead_days, policy.lead_in_business_days, policy.max_refills) == (5, True, 2)
+        row = AuditEvent.objects.get(actor=clinic_wide, object_type="prescribing.SupplyPolicy")
+        assert row.via == (
+            "clinic admin: supply policy NY:III: lead 5 business days, refills 2, valid 6 months"
+        )
+        assert "New York · Schedule III" in client.get(reverse("console_supply")).content.decode()
+
+    def test_alliance_scores_kept_from_patients_and_audited(self, client, clinic_wide):
+        from alliance import selectors as alliance_selectors
+
+        client.force_login(clinic_wide)
+        assert client.post(reverse("console_alliance"), {}).status_code == 302
+        assert alliance_selectors.show_scores_to_patients() is False
+        row = AuditEvent.objects.get(actor=clinic_wide, object_type="alliance.AllianceSettings")
+        assert row.via == "clinic admin: alliance scores kept from patients"
+        client.post(reverse("console_alliance"), {"show_alliance_scores_to_patients": "on"})
+        assert alliance_selectors.show_scores_to_patients() is True
+
+    def test_a_practice_s_admin_and_everyone_else_are_refused(
+        self, client, clinic_admin, prescriber, patient_user
+    ):
+        from alliance import selectors as alliance_selectors
+        from prescribing.models import SupplyPolicy
+
+        policies = list(SupplyPolicy.objects.values())
+        for person in (clinic_admin, prescriber, patient_user):
+            client.force_login(person)
+            if person is clinic_admin:
+                home = client.get(reverse("console_home")).content.decode()
+                assert reverse("console_supply") not in home
+            for response in (
+                client.get(reverse("console_supply")),
+                client.post(
+                    reverse("console_supply_edit") + "?state=&schedule=II", {"lead_days": "9"}
+                ),
+                client.post(reverse("console_alliance"), {}),
+            ):
+                assert response.status_code == 404
+            assert AuditEvent.objects.filter(actor=person, outcome="denied").count() == 3
+        assert list(SupplyPolicy.objects.values()) == policies
+        assert alliance_selectors.show_scores_to_patients() is True

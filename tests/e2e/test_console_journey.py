@@ -132,3 +132,29 @@ def test_the_clinic_admin_sets_the_practices_state_and_reply_time(
     expect(page.get_by_text("Saved. Your patients see this")).to_be_visible()
     page.get_by_role("link", name="Clinic settings").first.click()
     expect(page.get_by_text("State: NY")).to_be_visible()
+
+
+@pytest.mark.parametrize("size", ["phone", "laptop"])
+def test_the_clinic_wide_admin_sets_a_state_s_refill_limits(open_page, live_server, db, size):
+    admin = factories.AdminFactory(
+        full_name="Alex Morgan", practice=None, is_superuser=False, is_staff=False
+    )
+    page = open_page(PHONE if size == "phone" else DESKTOP)
+    sign_in_as(page, live_server, admin)
+    page.get_by_role("link", name="Supply policies").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Supply policies")
+    page.get_by_label("State", exact=True).select_option("NY")
+    page.get_by_label("Schedule", exact=True).select_option("III")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("New York · Schedule III")
+    page.get_by_label("Notice a refill request needs (days)").fill("5")
+    page.get_by_label("Most refills a prescription may carry").fill("6")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Federal law allows at most 5")).to_be_visible()
+    _shoot(page, f"console-supply-edit-errors-{size}")
+    assert_no_axe_violations(page, "a supply policy with an error")
+    page.get_by_label("Most refills a prescription may carry").fill("2")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("New York · Schedule III")).to_be_visible()
+    _shoot(page, f"console-supply-{size}")
+    assert_no_axe_violations(page, "the supply policies")

@@ -18,8 +18,11 @@ from django.db.models import Max
 from django.test import Client
 from django.urls import reverse
 
+from alliance.models import AllianceSettings
+from alliance.selectors import show_scores_to_patients
 from core import services
 from core.models import AuditEvent, Invitation, User
+from prescribing.models import SupplyPolicy
 from tests import factories
 from tests.proof.figures import report
 
@@ -48,6 +51,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "reactivate Pat": RUNS_RIVERSIDE,
     "reset Noor's two-factor": RUNS_RIVERSIDE,
     "withdraw the invitation to Riverside": RUNS_RIVERSIDE,
+    # What holds for every practice: a clinic-wide admin's alone.
+    "set New York's schedule II limits": frozenset({"clinic_wide_admin"}),
+    "keep alliance scores from patients": frozenset({"clinic_wide_admin"}),
     # Nobody acts on themselves from here, nor on a superuser.
     "deactivate oneself": frozenset(),
     "deactivate the superuser": frozenset(),
@@ -75,6 +81,8 @@ class World:
             "superuser": factories.AdminFactory(practice=riverside, is_superuser=True),
         }
         factories.PatientFactory(user=self.users["patient"])
+        SupplyPolicy.objects.filter(state="NY").delete()
+        AllianceSettings.objects.all().delete()
         factories.totp_device(self.users["noor"])
         self.pat = factories.PrescriberFactory(practice=riverside, is_active=False)
         self.invitation, _, _ = services.staff_invitation_create(
@@ -93,6 +101,8 @@ class World:
             "invitations": Invitation.objects.filter(patient__isnull=True).count(),
             "waiting_open": Invitation.objects.get(pk=self.invitation.pk).is_usable(),
             "actives": dict(User.objects.values_list("pk", "is_active")),
+            "ny_policies": SupplyPolicy.objects.filter(state="NY").count(),
+            "scores_shown": show_scores_to_patients(),
         }
 
 
@@ -131,6 +141,13 @@ def _do(action, client, world, actor):
         )
     if action == "withdraw the invitation to Riverside":
         return client.post(reverse("console_invitation_withdraw", args=[world.invitation.uuid]))
+    if action == "set New York's schedule II limits":
+        return client.post(
+            reverse("console_supply_edit") + "?state=NY&schedule=II",
+            {"lead_days": "7", "max_refills": "0"},
+        )
+    if action == "keep alliance scores from patients":
+        return client.post(reverse("console_alliance"), {})
     if action == "deactivate oneself":
         me = world.users.get(actor) or world.pat
         return client.post(
@@ -158,6 +175,10 @@ def _effect(action, response, before, after) -> bool:
         return before["noor_authenticators"] > 0 and after["noor_authenticators"] == 0
     if action == "withdraw the invitation to Riverside":
         return before["waiting_open"] and not after["waiting_open"]
+    if action == "set New York's schedule II limits":
+        return after["ny_policies"] == before["ny_policies"] + 1
+    if action == "keep alliance scores from patients":
+        return before["scores_shown"] and not after["scores_shown"]
     if action in ("deactivate oneself", "deactivate the superuser"):
         return after["actives"] != before["actives"]
     raise AssertionError(action)
@@ -211,7 +232,8 @@ def test_console_matrix():
                 mistakes.append(f"{actor:18} {action}: no audit row saying {outcome}")
     report(
         f"console matrix: {cases} cases ({len(ACTORS)} actors × {len(ALLOWED)} Clinic settings "
-        f"actions: open, invite, deactivate, reactivate, reset two-factor, withdraw), "
+        f"actions: open, invite, deactivate, reactivate, reset two-factor, withdraw, supply "
+        f"policies, alliance settings), "
         f"{wrong} wrong, {unaudited} unaudited, {server_errors} server errors"
     )
     assert not mistakes, "\n".join(mistakes)
