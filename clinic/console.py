@@ -22,8 +22,17 @@ from core.models import Practice
 from core.states import US_STATES
 from prescribing import services as prescribing_services
 from prescribing.models import ScheduleChoices, SupplyPolicy
+from stories import services as stories_services
+from stories.models import SummaryTerm
 
-from .forms import AllianceSettingsForm, ReasonForm, StaffInviteForm, SupplyPolicyForm
+from .forms import (
+    AllianceSettingsForm,
+    ReasonForm,
+    StaffInviteForm,
+    SummaryTermForm,
+    SummaryTermRemoveForm,
+    SupplyPolicyForm,
+)
 
 
 def _runs_staff(request, action: Action) -> None:
@@ -279,3 +288,45 @@ def console_alliance(request):
     )
     messages.success(request, "Saved the alliance setting.")
     return redirect("console_home")
+
+
+def _terms_page(request, form=None, status=200):
+    return render(
+        request,
+        "clinic/console/terms.html",
+        {"terms": SummaryTerm.objects.all(), "form": form or SummaryTermForm(), "nav": "console"},
+        status=status,
+    )
+
+
+@access.declare("no patient data: the summary's word list, a clinic-wide admin's")
+@login_required
+@require_http_methods(["GET", "POST"])
+def console_terms(request):
+    """The clinical terms and labels the plain-language summary warns about; add one."""
+    _runs_the_clinic(request, Action.UPDATE if request.method == "POST" else Action.LIST, "terms")
+    if request.method == "GET":
+        return _terms_page(request)
+    form = SummaryTermForm(request.POST)
+    if form.is_valid():
+        with pages.attempt(request, form) as result:
+            term = stories_services.summary_term_add(actor=request.user, **form.cleaned_data)
+        if result.ok:
+            messages.success(request, f"Added “{term.text}”: the summary now warns about it.")
+            return redirect("console_terms")
+    return _terms_page(request, form, status=400)
+
+
+@access.declare("no patient data: the summary's word list, a clinic-wide admin's")
+@login_required
+@require_POST
+def console_term_remove(request):
+    _runs_the_clinic(request, Action.UPDATE, "terms")
+    form = SummaryTermRemoveForm(request.POST)
+    if not form.is_valid():
+        return render(request, "400.html", {"message": "No such term."}, status=400)
+    term = stories_services.summary_term_remove(
+        actor=request.user, term_id=form.cleaned_data["term"]
+    )
+    messages.success(request, f"Removed “{term.text}”: the summary no longer warns about it.")
+    return redirect("console_terms")

@@ -204,3 +204,26 @@ class AllianceSettingsForm(forms.Form):
         label="Show patients their alliance scores (they always see their own answers)",
         required=False,
     )
+
+
+class SummaryTermForm(forms.Form):
+    text = forms.CharField(
+        label="Term",
+        max_length=60,
+        validators=[no_bidi_controls],
+        help_text="A clinical word or label, like “non-compliant” or “MDD”.",
+    )
+    match_case = forms.BooleanField(
+        label="An abbreviation: match it only in capitals as written (SI, not “si”)",
+        required=False,
+    )
+    instead = forms.CharField(
+        label="What to say instead (optional)",
+        max_length=200,
+        required=False,
+        help_text="Shown beside the warning, e.g. “finds it hard to take every dose”.",
+    )
+
+
+class SummaryTermRemoveForm(forms.Form):
+    term = forms.IntegerField(min_value=1, max_value=2**31 - 1)

@@ -9,6 +9,8 @@ urlpatterns = [
     path("clinic/admin/supply/", console.console_supply, name="console_supply"),
     path("clinic/admin/supply/edit/", console.console_supply_edit, name="console_supply_edit"),
     path("clinic/admin/alliance/", console.console_alliance, name="console_alliance"),
+    path("clinic/admin/terms/", console.console_terms, name="console_terms"),
+    path("clinic/admin/terms/remove/", console.console_term_remove, name="console_term_remove"),
     path(
         "clinic/admin/invitations/<uuid:invitation_uuid>/withdraw/",
         console.console_invitation_withdraw,

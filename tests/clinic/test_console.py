@@ -453,6 +453,40 @@ class TestForEveryPractice:
         client.post(reverse("console_alliance"), {"show_alliance_scores_to_patients": "on"})
         assert alliance_selectors.show_scores_to_patients() is True
 
+    def test_a_word_added_to_the_summary_s_list_is_warned_about_until_removed(
+        self, client, clinic_wide, prescriber, patient
+    ):
+        from stories import services as stories_services
+        from stories.models import SummaryTerm
+
+        client.force_login(clinic_wide)
+        added = client.post(
+            reverse("console_terms"),
+            {"text": "  frequent   flyer ", "instead": "comes in often, and why"},
+        )
+        assert added.status_code == 302
+        term = SummaryTerm.objects.get(text="frequent flyer")
+        again = client.post(reverse("console_terms"), {"text": "Frequent Flyer"})
+        assert again.status_code == 400 and "on the list already" in again.content.decode()
+        with pytest.raises(stories_services.ClinicalTerms):
+            stories_services.summary_save(
+                actor=prescriber, patient=patient, text="Dan is a frequent flyer.", version=None
+            )
+        client.post(reverse("console_term_remove"), {"term": term.pk})
+        assert not SummaryTerm.objects.filter(pk=term.pk).exists()
+        stories_services.summary_save(
+            actor=prescriber, patient=patient, text="Dan is a frequent flyer.", version=None
+        )
+        vias = list(
+            AuditEvent.objects.filter(actor=clinic_wide, object_type="stories.SummaryTerm")
+            .order_by("id")
+            .values_list("via", flat=True)
+        )
+        assert vias == [
+            "clinic admin: summary term added: frequent flyer",
+            "clinic admin: summary term removed: frequent flyer",
+        ]
+
     def test_a_practice_s_admin_and_everyone_else_are_refused(
         self, client, clinic_admin, prescriber, patient_user
     ):
@@ -471,8 +505,11 @@ class TestForEveryPractice:
                     reverse("console_supply_edit") + "?state=&schedule=II", {"lead_days": "9"}
                 ),
                 client.post(reverse("console_alliance"), {}),
+                client.get(reverse("console_terms")),
+                client.post(reverse("console_terms"), {"text": "labile"}),
+                client.post(reverse("console_term_remove"), {"term": "1"}),
             ):
                 assert response.status_code == 404
-            assert AuditEvent.objects.filter(actor=person, outcome="denied").count() == 3
+            assert AuditEvent.objects.filter(actor=person, outcome="denied").count() == 6
         assert list(SupplyPolicy.objects.values()) == policies
         assert alliance_selectors.show_scores_to_patients() is True
