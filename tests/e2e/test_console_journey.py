@@ -158,3 +158,26 @@ def test_the_clinic_wide_admin_sets_a_state_s_refill_limits(open_page, live_serv
     expect(page.get_by_text("New York · Schedule III")).to_be_visible()
     _shoot(page, f"console-supply-{size}")
     assert_no_axe_violations(page, "the supply policies")
+
+
+@pytest.mark.parametrize("size", ["phone", "laptop"])
+def test_the_clinic_wide_admin_adds_a_word_the_summary_warns_about(
+    open_page, live_server, db, size
+):
+    admin = factories.AdminFactory(
+        full_name="Alex Morgan", practice=None, is_superuser=False, is_staff=False
+    )
+    page = open_page(PHONE if size == "phone" else DESKTOP)
+    sign_in_as(page, live_server, admin)
+    page.get_by_role("link", name="Words the summary warns about").click()
+    page.get_by_label("Term").fill("frequent flyer")
+    page.get_by_label("What to say instead (optional)").fill("comes in often, and why")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("Added “frequent flyer”")).to_be_visible()
+    _shoot(page, f"console-terms-{size}")
+    assert_no_axe_violations(page, "the summary's word list")
+    page.get_by_label("Term").fill("Frequent Flyer")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("on the list already")).to_be_visible()
+    _shoot(page, f"console-terms-errors-{size}")
+    assert_no_axe_violations(page, "the summary's word list with an error")

@@ -23,6 +23,7 @@ from alliance.selectors import show_scores_to_patients
 from core import services
 from core.models import AuditEvent, Invitation, User
 from prescribing.models import SupplyPolicy
+from stories.models import SummaryTerm
 from tests import factories
 from tests.proof.figures import report
 
@@ -54,6 +55,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # What holds for every practice: a clinic-wide admin's alone.
     "set New York's schedule II limits": frozenset({"clinic_wide_admin"}),
     "keep alliance scores from patients": frozenset({"clinic_wide_admin"}),
+    "add a word the summary warns about": frozenset({"clinic_wide_admin"}),
     # Nobody acts on themselves from here, nor on a superuser.
     "deactivate oneself": frozenset(),
     "deactivate the superuser": frozenset(),
@@ -103,6 +105,7 @@ class World:
             "actives": dict(User.objects.values_list("pk", "is_active")),
             "ny_policies": SupplyPolicy.objects.filter(state="NY").count(),
             "scores_shown": show_scores_to_patients(),
+            "terms": SummaryTerm.objects.count(),
         }
 
 
@@ -148,6 +151,8 @@ def _do(action, client, world, actor):
         )
     if action == "keep alliance scores from patients":
         return client.post(reverse("console_alliance"), {})
+    if action == "add a word the summary warns about":
+        return client.post(reverse("console_terms"), {"text": f"frequent flyer {World.made}"})
     if action == "deactivate oneself":
         me = world.users.get(actor) or world.pat
         return client.post(
@@ -179,6 +184,8 @@ def _effect(action, response, before, after) -> bool:
         return after["ny_policies"] == before["ny_policies"] + 1
     if action == "keep alliance scores from patients":
         return before["scores_shown"] and not after["scores_shown"]
+    if action == "add a word the summary warns about":
+        return after["terms"] == before["terms"] + 1
     if action in ("deactivate oneself", "deactivate the superuser"):
         return after["actives"] != before["actives"]
     raise AssertionError(action)
@@ -233,7 +240,7 @@ def test_console_matrix():
     report(
         f"console matrix: {cases} cases ({len(ACTORS)} actors × {len(ALLOWED)} Clinic settings "
         f"actions: open, invite, deactivate, reactivate, reset two-factor, withdraw, supply "
-        f"policies, alliance settings), "
+        f"policies, alliance settings, the summary's words), "
         f"{wrong} wrong, {unaudited} unaudited, {server_errors} server errors"
     )
     assert not mistakes, "\n".join(mistakes)
