@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core import access, nudges, resubmit
+from core import access, audit, nudges, resubmit
 from core import selectors as core_selectors
 from core import services as core_services
 from core.access import Action, Category
@@ -19,7 +19,7 @@ from core.exceptions import NotAllowed
 from core.models import Role
 
 from . import scoring
-from .models import CheckIn, Consultation, Flag, Instrument
+from .models import AllianceSettings, CheckIn, Consultation, Flag, Instrument
 from .selectors import category_of, flag_category
 
 SHIPPED_FOLDER = Path(__file__).resolve().parent / "instruments"
@@ -419,3 +419,26 @@ def consultation_create(
         consultation.save()
         permit.done(consultation)
     return consultation
+
+
+def alliance_settings_update(*, actor, show_alliance_scores_to_patients: bool) -> AllianceSettings:
+    """A clinic-wide admin chooses whether patients see their alliance scores (they always see
+    their answers). Audited. Raises Http404 (audited) for anyone else."""
+    if not access.runs_the_clinic(actor):
+        access.refuse_clinic_settings(actor, Action.UPDATE, "alliance settings")
+    with transaction.atomic():
+        settings = AllianceSettings.objects.select_for_update().first() or AllianceSettings()
+        settings.show_alliance_scores_to_patients = show_alliance_scores_to_patients
+        settings.full_clean()
+        settings.save()
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.PRACTICE,
+            action=Action.UPDATE,
+            object_type="alliance.AllianceSettings",
+            object_id=str(settings.pk),
+            via="clinic admin: alliance scores "
+            + ("shown to patients" if show_alliance_scores_to_patients else "kept from patients"),
+        )
+    return settings

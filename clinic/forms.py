@@ -2,6 +2,9 @@
 
 from django import forms
 
+from core.access import STAFF_ROLES
+from core.text import no_bidi_controls
+
 
 class VisitActionForm(forms.Form):
     action = forms.ChoiceField(
@@ -144,3 +147,129 @@ class EquityFilterForm(forms.Form):
     def chosen_practices(self, practices_qs):
         chosen = self.cleaned_data.get("practice")
         return practices_qs.filter(uuid=chosen) if chosen else practices_qs
+# --- Clinic settings -----------------------------------------------------------------------
+
+REASON_HELP = (
+    "Kept in the audit trail with your name. No clinical information: say “left the "
+    "practice” or “lost phone”, not anything about a patient."
+)
+
+
+class StaffInviteForm(forms.Form):
+    """Who to invite, in which role, to which of the practices the admin runs."""
+
+    full_name = forms.CharField(label="Their name", max_length=200, validators=[no_bidi_controls])
+    email = forms.EmailField(
+        label="Their work e-mail address",
+        help_text="The invitation link goes here. They will sign in with it.",
+        error_messages={"invalid": "Enter a whole e-mail address, like name@example.org."},
+    )
+    role = forms.ChoiceField(
+        label="Role",
+        widget=forms.RadioSelect,
+        choices=[(r.value, r.label) for r in STAFF_ROLES],
+        error_messages={
+            "required": "Choose their role.",
+            "invalid_choice": "Choose one of the roles listed.",
+        },
+    )
+    practice = forms.ModelChoiceField(
+        label="Practice",
+        queryset=None,
+        empty_label=None,
+        to_field_name="uuid",
+        error_messages={"invalid_choice": "Choose one of your practices."},
+    )
+
+    def __init__(self, *args, practices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = practices
+        self.only_practice = practices[0] if len(practices) == 1 else None
+        if self.only_practice is not None:
+            # One practice: nothing to choose, the page names it.
+            self.fields["practice"].widget = forms.HiddenInput()
+            self.initial.setdefault("practice", self.only_practice.uuid)
+
+    def clean(self):
+        data = super().clean()
+        if self.only_practice is not None and "practice" in self.errors:
+            # A hidden field's error would show nowhere: say it above the form.
+            self.add_error(None, self.errors.pop("practice"))
+        return data
+
+
+class ReasonForm(forms.Form):
+    """Why an account change is made: kept in the audit trail."""
+
+    reason = forms.CharField(
+        label="Why",
+        min_length=5,
+        max_length=300,
+        help_text=REASON_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={
+            "required": "Say why you are making this change (a few words).",
+            "min_length": "Say why you are making this change (a few words).",
+        },
+    )
+
+
+class SupplyPolicyForm(forms.Form):
+    """One row of the supply policies: a schedule's lead time, and a state's limits."""
+
+    lead_days = forms.IntegerField(
+        label="Notice a refill request needs (days)",
+        min_value=0,
+        max_value=60,
+        help_text="A request that comes later than this is flagged to the prescriber, not refused.",
+    )
+    lead_in_business_days = forms.BooleanField(
+        label="Count business days only (skip weekends)", required=False
+    )
+    max_refills = forms.IntegerField(
+        label="Most refills a prescription may carry",
+        required=False,
+        min_value=0,
+        max_value=99,
+        help_text="Empty: no limit of the state's. Federal limits apply anyway.",
+    )
+    validity_months = forms.IntegerField(
+        label="Months after writing it may be filled",
+        required=False,
+        min_value=1,
+        max_value=24,
+        help_text="Empty: no limit of the state's. Federal limits apply anyway.",
+    )
+    note = forms.CharField(
+        label="Note", required=False, max_length=300, help_text="Where the rule comes from."
+    )
+
+
+class AllianceSettingsForm(forms.Form):
+    show_alliance_scores_to_patients = forms.BooleanField(
+        label="Show patients their alliance scores (they always see their own answers)",
+        required=False,
+    )
+
+
+class SummaryTermForm(forms.Form):
+    text = forms.CharField(
+        label="Term",
+        max_length=60,
+        validators=[no_bidi_controls],
+        help_text="A clinical word or label, like “non-compliant” or “MDD”.",
+    )
+    match_case = forms.BooleanField(
+        label="An abbreviation: match it only in capitals as written (SI, not “si”)",
+        required=False,
+    )
+    instead = forms.CharField(
+        label="What to say instead (optional)",
+        max_length=200,
+        required=False,
+        help_text="Shown beside the warning, e.g. “finds it hard to take every dose”.",
+    )
+
+
+class SummaryTermRemoveForm(forms.Form):
+    term = forms.IntegerField(min_value=1, max_value=2**31 - 1)

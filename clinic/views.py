@@ -30,7 +30,7 @@ from . import selectors as clinic_selectors
 from . import services as clinic_services
 from .forms import EquityFilterForm, MessageObservationForm, VisitActionForm
 
-START_PAGES = {"clinician": "patient_list", "patient": "patient_home", "admin": "audit_search"}
+START_PAGES = {"clinician": "patient_list", "patient": "patient_home", "admin": "console_home"}
 
 
 @access.declare("no patient data: sends each kind of account to its start page")

@@ -88,6 +88,10 @@ class Category(StrEnum):
     # identity), if they wish: the patient's alone to read and write. No care-team rule and no
     # release carries it; the clinic's equity view counts it in aggregate (`reads_equity`).
     SELF_DESCRIPTION = "self_description"
+    # Not patient information: a practice's staff accounts (inviting clinicians and admins,
+    # deactivating and reactivating them, resetting their two-factor authentication). A clinic
+    # admin's, for the practices they run (`staff_q`); never a clinician's or a patient's.
+    STAFF = "staff"
 
 
 class Action(StrEnum):
@@ -525,6 +529,81 @@ def administers_practice(actor, practice) -> bool:
     if q is None:
         return False
     return type(practice).objects.filter(q, pk=practice.pk).exists()
+
+
+# Roles a clinic admin may invite to a practice they run (patients are invited by their
+# care team, from the patient's page).
+STAFF_ROLES = (Role.PRESCRIBER, Role.THERAPIST, Role.ADMIN)
+
+
+def staff_q(actor) -> Q | None:
+    """A filter on User for the staff accounts the actor runs, or None for none: the
+    clinicians and admins of the practices the actor administers (`practices_q`). Never a
+    patient's account, a superuser's (theirs is the Django admin's), or the actor's own: an
+    admin does not deactivate themselves or reset their own second factor from here."""
+    practices = practices_q(actor)
+    if practices is None:
+        return None
+    q = Q(role__in=list(STAFF_ROLES), is_superuser=False) & ~Q(pk=actor.pk)
+    if actor.practice_id is not None:
+        q &= Q(practice_id=actor.practice_id)
+    return q
+
+
+def administers_account(actor, user) -> bool:
+    """May the actor invite to, deactivate, reactivate or reset the second factor of this
+    staff account? The yes/no that `staff_q` filters."""
+    q = staff_q(actor)
+    if q is None:
+        return False
+    return type(user).objects.filter(q, pk=user.pk).exists()
+
+
+def may_invite(actor, role: str, practice) -> bool:
+    """May the actor invite someone in this role to this practice?"""
+    if role not in STAFF_ROLES:
+        return False
+    return administers_practice(actor, practice)
+
+
+def refuse_staff(actor, action: Action, user_uuid=None):
+    """Audit a refused look at or change of a staff account (or the console itself); raises
+    Http404 alike for an account that does not exist and one the actor does not run."""
+    audit.record(
+        actor=actor,
+        patient=None,
+        category=Category.STAFF,
+        action=action,
+        outcome=AuditEvent.Outcome.DENIED,
+        object_type="core.User",
+        object_id=str(user_uuid or ""),
+    )
+    raise Http404("Not found.")
+
+
+def runs_the_clinic(actor) -> bool:
+    """May the actor change what holds for every practice (the supply policies, the alliance
+    settings)? A clinic-wide admin's, one with no practice of their own: a practice's admin
+    runs only their practice."""
+    if not _signed_in(actor):
+        return False
+    if not actor.is_clinic_admin:
+        return False
+    return actor.practice_id is None
+
+
+def refuse_clinic_settings(actor, action: Action, what: str = ""):
+    """Audit a refused look at or change of the clinic-wide settings; raises Http404."""
+    audit.record(
+        actor=actor,
+        patient=None,
+        category=Category.PRACTICE,
+        action=action,
+        outcome=AuditEvent.Outcome.DENIED,
+        object_type="clinic settings",
+        object_id=what[:64],
+    )
+    raise Http404("Not found.")
 
 
 def refuse_practice(actor, action: Action, practice_uuid=None):
@@ -1065,6 +1144,8 @@ def can(actor, action: Action, category: Category, target=None) -> bool:
         return False
     if category == Category.PRACTICE:
         return practices_q(actor) is not None
+    if category == Category.STAFF:
+        return staff_q(actor) is not None
     if target is None:
         if actor.role == Role.PATIENT:
             return action in SELF_RULES.get(category, ())

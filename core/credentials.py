@@ -32,12 +32,21 @@ def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _record(*, actor, user, action, outcome=AuditEvent.Outcome.ALLOWED, what="", reason=""):
+def _record(
+    *,
+    actor,
+    user,
+    action,
+    outcome=AuditEvent.Outcome.ALLOWED,
+    what="",
+    reason="",
+    category=ACCOUNT,
+):
     via = what if not reason else f"{what}; reason: {reason}"
     audit.record(
         actor=actor,
         patient=None,
-        category=ACCOUNT,
+        category=category,
         action=action,
         outcome=outcome,
         object_type="core.User",
@@ -269,10 +278,13 @@ def password_reset_send(*, actor: User, user: User, reason: str, request) -> Non
 
 
 @transaction.atomic
-def mfa_reset(*, actor: User, user: User, reason: str) -> int:
+def mfa_reset(*, actor: User, user: User, reason: str, category: str = ACCOUNT) -> int:
     """Remove a person's authenticators (lost phone) and end their tokens; audited.
 
-    They set TOTP up again at their next sign-in. Raises ValidationError without a reason.
+    Every allauth authenticator of theirs goes: the TOTP app, the recovery codes and any
+    security key (allauth's own flows remove only the signed-in owner's, after they sign in
+    again). They set TOTP up again at their next sign-in. Raises ValidationError without a
+    reason.
     """
     from allauth.mfa.models import Authenticator
 
@@ -284,6 +296,74 @@ def mfa_reset(*, actor: User, user: User, reason: str) -> int:
         action=AuditEvent.Action.DELETE,
         what=f"two-factor authentication reset ({removed} authenticator(s))",
         reason=reason,
+        category=category,
     )
     api_tokens_revoke_all(user=user, because=ApiToken.EndedBecause.MFA_RESET, actor=actor)
     return removed
+
+
+# The same account changes made by a clinic admin from Clinic settings, for the staff of the
+# practices they run (core.access.staff_q): asked of the policy first, a refusal audited.
+
+
+def _refuse_unless_administers(actor: User, user: User, action) -> None:
+    if not access.administers_account(actor, user):
+        access.refuse_staff(actor, action, user.uuid)
+
+
+def account_active_set(*, actor: User, user: User, active: bool, reason: str) -> User:
+    """Deactivate a staff account (it can no longer sign in, its sessions and API tokens stop
+    working; nothing of it is deleted, so every record and audit row still names it) or
+    reactivate it. Raises Http404 (audited) for an account the actor does not run,
+    ValidationError without a reason or when it is already so."""
+    _refuse_unless_administers(actor, user, AuditEvent.Action.UPDATE)
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_active == active:
+            state = "active" if active else "deactivated"
+            raise ValidationError(f"{locked.full_name}'s account is already {state}.")
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        _record(
+            actor=actor,
+            user=locked,
+            action=AuditEvent.Action.UPDATE,
+            what="account reactivated" if active else "account deactivated",
+            reason=reason,
+            category=access.Category.STAFF,
+        )
+        if not active:
+            api_tokens_revoke_all(
+                user=locked, because=ApiToken.EndedBecause.DEACTIVATED, actor=actor
+            )
+    return locked
+
+
+def staff_mfa_reset(*, actor: User, user: User, reason: str) -> int:
+    """A clinic admin resets a staff member's two-factor authentication (a lost phone):
+    `mfa_reset`, asked of the policy first, and the person is told at their own address so
+    that a reset they did not ask for does not go unnoticed. Raises Http404 (audited) for an
+    account the actor does not run, ValidationError without a reason."""
+    _refuse_unless_administers(actor, user, AuditEvent.Action.DELETE)
+    with transaction.atomic():
+        removed = mfa_reset(actor=actor, user=user, reason=reason, category=access.Category.STAFF)
+        email = user.email
+        transaction.on_commit(lambda: _send_mfa_reset_notice(email))
+    return removed
+
+
+def _send_mfa_reset_notice(email: str) -> None:
+    from django.core.mail import send_mail
+
+    send_mail(
+        subject="Your two-factor authentication at Concord was reset",
+        message=(
+            "Your clinic admin reset the two-factor authentication of your Concord account, "
+            "and your API tokens no longer work. At your next sign-in you will set up an "
+            "authenticator app again.\n\n"
+            "If you did not ask for this, tell your clinic admin straight away.\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )

@@ -43,6 +43,14 @@ class InvitationAcceptForm(forms.Form):
         label="Type it again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
+    def __init__(self, *args, for_staff: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_staff:
+            # Staff prove it is them with the code their clinic admin handed over.
+            del self.fields["date_of_birth"]
+            hint = "8 letters and digits, like ABCD-7K3M. Your clinic admin gave it to you."
+            self.fields["code"].help_text = hint
+
     def clean(self):
         data = super().clean()
         if data.get("password") and data.get("password") != data.get("password_again"):
@@ -118,14 +126,26 @@ class AuditSearchForm(forms.Form):
 
 
 class PracticeCrisisHelpForm(forms.ModelForm):
-    """What the practice's patients are told out of hours, set by its clinic admin."""
+    """A practice's own settings, set by its clinic admin: its state (which prescription limits
+    apply), and what its patients are told out of hours and about replies."""
 
     class Meta:
         from .models import Practice
 
         model = Practice
-        fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
+        fields = ["state", "after_hours_phone", "after_hours_instructions", "reply_time"]
         widgets = {"after_hours_instructions": forms.Textarea(attrs={"rows": 4})}
+        error_messages = {"state": {"invalid_choice": "Choose a state from the list."}}
+
+    def __init__(self, *args, **kwargs):
+        from .states import US_STATES
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", "Not set: the clinic's default limits"), *US_STATES]
+        self.fields["state"].help_text = (
+            "Which state's prescription limits apply to the medicines prescribed here "
+            "(refills, how long a prescription may be filled). Changing it changes them."
+        )
 
 
 class ApiTokenCreateForm(forms.Form):

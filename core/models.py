@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .states import US_STATES
 from .text import refuse_bidi_controls
 
 
@@ -35,7 +36,8 @@ class Practice(models.Model):
     state = models.CharField(
         max_length=2,
         blank=True,
-        help_text="US state (two letters): selects the state's prescription limits.",
+        choices=US_STATES,
+        help_text="Selects the state's prescription limits for the medicines prescribed here.",
     )
     # Crisis help: what a patient of this practice is told after hours. Shown only when set.
     after_hours_phone = models.CharField(
@@ -44,7 +46,7 @@ class Practice(models.Model):
         blank=True,
         validators=[
             RegexValidator(
-                r"^\+?[0-9][0-9 ().-]{5,28}$",
+                r"^\+?[0-9(][0-9 ().-]{5,28}$",
                 "Enter a phone number with digits, spaces, brackets or dashes, e.g. (555) 010-0199.",
             )
         ],
@@ -314,17 +316,30 @@ class CareTeamMembership(models.Model):
 
 
 class Invitation(models.Model):
-    """A single-use link that lets a patient set a password. Only the token's hash is kept.
+    """A single-use link that lets a patient, or a member of a practice's staff, set a
+    password. Only the token's hash is kept.
 
-    It goes to the patient's address on file, nowhere else."""
+    A patient's goes to their address on file, nowhere else, and asks for their date of birth
+    and the code handed over at the clinic. A staff invitation (no patient: `role`, `practice`
+    and `full_name` say who the account is for) is sent by a clinic admin from Clinic settings
+    to the address they typed, and asks for the code the admin handed over."""
 
     class ClosedReason(models.TextChoices):
         TOO_MANY_ATTEMPTS = "too_many_attempts", "Closed after too many wrong answers"
         SUPERSEDED = "superseded", "Replaced by a newer invitation"
         ADDRESS_CHANGED = "address_changed", "The address on file changed"
+        WITHDRAWN = "withdrawn", "Withdrawn by the clinic admin"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="invitations"
+    )
+    # A staff invitation: the account it makes (a patient's takes these from the record).
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    practice = models.ForeignKey(
+        Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    full_name = models.CharField(max_length=200, blank=True)
     email = models.EmailField()
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -341,8 +356,30 @@ class Invitation(models.Model):
 
     MAX_ATTEMPTS = 5
 
+    class Meta:
+        constraints = [
+            # For a patient (their record says who they are), or for staff of a practice in a
+            # role other than patient: never both, never neither.
+            models.CheckConstraint(
+                name="invitation_for_a_patient_or_staff",
+                condition=(Q(patient__isnull=False) & Q(role="") & Q(practice__isnull=True))
+                | (
+                    Q(patient__isnull=True)
+                    & Q(role__in=["prescriber", "therapist", "admin"])
+                    & Q(practice__isnull=False)
+                ),
+            ),
+        ]
+
     def __str__(self):
         return f"Invitation for {self.email}"
+
+    def clean(self):
+        refuse_bidi_controls(self, "full_name")
+
+    @property
+    def is_for_staff(self) -> bool:
+        return self.patient_id is None
 
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()

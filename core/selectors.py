@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from . import access, accounting, audit
@@ -10,9 +10,11 @@ from .access import Action, Category
 from .models import (
     AuditEvent,
     CareTeamMembership,
+    Invitation,
     Notification,
     NotificationPreference,
     Patient,
+    Practice,
     SelfDescription,
     User,
 )
@@ -304,3 +306,59 @@ def self_description_get(*, user) -> SelfDescription | None:
     access.get(user, Action.READ, Category.SELF_DESCRIPTION, patient=patient.uuid)
     found = SelfDescription.objects.filter(patient=patient).first()
     return found or SelfDescription(patient=patient)
+# --- Clinic settings: the staff accounts a clinic admin runs (no patient information) ------
+
+
+def staff_list(*, user) -> list:
+    """The staff accounts the user runs (`access.staff_q`), active first, each with
+    `uses_totp` (whether they have an authenticator app): [] for anyone else."""
+    from allauth.mfa.models import Authenticator
+
+    q = access.staff_q(user)
+    if q is None:
+        return []
+    totp = Authenticator.objects.filter(user_id=OuterRef("pk"), type=Authenticator.Type.TOTP)
+    return list(
+        User.objects.filter(q)
+        .select_related("practice")
+        .annotate(uses_totp=Exists(totp))
+        .order_by("-is_active", "full_name", "email")
+    )
+
+
+def staff_get(*, user, person_uuid, action: Action = Action.READ):
+    """One staff account the user runs, by uuid, with `uses_totp`; refused (audited,
+    Http404) alike for one that does not exist and one the user does not run."""
+    from allauth.mfa.models import Authenticator
+
+    q = access.staff_q(user)
+    person = None
+    if q is not None:
+        totp = Authenticator.objects.filter(user_id=OuterRef("pk"), type=Authenticator.Type.TOTP)
+        person = (
+            User.objects.filter(q, uuid=person_uuid)
+            .select_related("practice")
+            .annotate(uses_totp=Exists(totp))
+            .first()
+        )
+    if person is None:
+        access.refuse_staff(user, action, person_uuid)
+    return person
+
+
+def staff_invitations_open(*, user) -> list:
+    """Staff invitations not yet used, closed or expired, to the practices the user runs."""
+    q = access.practices_q(user)
+    if q is None:
+        return []
+    return list(
+        Invitation.objects.filter(
+            patient__isnull=True,
+            practice__in=Practice.objects.filter(q),
+            used_at__isnull=True,
+            closed_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("practice")
+        .order_by("-created_at")
+    )

@@ -202,6 +202,110 @@ def invitation_create(*, actor, patient: Patient) -> tuple[Invitation, str, str]
     return invitation, link, format_code(code)
 
 
+def staff_invitation_create(
+    *, actor, email: str, full_name: str, role: str, practice
+) -> tuple[Invitation, str, str]:
+    """A clinic admin invites someone to join a practice they run as a prescriber, therapist
+    or clinic admin: the same single-use link as a patient's, to the address typed, and a
+    code for the admin to hand over (shown once, kept only as an HMAC). Returns the
+    invitation, its link and the code.
+
+    Raises Http404 (audited) unless the actor runs the practice; ValidationError for a bad
+    or taken address or a name with hidden characters. An earlier open invitation to the same
+    address is closed: only the newest code works."""
+    if not access.may_invite(actor, role, practice):
+        access.refuse_staff(actor, Action.CREATE)
+    email = (email or "").strip().lower()
+    validate_email(email)
+    with transaction.atomic():
+        if email_in_use(email):
+            raise ValidationError(
+                {
+                    "email": "This address already belongs to a Concord account or a patient. "
+                    "Use the person's own work address."
+                }
+            )
+        Invitation.objects.filter(
+            patient__isnull=True, email=email, used_at__isnull=True, closed_at__isnull=True
+        ).update(closed_at=timezone.now(), closed_reason=Invitation.ClosedReason.SUPERSEDED)
+        token = secrets.token_urlsafe(32)
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        invitation_uuid = uuid.uuid4()
+        invitation = Invitation(
+            uuid=invitation_uuid,
+            email=email,
+            full_name=(full_name or "").strip(),
+            role=role,
+            practice=practice,
+            token_hash=_hash_token(token),
+            code_hash=_hash_code(invitation_uuid, code),
+            invited_by=actor,
+            expires_at=timezone.now() + settings.CONCORD_INVITATION_VALID,
+        )
+        invitation.full_clean()
+        invitation.save()
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.STAFF,
+            action=Action.CREATE,
+            obj=invitation,
+            via=f"clinic admin: invited as {role} to practice {practice.uuid}",
+        )
+        link = settings.CONCORD_SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+        practice_name = practice.name
+        transaction.on_commit(lambda: _send_staff_invitation_email(email, link, practice_name))
+    return invitation, link, format_code(code)
+
+
+def staff_invitation_withdraw(*, actor, invitation_uuid) -> Invitation:
+    """Close a staff invitation not yet used, so that its link and code no longer work.
+    Raises Http404 (audited) for one the actor may not manage, or that is not open."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("practice")
+            .filter(uuid=invitation_uuid, patient__isnull=True)
+            .first()
+        )
+        allowed = invitation is not None and access.may_invite(
+            actor, invitation.role, invitation.practice
+        )
+        if not allowed or not invitation.is_usable():
+            allowed = False
+        if allowed:
+            invitation.closed_at = timezone.now()
+            invitation.closed_reason = Invitation.ClosedReason.WITHDRAWN
+            invitation.save(update_fields=["closed_at", "closed_reason"])
+            audit.record(
+                actor=actor,
+                patient=None,
+                category=Category.STAFF,
+                action=Action.UPDATE,
+                obj=invitation,
+                via="clinic admin: invitation withdrawn",
+            )
+    if not allowed:
+        access.refuse_staff(actor, Action.UPDATE, invitation_uuid)
+    return invitation
+
+
+def _send_staff_invitation_email(email: str, link: str, practice_name: str) -> None:
+    # Never the code: the mailbox alone must not be enough to make the account.
+    hours = int(settings.CONCORD_INVITATION_VALID.total_seconds() // 3600)
+    send_mail(
+        subject="Your invitation to Concord",
+        message=(
+            f"{practice_name} has invited you to Concord.\n\n"
+            f"Set your password here (the link works once, for {hours} hours):\n{link}\n\n"
+            "You will be asked for the code your clinic admin gave you, and then to set up "
+            "two-factor authentication.\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
 def _send_invitation_email(email: str, link: str) -> None:
     # The e-mail names no clinician, diagnosis or medicine, and never carries the code: a
     # mailbox alone must not be enough to become the patient.
@@ -222,7 +326,9 @@ def invitation_get(*, token: str) -> Invitation:
     """The usable invitation for this token. Raises InvitationInvalid (with the reason when
     it was closed)."""
     invitation = (
-        Invitation.objects.select_related("patient").filter(token_hash=_hash_token(token)).first()
+        Invitation.objects.select_related("patient", "practice")
+        .filter(token_hash=_hash_token(token))
+        .first()
     )
     if invitation is None:
         raise InvitationInvalid
@@ -231,10 +337,13 @@ def invitation_get(*, token: str) -> Invitation:
     return invitation
 
 
-def _identity_matches(invitation: Invitation, patient: Patient, date_of_birth, code: str) -> bool:
+def _identity_matches(invitation: Invitation, patient, date_of_birth, code: str) -> bool:
     code_ok = constant_time_compare(
         _hash_code(invitation.uuid, normalize_code(code)), invitation.code_hash or "-"
     )
+    if patient is None:
+        # Staff: the code their clinic admin handed over is what the mailbox alone lacks.
+        return bool(invitation.code_hash) and code_ok
     dob_ok = date_of_birth is not None and date_of_birth == patient.date_of_birth
     return bool(invitation.code_hash) and code_ok and dob_ok
 
@@ -259,9 +368,11 @@ def invitation_accept(
         )
         if invitation is None or not invitation.is_usable():
             raise InvitationInvalid(invitation.closed_reason if invitation else "")
-        patient = Patient.objects.select_for_update(no_key=True).get(pk=invitation.patient_id)
-        if patient.user_id is not None:
-            raise InvitationInvalid
+        patient = None
+        if not invitation.is_for_staff:
+            patient = Patient.objects.select_for_update(no_key=True).get(pk=invitation.patient_id)
+            if patient.user_id is not None:
+                raise InvitationInvalid
         if not _identity_matches(invitation, patient, date_of_birth, code):
             invitation.failed_attempts += 1
             remaining = max(Invitation.MAX_ATTEMPTS - invitation.failed_attempts, 0)
@@ -272,7 +383,7 @@ def invitation_accept(
             audit.record(
                 actor=None,
                 patient=patient,
-                category=Category.PROFILE,
+                category=Category.STAFF if patient is None else Category.PROFILE,
                 action=Action.CREATE,
                 outcome=AuditEvent.Outcome.DENIED,
                 obj=invitation,
@@ -281,6 +392,8 @@ def invitation_accept(
             if remaining == 0:
                 _tell_inviter_closed(invitation)
             mismatch = IdentityMismatch(remaining)
+        elif patient is None:
+            user = _create_staff_login(invitation, full_name, password)
         else:
             user = _create_patient_login(invitation, patient, full_name, password)
     if mismatch is not None:
@@ -335,12 +448,56 @@ def _create_patient_login(invitation: Invitation, patient: Patient, full_name, p
     return user
 
 
+def _create_staff_login(invitation: Invitation, full_name, password) -> User:
+    """Call holding the invitation's row lock."""
+    from allauth.account.models import EmailAddress
+
+    if email_in_use(invitation.email):
+        raise ValidationError(
+            "This address now belongs to another Concord account. Nothing was created: ask "
+            "your clinic admin to check the address.",
+            code="address_taken",
+        )
+    user = User(
+        email=invitation.email,
+        full_name=full_name.strip() or invitation.full_name,
+        role=invitation.role,
+        practice=invitation.practice,
+    )
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    audit.record(
+        actor=user,
+        patient=None,
+        category=Category.STAFF,
+        action=Action.CREATE,
+        obj=invitation,
+        via=f"self: staff invitation with code, account {user.uuid} as {user.role}",
+    )
+    notification_send(
+        recipient=invitation.invited_by,
+        kind="staff_account_created",
+        title=f"{user.full_name} has set up their Concord sign-in",
+        link=reverse("console_person", args=[user.uuid]),
+    )
+    return user
+
+
 def _tell_inviter_closed(invitation: Invitation) -> None:
+    if invitation.is_for_staff:
+        link = reverse("console_home")
+    else:
+        link = reverse("patient_invite", args=[invitation.patient.uuid])
     notification_send(
         recipient=invitation.invited_by,
         kind="invitation_closed",
         title="An invitation you sent was closed after too many wrong answers",
-        link=reverse("patient_invite", args=[invitation.patient.uuid]),
+        link=link,
     )
 
 
@@ -619,23 +776,33 @@ def notification_mark_read(*, user: User, notification_uuid=None) -> int:
 
 
 def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
-    """A clinic admin of this practice (or a clinic-wide one) sets its after-hours help.
-    Raises Http404 (audited) for anyone else and ValidationError for bad input (nothing saved)."""
-    fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
+    """A clinic admin of this practice (or a clinic-wide one) sets its state and its
+    after-hours help and reply time. Raises Http404 (audited) for anyone else and
+    ValidationError for bad input (nothing saved)."""
+    fields = ["state", "after_hours_phone", "after_hours_instructions", "reply_time"]
     if not access.administers_practice(actor, practice):
         access.refuse_practice(actor, Action.UPDATE, practice.uuid)
     with transaction.atomic():
         locked = type(practice).objects.select_for_update().get(pk=practice.pk)
+        before = {field: getattr(locked, field) for field in fields}
         for field in fields:
-            setattr(locked, field, (data.get(field) or "").strip())
+            if field in data:  # what is not given is left as it is (a practice's state)
+                setattr(locked, field, (data.get(field) or "").strip())
         locked.full_clean()
         locked.save(update_fields=fields)
+        changed = [field for field in fields if getattr(locked, field) != before[field]]
+        if before["state"] != locked.state:
+            # The state decides which prescription limits apply: say from what to what.
+            changed[changed.index("state")] = (
+                f"state {before['state'] or '-'} to {locked.state or '-'}"
+            )
         audit.record(
             actor=actor,
             patient=None,
             category=Category.PROFILE,
             action=Action.UPDATE,
             obj=locked,
+            via="clinic admin: practice settings: " + (", ".join(changed) or "nothing changed"),
         )
 
 

@@ -212,9 +212,13 @@ def invitation_accept(request, token):
         return render(
             request, "core/invitation_invalid.html", {"reason": invalid.reason}, status=410
         )
+    for_staff = invitation.is_for_staff
     form = InvitationAcceptForm(
         request.POST if request.method == "POST" else None,
-        initial={"full_name": invitation.patient.display_name},
+        initial={
+            "full_name": invitation.full_name if for_staff else invitation.patient.display_name
+        },
+        for_staff=for_staff,
     )
     status = 200
     if request.method == "POST":
@@ -223,7 +227,7 @@ def invitation_accept(request, token):
             try:
                 user = services.invitation_accept(
                     token=token,
-                    date_of_birth=form.cleaned_data["date_of_birth"],
+                    date_of_birth=form.cleaned_data.get("date_of_birth"),
                     code=form.cleaned_data["code"],
                     full_name=form.cleaned_data["full_name"],
                     password=form.cleaned_data["password"],
@@ -243,11 +247,14 @@ def invitation_accept(request, token):
                 tries = (
                     "1 more try" if mismatch.remaining == 1 else f"{mismatch.remaining} more tries"
                 )
+                asked = (
+                    "The code does not" if for_staff else "The date of birth or the code does not"
+                )
                 form.add_error(
                     None,
-                    "The date of birth or the code does not match what your clinic has. Check "
-                    f"both and try again: you have {tries}. After that this invitation is "
-                    "closed and your clinic will have to send a new one.",
+                    f"{asked} match what your clinic has. Check and try again: you have "
+                    f"{tries}. After that this invitation is closed and your clinic will have to "
+                    "send a new one.",
                 )
             except ValidationError as error:
                 if getattr(error, "code", None) == "address_taken":
@@ -256,12 +263,21 @@ def invitation_accept(request, token):
                     form.add_error("password", error)
             else:
                 login(request, user, backend="core.auth.SignInAddressBackend")
+                if for_staff:
+                    messages.success(request, "Welcome to Concord.")
+                    return redirect("home")
                 messages.success(request, "Welcome to Concord. This is your home.")
                 return redirect("patient_home")
     return render(
         request,
         "core/invitation_accept.html",
-        {"form": form, "email": invitation.email, "max_attempts": invitation.MAX_ATTEMPTS},
+        {
+            "form": form,
+            "email": invitation.email,
+            "max_attempts": invitation.MAX_ATTEMPTS,
+            "for_staff": for_staff,
+            "invitation": invitation,
+        },
         status=status,
     )
 

@@ -12,14 +12,22 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from core import access, nudges, resubmit
+from core import access, audit, nudges, resubmit
 from core import services as core_services
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
 from stories import selectors as stories_selectors
 
 from . import coding, selectors, supply
-from .models import DecisionRecord, Fill, Medication, Observation, Prescription, RefillRequest
+from .models import (
+    DecisionRecord,
+    Fill,
+    Medication,
+    Observation,
+    Prescription,
+    RefillRequest,
+    SupplyPolicy,
+)
 
 CLINICAL_FIELDS = (
     "drug_name",
@@ -930,3 +938,62 @@ def refill_request_renew(
             renews=old,
         )
         return _answer(permit, locked, RefillRequest.Status.APPROVED, reason, RENEWAL_TITLE)
+
+
+def supply_policy_save(
+    *,
+    actor,
+    state: str,
+    schedule: str,
+    lead_days: int,
+    lead_in_business_days: bool,
+    max_refills: int | None,
+    validity_months: int | None,
+    note: str = "",
+) -> SupplyPolicy:
+    """A clinic-wide admin sets the refill lead time and a state's limits for one schedule
+    (state "" is the default row): the row is made if it is not there. Audited with what it
+    now says. Raises Http404 (audited) for anyone else; ValidationError for a limit looser
+    than federal law allows (it would be ignored, and mislead whoever reads it)."""
+    what = f"{state or 'default'}:{schedule}"
+    if not access.runs_the_clinic(actor):
+        access.refuse_clinic_settings(actor, Action.UPDATE, f"supply policy {what}")
+    federal_refills = supply.FEDERAL_MAX_REFILLS.get(schedule)
+    if max_refills is not None and federal_refills is not None and max_refills > federal_refills:
+        raise ValidationError(
+            {"max_refills": f"Federal law allows at most {federal_refills} for this schedule."}
+        )
+    federal_months = supply.FEDERAL_VALIDITY_MONTHS.get(schedule)
+    if validity_months is not None and federal_months is not None:
+        if validity_months > federal_months:
+            raise ValidationError(
+                {"validity_months": f"Federal law allows at most {federal_months} months."}
+            )
+    with transaction.atomic():
+        policy = (
+            SupplyPolicy.objects.select_for_update().filter(state=state, schedule=schedule).first()
+        )
+        created = policy is None
+        policy = policy or SupplyPolicy(state=state, schedule=schedule)
+        policy.lead_days = lead_days
+        policy.lead_in_business_days = lead_in_business_days
+        policy.max_refills = max_refills
+        policy.validity_months = validity_months
+        policy.note = (note or "").strip()
+        policy.full_clean()
+        policy.save()
+        unit = "business days" if lead_in_business_days else "days"
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.PRACTICE,
+            action=Action.CREATE if created else Action.UPDATE,
+            object_type="prescribing.SupplyPolicy",
+            object_id=what,
+            via=(
+                f"clinic admin: supply policy {what}: lead {lead_days} {unit}, "
+                f"refills {'-' if max_refills is None else max_refills}, "
+                f"valid {'-' if validity_months is None else validity_months} months"
+            ),
+        )
+    return policy

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from core import access, resubmit
+from core import access, audit, resubmit
 from core.access import Action, Category
 from core.exceptions import Conflict, NotAllowed
 from core.models import Patient
@@ -433,6 +433,52 @@ def summary_terms_replace(*, terms: list[Term]) -> int:
         row.full_clean(validate_unique=False)
     SummaryTerm.objects.bulk_create(rows)
     return len(rows)
+
+
+def summary_term_add(*, actor, text: str, match_case: bool, instead: str = "") -> SummaryTerm:
+    """A clinic-wide admin adds a term to the list the summary warns about. Audited. Raises
+    Http404 (audited) for anyone else; ValidationError for an empty term or one listed."""
+    if not access.runs_the_clinic(actor):
+        access.refuse_clinic_settings(actor, Action.CREATE, "summary terms")
+    text = " ".join((text or "").split())
+    with transaction.atomic():
+        if SummaryTerm.objects.filter(text__iexact=text).exists():
+            raise ValidationError({"text": f"“{text}” is on the list already."})
+        term = SummaryTerm(text=text, match_case=match_case, instead=(instead or "").strip())
+        term.full_clean()
+        term.save()
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.PRACTICE,
+            action=Action.CREATE,
+            object_type="stories.SummaryTerm",
+            object_id=str(term.pk),
+            via=f"clinic admin: summary term added: {text[:60]}",
+        )
+    return term
+
+
+def summary_term_remove(*, actor, term_id: int) -> SummaryTerm:
+    """A clinic-wide admin takes a term off the list (the summary stops warning about it).
+    Audited with the term. Raises Http404 (audited) for anyone else or a term not listed."""
+    if not access.runs_the_clinic(actor):
+        access.refuse_clinic_settings(actor, Action.UPDATE, "summary terms")
+    with transaction.atomic():
+        term = SummaryTerm.objects.select_for_update().filter(pk=term_id).first()
+        if term is None:
+            raise Http404("Not found.")
+        audit.record(
+            actor=actor,
+            patient=None,
+            category=Category.PRACTICE,
+            action=Action.UPDATE,
+            object_type="stories.SummaryTerm",
+            object_id=str(term.pk),
+            via=f"clinic admin: summary term removed: {term.text[:60]}",
+        )
+        term.delete()
+    return term
 
 
 def summary_save(

@@ -24,7 +24,7 @@ def _page(client, user, name, *args):
         ("prescriber", "patient_list"),
         ("therapist", "patient_list"),
         ("patient_user", "patient_home"),
-        ("admin", "audit_search"),
+        ("admin", "console_home"),
     ],
 )
 def test_home_sends_each_kind_of_account_to_its_start(who, start, request, client, patient):
@@ -71,7 +71,9 @@ def test_the_header_by_kind_and_what_it_offers_by_the_policy(
     assert reverse("medications", args=[patient.uuid]) in page and "Need help now?" in page
     assert reverse("today") not in page
     page = _page(client, factories.AdminFactory(), "audit_search")
-    assert reverse("practice_list") in page and reverse("today") not in page
+    assert reverse("console_home") in page and reverse("today") not in page
+    # The Django admin is out of the everyday path, even for an admin who is a superuser.
+    assert f'href="{reverse("admin:index")}"' not in page
 
 
 def test_the_shared_tab_is_offered_to_who_does_not_prescribe(

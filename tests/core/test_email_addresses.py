@@ -232,4 +232,3 @@ def test_opening_the_link_alone_does_not_hand_over_the_account(client, patient_u
     client.force_login(patient_user)
     client.post(path)
     assert User.objects.get(pk=patient_user.pk).email == "stranger@example.test"
-

@@ -107,6 +107,9 @@ def world(patient, patient_user, prescriber, therapist):
         "flag_uuid": check_in.flags.get().uuid,
         "practice_uuid": prescriber.practice.uuid,
         "token_uuid": _token_of(patient_user).uuid,
+        # Clinic settings: a staff account and a staff invitation, the practice admin's only.
+        "person_uuid": prescriber.uuid,
+        "invitation_uuid": _staff_invitation(prescriber.practice).uuid,
         "goals": [goal, proposal],
         "notes": notes,
         "ratings": list(GoalRating.objects.all()),
@@ -359,6 +362,20 @@ def _routes():
     return [
         r for r in walk(get_resolver().url_patterns) if "<uuid:" in r and not r.startswith("admin/")
     ]
+
+
+def _staff_invitation(practice):
+    from core import services
+
+    admin = factories.AdminFactory(practice=practice, is_superuser=False)
+    invitation, _, _ = services.staff_invitation_create(
+        actor=admin,
+        email="invited@example.test",
+        full_name="I",
+        role="therapist",
+        practice=practice,
+    )
+    return invitation
 
 
 def test_every_uuid_route_refuses_an_outsider_with_not_found_and_an_audit_row(client, world):

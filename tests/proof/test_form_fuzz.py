@@ -1,7 +1,7 @@
-"""Every form of ours, fed hypothesis-generated input by the patient, the prescriber and the
-therapist: no server error, and no invalid row stored.
+"""Every form of ours, fed hypothesis-generated input by the patient, the prescriber, the
+therapist and the clinic admin: no server error, and no invalid row stored.
 
-The forms are read from our pages as each of the three sees them; each example is one of them
+The forms are read from our pages as each of the four sees them; each example is one of them
 filled in the way a person would (what the page fills in kept, a choice among what it offers,
 something typed where it is empty) with a few fields replaced by generated input, or a bag of
 fields from any form of ours.
@@ -39,6 +39,7 @@ from alliance import scoring
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
 from core import credentials
+from core import services as core_services
 from messaging import services as messaging
 from prescribing import services as rx
 from prescribing.models import Medication
@@ -302,7 +303,7 @@ def _filled(draw, form: dict):
     return data
 
 
-anyone = st.integers(min_value=0, max_value=2)
+anyone = st.integers(min_value=0, max_value=3)
 
 
 def _route_posts(forms: list[tuple[int, dict]]):
@@ -387,8 +388,24 @@ def world(db, patient, patient_user, prescriber, therapist):
     conversation = messaging.conversation_start(
         actor=patient_user, patient=patient, subject="Sleep", text="I sleep badly."
     )
+    # Clinic settings: Riverside's admin, a colleague of the prescriber's to deactivate or
+    # reset, and an invitation waiting to be used or withdrawn.
+    clinic_admin = factories.AdminFactory(
+        practice=prescriber.practice, is_superuser=False, is_staff=False
+    )
+    colleague = factories.PrescriberFactory(practice=prescriber.practice)
+    factories.totp_device(colleague)
+    invitation, _, _ = core_services.staff_invitation_create(
+        actor=clinic_admin,
+        email="invited@example.test",
+        full_name="Invited Person",
+        role="therapist",
+        practice=prescriber.practice,
+    )
     return {
         "patient_uuid": patient.uuid,
+        "person_uuid": colleague.uuid,
+        "invitation_uuid": invitation.uuid,
         "conversation_uuid": conversation.uuid,
         "goal_uuid": goal.uuid,
         "note_uuid": note.uuid,
@@ -400,7 +417,7 @@ def world(db, patient, patient_user, prescriber, therapist):
         "flag_uuid": flagged.flags.get().uuid,
         "token_uuid": token.uuid,
         "practice_uuid": prescriber.practice.uuid,
-        "users": [patient_user, prescriber, therapist],
+        "users": [patient_user, prescriber, therapist, clinic_admin],
     }
 
 
@@ -493,6 +510,10 @@ RULES = {
     "referrals.ThreadPost": [("the post is written", lambda o: _written(o.text))],
     "messaging.Conversation": [("the subject is written", lambda o: _written(o.subject))],
     "messaging.Message": [("the message is written", lambda o: _written(o.text))],
+    "core.Invitation": [
+        ("the address as typed, in lower case", lambda o: o.email == o.email.strip().lower()),
+        ("a staff invitation names who it is for", lambda o: bool(o.patient_id or o.role)),
+    ],
 }
 
 
@@ -585,7 +606,7 @@ def test_no_form_answers_with_a_server_error_or_stores_an_invalid_row(world):
         tally.invalid.update(problems)
         return response, problems
 
-    # Every post form our pages show any of the three, by the path it posts to.
+    # Every post form our pages show any of the four, by the path it posts to.
     forms: dict[str, list[tuple[int, dict]]] = {}
     with transaction.atomic():
         for route in routes:
