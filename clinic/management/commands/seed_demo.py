@@ -960,14 +960,17 @@ class Command(BaseCommand):
         """The rest of Dr. Okafor's caseload, 48 patients with no login of their own: a
         medicine or two each, check-ins entered from the paper forms at their visits, and how
         they describe themselves (most did; some preferred not to say). Enough people for the
-        equity view to show some groups and to hide the small ones."""
+        caseload and the equity view to look like a clinic's.
+
+        Written at once, as an import from the clinic's previous system would be: nobody wrote
+        these records in Concord, so no one's write is audited, and the first load stays quick.
+        """
         import random
 
         from alliance import services as alliance
         from alliance.models import CheckIn, Instrument
         from core.models import SelfDescription
-        from prescribing import services as rx
-        from prescribing.models import Medication
+        from prescribing.models import DecisionRecord, FormularyEntry, Medication
 
         samuel, maria = staff["prescriber2@example.org"], staff["therapist2@example.org"]
         # The clinic lead: with the clinic admin, the one who sees the equity view.
@@ -979,66 +982,121 @@ class Command(BaseCommand):
             return
         alliance.install_shipped()
         instruments = {i.key: i for i in Instrument.objects.filter(active=True)}
+        formulary = {
+            f.name: f
+            for f in FormularyEntry.objects.filter(name__in={d for c in COHORT for d, _ in c[7]})
+        }
         today = timezone.localdate()
         chance = random.Random(2026)  # noqa: S311 - the same demo clinic every time, not a secret
-        for n, (given, family, born, race, language, sex, gender, medicines) in enumerate(COHORT):
-            patient = Patient.objects.create(
-                given_name=given, family_name=family, date_of_birth=born
-            )
+
+        def moment(ago, hour):
+            return timezone.make_aware(datetime.combine(today - timedelta(days=ago), time(hour)))
+
+        patients = Patient.objects.bulk_create(
+            [Patient(given_name=c[0], family_name=c[1], date_of_birth=c[2]) for c in COHORT]
+        )
+        teams, described, medicines, decisions, check_ins = [], [], [], [], []
+        for n, (patient, row) in enumerate(zip(patients, COHORT, strict=True)):
+            race, language, sex, gender, drugs = row[3:]
             since = today - timedelta(days=150 + 3 * n)
-            for clinician in (samuel, maria) if n % 3 else (samuel,):
-                CareTeamMembership.objects.create(
+            teams += [
+                CareTeamMembership(
                     patient=patient,
                     clinician=clinician,
                     role=clinician.role,
                     practice=clinician.practice,
                     since=since,
                 )
+                for clinician in ((samuel, maria) if n % 3 else (samuel,))
+            ]
             if race or language or sex or gender:
-                SelfDescription.objects.create(
-                    patient=patient,
-                    race_ethnicity=(
-                        list(race) if isinstance(race, list) else [race] if race else []
+                chosen = (
+                    []
+                    if race == "declined"
+                    else list(race)
+                    if isinstance(race, list)
+                    else [race]
+                    if race
+                    else []
+                )
+                described.append(
+                    SelfDescription(
+                        patient=patient,
+                        race_ethnicity=chosen,
+                        race_declined=race == "declined",
+                        race_group=SelfDescription.group_of(chosen, race == "declined"),
+                        preferred_language=language,
+                        sex=sex,
+                        gender_identity=gender,
                     )
-                    if race != "declined"
-                    else [],
-                    race_declined=race == "declined",
-                    preferred_language=language,
-                    sex=sex,
-                    gender_identity=gender,
                 )
-            for drug, strength in medicines:
+            for drug, strength in drugs:
                 started = chance.randint(40, 140)
-                medication = rx.medication_start(
-                    actor=samuel,
-                    patient=patient,
-                    drug_name=drug,
-                    strength=strength,
-                    form="tablet",
-                    dose="1 tablet",
-                    directions="once a day",
-                    reason="Agreed at the first visit",
-                    decided_together=True,
-                    start_date=today - timedelta(days=started),
-                    decided_on=today - timedelta(days=started),
-                )
-                Medication.objects.filter(pk=medication.pk).update(
-                    created_at=timezone.make_aware(
-                        datetime.combine(today - timedelta(days=started), time(11))
+                entry = formulary.get(drug)
+                medicines.append(
+                    Medication(
+                        patient=patient,
+                        practice=samuel.practice,
+                        author=samuel,
+                        prescriber=samuel,
+                        drug_name=drug,
+                        rxnorm_code=entry.rxnorm_code if entry else "",
+                        formulary=entry,
+                        schedule=entry.schedule if entry else "none",
+                        strength=strength,
+                        form="tablet",
+                        dose="1 tablet",
+                        directions="once a day",
+                        start_date=today - timedelta(days=started),
+                        created_at=moment(started, 11),
                     )
                 )
             # Entered by Dr. Okafor from the paper forms: the alliance every visit or two,
             # the PHQ-9 at the first visit and the latest.
             for ago in sorted(chance.sample(range(10, 140), chance.randint(1, 3)), reverse=True):
                 score = chance.choice([6, 7, 8, 8, 9, 9, 10])
-                self._paper(CheckIn, patient, samuel, instruments["concord-alliance"], ago, score)
+                check_ins.append(
+                    self._paper(
+                        CheckIn, patient, samuel, instruments["concord-alliance"], ago, score
+                    )
+                )
             first = chance.randint(12, 22)
-            self._paper(CheckIn, patient, samuel, instruments["phq-9"], 140, first, phq9=True)
+            check_ins.append(
+                self._paper(CheckIn, patient, samuel, instruments["phq-9"], 140, first, phq9=True)
+            )
             if n % 4:
                 last = max(0, first - chance.randint(-2, 10))
-                self._paper(CheckIn, patient, samuel, instruments["phq-9"], 14, last, phq9=True)
+                check_ins.append(
+                    self._paper(CheckIn, patient, samuel, instruments["phq-9"], 14, last, phq9=True)
+                )
+        CareTeamMembership.objects.bulk_create(teams)
+        SelfDescription.objects.bulk_create(described)
+        for medication in Medication.objects.bulk_create(medicines):
+            decisions.append(
+                DecisionRecord(
+                    medication=medication,
+                    patient=medication.patient,
+                    practice=medication.practice,
+                    author=samuel,
+                    kind=DecisionRecord.Kind.START,
+                    after={
+                        "drug_name": medication.drug_name,
+                        "strength": medication.strength,
+                        "dose": medication.dose,
+                        "directions": medication.directions,
+                        "status": medication.status,
+                    },
+                    reason="Agreed at the first visit",
+                    decided_together=True,
+                    decided_on=medication.start_date,
+                    created_at=medication.created_at,
+                )
+            )
+        DecisionRecord.objects.bulk_create(decisions)
+        CheckIn.objects.bulk_create(check_ins)
 
     def _paper(self, CheckIn, patient, clinician, instrument, ago, score, *, phq9=False):
+        """A check-in entered from the paper form: not saved here (the caller saves them all)."""
         when = timezone.make_aware(
             datetime.combine(timezone.localdate() - timedelta(days=ago), time(15))
         )
@@ -1052,7 +1110,7 @@ class Command(BaseCommand):
             )
         else:
             answers = {i["id"]: score for i in instrument.definition["items"]}
-        CheckIn.objects.create(
+        return CheckIn(
             patient=patient,
             practice=clinician.practice,
             author=clinician,
