@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from alliance import selectors as alliance_selectors
 from core import selectors as core_selectors
+from core.access import Category
+from messaging import selectors as messaging_selectors
 from prescribing import selectors as prescribing_selectors
 from referrals import selectors as referrals_selectors
 from stories import selectors as stories_selectors
@@ -159,3 +161,19 @@ def prescriber_day(*, actor) -> dict:
             if r.status == "sent"
         ],
     }
+
+
+def conversation_readers(*, conversation) -> list:
+    """Who can read a conversation of secure messages now, and why: the care team as the policy
+    decides for each, and the clinicians a release in force opens it to (when it is addressed
+    to one clinician: one to the whole team goes with no release). For its page and its API."""
+    under_releases = []
+    if conversation.clinician_id is not None:
+        under_releases = referrals_selectors.release_readers(
+            patient=conversation.patient,
+            category=Category.MESSAGES,
+            party_id=conversation.clinician_id,
+        )
+    return messaging_selectors.conversation_readers(
+        conversation=conversation, others=under_releases
+    )

@@ -162,7 +162,8 @@ def conversation_seen(*, reader, conversation: Conversation) -> int:
 def message_recorded(
     *, actor, message: Message, kind: str, record_uuid, label: str, path: str
 ) -> Message:
-    """Link a message to the record a clinician made of it (an observation on a medicine).
+    """Link a message to the record a clinician made of it (an observation on a medicine, a
+    refill request, a goal proposed to the patient).
     The caller made that record through its own service in the same transaction.
 
     Raises Http404 (audited) when the actor may not answer the conversation, ValidationError

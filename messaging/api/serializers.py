@@ -15,7 +15,10 @@ class MessageSerializer(serializers.ModelSerializer):
     )
     record_kind = serializers.CharField(
         read_only=True,
-        help_text='What a clinician recorded it as ("observation"); empty when nothing was.',
+        help_text=(
+            'What a clinician made of it: "observation", "refill_request" or "goal" (a goal '
+            "proposed to the patient); empty when nothing was."
+        ),
     )
 
     class Meta:

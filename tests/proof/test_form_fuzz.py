@@ -128,6 +128,7 @@ FIELDS = [
     "to",
     "subject",
     "message",
+    "make",
 ]
 values = st.one_of(
     st.text(alphabet=string.printable + "éß–—“”\u200b", max_size=60),
@@ -154,6 +155,8 @@ values = st.one_of(
             "observation",
             "refill",
             "decision",
+            "refill_request",
+            "goal",
         ]
     ),
     st.uuids().map(str),
