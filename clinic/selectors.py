@@ -149,11 +149,12 @@ def shared_view(*, actor, patient, since) -> SharedView:
 
 
 def prescriber_day(*, actor) -> dict:
-    """The prescriber's day: patients with safety alerts or concern flags, the refill queue,
-    new referrals."""
+    """The prescriber's day: patients with safety alerts or concern flags, patients' messages
+    waiting past the promised reply time, the refill queue, new referrals."""
     flagged = alliance_selectors.flagged_patients(actor=actor)
     return {
         "flagged": flagged,
+        "overdue": messaging_selectors.overdue_for(actor=actor),
         "refills": prescribing_selectors.refill_queue(actor=actor),
         "referrals": [
             r

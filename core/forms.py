@@ -124,7 +124,7 @@ class PracticeCrisisHelpForm(forms.ModelForm):
         from .models import Practice
 
         model = Practice
-        fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
+        fields = ["after_hours_phone", "after_hours_instructions", "reply_time", "reply_days"]
         widgets = {"after_hours_instructions": forms.Textarea(attrs={"rows": 4})}
 
 

@@ -618,7 +618,8 @@ def notification_mark_read(*, user: User, notification_uuid=None) -> int:
 
 
 def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
-    """A clinic admin of this practice (or a clinic-wide one) sets its after-hours help.
+    """A clinic admin of this practice (or a clinic-wide one) sets its after-hours help and
+    the reply time it promises (in words, and as days a message may wait unread).
     Raises Http404 (audited) for anyone else and ValidationError for bad input (nothing saved)."""
     fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
     if not access.administers_practice(actor, practice):
@@ -627,8 +628,9 @@ def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
         locked = type(practice).objects.select_for_update().get(pk=practice.pk)
         for field in fields:
             setattr(locked, field, (data.get(field) or "").strip())
+        locked.reply_days = data.get("reply_days") or None
         locked.full_clean()
-        locked.save(update_fields=fields)
+        locked.save(update_fields=[*fields, "reply_days"])
         audit.record(
             actor=actor,
             patient=None,

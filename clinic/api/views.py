@@ -2,9 +2,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from clinic import fhir
+from clinic import selectors as clinic_selectors
 from core.access import Action, Category
 from core.api.bases import PatientAPIView
 from core.api.serializers import errors
+from messaging.api.views import ConversationView as MessagingConversationView
 
 
 class FhirExportView(PatientAPIView):
@@ -22,3 +24,10 @@ class FhirExportView(PatientAPIView):
     )
     def get(self, request, patient_uuid):
         return Response(fhir.patient_bundle(actor=request.user, patient=self.patient))
+
+
+class ConversationView(MessagingConversationView):
+    """One conversation, saying who can read it: the care team and those under a release."""
+
+    def readers_of(self, conversation) -> list:
+        return clinic_selectors.conversation_readers(conversation=conversation)

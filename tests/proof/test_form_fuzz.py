@@ -120,6 +120,7 @@ FIELDS = [
     "after_hours_phone",
     "after_hours_instructions",
     "reply_time",
+    "reply_days",
     "email_enabled",
     "email_groups",
     "quiet_from",
