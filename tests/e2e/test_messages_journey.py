@@ -91,8 +91,11 @@ def test_a_patient_writes_on_a_phone_the_prescriber_answers_and_records_it(
     # Three things a message can become; the observation is this one.
     expect(priya.get_by_text("Ask for a refill for Dan")).to_be_visible()
     expect(priya.get_by_text("Propose it as a goal")).to_be_visible()
-    if width == 1280:
-        priya.screenshot(path=str(SHOTS / "messages-prescriber-make-1280.png"), full_page=True)
+    open_all_details(priya)
+    _fits(priya, width)
+    priya.screenshot(path=str(SHOTS / f"messages-prescriber-make-{width}.png"), full_page=True)
+    priya.reload()
+    priya.get_by_text("Make it a record").click()
     priya.get_by_text("Record as an observation").click()
     observe = priya.locator(".message-card__make").filter(has_text="Record as an observation")
     observe.get_by_label("Medicine").select_option(str(medication.uuid))
