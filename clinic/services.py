@@ -74,9 +74,9 @@ def _message_record(actor, message, category: Category, patient, make, *, kind, 
 
     if message.record_uuid is not None:
         raise ValidationError("This message is already recorded.")
-    # A clinician who may not answer the conversation, or may not write the record, leaves
-    # nothing behind.
-    access.guard(actor, Action.ANSWER, Category.MESSAGES, message.conversation)
+    # Whoever may not make a record of the message (the patient, a reader under a release) or
+    # may not write that record leaves nothing behind.
+    access.guard(actor, Action.UPDATE, Category.MESSAGES, message.conversation)
     access.guard(actor, Action.CREATE, category, patient)
     with transaction.atomic():
         record = make()

@@ -348,10 +348,11 @@ def _conversation_context(request, conversation, **extra):
     patient = conversation.patient
     mine = access.is_self(request.user, patient)
     may_answer = access.can(request.user, Action.ANSWER, Category.MESSAGES, conversation)
+    may_link = access.can(request.user, Action.UPDATE, Category.MESSAGES, conversation)
     # What a clinician who answers the conversation may make of a message: each as the policy
     # allows them that record (the service asks again).
     may_make = dict.fromkeys(MAKES, False)
-    if may_answer and not mine:
+    if may_link:
         may_make = {
             make: access.can(request.user, Action.CREATE, category, patient)
             for make, category in MAKES.items()
@@ -418,7 +419,7 @@ def conversation(request, conversation):
 @access.record_view(
     messaging_selectors.CONVERSATIONS,
     Category.MESSAGES,
-    Action.ANSWER,
+    Action.UPDATE,
     uuid="conversation_uuid",
 )
 def conversation_record(request, conversation):

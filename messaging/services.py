@@ -166,9 +166,10 @@ def message_recorded(
     refill request, a goal proposed to the patient).
     The caller made that record through its own service in the same transaction.
 
-    Raises Http404 (audited) when the actor may not answer the conversation, ValidationError
-    when the message already links to a record."""
-    permit = access.guard(actor, Action.ANSWER, Category.MESSAGES, message.conversation)
+    Raises Http404 (audited) when the actor may not make a record of the conversation's
+    messages (the care team's, as it answers it), ValidationError when the message already
+    links to a record."""
+    permit = access.guard(actor, Action.UPDATE, Category.MESSAGES, message.conversation)
     if kind not in Message.RecordKind.values:
         raise ValidationError({"kind": "Choose what to record."})
     with transaction.atomic():

@@ -171,3 +171,16 @@ def test_a_reader_under_a_release_makes_no_record(
     assert not RefillRequest.objects.exists()
     assert not Goal.objects.exists()
     assert Message.objects.get(conversation=conversation).record_uuid is None
+
+
+def test_the_patient_makes_no_record_of_their_own_message(
+    client, patient_user, medication, conversation
+):
+    client.force_login(patient_user)
+    response = _post(client, conversation, make="goal", what="Zqgoal")
+    assert response.status_code == 404
+    assert not Goal.objects.exists()
+    assert conversation.messages.get().record_uuid is None
+    assert AuditEvent.objects.filter(
+        actor=patient_user, category="messages", action="update", outcome="denied"
+    ).exists()

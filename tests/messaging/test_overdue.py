@@ -192,3 +192,31 @@ def test_today_costs_the_same_few_queries_however_many_messages_wait(
     assert many <= few + 2, (few, many)
     with travel(at(10), tick=False), django_assert_max_num_queries(40):
         client.get(reverse("today"))
+
+
+@pytest.mark.parametrize(
+    "days, saved, said",
+    [
+        ("2", 2, ""),
+        ("", None, ""),
+        ("0", "unchanged", "greater than or equal to 1"),
+        ("31", "unchanged", "less than or equal to 30"),
+        ("two", "unchanged", "Enter a whole number"),
+    ],
+)
+def test_the_clinic_admin_sets_the_days_and_bad_input_changes_nothing(
+    client, prescriber, promises, days, saved, said
+):
+    admin = factories.UserFactory(role="admin", practice=prescriber.practice)
+    client.force_login(admin)
+    response = client.post(
+        reverse("practice_settings", args=[prescriber.practice.uuid]),
+        {"reply_time": "within two days", "reply_days": days},
+    )
+    promises.refresh_from_db()
+    if saved == "unchanged":
+        assert response.status_code == 400 and said in response.content.decode()
+        assert promises.reply_days == 2
+    else:
+        assert response.status_code == 302
+        assert promises.reply_days == saved
