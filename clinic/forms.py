@@ -273,3 +273,50 @@ class SummaryTermForm(forms.Form):
 
 class SummaryTermRemoveForm(forms.Form):
     term = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+# What a clinician may make of a patient's message, in one step (the `make` field of the post).
+MAKE_OBSERVATION, MAKE_REFILL, MAKE_GOAL = "observation", "refill_request", "goal"
+
+
+class MessageRefillForm(forms.Form):
+    """A patient's message asking for more of a medicine, made a refill request for them."""
+
+    message = forms.UUIDField(widget=forms.HiddenInput)
+    medication = forms.ChoiceField(
+        label="Medicine",
+        choices=[],
+        error_messages={
+            "required": "Choose the medicine to ask a refill of.",
+            "invalid_choice": "Choose one of the patient's current medicines.",
+        },
+    )
+    note = forms.CharField(
+        label="Note for the prescriber",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional. The request says it came from the patient's message.",
+    )
+
+    def __init__(self, *args, medications=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["medication"].choices = [("", "Choose…")] + [
+            (str(m.uuid), m.label) for m in medications
+        ]
+
+
+class MessageGoalForm(forms.Form):
+    """A patient's message, made a goal proposed to them (they accept or rewrite it)."""
+
+    message = forms.UUIDField(widget=forms.HiddenInput)
+    what = forms.CharField(
+        label="The goal, in the patient's words",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Write the goal, in the patient's words."},
+    )
+    why = forms.CharField(
+        label="Why it matters to them",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

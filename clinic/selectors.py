@@ -12,6 +12,7 @@ from alliance import selectors as alliance_selectors
 from core import access, audit
 from core import selectors as core_selectors
 from core.access import Action, Category
+from messaging import selectors as messaging_selectors
 from prescribing import selectors as prescribing_selectors
 from referrals import selectors as referrals_selectors
 from stories import selectors as stories_selectors
@@ -154,11 +155,12 @@ def shared_view(*, actor, patient, since) -> SharedView:
 
 
 def prescriber_day(*, actor) -> dict:
-    """The prescriber's day: patients with safety alerts or concern flags, the refill queue,
-    new referrals."""
+    """The prescriber's day: patients with safety alerts or concern flags, patients' messages
+    waiting past the promised reply time, the refill queue, new referrals."""
     flagged = alliance_selectors.flagged_patients(actor=actor)
     return {
         "flagged": flagged,
+        "overdue": messaging_selectors.overdue_for(actor=actor),
         "refills": prescribing_selectors.refill_queue(actor=actor),
         "referrals": [
             r
@@ -207,3 +209,17 @@ def equity_table(*, actor, practices, dimension: str, since, until):
         f"cells under {equity.MIN_CELL} hidden",
     )
     return table
+def conversation_readers(*, conversation) -> list:
+    """Who can read a conversation of secure messages now, and why: the care team as the policy
+    decides for each, and the clinicians a release in force opens it to (when it is addressed
+    to one clinician: one to the whole team goes with no release). For its page and its API."""
+    under_releases = []
+    if conversation.clinician_id is not None:
+        under_releases = referrals_selectors.release_readers(
+            patient=conversation.patient,
+            category=Category.MESSAGES,
+            party_id=conversation.clinician_id,
+        )
+    return messaging_selectors.conversation_readers(
+        conversation=conversation, others=under_releases
+    )

@@ -61,33 +61,114 @@ def _look_begin_upsert(*, user, patient, screen: str, now):
     return since or now - FIRST_LOOK_WINDOW
 
 
-def message_observation(*, actor, message, medication, kind: str, severity: str, text: str):
-    """A clinician records a patient's message as an observation on one of their medicines, in
-    one step, and the message links to it. `medication` was read through a door; the two
-    services each guard and audit their own write.
+def _message_record(actor, message, category: Category, patient, make, *, kind, label, path):
+    """Make a record of a message and link the message to it, in one transaction: both writes
+    or neither. The guards are asked first, outside it, so that a refusal is audited and
+    stays so; `make()` calls the owning app's service, which guards and audits its own write.
 
-    Raises ValidationError when the message is already recorded, or the observation's input is
-    wrong (nothing is written then); a resent form returns the observation it already made."""
+    Raises ValidationError when the message is already recorded (nothing is written)."""
     from django.core.exceptions import ValidationError
-    from django.urls import reverse
+    from django.db import transaction
 
     from messaging import services as messaging_services
-    from prescribing import services as prescribing_services
 
     if message.record_uuid is not None:
         raise ValidationError("This message is already recorded.")
-    # Checked before the observation is written, so that a clinician who may not answer the
-    # conversation leaves no observation behind.
-    access.guard(actor, Action.ANSWER, Category.MESSAGES, message.conversation)
-    observation = prescribing_services.observation_create(
-        actor=actor, medication=medication, kind=kind, text=text, severity=severity or "none"
-    )
-    messaging_services.message_recorded(
-        actor=actor,
-        message=message,
+    # Whoever may not make a record of the message (the patient, a reader under a release) or
+    # may not write that record leaves nothing behind.
+    access.guard(actor, Action.UPDATE, Category.MESSAGES, message.conversation)
+    access.guard(actor, Action.CREATE, category, patient)
+    with transaction.atomic():
+        record = make()
+        messaging_services.message_recorded(
+            actor=actor,
+            message=message,
+            kind=kind,
+            record_uuid=record.uuid,
+            label=label,
+            # A path may name the record it leads to, which exists only now.
+            path=path.replace("{uuid}", str(record.uuid)),
+        )
+    return record
+
+
+def message_observation(*, actor, message, medication, kind: str, severity: str, text: str):
+    """A clinician records a patient's message as an observation on one of their medicines, in
+    one step, and the message links to it. `medication` was read through a door.
+
+    Raises ValidationError when the message is already recorded, or the observation's input is
+    wrong (nothing is written then)."""
+    from django.urls import reverse
+
+    from prescribing import services as prescribing_services
+
+    return _message_record(
+        actor,
+        message,
+        Category.OBSERVATIONS,
+        medication.patient,
+        lambda: prescribing_services.observation_create(
+            actor=actor, medication=medication, kind=kind, text=text, severity=severity or "none"
+        ),
         kind="observation",
-        record_uuid=observation.uuid,
         label=f"Observation on {medication.label}",
         path=reverse("medication_detail", args=[medication.uuid]),
     )
-    return observation
+
+
+def message_refill_request(*, actor, message, medication, note: str = ""):
+    """A clinician turns a patient's message asking for more of a medicine into a refill request
+    on their behalf, in one step: the prescriber's queue has it (and the prescriber is told, as
+    for any request), the patient's pages show it was asked, and the message links to it.
+
+    Raises ValidationError when the message is already recorded, the medicine cannot be
+    refilled or a request for it is already open (nothing is written then)."""
+    from django.urls import reverse
+
+    from prescribing import services as prescribing_services
+
+    return _message_record(
+        actor,
+        message,
+        Category.REFILLS,
+        medication.patient,
+        lambda: prescribing_services.refill_request_create(
+            actor=actor, medication=medication, note=_from_message(message, note)
+        ),
+        kind="refill_request",
+        label=f"Refill request for {medication.label}",
+        path=reverse("medication_detail", args=[medication.uuid]),
+    )
+
+
+def _from_message(message, note: str) -> str:
+    """The request's note says where it came from (so the prescriber can read the message)."""
+    from django.utils import timezone
+
+    said = f"Asked in a message on {timezone.localtime(message.created_at):%-d %b %Y}."
+    note = " ".join((note or "").split())
+    return f"{said} {note}"[:500] if note else said
+
+
+def message_goal_proposal(*, actor, message, what: str, why: str = ""):
+    """A clinician proposes a goal from what the patient wrote, in one step: it waits, proposed,
+    for the patient to accept or rewrite it (stories' own flow), and the message links to it.
+
+    Raises ValidationError when the message is already recorded or the goal is blank or too
+    long (nothing is written then)."""
+    from django.urls import reverse
+
+    from stories import services as stories_services
+
+    patient = message.conversation.patient
+    goal = _message_record(
+        actor,
+        message,
+        Category.GOALS,
+        patient,
+        lambda: stories_services.goal_create(actor=actor, patient=patient, what=what, why=why),
+        kind="goal",
+        label="Goal proposed: " + " ".join((what or "").split())[:200],
+        path=reverse("goals", args=[patient.uuid]) + "#goal-{uuid}",
+    )
+    return goal

@@ -28,7 +28,31 @@ from . import fhir as clinic_fhir
 from . import pdf as clinic_pdf
 from . import selectors as clinic_selectors
 from . import services as clinic_services
-from .forms import EquityFilterForm, MessageObservationForm, VisitActionForm
+from .forms import (
+    MAKE_GOAL,
+    MAKE_OBSERVATION,
+    MAKE_REFILL,
+    EquityFilterForm,
+    MessageGoalForm,
+    MessageObservationForm,
+    MessageRefillForm,
+    VisitActionForm,
+)
+
+# The forms of "make this message a record", by what is made (MessageGoalForm takes no
+# medicines: it is given them and ignores them).
+RECORD_FORMS = {
+    MAKE_OBSERVATION: MessageObservationForm,
+    MAKE_REFILL: MessageRefillForm,
+    MAKE_GOAL: lambda data, medications=(): MessageGoalForm(data),
+}
+
+# What each record made of a message is, for the policy.
+MAKES = {
+    MAKE_OBSERVATION: Category.OBSERVATIONS,
+    MAKE_REFILL: Category.REFILLS,
+    MAKE_GOAL: Category.GOALS,
+}
 
 START_PAGES = {"clinician": "patient_list", "patient": "patient_home", "admin": "console_home"}
 
@@ -379,16 +403,19 @@ def fhir_export(request, patient):
 
 def _conversation_context(request, conversation, **extra):
     patient = conversation.patient
-    under_releases = []
-    if conversation.clinician_id is not None:
-        under_releases = referrals_selectors.release_readers(
-            patient=patient, category=Category.MESSAGES, party_id=conversation.clinician_id
-        )
-    may_record = access.can(request.user, Action.CREATE, Category.OBSERVATIONS, patient) and (
-        access.can(request.user, Action.ANSWER, Category.MESSAGES, conversation)
-    )
+    mine = access.is_self(request.user, patient)
+    may_answer = access.can(request.user, Action.ANSWER, Category.MESSAGES, conversation)
+    may_link = access.can(request.user, Action.UPDATE, Category.MESSAGES, conversation)
+    # What a clinician who answers the conversation may make of a message: each as the policy
+    # allows them that record (the service asks again).
+    may_make = dict.fromkeys(MAKES, False)
+    if may_link:
+        may_make = {
+            make: access.can(request.user, Action.CREATE, category, patient)
+            for make, category in MAKES.items()
+        }
     medications = []
-    if may_record and not access.is_self(request.user, patient):
+    if may_make[MAKE_OBSERVATION] or may_make[MAKE_REFILL]:
         medications = [
             item.medication
             for item in prescribing_selectors.medication_plan(actor=request.user, patient=patient)
@@ -397,15 +424,16 @@ def _conversation_context(request, conversation, **extra):
     return {
         "conversation": conversation,
         "patient": patient,
-        "mine": access.is_self(request.user, patient),
+        "mine": mine,
         "shown": messaging_selectors.messages_of(conversation=conversation),
-        "readers": messaging_selectors.conversation_readers(
-            conversation=conversation, others=under_releases
-        ),
-        "may_reply": access.can(request.user, Action.ANSWER, Category.MESSAGES, conversation),
-        "may_record": may_record and not access.is_self(request.user, patient),
+        "readers": clinic_selectors.conversation_readers(conversation=conversation),
+        "may_reply": may_answer,
+        "may_make": may_make,
+        "may_record": any(may_make.values()),
         "medications": medications,
-        "record_form": MessageObservationForm(medications=medications),
+        "observation_form": MessageObservationForm(medications=medications),
+        "refill_request_form": MessageRefillForm(medications=medications),
+        "goal_form": MessageGoalForm(),
         "nav": "messages",
         **extra,
     }
@@ -448,18 +476,24 @@ def conversation(request, conversation):
 @access.record_view(
     messaging_selectors.CONVERSATIONS,
     Category.MESSAGES,
-    Action.ANSWER,
+    Action.UPDATE,
     uuid="conversation_uuid",
 )
 def conversation_record(request, conversation):
-    """Record one message of the conversation as an observation on a medicine, in one step."""
+    """Make one message of the conversation a record, in one step: an observation on a
+    medicine, a refill request for the patient, or a goal proposed to them (`make`)."""
     patient = conversation.patient
-    medications = [
-        item.medication
-        for item in prescribing_selectors.medication_plan(actor=request.user, patient=patient)
-        if item.medication.is_current
-    ]
-    form = MessageObservationForm(request.POST, medications=medications)
+    make = request.POST.get("make") or MAKE_OBSERVATION
+    if make not in RECORD_FORMS:
+        make = MAKE_OBSERVATION
+    medications = []
+    if make != MAKE_GOAL:
+        medications = [
+            item.medication
+            for item in prescribing_selectors.medication_plan(actor=request.user, patient=patient)
+            if item.medication.is_current
+        ]
+    form = RECORD_FORMS[make](request.POST, medications=medications)
     message = None
     if form.is_valid():
         message = messaging_selectors.message_in(
@@ -473,18 +507,30 @@ def conversation_record(request, conversation):
         return redirect("conversation", conversation_uuid=conversation.uuid)
     if form.is_valid() and message is not None:
         data = form.cleaned_data
-        medication = next(m for m in medications if str(m.uuid) == data["medication"])
+        medication = next((m for m in medications if str(m.uuid) == data.get("medication")), None)
         with pages.attempt(request, form, quiet=True) as result:
-            clinic_services.message_observation(
-                actor=request.user,
-                message=message,
-                medication=medication,
-                kind=data["kind"],
-                severity=data["severity"],
-                text=data["text"],
-            )
+            if make == MAKE_OBSERVATION:
+                clinic_services.message_observation(
+                    actor=request.user,
+                    message=message,
+                    medication=medication,
+                    kind=data["kind"],
+                    severity=data["severity"],
+                    text=data["text"],
+                )
+                done = f"Recorded as an observation on {medication.label}."
+            elif make == MAKE_REFILL:
+                clinic_services.message_refill_request(
+                    actor=request.user, message=message, medication=medication, note=data["note"]
+                )
+                done = f"Refill of {medication.label} requested for {patient.display_name}."
+            else:
+                clinic_services.message_goal_proposal(
+                    actor=request.user, message=message, what=data["what"], why=data["why"]
+                )
+                done = f"Goal proposed to {patient.display_name}: they can accept or rewrite it."
         if result.ok:
-            messages.success(request, f"Recorded as an observation on {medication.label}.")
+            messages.success(request, done)
             return redirect("conversation", conversation_uuid=conversation.uuid)
         status = result.status
     else:
@@ -495,5 +541,6 @@ def conversation_record(request, conversation):
         form=ReplyForm(),
         record_form=form,
         recording=str(request.POST.get("message", "")),
+        making=make,
     )
     return render(request, "clinic/conversation.html", context, status=status)

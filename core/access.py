@@ -170,7 +170,9 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     Category.RELEASES: READS,
     Category.THREADS: READS | {Action.CREATE},
     # The patient's messages to the team: read, and answered; only the patient starts one.
-    Category.MESSAGES: READS | {Action.ANSWER},
+    # Making a message a record (an observation, a refill request, a goal proposal, linked
+    # from the message) updates it: the team's, not the patient's, and no release's.
+    Category.MESSAGES: READS | {Action.ANSWER, Action.UPDATE},
     Category.SUBSTANCE_USE: ALL,
     # A clinician may write (and correct) process notes; reading them is their author's alone.
     Category.PSYCHOTHERAPY_NOTES: frozenset({Action.CREATE, Action.UPDATE}),

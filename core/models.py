@@ -5,7 +5,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -63,6 +63,16 @@ class Practice(models.Model):
         blank=True,
         help_text="Completes the sentence “Your care team will be in touch …”, "
         "e.g. “within one business day”. Promise no more than the practice keeps.",
+    )
+    # The same promise as a number the clinic is held to: a patient's message its team has not
+    # opened for longer is overdue (the care team's Today page, one reminder). None: no promise.
+    reply_days = models.PositiveSmallIntegerField(
+        "days a message may wait unread",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="After this many days unread by the care team, a patient's message shows as "
+        "overdue on their Today page and they are reminded once. Leave empty for no limit.",
     )
 
     def __str__(self):

@@ -780,6 +780,10 @@ def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
     after-hours help and reply time. Raises Http404 (audited) for anyone else and
     ValidationError for bad input (nothing saved)."""
     fields = ["state", "after_hours_phone", "after_hours_instructions", "reply_time"]
+    """A clinic admin of this practice (or a clinic-wide one) sets its after-hours help and
+    the reply time it promises (in words, and as days a message may wait unread).
+    Raises Http404 (audited) for anyone else and ValidationError for bad input (nothing saved)."""
+    fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
     if not access.administers_practice(actor, practice):
         access.refuse_practice(actor, Action.UPDATE, practice.uuid)
     with transaction.atomic():
@@ -796,6 +800,10 @@ def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
             changed[changed.index("state")] = (
                 f"state {before['state'] or '-'} to {locked.state or '-'}"
             )
+            setattr(locked, field, (data.get(field) or "").strip())
+        locked.reply_days = data.get("reply_days") or None
+        locked.full_clean()
+        locked.save(update_fields=[*fields, "reply_days"])
         audit.record(
             actor=actor,
             patient=None,

@@ -5,7 +5,8 @@ A conversation addressed to one clinician is that clinician's (`access_about`): 
 and their colleagues on the team in the same practice, and elsewhere only under a release in
 force that names messages and that clinician. One addressed to the whole team is the
 patient's words, read by the whole care team. What a clinician made of a message (an
-observation on a medicine) is kept by reference: messaging sits below prescribing.
+observation on a medicine, a refill request, a goal proposed to the patient) is kept by
+reference: messaging sits below prescribing and beside stories.
 """
 
 import uuid
@@ -58,6 +59,8 @@ class Conversation(models.Model):
 class Message(models.Model):
     class RecordKind(models.TextChoices):
         OBSERVATION = "observation", "Observation"
+        REFILL_REQUEST = "refill_request", "Refill request"
+        GOAL = "goal", "Goal proposal"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     conversation = models.ForeignKey(

@@ -5,13 +5,16 @@ decides on the conversation, whose it is being the clinician it is addressed to)
 """
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, When
+from django.utils import timezone
 
 from core import access
 from core import selectors as core_selectors
 from core.access import Action, Category
+from core.models import CareTeamMembership
 
 from .models import Conversation, Message, Receipt
 
@@ -152,3 +155,123 @@ def communications(*, actor, patient) -> list[Message]:
         .select_related("conversation", "author", "conversation__clinician")
         .order_by("created_at", "id")
     )
+
+
+# --- Overdue: a patient's message its care team has not opened past the promised time -------
+
+
+@dataclass
+class Overdue:
+    """The oldest message of a conversation the patient wrote that nobody on the care team has
+    opened, waiting longer than the practice promised (in days)."""
+
+    message: Message
+    waiting: int  # whole days since the day it was sent
+    promised: int
+
+    @property
+    def conversation(self):
+        return self.message.conversation
+
+    @property
+    def sent_on(self) -> date:
+        return timezone.localdate(self.message.created_at)
+
+
+def _overdue_messages(messages, *, on: date) -> list[Overdue]:
+    """Of `messages`, each conversation's oldest one written by the patient, opened by nobody on
+    their care team, and waiting more whole days than promised (the practice it is addressed
+    to; for the whole team, the shortest promise of the team's practices). One query.
+
+    Counted in the clinic's days: a message sent on Monday to a practice that promised 2 days
+    is overdue from Thursday (waiting 3 days)."""
+    team = CareTeamMembership.objects.active(on)
+    team_read = Receipt.objects.filter(message=OuterRef("pk")).filter(
+        Exists(
+            team.filter(
+                clinician_id=OuterRef("reader_id"), patient_id=OuterRef(OuterRef("patient_id"))
+            )
+        )
+    )
+    team_promise = (
+        team.filter(patient_id=OuterRef("patient_id"), practice__reply_days__isnull=False)
+        .order_by("practice__reply_days")
+        .values("practice__reply_days")[:1]
+    )
+    start_of_day = timezone.make_aware(datetime.combine(on, time.min))
+    candidates = (
+        messages.filter(author_id=F("patient__user_id"), created_at__lt=start_of_day)
+        .exclude(Exists(team_read))
+        .annotate(
+            promised=Case(
+                When(conversation__practice__isnull=True, then=Subquery(team_promise)),
+                default=F("conversation__practice__reply_days"),
+            )
+        )
+        .filter(promised__isnull=False)
+        .select_related("conversation", "conversation__patient", "conversation__practice")
+        .order_by("conversation_id", "created_at", "id")
+    )
+    found, seen = [], set()
+    for message in candidates:
+        if message.conversation_id in seen:
+            continue
+        seen.add(message.conversation_id)
+        waiting = (on - timezone.localdate(message.created_at)).days
+        if waiting > message.promised:
+            found.append(Overdue(message, waiting, message.promised))
+    return sorted(found, key=lambda o: (-(o.waiting - o.promised), o.message.created_at))
+
+
+def overdue_for(*, actor, on: date | None = None) -> list[Overdue]:
+    """The overdue messages in the conversations the actor may read, longest past its promise
+    first: for their Today page. Audited per patient shown."""
+    on = on or timezone.localdate()
+    conversations = access.visible(
+        actor, Conversation.objects.all(), Category.MESSAGES, Action.LIST
+    )
+    overdue = _overdue_messages(Message.objects.filter(conversation__in=conversations), on=on)
+    shown = list({o.conversation.patient_id: o.conversation.patient for o in overdue}.values())
+    access.audit_listed(
+        actor, shown, Category.MESSAGES, Action.LIST, object_type="messaging.Conversation"
+    )
+    return overdue
+
+
+def overdue_nudge_candidates(*, on: date) -> list:
+    """One reminder per overdue message to each clinician on the care team who reads it (the
+    practice it is addressed to, or the whole team), keyed by the day it was sent: so it is
+    sent once, however many days it stays overdue. Two queries."""
+    from core import nudges
+
+    overdue = _overdue_messages(Message.objects.all(), on=on)
+    patients = {o.conversation.patient_id for o in overdue}
+    team = list(
+        CareTeamMembership.objects.active(on)
+        .filter(patient_id__in=patients)
+        .values_list("patient_id", "clinician_id", "practice_id")
+    )
+    due = []
+    for o in overdue:
+        conversation = o.conversation
+        # Who reads it, as the policy says (H-56): the team of the practice it is addressed
+        # to, or the whole team.
+        told = set()
+        for patient_id, clinician_id, practice_id in team:
+            if patient_id != conversation.patient_id:
+                continue
+            if conversation.practice_id not in (None, practice_id):
+                continue
+            told.add(clinician_id)
+        due.extend(
+            nudges.reminder(
+                "message_overdue",
+                subject=o.message.uuid,
+                due_on=o.sent_on,
+                recipient_id=clinician_id,
+                reason=f"waiting {o.waiting} days, promised {o.promised}",
+                conversation=conversation.uuid,
+            )
+            for clinician_id in sorted(told)
+        )
+    return due

@@ -162,12 +162,14 @@ def conversation_seen(*, reader, conversation: Conversation) -> int:
 def message_recorded(
     *, actor, message: Message, kind: str, record_uuid, label: str, path: str
 ) -> Message:
-    """Link a message to the record a clinician made of it (an observation on a medicine).
+    """Link a message to the record a clinician made of it (an observation on a medicine, a
+    refill request, a goal proposed to the patient).
     The caller made that record through its own service in the same transaction.
 
-    Raises Http404 (audited) when the actor may not answer the conversation, ValidationError
-    when the message already links to a record."""
-    permit = access.guard(actor, Action.ANSWER, Category.MESSAGES, message.conversation)
+    Raises Http404 (audited) when the actor may not make a record of the conversation's
+    messages (the care team's, as it answers it), ValidationError when the message already
+    links to a record."""
+    permit = access.guard(actor, Action.UPDATE, Category.MESSAGES, message.conversation)
     if kind not in Message.RecordKind.values:
         raise ValidationError({"kind": "Choose what to record."})
     with transaction.atomic():

@@ -8,4 +8,9 @@ urlpatterns = [
     ),
     path("equity/", views.EquityView.as_view(), name="api_equity"),
     path("equity/fhir/", views.EquityMeasureReportView.as_view(), name="api_equity_fhir"),
+    path(
+        "messages/<uuid:conversation_uuid>/",
+        views.ConversationView.as_view(),
+        name="api_conversation",
+    ),
 ]

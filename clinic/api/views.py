@@ -13,6 +13,7 @@ from core.access import Action, Category
 from core.api.bases import PatientAPIView
 from core.api.serializers import errors
 from core.api.validation import valid
+from messaging.api.views import ConversationView as MessagingConversationView
 
 
 class FhirExportView(PatientAPIView):
@@ -152,3 +153,8 @@ class EquityMeasureReportView(_EquityBase):
     )
     def get(self, request):
         return Response(fhir.equity_measure_report(self.table(request)))
+class ConversationView(MessagingConversationView):
+    """One conversation, saying who can read it: the care team and those under a release."""
+
+    def readers_of(self, conversation) -> list:
+        return clinic_selectors.conversation_readers(conversation=conversation)

@@ -15,7 +15,10 @@ class MessageSerializer(serializers.ModelSerializer):
     )
     record_kind = serializers.CharField(
         read_only=True,
-        help_text='What a clinician recorded it as ("observation"); empty when nothing was.',
+        help_text=(
+            'What a clinician made of it: "observation", "refill_request" or "goal" (a goal '
+            "proposed to the patient); empty when nothing was."
+        ),
     )
 
     class Meta:
@@ -56,12 +59,30 @@ class ConversationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReaderSerializer(serializers.Serializer):
+    clinician = serializers.UUIDField(source="clinician.uuid")
+    name = serializers.CharField(source="clinician.full_name")
+    practice = serializers.CharField(source="practice.name")
+    because = serializers.CharField(
+        help_text='Why they may: "it is addressed to them", "on your care team", "on your care '
+        'team, in the same practice", or "under the release signed on …".'
+    )
+
+
 class ConversationDetailSerializer(ConversationSerializer):
     messages = MessageSerializer(many=True, read_only=True)
+    readers = serializers.SerializerMethodField(
+        help_text="Who besides the patient can read the conversation now, as the access policy "
+        "decides for each: the care team, and clinicians under a release in force that covers "
+        "messages (only for a conversation addressed to one clinician)."
+    )
 
     class Meta(ConversationSerializer.Meta):
-        fields = [*ConversationSerializer.Meta.fields, "messages"]
+        fields = [*ConversationSerializer.Meta.fields, "messages", "readers"]
         read_only_fields = fields
+
+    def get_readers(self, conversation) -> list[dict]:
+        return ReaderSerializer(self.context.get("readers", []), many=True).data
 
 
 class ConversationInputSerializer(serializers.Serializer):

@@ -70,6 +70,9 @@ class PatientConversationsView(PaginatedList, PatientAPIView):
 
 
 class ConversationView(RecordAPIView):
+    """One conversation. Routed from clinic's API, which says who reads it under a release
+    (referrals, beside messaging): `readers_of` is the one thing it changes."""
+
     access_category = Category.MESSAGES
     access_uuid = "conversation_uuid"
     # Found as for reading it; the service guards the reply (a release lets one read only).
@@ -79,6 +82,9 @@ class ConversationView(RecordAPIView):
     def access_queryset(self):
         return selectors.CONVERSATIONS.all()
 
+    def readers_of(self, conversation) -> list:
+        return selectors.conversation_readers(conversation=conversation)
+
     @extend_schema(
         responses={200: s.ConversationDetailSerializer, **errors(404)},
         summary="One conversation with its messages and who read them (marks them read)",
@@ -86,7 +92,8 @@ class ConversationView(RecordAPIView):
     def get(self, request, conversation_uuid):
         services.conversation_seen(reader=request.user, conversation=self.record)
         prefetch_related_objects([self.record], "messages__author", "messages__receipts__reader")
-        return Response(s.ConversationDetailSerializer(self.record).data)
+        context = {"readers": self.readers_of(self.record)}
+        return Response(s.ConversationDetailSerializer(self.record, context=context).data)
 
     @extend_schema(
         request=s.ReplyInputSerializer,

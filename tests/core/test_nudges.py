@@ -143,6 +143,7 @@ class TestRegistry:
             "check_in_due",
             "referral_unanswered",
             "release_expiring",
+            "message_overdue",
         }
         sent_when_it_happens = {
             "refill_requested",
@@ -178,6 +179,7 @@ class TestRegistry:
             "alliance_concern": "alliance",
             "message_received": "messages",
             "message_answered": "messages",
+            "message_overdue": "messages",
             "safety_alert": "",
         }
         with pytest.raises(ValueError, match="cannot be turned off"):

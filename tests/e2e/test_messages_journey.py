@@ -87,11 +87,21 @@ def test_a_patient_writes_on_a_phone_the_prescriber_answers_and_records_it(
     priya.get_by_label("Your reply").fill(ANSWER)
     priya.get_by_role("button", name="Send", exact=True).click()
     expect(priya.get_by_text("Sent.", exact=True)).to_be_visible()
+    priya.get_by_text("Make it a record").click()
+    # Three things a message can become; the observation is this one.
+    expect(priya.get_by_text("Ask for a refill for Dan")).to_be_visible()
+    expect(priya.get_by_text("Propose it as a goal")).to_be_visible()
+    open_all_details(priya)
+    _fits(priya, width)
+    priya.screenshot(path=str(SHOTS / f"messages-prescriber-make-{width}.png"), full_page=True)
+    priya.reload()
+    priya.get_by_text("Make it a record").click()
     priya.get_by_text("Record as an observation").click()
-    priya.get_by_label("Medicine").select_option(str(medication.uuid))
-    priya.get_by_label("What kind").select_option("side_effect")
-    priya.get_by_label("Severity").select_option("mild")
-    priya.get_by_role("button", name="Record observation").click()
+    observe = priya.locator(".message-card__make").filter(has_text="Record as an observation")
+    observe.get_by_label("Medicine").select_option(str(medication.uuid))
+    observe.get_by_label("What kind").select_option("side_effect")
+    observe.get_by_label("Severity").select_option("mild")
+    observe.get_by_role("button", name="Record observation").click()
     expect(priya.get_by_text("Recorded as an observation on Sertraline")).to_be_visible()
     record_link = priya.get_by_role("link", name="Recorded: Observation on Sertraline")
     expect(record_link).to_have_attribute("href", f"/medications/{medication.uuid}/")
@@ -123,3 +133,38 @@ def test_a_patient_writes_on_a_phone_the_prescriber_answers_and_records_it(
         wide.screenshot(path=str(SHOTS / "messages-patient-read-1280.png"), full_page=True)
         wide.goto(f"{live_server.url}/patients/{patient.uuid}/messages/new/")
         wide.screenshot(path=str(SHOTS / "messages-compose-1280.png"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360", "1280"])
+def test_a_message_waiting_past_the_promise_is_first_on_the_prescribers_day(
+    open_page, live_server, patient, patient_user, prescriber, viewport
+):
+    from datetime import timedelta
+
+    from messaging import services as messaging
+    from messaging.models import Message
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width = viewport["width"]
+    riverside = prescriber.practice
+    riverside.reply_days = 2
+    riverside.save()
+    conversation = messaging.conversation_start(
+        actor=patient_user, patient=patient, clinician=prescriber, subject=SUBJECT, text=TEXT
+    )
+    Message.objects.filter(conversation=conversation).update(
+        created_at=conversation.created_at - timedelta(days=3)
+    )
+    priya = open_page(viewport)
+    sign_in_as(priya, live_server, prescriber)
+    priya.goto(f"{live_server.url}/today/")
+    waiting = priya.locator(".overdue-message")
+    expect(waiting).to_contain_text("waiting 3 days, promised 2")
+    expect(waiting).to_contain_text(SUBJECT)
+    assert_no_axe_violations(priya, f"Today with an overdue message at {width} px")
+    _fits(priya, width)
+    priya.screenshot(path=str(SHOTS / f"today-overdue-message-{width}.png"), full_page=True)
+    waiting.get_by_role("link").click()
+    expect(priya.locator(".message-card__text")).to_contain_text(TEXT)
+    priya.goto(f"{live_server.url}/today/")
+    expect(priya.get_by_text("None past the reply time your practice promised.")).to_be_visible()

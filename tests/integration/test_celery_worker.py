@@ -173,6 +173,42 @@ def test_a_due_refill_is_sent_once_whatever_the_retries_and_workers(broker, work
     assert Notification.objects.filter(recipient=second_patient).count() == 1
 
 
+def test_a_message_unread_past_the_promise_reminds_the_team_once(broker, workers):
+    """A patient's message nobody on the team opened for three days, where the practice
+    promised one: the worker's sweeps remind the prescriber once, however often they run."""
+    from messaging import services as messaging
+    from messaging.models import Message
+
+    prescriber = factories.PrescriberFactory(email="overdue@example.test")
+    prescriber.practice.reply_days = 1
+    prescriber.practice.save()
+    patient_user = factories.PatientUserFactory(email="writer@example.test")
+    patient = factories.PatientFactory(user=patient_user)
+    factories.MembershipFactory(patient=patient, clinician=prescriber)
+    conversation = messaging.conversation_start(
+        actor=patient_user, patient=patient, clinician=prescriber, subject="s", text="t"
+    )
+    Message.objects.filter(conversation=conversation).update(
+        created_at=conversation.created_at - timedelta(days=3)
+    )
+
+    workers("one")
+    # The new-message notice the start sent waits in the queue too: count only the overdue one.
+    sweep(broker, times=4)
+    wait_until(
+        lambda: Nudge.objects.filter(
+            recipient=prescriber, kind="message_overdue", status="sent"
+        ).exists()
+    )
+    time.sleep(2)
+    sweep(broker, times=2)
+    time.sleep(3)
+    assert Nudge.objects.filter(kind="message_overdue").count() == 1
+    assert Notification.objects.filter(recipient=prescriber, kind="message_overdue").count() == 1
+    # Two e-mails in all: that there is a message, and (once) that it is overdue.
+    assert emails(workers.mail_dir).count("overdue@example.test") == 2
+
+
 def test_a_worker_killed_mid_sweep_loses_nothing(broker, workers):
     """Kill -9 a worker while it delivers 300 reminders, then sweep again.
 

@@ -461,3 +461,34 @@ def test_the_inbox_and_a_conversation_cost_the_same_few_queries_however_many_mes
             assert client.get(reverse("messages_inbox")).status_code == 200
         with django_assert_max_num_queries(26):
             assert client.get(reverse("conversation", args=[longest.uuid])).status_code == 200
+
+
+@pytest.mark.parametrize("state", ["none", "in force", "another category", "revoked", "expired"])
+def test_both_sides_and_the_api_say_who_can_read_it_in_each_release_state(
+    client, patient, patient_user, prescriber, therapist, recipient, colleague, state
+):
+    _release_state(state, patient, patient_user, prescriber, [recipient])
+    conversation = _start(patient, patient_user, to=prescriber)
+    expected = {"Dr. Priya Raman", "Dr. Rio Colleague"} | (
+        {"Sam Recipient"} if state == "in force" else set()
+    )
+    for user in (patient_user, prescriber):
+        client.force_login(user)
+        page = client.get(reverse("conversation", args=[conversation.uuid])).content.decode()
+        section = page.split("Who can read this conversation")[1].split("</section>")[0]
+        for name in {"Dr. Rio Colleague", "Sam Recipient", "Jordan Lee"}:
+            assert (name in section) is (name in expected), (user, name)
+        api = client.get(reverse("api_conversation", args=[conversation.uuid])).json()
+        readers = {r["name"]: r["because"] for r in api["readers"]}
+        assert set(readers) == expected, user
+        assert readers["Dr. Priya Raman"] == "it is addressed to them"
+        if state == "in force":
+            assert readers["Sam Recipient"].startswith("under the release signed on")
+    # To the whole team: the team reads it, whatever the releases.
+    team = _start(patient, patient_user, subject="Zqteam")
+    api = client.get(reverse("api_conversation", args=[team.uuid])).json()
+    assert {r["name"] for r in api["readers"]} == {
+        "Dr. Priya Raman",
+        "Dr. Rio Colleague",
+        "Jordan Lee",
+    }

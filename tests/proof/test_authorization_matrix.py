@@ -269,12 +269,14 @@ POLICY: dict[str, Kind] = {
     # A message the patient wrote to the prescriber is hers (and the patient's): her
     # practice's colleagues on the team would read it, Harbor's therapist only under a release
     # in force from her that names messages, like anything she wrote. Only those who may read
-    # it answer it (a release lets one read, not answer).
+    # it answer it (a release lets one read, not answer). Making a message a record (update:
+    # the message links to it) is for whoever answers it and may write that record.
     "message to the prescriber": Kind(
         _may(
             list="patient prescriber",
             read="patient prescriber",
             create="patient prescriber",
+            update="prescriber",
             export="patient prescriber",
         ),
         category="messages",
@@ -286,6 +288,7 @@ POLICY: dict[str, Kind] = {
             list="patient prescriber therapist",
             read="patient prescriber therapist",
             create="patient",
+            update="prescriber therapist",
             export="patient prescriber therapist",
         ),
         category="messages",
@@ -1201,6 +1204,23 @@ def _(c, w, a):
     url = _url("api_conversation", w.records["message to the prescriber"].uuid)
     _api(c, "post", url, {"text": text})
     return Message.objects.filter(patient=w.patient, text=text).exists()
+
+
+for _kind in ("message to the prescriber", "message to the care team"):
+
+    @probe(_kind, "update", "page")
+    def _(c, w, a, kind=_kind):
+        # One post makes the patient's first message a goal proposal and links it; the link
+        # an earlier case made is undone first, so each case asks afresh.
+        conversation = w.records[kind]
+        first = Message.objects.filter(conversation=conversation).order_by("created_at").first()
+        Message.objects.filter(pk=first.pk).update(record_kind="", record_uuid=None)
+        what = w.marker("goalfrommessage")
+        c.post(
+            _url("conversation_record", conversation.uuid),
+            {"make": "goal", "message": str(first.uuid), "what": what},
+        )
+        return Goal.objects.filter(patient=w.patient, what=what).exists()
 
 
 @probe("message to the care team", "create", "page")

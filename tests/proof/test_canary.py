@@ -196,6 +196,32 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
         visit(prescriber, "post", conversation, data={"text": ""})
         visit(user, "get", conversation)
         visit(outsider, "get", conversation)
+        # The message made a goal proposal in one step; a second record of it is refused.
+        first = _first_message_of(patient)
+        for make, fields in (
+            ("goal", {"what": "Zqcanarygoal from a message"}),
+            ("refill_request", {"medication": str(medication.uuid), "note": "Zqcanarynote"}),
+        ):
+            visit(
+                prescriber,
+                "post",
+                f"{conversation}record/",
+                data={"make": make, "message": first, **fields},
+            )
+        # A second message nobody opens: overdue past the practice's promise, the team reminded.
+        prescriber.practice.reply_days = 1
+        prescriber.practice.save()
+        visit(
+            user,
+            "post",
+            "message_compose",
+            p,
+            data={
+                "to": str(prescriber.uuid),
+                "subject": "Zqcanarysubject 2",
+                "text": "Zqcanarymessage 2",
+            },
+        )
         from core import nudges
 
         nudges.deliver()
@@ -216,9 +242,13 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
         sweep_refill_nudges()
         time_machine.move_to(timezone_now_plus(days=1))
         sweep_refill_nudges()
+        visit(prescriber, "get", "today")
+        nudges.sweep()
+        nudges.deliver()
 
     assert len(mail.outbox) >= 2, "the week should have sent e-mails (refill request, reminder)"
     assert any("message" in m.subject for m in mail.outbox), "and told of the messages"
+    assert any("waiting past" in m.subject for m in mail.outbox), "and of the one left unread"
     assert len(every_log_line) >= 5, "the week should have logged (refusals, bad input)"
     places = {
         "a log line": every_log_line,
@@ -246,6 +276,12 @@ def _conversation_of(patient):
     from messaging.models import Conversation
 
     return Conversation.objects.get(patient=patient).uuid
+
+
+def _first_message_of(patient):
+    from messaging.models import Message
+
+    return str(Message.objects.filter(patient=patient).order_by("created_at").first().uuid)
 
 
 def timezone_now_plus(days):

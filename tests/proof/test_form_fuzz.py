@@ -121,6 +121,7 @@ FIELDS = [
     "after_hours_phone",
     "after_hours_instructions",
     "reply_time",
+    "reply_days",
     "email_enabled",
     "email_groups",
     "quiet_from",
@@ -129,6 +130,7 @@ FIELDS = [
     "to",
     "subject",
     "message",
+    "make",
 ]
 values = st.one_of(
     st.text(alphabet=string.printable + "éß–—“”\u200b", max_size=60),
@@ -155,6 +157,8 @@ values = st.one_of(
             "observation",
             "refill",
             "decision",
+            "refill_request",
+            "goal",
         ]
     ),
     st.uuids().map(str),

@@ -31,10 +31,13 @@ AFTER_HOURS = {
         "after_hours_instructions": "Call our main number and press 2: the psychiatrist on "
         "call answers every night and weekend.",
         "reply_time": "within one business day",
+        # In calendar days, so that a message sent on Friday is not overdue on Monday.
+        "reply_days": 3,
     },
     "Harbor Counseling": {
         "after_hours_instructions": "We have no after-hours line. Use 988 or 911.",
         "reply_time": "by the end of the next working day",
+        "reply_days": 4,
     },
 }
 
