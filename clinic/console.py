@@ -115,7 +115,9 @@ def console_invitation_withdraw(request, invitation_uuid):
     return redirect("console_home")
 
 
-def _person_page(request, person, *, active_form=None, mfa_form=None, status=200):
+def _person_page(
+    request, person, *, active_form=None, mfa_form=None, lead_form=None, status=200
+):
     return render(
         request,
         "clinic/console/person.html",
@@ -123,6 +125,8 @@ def _person_page(request, person, *, active_form=None, mfa_form=None, status=200
             "person": person,
             "active_form": active_form or ReasonForm(prefix="active"),
             "mfa_form": mfa_form or ReasonForm(prefix="mfa"),
+            "lead_form": lead_form or ReasonForm(prefix="lead"),
+            "may_lead": access.may_lead(person),
             "nav": "console",
         },
         status=status,
@@ -166,6 +170,33 @@ def console_person_active(request, person_uuid):
             messages.success(request, done)
             return redirect("console_person", person_uuid=person.uuid)
     return _person_page(request, person, active_form=form, status=400)
+
+
+@access.declare("no patient data: a staff account its clinic admin runs (core.selectors.staff_get)")
+@login_required
+@require_POST
+def console_person_lead(request, person_uuid):
+    """Name a clinician clinic lead (the equity view of their practice), or no longer."""
+    person = core_selectors.staff_get(
+        user=request.user, person_uuid=person_uuid, action=Action.UPDATE
+    )
+    form = ReasonForm(request.POST, prefix="lead")
+    lead = request.POST.get("lead") == "1"
+    if form.is_valid():
+        with pages.attempt(request, form) as result:
+            credentials.clinic_lead_set(
+                actor=request.user, user=person, lead=lead, reason=form.cleaned_data["reason"]
+            )
+        if result.ok:
+            messages.success(
+                request,
+                f"{person.full_name} is now clinic lead: they see the equity view of "
+                f"{person.practice.name}."
+                if lead
+                else f"{person.full_name} is no longer clinic lead.",
+            )
+            return redirect("console_person", person_uuid=person.uuid)
+    return _person_page(request, person, lead_form=form, status=400)
 
 
 @access.declare("no patient data: a staff account its clinic admin runs (core.selectors.staff_get)")

@@ -27,6 +27,11 @@ urlpatterns = [
         console.console_person_mfa_reset,
         name="console_person_mfa_reset",
     ),
+    path(
+        "clinic/admin/people/<uuid:person_uuid>/lead/",
+        console.console_person_lead,
+        name="console_person_lead",
+    ),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
     path("me/", views.patient_home, name="patient_home"),

@@ -637,6 +637,12 @@ def equity_practices_q(actor) -> Q | None:
     return None
 
 
+def may_lead(person) -> bool:
+    """Can this account be named clinic lead (and so see its practice's equity view)? A
+    clinician's, not a patient's or an admin's (an admin sees the view already)."""
+    return person.is_clinician
+
+
 def reads_equity(actor) -> bool:
     """May the actor open the equity view at all? What the header offers; the view asks
     `equity_practices_q` for which practices."""

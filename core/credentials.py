@@ -340,6 +340,33 @@ def account_active_set(*, actor: User, user: User, active: bool, reason: str) ->
     return locked
 
 
+def clinic_lead_set(*, actor: User, user: User, lead: bool, reason: str) -> User:
+    """Name a clinician of a practice the actor runs its clinic lead (who sees the practice's
+    equity view, in aggregate), or no longer. Raises Http404 (audited) for an account the
+    actor does not run, ValidationError without a reason, for someone who is not a clinician,
+    or when it is already so."""
+    _refuse_unless_administers(actor, user, AuditEvent.Action.UPDATE)
+    reason = _require_reason(reason)
+    if not access.may_lead(user):
+        raise ValidationError("Only a prescriber or a therapist can be a clinic lead.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_clinic_lead == lead:
+            state = "a clinic lead" if lead else "not a clinic lead"
+            raise ValidationError(f"{locked.full_name} is already {state}.")
+        locked.is_clinic_lead = lead
+        locked.save(update_fields=["is_clinic_lead"])
+        _record(
+            actor=actor,
+            user=locked,
+            action=AuditEvent.Action.UPDATE,
+            what="named clinic lead" if lead else "no longer clinic lead",
+            reason=reason,
+            category=access.Category.STAFF,
+        )
+    return locked
+
+
 def staff_mfa_reset(*, actor: User, user: User, reason: str) -> int:
     """A clinic admin resets a staff member's two-factor authentication (a lost phone):
     `mfa_reset`, asked of the policy first, and the person is told at their own address so

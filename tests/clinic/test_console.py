@@ -513,3 +513,47 @@ class TestForEveryPractice:
             assert AuditEvent.objects.filter(actor=person, outcome="denied").count() == 6
         assert list(SupplyPolicy.objects.values()) == policies
         assert alliance_selectors.show_scores_to_patients() is True
+
+
+class TestClinicLead:
+    def test_a_clinician_named_clinic_lead_sees_the_equity_view_and_no_longer_after(
+        self, admin_client, clinic_admin, prescriber, patient, patient_user
+    ):
+        signed_in = Client()
+        signed_in.force_login(prescriber)
+        assert signed_in.get(reverse("equity")).status_code == 404
+        url = reverse("console_person_lead", args=[prescriber.uuid])
+        refused = admin_client.post(url, {"lead-reason": "", "lead": "1"})
+        assert refused.status_code == 400
+        prescriber.refresh_from_db()
+        assert not prescriber.is_clinic_lead
+        response = admin_client.post(
+            url, {"lead-reason": "Leads our quality meetings", "lead": "1"}, follow=True
+        )
+        assert "is now clinic lead" in response.content.decode()
+        assert signed_in.get(reverse("equity")).status_code == 200
+        assert AuditEvent.objects.filter(
+            actor=clinic_admin, category="staff", object_id=str(prescriber.uuid)
+        ).exists()
+        admin_client.post(url, {"lead-reason": "Handed over", "lead": "0"})
+        assert signed_in.get(reverse("equity")).status_code == 404
+
+    def test_a_patient_cannot_be_clinic_lead_and_a_clinician_cannot_name_one(
+        self, admin_client, prescriber, therapist, patient_user
+    ):
+        response = Client()
+        response.force_login(therapist)
+        refused = response.post(
+            reverse("console_person_lead", args=[prescriber.uuid]),
+            {"lead-reason": "Me, please", "lead": "1"},
+        )
+        assert refused.status_code == 404
+        prescriber.refresh_from_db()
+        assert not prescriber.is_clinic_lead
+        other_admin = factories.UserFactory(role=Role.ADMIN, practice=prescriber.practice)
+        answer = admin_client.post(
+            reverse("console_person_lead", args=[other_admin.uuid]),
+            {"lead-reason": "An admin sees it already", "lead": "1"},
+        )
+        assert answer.status_code == 400
+        assert "Only a prescriber or a therapist" in answer.content.decode()
