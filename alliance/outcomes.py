@@ -60,7 +60,9 @@ def _load(path: str) -> dict:
             published_threshold=entry.get("published_threshold"),
             response_drop=float(entry["response_drop"]),
             remission_below=float(entry["remission_below"]),
-            sources={k: v for k, v in entry.items() if k.endswith(("_source", "_kind", "_checked"))},
+            sources={
+                k: v for k, v in entry.items() if k.endswith(("_source", "_kind", "_checked"))
+            },
         )
     return norms
 
