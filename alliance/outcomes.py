@@ -7,7 +7,7 @@ not that it matters clinically or that the patient is well: response (a fall of 
 and remission (below the instrument's floor) are separate answers, shown separately.
 
 Each instrument's SD, reliability, response and remission rules and their sources are data,
-in `instruments/reliable_change.json`, beside the instrument definitions.
+in `instruments/norms/reliable_change.json`, beside the instrument definitions.
 """
 
 import json
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import scoring
 
-NORMS_FILE = Path(__file__).resolve().parent / "instruments" / "reliable_change.json"
+NORMS_FILE = Path(__file__).resolve().parent / "instruments" / "norms" / "reliable_change.json"
 Z = 1.96  # two-tailed, p < .05
 WEEKS_TO_IMPROVE = 8  # no reliable improvement by then: not on track
 

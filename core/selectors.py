@@ -302,3 +302,12 @@ def patient_email_change_pending(*, patient: Patient):
         if change.is_pending():
             return change
     return None
+
+
+def caseload(*, actor) -> QuerySet:
+    """The patients the actor is on the active care team of (a release alone does not make a
+    patient theirs), as far as the policy lets them see them; by name. Not audited: pass what
+    is shown to `patients_listed` or audit it as the page's lists do."""
+    members = CareTeamMembership.objects.active().filter(clinician_id=actor.pk)
+    patients = Patient.objects.filter(pk__in=members.values("patient_id"))
+    return access.visible(actor, patients, Category.PROFILE).order_by("family_name", "given_name")
