@@ -1,10 +1,16 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from clinic import fhir
+from clinic import selectors as clinic_selectors
+from core import access
 from core.access import Action, Category
-from core.api.bases import PatientAPIView
+from core.api.bases import PaginatedList, PatientAPIView
 from core.api.serializers import errors
+
+from .serializers import CaseloadRowSerializer, caseload_row
 
 
 class FhirExportView(PatientAPIView):
@@ -22,3 +28,37 @@ class FhirExportView(PatientAPIView):
     )
     def get(self, request, patient_uuid):
         return Response(fhir.patient_bundle(actor=request.user, patient=self.patient))
+
+
+class CaseloadView(PaginatedList, generics.GenericAPIView):
+    """The caller's caseload with outcomes beside the alliance, as the caseload page lists it."""
+
+    concord_access = "list: clinic.selectors.caseload filters by access.visible and audits"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("show", str, enum=list(clinic_selectors.CASELOAD_SHOW)),
+            OpenApiParameter("sort", str, enum=list(clinic_selectors.CASELOAD_SORT)),
+            OpenApiParameter("q", str, description="Part of a name."),
+        ],
+        responses={200: CaseloadRowSerializer(many=True), **errors(404)},
+        summary="My caseload's outcomes: not on track first, whatever the sort",
+        description=(
+            "Patients whose care team the caller is on, with PHQ-9 and GAD-7 change from the "
+            "first score (reliable change, response, remission), the alliance per relationship "
+            "and goal attainment. Patients not on track come first on the first page in every "
+            "sort. Not found for anyone who does not care for patients."
+        ),
+    )
+    def get(self, request):
+        if not access.may_care_for(request.user):
+            raise NotFound
+        load = clinic_selectors.caseload(
+            actor=request.user,
+            show=request.query_params.get("show", "all"),
+            sort=request.query_params.get("sort", "name"),
+            q=request.query_params.get("q", "")[:100],
+        )
+        return self.listed(
+            load.rows, shown=lambda row: CaseloadRowSerializer(caseload_row(row)).data
+        )

@@ -181,3 +181,25 @@ def test_queries_do_not_grow_with_the_caseload(client, prescriber, therapist, ca
     assert len(response.context["load"].rows) == 7
     assert len(large) == len(small)
     assert len(large) <= 30
+
+
+def test_the_api_answers_the_same_rows_in_the_same_order(
+    client, prescriber, patient_user, caseload
+):
+    client.force_login(prescriber)
+    body = client.get(reverse("api_caseload")).json()
+    assert body["count"] == 3
+    rows = body["results"]
+    assert [r["name"].split()[-1] for r in rows] == ["Zimmer", "Moss", "Abbott"]
+    assert rows[0]["not_on_track"] == ["reliable_deterioration"]
+    worse = rows[0]["outcomes"][0]
+    assert (worse["instrument"], worse["baseline"], worse["latest"]) == ("phq-9", 8, 15)
+    assert worse["reliable_deterioration"] and worse["rci"] > 1.96
+    abbott = {o["instrument"]: o for o in rows[2]["outcomes"]}
+    assert abbott["phq-9"]["response"] and not abbott["phq-9"]["remission"]
+    assert abbott["gad-7"]["reliable_improvement"] and not abbott["gad-7"]["remission"]
+    # The first page of any sort starts with those not on track.
+    first = client.get(reverse("api_caseload"), {"sort": "phq9", "limit": 1}).json()
+    assert first["results"][0]["not_on_track"]
+    client.force_login(patient_user)
+    assert client.get(reverse("api_caseload")).status_code == 404
