@@ -3,6 +3,27 @@
 from rest_framework import serializers
 
 from alliance import outcomes
+from clinic import selectors as clinic_selectors
+
+
+class CaseloadQuerySerializer(serializers.Serializer):
+    # Blank is the default, as an empty form field is.
+    show = serializers.ChoiceField(
+        choices=list(clinic_selectors.CASELOAD_SHOW.items()),
+        required=False,
+        allow_blank=True,
+        help_text="Everyone (default), only those not on track, or only those in remission.",
+    )
+    sort = serializers.ChoiceField(
+        choices=list(clinic_selectors.CASELOAD_SORT.items()),
+        required=False,
+        allow_blank=True,
+        help_text="After those not on track, who always come first: by name (default), latest "
+        "PHQ-9 or GAD-7 highest first, or least improved on the PHQ-9 first.",
+    )
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="Part of a name."
+    )
 
 
 class OutcomeSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -9,8 +9,9 @@ from core import access
 from core.access import Action, Category
 from core.api.bases import PaginatedList, PatientAPIView
 from core.api.serializers import errors
+from core.api.validation import valid
 
-from .serializers import CaseloadRowSerializer, caseload_row
+from .serializers import CaseloadQuerySerializer, CaseloadRowSerializer, caseload_row
 
 
 class FhirExportView(PatientAPIView):
@@ -36,12 +37,8 @@ class CaseloadView(PaginatedList, generics.GenericAPIView):
     concord_access = "list: clinic.selectors.caseload filters by access.visible and audits"
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("show", str, enum=list(clinic_selectors.CASELOAD_SHOW)),
-            OpenApiParameter("sort", str, enum=list(clinic_selectors.CASELOAD_SORT)),
-            OpenApiParameter("q", str, description="Part of a name."),
-        ],
-        responses={200: CaseloadRowSerializer(many=True), **errors(404)},
+        parameters=[CaseloadQuerySerializer],
+        responses={200: CaseloadRowSerializer(many=True), **errors(400, 404)},
         summary="My caseload's outcomes: not on track first, whatever the sort",
         description=(
             "Patients whose care team the caller is on, with PHQ-9 and GAD-7 change from the "
@@ -53,11 +50,12 @@ class CaseloadView(PaginatedList, generics.GenericAPIView):
     def get(self, request):
         if not access.may_care_for(request.user):
             raise NotFound
+        query = valid(CaseloadQuerySerializer, request.query_params)
         load = clinic_selectors.caseload(
             actor=request.user,
-            show=request.query_params.get("show", "all"),
-            sort=request.query_params.get("sort", "name"),
-            q=request.query_params.get("q", "")[:100],
+            show=query.get("show") or "all",
+            sort=query.get("sort") or "name",
+            q=query.get("q", ""),
         )
         return self.listed(
             load.rows, shown=lambda row: CaseloadRowSerializer(caseload_row(row)).data

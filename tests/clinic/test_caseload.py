@@ -203,3 +203,10 @@ def test_the_api_answers_the_same_rows_in_the_same_order(
     assert first["results"][0]["not_on_track"]
     client.force_login(patient_user)
     assert client.get(reverse("api_caseload")).status_code == 404
+
+
+def test_the_api_refuses_a_filter_it_does_not_know(client, prescriber, caseload):
+    client.force_login(prescriber)
+    response = client.get(reverse("api_caseload"), {"show": "everything", "sort": "age"})
+    assert response.status_code == 400
+    assert set(response.json()) >= {"show", "sort"}
