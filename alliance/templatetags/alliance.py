@@ -101,7 +101,7 @@ def trend_chart(series) -> str:
             f"{y(base):.1f}",
             f"{y(base):.1f}",
             LEFT + 4,
-            f"{y(top) + 11:.1f}",
+            f"{y(bottom) - 4:.1f}",
         )
     cut_line = ""
     if cutoff is not None and low <= cutoff <= high:

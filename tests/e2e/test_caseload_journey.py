@@ -71,12 +71,12 @@ def test_the_prescribers_caseload_lists_the_patient_getting_worse_first(
     # His scores over time, by date, with the cut-off and the band; then his visit screen.
     first = page.locator(".case").first
     first.get_by_role("link", name="Scores over time for Zed Zimmer").click()
-    chart = page.locator("svg.chart").filter(has=page.locator(".chart__band")).first
+    chart = page.locator('svg.chart[aria-label^="PHQ-9"]')
     expect(chart.locator(".chart__cutoff")).to_have_count(1)
     label = chart.get_attribute("aria-label")
     assert "PHQ-9" in label and "cut-off 10" in label and "no reliable change" in label
     chart.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"caseload-trajectory-{width}.png"), full_page=True)
     page.go_back()
-    page.locator(".case").first.get_by_role("link", name="Zed Zimmer").click()
+    page.locator(".case").first.get_by_role("link", name="Zed Zimmer", exact=True).click()
     expect(page).to_have_url(path_is(live_server, f"/patients/{caseload['worse'].uuid}/visit/"))
