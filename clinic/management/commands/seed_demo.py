@@ -242,6 +242,7 @@ class Command(BaseCommand):
             where = f", {practice}" if practice else ", both practices"
             self.stdout.write(f"  {email:<26} {name} ({role.label.lower()}{where})")
         self.stdout.write(f"  {'patient@example.org':<26} Dan Brooks (patient)")
+        self.stdout.write(f"  {'tom@example.org':<26} Tom Nguyen (patient)")
 
     def _story_of_dan(self, staff) -> None:
         """Four months of Dan's care, once: visits, medicines, check-ins, goals and notes."""
