@@ -16,7 +16,7 @@ from core import selectors as core_selectors
 from core.access import Action, Category
 from core.models import CareTeamMembership
 
-from . import scoring
+from . import outcomes, scoring
 from .models import AllianceSettings, CheckIn, Consultation, Flag, Instrument, Schedule
 
 # Which check-ins each category holds, and which flags: a safety alert is an outcome's.
@@ -484,3 +484,97 @@ def flagged_patients(*, actor) -> list:
             object_type="alliance.Flag",
         )
     return sorted(rows.values(), key=lambda e: (not e["safety"], e["patient"].family_name))
+
+
+# --- Caseload outcomes -------------------------------------------------------------------------
+
+
+@dataclass
+class PatientOutcomes:
+    """One patient's outcome trajectories and alliance trends, as the caseload shows them."""
+
+    outcomes: list = field(default_factory=list)  # [(Instrument, outcomes.Trajectory)]
+    alliance: list = field(default_factory=list)  # [AllianceTrend]
+    concern: bool = False
+    reasons: list = field(default_factory=list)
+
+    @property
+    def not_on_track(self) -> bool:
+        return bool(self.reasons)
+
+    def trajectory(self, key: str):
+        return next((t for i, t in self.outcomes if i.key == key), None)
+
+
+@dataclass
+class AllianceTrend:
+    instrument: Instrument
+    clinician: object
+    latest: float
+    direction: str
+    concern: bool
+
+
+def caseload_outcomes(*, actor, patients, today: date | None = None) -> dict:
+    """Outcome trajectories (reliable change, response, remission), alliance trends per
+    relationship and open alliance concerns for many patients, keyed by patient id; with why
+    each is not on track (`outcomes.not_on_track`). Audited as lists, one row per patient
+    and category.
+
+    A fixed number of queries however many patients and check-ins: the sent check-ins of both
+    categories in one narrow query, the open concerns in one, each instrument once."""
+    patients = list(patients)
+    today = today or timezone.localdate()
+    ids = [p.pk for p in patients]
+    base = CheckIn.objects.filter(patient_id__in=ids, status=CheckIn.Status.SUBMITTED)
+    sent = list(
+        reduce(
+            or_,
+            (
+                access.visible(actor, base.filter(instrument__kind=kind), category)
+                for category, kind in _KINDS.items()
+            ),
+        )
+        .only(*_SENT_COLUMNS, "clinician")
+        .select_related("clinician")
+        .order_by("submitted_at")
+    )
+    _attach(sent)
+    concerns = set(
+        _open(actor, Flag.objects.filter(patient_id__in=ids, kind=Flag.Kind.ALLIANCE_CONCERN))
+        .filter(kind=Flag.Kind.ALLIANCE_CONCERN)
+        .values_list("patient_id", "clinician_id")
+    )
+    by_patient: dict = {pk: [] for pk in ids}
+    for check_in in sent:
+        by_patient[check_in.patient_id].append(check_in)
+    result = {}
+    for pk, check_ins in by_patient.items():
+        entry = PatientOutcomes(concern=any(p == pk for p, _ in concerns))
+        for series in _grouped(check_ins):
+            definition = series.instrument.definition
+            totals = [c.total for c in series.check_ins]
+            if series.instrument.kind == Instrument.Kind.ALLIANCE:
+                clinician_id = series.clinician.pk if series.clinician else None
+                entry.alliance.append(
+                    AllianceTrend(
+                        instrument=series.instrument,
+                        clinician=series.clinician,
+                        latest=totals[-1],
+                        direction=outcomes.alliance_direction(definition, totals),
+                        concern=(pk, clinician_id) in concerns,
+                    )
+                )
+                continue
+            norms = outcomes.norms_for(series.instrument.key)
+            if norms is None:
+                continue
+            points = [(timezone.localdate(c.submitted_at), c.total) for c in series.check_ins]
+            entry.outcomes.append((series.instrument, outcomes.trajectory(norms, points, today)))
+        entry.reasons = outcomes.not_on_track(
+            [t for _, t in entry.outcomes], alliance_concern=entry.concern
+        )
+        result[pk] = entry
+    for category in _KINDS:
+        access.audit_listed(actor, patients, category, object_type="alliance.CheckIn")
+    return result

@@ -147,6 +147,8 @@ class EquityFilterForm(forms.Form):
     def chosen_practices(self, practices_qs):
         chosen = self.cleaned_data.get("practice")
         return practices_qs.filter(uuid=chosen) if chosen else practices_qs
+
+
 # --- Clinic settings -----------------------------------------------------------------------
 
 REASON_HELP = (
@@ -273,6 +275,8 @@ class SummaryTermForm(forms.Form):
 
 class SummaryTermRemoveForm(forms.Form):
     term = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
 # What a clinician may make of a patient's message, in one step (the `make` field of the post).
 MAKE_OBSERVATION, MAKE_REFILL, MAKE_GOAL = "observation", "refill_request", "goal"
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.http import Http404
 from django.utils import timezone
 
+from alliance import outcomes
 from alliance import selectors as alliance_selectors
 from core import access, audit
 from core import selectors as core_selectors
@@ -209,6 +210,8 @@ def equity_table(*, actor, practices, dimension: str, since, until):
         f"cells under {equity.MIN_CELL} hidden",
     )
     return table
+
+
 def conversation_readers(*, conversation) -> list:
     """Who can read a conversation of secure messages now, and why: the care team as the policy
     decides for each, and the clinicians a release in force opens it to (when it is addressed
@@ -222,4 +225,128 @@ def conversation_readers(*, conversation) -> list:
         )
     return messaging_selectors.conversation_readers(
         conversation=conversation, others=under_releases
+    )
+
+
+# --- The caseload ------------------------------------------------------------------------------
+
+CASELOAD_SHOW = {
+    "all": "Everyone",
+    "not_on_track": "Not on track",
+    "remission": "In remission",
+}
+CASELOAD_SORT = {
+    "name": "Name",
+    "phq9": "Latest PHQ-9, highest first",
+    "gad7": "Latest GAD-7, highest first",
+    "change": "Least improved first (PHQ-9)",
+}
+
+
+@dataclass
+class CaseloadRow:
+    patient: object
+    outcomes: object  # alliance.selectors.PatientOutcomes
+    t_score: float | None
+
+    @property
+    def reasons(self) -> list[str]:
+        return self.outcomes.reasons
+
+    @property
+    def reason_labels(self) -> list[str]:
+        return [outcomes.REASON_LABELS[r] for r in self.outcomes.reasons]
+
+    @property
+    def phq9(self):
+        return self.outcomes.trajectory("phq-9")
+
+    @property
+    def gad7(self):
+        return self.outcomes.trajectory("gad-7")
+
+    @property
+    def in_remission(self) -> bool:
+        found = [t for t in (self.phq9, self.gad7) if t is not None]
+        return bool(found) and all(
+            t.latest < outcomes.norms_for(t.key).remission_below for t in found
+        )
+
+
+@dataclass
+class Caseload:
+    rows: list
+    total: int
+    not_on_track: int
+    not_on_track_hidden: int
+    show: str
+    sort: str
+    q: str
+
+
+def _caseload_key(sort: str):
+    worst = list(outcomes.REASON_LABELS)
+
+    def latest(trajectory) -> float:
+        return -trajectory.latest if trajectory is not None else 1
+
+    def least_improved(row) -> float:
+        t = row.phq9
+        return -(t.change.change if t is not None and t.change is not None else -999)
+
+    def key(row):
+        # Not on track first, whatever the sort, worst reason first: a patient getting worse
+        # never waits below the fold (H-68).
+        track = (0, worst.index(row.reasons[0])) if row.reasons else (1, 0)
+        name = (row.patient.family_name.lower(), row.patient.given_name.lower())
+        then = {
+            "phq9": (latest(row.phq9),),
+            "gad7": (latest(row.gad7),),
+            "change": (least_improved(row),),
+        }.get(sort, ())
+        return (*track, *then, *name)
+
+    return key
+
+
+def caseload(*, actor, show: str = "all", sort: str = "name", q: str = "") -> Caseload:
+    """The clinician's caseload (patients whose care team they are on) with outcomes beside
+    the alliance: not on track first, then by `sort`; `show` and `q` narrow what is listed
+    but never the count of patients not on track, which is over the whole caseload. Every
+    patient read is audited (profile, outcomes, alliance, goals). A fixed number of queries
+    however large the caseload."""
+    show = show if show in CASELOAD_SHOW else "all"
+    sort = sort if sort in CASELOAD_SORT else "name"
+    patients = core_selectors.patients_listed(
+        actor=actor, patients=core_selectors.caseload(actor=actor)
+    )
+    read = alliance_selectors.caseload_outcomes(actor=actor, patients=patients)
+    attainment = stories_selectors.goal_attainment_for(actor=actor, patients=patients)
+    rows = [CaseloadRow(p, read[p.pk], attainment[p.pk]) for p in patients]
+    behind = [r for r in rows if r.reasons]
+    shown = rows
+    if show == "not_on_track":
+        shown = behind
+    elif show == "remission":
+        shown = [r for r in rows if r.in_remission]
+    words = q.strip().lower().split()[:4]
+    if words:
+        shown = [
+            r
+            for r in shown
+            if all(
+                w
+                in f"{r.patient.given_name} {r.patient.family_name} {r.patient.preferred_name}".lower()
+                for w in words
+            )
+        ]
+    shown = sorted(shown, key=_caseload_key(sort))
+    return Caseload(
+        rows=shown,
+        total=len(rows),
+        not_on_track=len(behind),
+        not_on_track_hidden=len({id(r) for r in behind} - {id(r) for r in shown}),
+        show=show,
+        sort=sort,
+        q=q,
     )

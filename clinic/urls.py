@@ -42,6 +42,7 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/shared/", views.shared, name="shared"),
     path("today/", views.today, name="today"),
     path("equity/", views.equity_view, name="equity"),
+    path("caseload/", views.caseload, name="caseload"),
     path("patients/<uuid:patient_uuid>/fhir/", views.fhir_export, name="fhir_export"),
     path("messages/<uuid:conversation_uuid>/", views.conversation, name="conversation"),
     path(

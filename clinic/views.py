@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alliance import outcomes
 from alliance import selectors as alliance_selectors
 from core import access, pages
 from core import selectors as core_selectors
@@ -329,6 +330,29 @@ def today(request):
             actor=request.user, patients=core_selectors.patient_list(actor=request.user)
         )
     return render(request, "clinic/today.html", {**day, "caseload": caseload, "nav": "today"})
+
+
+@access.declare("list: clinic.selectors.caseload filters by access.visible and audits each patient")
+@login_required
+@require_GET
+def caseload(request):
+    """The clinician's caseload with outcomes beside the alliance, not on track first."""
+    _for_clinicians(request)
+    load = clinic_selectors.caseload(
+        actor=request.user,
+        show=request.GET.get("show", "all"),
+        sort=request.GET.get("sort", "name"),
+        q=request.GET.get("q", "")[:100],
+    )
+    context = {
+        "load": load,
+        "shows": clinic_selectors.CASELOAD_SHOW,
+        "sorts": clinic_selectors.CASELOAD_SORT,
+        "norms": {"phq9": outcomes.norms_for("phq-9"), "gad7": outcomes.norms_for("gad-7")},
+        "weeks": outcomes.WEEKS_TO_IMPROVE,
+        "nav": "caseload",
+    }
+    return render(request, "clinic/caseload.html", context)
 
 
 @login_required

@@ -133,7 +133,13 @@ class PracticeCrisisHelpForm(forms.ModelForm):
         from .models import Practice
 
         model = Practice
-        fields = ["state", "after_hours_phone", "after_hours_instructions", "reply_time", "reply_days"]
+        fields = [
+            "state",
+            "after_hours_phone",
+            "after_hours_instructions",
+            "reply_time",
+            "reply_days",
+        ]
         widgets = {"after_hours_instructions": forms.Textarea(attrs={"rows": 4})}
         error_messages = {"state": {"invalid_choice": "Choose a state from the list."}}
 

@@ -306,6 +306,8 @@ def self_description_get(*, user) -> SelfDescription | None:
     access.get(user, Action.READ, Category.SELF_DESCRIPTION, patient=patient.uuid)
     found = SelfDescription.objects.filter(patient=patient).first()
     return found or SelfDescription(patient=patient)
+
+
 # --- Clinic settings: the staff accounts a clinic admin runs (no patient information) ------
 
 
@@ -362,3 +364,12 @@ def staff_invitations_open(*, user) -> list:
         .select_related("practice")
         .order_by("-created_at")
     )
+
+
+def caseload(*, actor) -> QuerySet:
+    """The patients the actor is on the active care team of (a release alone does not make a
+    patient theirs), as far as the policy lets them see them; by name. Not audited: pass what
+    is shown to `patients_listed` or audit it as the page's lists do."""
+    members = CareTeamMembership.objects.active().filter(clinician_id=actor.pk)
+    patients = Patient.objects.filter(pk__in=members.values("patient_id"))
+    return access.visible(actor, patients, Category.PROFILE).order_by("family_name", "given_name")

@@ -254,3 +254,21 @@ def safety_plan_current(*, actor, patient):
             obj=plan,
         )
     return plan
+
+
+def goal_attainment_for(*, actor, patients) -> dict:
+    """Each patient's goal attainment T-score (`gas_summary` over their active goals' latest
+    ratings the actor may see), keyed by patient id; None without a rated active goal.
+    Audited as a list, one row per patient; two queries however many patients."""
+    patients = list(patients)
+    goals = (
+        goals_visible(actor=actor)
+        .filter(patient_id__in=[p.pk for p in patients], status=Goal.Status.ACTIVE)
+        .only("id", "patient_id", "status")
+        .prefetch_related(Prefetch("ratings", queryset=_ratings_visible(actor)))
+    )
+    by_patient: dict = {p.pk: [] for p in patients}
+    for goal in goals:
+        by_patient[goal.patient_id].append(goal)
+    access.audit_listed(actor, patients, Category.GOALS, object_type="stories.Goal")
+    return {pk: gas_summary(found) for pk, found in by_patient.items()}

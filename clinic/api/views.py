@@ -1,7 +1,7 @@
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,10 +10,12 @@ from clinic import equity, fhir
 from clinic import selectors as clinic_selectors
 from core import access
 from core.access import Action, Category
-from core.api.bases import PatientAPIView
+from core.api.bases import PaginatedList, PatientAPIView
 from core.api.serializers import errors
 from core.api.validation import valid
 from messaging.api.views import ConversationView as MessagingConversationView
+
+from .serializers import CaseloadQuerySerializer, CaseloadRowSerializer, caseload_row
 
 
 class FhirExportView(PatientAPIView):
@@ -153,8 +155,41 @@ class EquityMeasureReportView(_EquityBase):
     )
     def get(self, request):
         return Response(fhir.equity_measure_report(self.table(request)))
+
+
 class ConversationView(MessagingConversationView):
     """One conversation, saying who can read it: the care team and those under a release."""
 
     def readers_of(self, conversation) -> list:
         return clinic_selectors.conversation_readers(conversation=conversation)
+
+
+class CaseloadView(PaginatedList, generics.GenericAPIView):
+    """The caller's caseload with outcomes beside the alliance, as the caseload page lists it."""
+
+    concord_access = "list: clinic.selectors.caseload filters by access.visible and audits"
+
+    @extend_schema(
+        parameters=[CaseloadQuerySerializer],
+        responses={200: CaseloadRowSerializer(many=True), **errors(400, 404)},
+        summary="My caseload's outcomes: not on track first, whatever the sort",
+        description=(
+            "Patients whose care team the caller is on, with PHQ-9 and GAD-7 change from the "
+            "first score (reliable change, response, remission), the alliance per relationship "
+            "and goal attainment. Patients not on track come first on the first page in every "
+            "sort. Not found for anyone who does not care for patients."
+        ),
+    )
+    def get(self, request):
+        if not access.may_care_for(request.user):
+            raise NotFound
+        query = valid(CaseloadQuerySerializer, request.query_params)
+        load = clinic_selectors.caseload(
+            actor=request.user,
+            show=query.get("show") or "all",
+            sort=query.get("sort") or "name",
+            q=query.get("q", ""),
+        )
+        return self.listed(
+            load.rows, shown=lambda row: CaseloadRowSerializer(caseload_row(row)).data
+        )

@@ -144,3 +144,19 @@ def test_every_demo_patient_has_months_of_fills_not_one_day(seeded):
         assert fills[-1] >= 80 and fills[0] <= 30, patient
         started = DecisionRecord.objects.get(patient=patient, kind="start")
         assert days_ago(started.decided_on) == fills[-1]
+
+
+def test_the_demo_caseload_lists_a_patient_not_on_track_first(seeded, client):
+    """Dr. Raman's caseload starts with Tom: fourteen weeks of PHQ-9s that never moved by a
+    reliable amount. Dan, whose PHQ-9 fell from 17 to 7, is on track and has responded."""
+    from django.urls import reverse
+
+    from core.models import User
+
+    client.force_login(User.objects.get(email="prescriber@example.org"))
+    rows = client.get(reverse("caseload")).context["load"].rows
+    assert rows[0].patient.preferred_name == "Tom"
+    assert rows[0].reasons == ["no_reliable_improvement"]
+    dan = next(r for r in rows if r.patient.preferred_name == "Dan")
+    assert not dan.reasons
+    assert dan.phq9.change.reliable_improvement and dan.phq9.change.response

@@ -1395,3 +1395,49 @@ def test_every_decision_matches_the_policy_table(users):
     # Every kind of data is probed, and every action somewhere.
     assert {k for k, _ in covered} == set(POLICY)
     assert {a for _, a in covered} == set(ACTIONS)
+
+
+# The world's care team today: the closed referral's membership has ended, and the referral
+# still waiting made none.
+ON_THE_TEAM = frozenset({"prescriber", "therapist"})
+
+
+def test_the_caseload_shows_no_more_than_the_table(users):
+    """The caseload, page and API, lists a patient only to a clinician on their care team (a
+    release makes no patient one's caseload), and shows of each kind of check-in only what
+    the table lets that person list, in every release state."""
+    alliance.install_shipped()
+    mistakes: list[str] = []
+    cases = 0
+    for state in STATES:
+        w = build_world(state, users)
+        name = w.patient.family_name
+        for actor in ACTORS:
+            client = _client(w, actor)
+            api = client.get(reverse("api_caseload"), {"q": name, "limit": 200})
+            page = client.get(reverse("caseload"), {"q": name})
+            rows = api.json()["results"] if api.status_code == 200 else []
+            row = next((r for r in rows if r["patient"] == str(w.patient.uuid)), None)
+            # The row's link to the visit screen (the search box repeats the name).
+            on_page = _shows(page, _url("visit", w.patient.uuid))
+            listed = actor in ON_THE_TEAM
+            cases += 1
+            if (row is not None, on_page) != (listed, listed):
+                mistakes.append(
+                    f"{state:15} {actor:20} listed: api {row is not None}, page {on_page}"
+                )
+                continue
+            if row is None:
+                continue
+            about = {a["clinician"] for a in row["alliance"]}
+            shown = {
+                "check-in": any(o["instrument"] == "phq-9" for o in row["outcomes"]),
+                "alliance check-in about the prescriber": str(users["prescriber"].uuid) in about,
+                "alliance check-in about the therapist": str(users["therapist"].uuid) in about,
+            }
+            for kind, got in shown.items():
+                cases += 1
+                if got != expected(actor, kind, "list", state):
+                    mistakes.append(f"{state:15} {actor:20} caseload {kind}: shown {got}")
+    report(f"caseload: {cases} cases (actors × release states × kinds of check-in), page and API")
+    assert not mistakes, "\n".join(mistakes)

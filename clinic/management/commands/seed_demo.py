@@ -75,7 +75,7 @@ PATIENTS = [
         "Nguyen",
         "Tom",
         date(1979, 6, 30),
-        "",
+        "tom@example.org",
         "prescriber@example.org",
         "therapist2@example.org",
     ),
@@ -560,6 +560,20 @@ COHORT = [
         [("Escitalopram", "10 mg"), ("Clonazepam", "0.5 mg")],
     ),
 ]
+# PHQ-9 totals of the other patients who fill in check-ins, (days ago, total): Tom's has not
+# moved by a reliable amount in fourteen weeks, so the caseload lists him as not on track.
+OUTCOMES = {
+    ("Thomas", "Nguyen"): [
+        (98, 16),
+        (84, 17),
+        (70, 15),
+        (56, 16),
+        (42, 14),
+        (28, 15),
+        (14, 16),
+        (3, 15),
+    ],
+}
 
 
 class Command(BaseCommand):
@@ -635,6 +649,7 @@ class Command(BaseCommand):
             where = f", {practice}" if practice else ", both practices"
             self.stdout.write(f"  {email:<26} {name} ({role.label.lower()}{where})")
         self.stdout.write(f"  {'patient@example.org':<26} Dan Brooks (patient)")
+        self.stdout.write(f"  {'tom@example.org':<26} Tom Nguyen (patient)")
 
     def _story_of_dan(self, staff) -> None:
         """Four months of Dan's care, once: visits, medicines, check-ins, goals and notes."""
@@ -946,6 +961,7 @@ class Command(BaseCommand):
             )
             for ago in range(started, 0, -30):
                 self._fill(rx, prescriber, prescription, ago, at)
+            self._outcomes(patient, OUTCOMES.get((given, family), []), at)
             therapist = therapists.get(patient.pk)
             if therapist and note:
                 written = stories.note_create(
@@ -1125,6 +1141,28 @@ class Command(BaseCommand):
             created_at=when,
             submitted_at=when,
         )
+
+    def _outcomes(self, patient, totals, at) -> None:
+        """The patient's own PHQ-9s, sent on the days given."""
+        from alliance import selectors as alliance_selectors
+        from alliance import services as alliance
+        from alliance.models import CheckIn
+
+        if not totals or patient.user is None:
+            return
+        alliance.install_shipped()
+        phq9 = {i.key: i for i in alliance_selectors.instruments_offered()}["phq-9"]
+        ids = [item["id"] for item in phq9.definition["items"]]
+        for ago, total in totals:
+            sent = alliance.check_in_submit_new(
+                actor=patient.user,
+                patient=patient,
+                instrument=phq9,
+                answers=dict(zip(ids, self._phq9(total), strict=True)),
+            )
+            CheckIn.objects.filter(pk=sent.pk).update(
+                created_at=at(ago, 19, 30), submitted_at=at(ago, 19, 40)
+            )
 
     @staticmethod
     def _prescribe(rx, priya, medication, *, written, refills, at, quantity=30):
