@@ -4,6 +4,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.dates import us_date
+
 register = template.Library()
 
 WIDTH, HEIGHT = 480, 160
@@ -50,7 +52,7 @@ def trend_chart(series) -> str:
         timezone.localtime(points[-1].submitted_at),
     )
     label = (
-        f"{series.instrument.name}: {len(points)} scores from {first_date:%d %b %Y} to {last_date:%d %b %Y}; "
+        f"{series.instrument.name}: {len(points)} scores from {us_date(first_date)} to {us_date(last_date)}; "
         f"latest {_fmt(points[-1].total)}"
         + (f", cut-off {_fmt(cutoff)}" if cutoff is not None else "")
     )
@@ -92,8 +94,8 @@ def trend_chart(series) -> str:
         line=" ".join(f"{x:.1f},{yy:.1f}" for x, yy in coords),
         dots=dots,
         dy=HEIGHT - 6,
-        first=f"{first_date:%d %b}",
-        last=f"{last_date:%d %b}",
+        first=us_date(first_date, "day"),
+        last=us_date(last_date, "day"),
     )
 
 
