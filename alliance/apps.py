@@ -40,7 +40,7 @@ class AllianceConfig(AppConfig):
         )
         nudges.register(
             "alliance_concern",
-            title="An alliance check-in needs your attention",
+            title="A patient's check-in about your work together raised a concern",
             link=flag,
             group="alliance",
         )

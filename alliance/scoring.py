@@ -33,7 +33,7 @@ def validate_definition(definition: dict) -> None:
     if definition["kind"] not in ("alliance", "outcome"):
         raise DefinitionError("kind is 'alliance' or 'outcome'.")
     if not str(definition["licence_note"]).strip():
-        raise DefinitionError("Every instrument states its licence.")
+        raise DefinitionError("Every instrument states its license.")
     ids = [item.get("id") for item in definition["items"]]
     if not ids or len(ids) != len(set(ids)):
         raise DefinitionError("Items need unique ids.")

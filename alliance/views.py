@@ -3,13 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import access, pages
 from core import selectors as core_selectors
 from core.access import Action, Category
+from core.dates import us_date
 
 from . import selectors, services
 from .forms import AcknowledgeForm, AnswersForm, ConsultationForm, StartForm
@@ -194,7 +193,7 @@ def _answered(request, check_in, saved: bool):
         messages.warning(
             request,
             f"This check-in had already been sent, on "
-            f"{date_format(timezone.localtime(check_in.submitted_at), 'j F Y, H:i')}. "
+            f"{us_date(check_in.submitted_at, 'time')}. "
             "Your care team has the answers shown here; the ones you just gave were "
             "not sent. If something has changed, start a new check-in.",
         )

@@ -240,7 +240,7 @@ def patient_bundle(*, actor, patient) -> dict:
                     "category": [
                         {
                             "coding": [{"system": "http://loinc.org", "code": "59284-0"}],
-                            "text": "Authorisation to share health information",
+                            "text": "Authorization to share health information",
                         }
                     ],
                     "patient": subject,

@@ -34,6 +34,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .access import Action, Category
+from .dates import us_date
 from .models import AuditEvent, Patient, User
 
 VISIT_GAP = timedelta(minutes=30)
@@ -280,8 +281,8 @@ class Group:
 
 def _day_text(day: date) -> str:
     if day.year == timezone.localdate().year:
-        return f"{day.day} {day:%b}"
-    return f"{day.day} {day:%b %Y}"
+        return us_date(day, "day")
+    return us_date(day)
 
 
 def patient_zone(patient: Patient) -> zoneinfo.ZoneInfo:

@@ -1,12 +1,20 @@
-"""One sensible range for every date a person types: fills, prescriptions, check-ins, visits,
-goals. Outside it a date is a slip or a probe (0001-01-01 made date arithmetic overflow and
-pages answer 500), never a record."""
+"""Dates people type and dates people read.
+
+Typed: one sensible range for every date a person types: fills, prescriptions, check-ins,
+visits, goals. Outside it a date is a slip or a probe (0001-01-01 made date arithmetic overflow
+and pages answer 500), never a record.
+
+Read: one way a date is written for a person, US order with the month in letters ("Dec 7,
+2026"), never digits alone, so that 12/7 and 7/12 cannot be taken for each other (H-65).
+Templates use the `us_date` filter (core/templatetags/concord.py); Python that writes a date
+into words (notifications, chart labels, messages) calls `us_date` here. Machine formats (ISO
+8601 in `datetime` attributes, FHIR, form values) are not for reading and do not come here."""
 
 import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.deconstruct import deconstructible
 from rest_framework import serializers
 
@@ -60,3 +68,25 @@ class DateSerializerField(serializers.DateField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.validators.append(sensible_date)
+
+
+# One style, at several precisions.
+FORMATS = {
+    "date": "M j, Y",  # Dec 7, 2026
+    "day": "M j",  # Dec 7 (a recent day, where the year goes without saying)
+    "time": "M j, Y, g:i A",  # Dec 7, 2026, 4:43 PM
+    "day time": "M j, g:i A",  # Dec 7, 4:43 PM
+    "tz": "M j, Y, g:i A T",  # Dec 7, 2026, 4:43 PM EST
+    "seconds": "M j, Y, g:i:s A",  # Dec 7, 2026, 4:43:07 PM (the audit trail)
+}
+
+
+def us_date(value, style: str = "date") -> str:
+    """A date or datetime in words; an aware datetime in the current time zone; "" for None.
+    KeyError for a style not in FORMATS (a typo fails loudly instead of printing a raw format)."""
+    fmt = FORMATS[style]
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return dateformat.format(value, fmt)

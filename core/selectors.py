@@ -54,6 +54,16 @@ def care_team_for(*, patient: Patient) -> list[CareTeamMembership]:
     return list(access.care_team(patient))
 
 
+def clinics_for(*, patient: Patient, first=None) -> list:
+    """The practices a printed document of this patient names at its foot: `first` (the
+    practice issuing it), then those of the active care team, each once."""
+    practices = [first] if first is not None else []
+    for member in care_team_for(patient=patient):
+        if member.practice not in practices:
+            practices.append(member.practice)
+    return practices
+
+
 def is_on_care_team(*, patient: Patient, clinician) -> bool:
     """Is this clinician an active member of the patient's care team today?"""
     return CareTeamMembership.objects.active().filter(patient=patient, clinician=clinician).exists()

@@ -26,6 +26,7 @@ from django.utils import timezone
 from core import access, audit, nudges
 from core import selectors as core_selectors
 from core.access import Action, Category
+from core.dates import us_date
 from stories import selectors as stories_selectors
 
 from . import doses, supply
@@ -325,7 +326,7 @@ class RefillPrompt:
 
 
 def _day(d) -> str:
-    return f"{d.day} {d:%b %Y}"
+    return us_date(d)
 
 
 def refill_prompt(

@@ -15,6 +15,7 @@ from django.utils import timezone
 from core import access, audit, nudges, resubmit
 from core import services as core_services
 from core.access import Action, Category
+from core.dates import us_date
 from core.exceptions import Conflict, NotAllowed
 from stories import selectors as stories_selectors
 
@@ -786,11 +787,7 @@ def refill_request_create(*, actor, medication: Medication, note: str = "") -> R
         open_request = RefillRequest.objects.filter(
             medication=medication, status__in=RefillRequest.OPEN
         ).first()
-        asked = (
-            f" (asked on {timezone.localtime(open_request.requested_at):%d %b})"
-            if open_request
-            else ""
-        )
+        asked = f" (asked on {us_date(open_request.requested_at, 'day')})" if open_request else ""
         raise ValidationError(
             {
                 "medication": f"A refill request for this medicine is already open{asked}. Your prescriber will answer it."

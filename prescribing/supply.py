@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
+from core.dates import us_date
+
 
 class Schedule:
     NONE = "none"
@@ -241,7 +243,7 @@ def refill_answer(rx: Prescription, on: date, limits: Limits) -> RefillAnswer:
 
 
 def _long(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return us_date(day)
 
 
 # Used when the clinic's policy table has no row (the same values its migration seeds).

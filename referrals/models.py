@@ -15,6 +15,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import us_date
+
+from . import statements
+
 # Categories a release may cover: the core vocabulary less what a release never carries
 # (psychotherapy process notes) and what is not clinical information (the audit, releases).
 RELEASABLE = [
@@ -78,7 +82,7 @@ def release_end_problem(end: date | None, signed_on: date) -> str | None:
     if end > latest:
         return (
             f"A release can last at most {RELEASE_MAX_YEARS} years: choose an end date on or "
-            f"before {latest:%-d %B %Y}. To share for longer, sign a new release then."
+            f"before {us_date(latest)}. To share for longer, sign a new release then."
         )
     return None
 
@@ -179,7 +183,7 @@ class Release(models.Model):
     """A signed authorisation (HIPAA 45 CFR 164.508(c); 42 CFR 2.31 when substance-use
     information is in scope). Immutable once written: every field here was signed."""
 
-    STATEMENT_VERSION = 1
+    STATEMENT_VERSION = statements.CURRENT
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")

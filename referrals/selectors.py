@@ -11,6 +11,7 @@ from django.utils import timezone
 from core import access, audit
 from core import selectors as core_selectors
 from core.access import Action, Category
+from core.dates import us_date
 from core.models import AuditEvent
 
 from . import access as releases_policy
@@ -188,8 +189,8 @@ class Reader:
             return "reads new posts: same practice as you"
         if self.reads and self.release is not None:
             return (
-                f"reads new posts under the release signed on {timezone.localtime(self.release.signed_at):%-d %b %Y}, "
-                f"until {self.release.ends_on:%-d %b %Y}"
+                f"reads new posts under the release signed on {us_date(self.release.signed_at)}, "
+                f"until {us_date(self.release.ends_on)}"
             )
         if self.reads:
             return "reads new posts"
@@ -197,8 +198,8 @@ class Reader:
             how = "was revoked" if hasattr(self.ended, "revocation") else "ended"
             return (
                 "cannot read new posts: the release that let them (signed on "
-                f"{timezone.localtime(self.ended.signed_at):%-d %b %Y}) {how} on "
-                f"{timezone.localtime(_ended_at(self.ended)):%-d %b %Y}"
+                f"{us_date(self.ended.signed_at)}) {how} on "
+                f"{us_date(_ended_at(self.ended))}"
             )
         return "cannot read new posts: no release of information lets your posts reach them"
 
@@ -322,7 +323,7 @@ def release_readers(*, patient, category: Category, party_id: int) -> list[tuple
             continue
         clinician = release.recipient if reader_id == release.recipient_id else release.discloser
         signed = timezone.localtime(release.signed_at)
-        readers.append((clinician, f"under the release signed on {signed:%-d %b %Y}"))
+        readers.append((clinician, f"under the release signed on {us_date(signed)}"))
     return readers
 
 
@@ -344,8 +345,8 @@ def _mark_ended_sharing(posts: list[ThreadPost], releases: list[Release]) -> Non
             how = "was revoked" if hasattr(release, "revocation") else "ended"
             ended_on = timezone.localtime(_ended_at(release))
             notes.append(
-                f"Written under the release signed on {timezone.localtime(release.signed_at):%-d %b %Y}, which "
-                f"{how} on {ended_on:%-d %b %Y}: "
+                f"Written under the release signed on {us_date(release.signed_at)}, which "
+                f"{how} on {us_date(ended_on)}: "
                 + (
                     f"{party.full_name} still reads it under a newer release."
                     if still

@@ -39,12 +39,30 @@ RELEASABLE_KEYS = [key for key, _ in RELEASABLE]
 
 
 def _notify(user, kind: str, title: str, link: str) -> None:
+    # Titles name clinicians, whose names run to 200 characters: the title column holds 200.
+    title = title if len(title) <= 200 else title[:199] + "…"
     transaction.on_commit(
         lambda: core_services.notification_send(recipient=user, kind=kind, title=title, link=link)
     )
 
 
 # --- Referrals -------------------------------------------------------------------------------
+
+
+_MOVED = {
+    "accepted": "accepted",
+    "declined": "declined",
+    "active": "began working together on",
+    "closed": "closed",
+}
+
+
+def _referral_moved_title(actor, referral: Referral, status: str) -> str:
+    """Who did what to which referral, without the patient or the reason (titles are e-mailed)."""
+    whose = (
+        "your referral" if actor.pk == referral.to_clinician_id else "the referral they sent you"
+    )
+    return f"{actor.full_name} {_MOVED.get(status, 'updated')} {whose}"
 
 
 def referral_create(
@@ -84,7 +102,7 @@ def referral_create(
         _notify(
             to_clinician,
             "referral_received",
-            "You have a new referral",
+            f"{actor.full_name} sent you a referral",
             reverse("referral", args=[referral.uuid]),
         )
     return referral
@@ -149,7 +167,7 @@ def referral_move(*, actor, referral: Referral, status: str, reason: str = "") -
         _notify(
             other,
             "referral_" + status,
-            "A referral you are part of has moved on",
+            _referral_moved_title(actor, locked, status),
             reverse("referral", args=[locked.uuid]),
         )
     return locked
@@ -307,7 +325,13 @@ def release_sign(
         permit.done(release)
         link = reverse("release", args=[release.uuid])
         for clinician in {discloser, recipient}:
-            _notify(clinician, "release_signed", "A patient signed a release of information", link)
+            _notify(
+                clinician,
+                "release_signed",
+                "A patient signed a release of information: "
+                f"{discloser.full_name} may share with {recipient.full_name}",
+                link,
+            )
     return release
 
 
@@ -330,7 +354,11 @@ def release_revoke(*, actor, release: Release, note: str = "") -> Revocation:
         link = reverse("release", args=[release.uuid])
         for clinician in {release.discloser, release.recipient}:
             _notify(
-                clinician, "release_revoked", "A patient revoked a release of information", link
+                clinician,
+                "release_revoked",
+                "A patient revoked the release of information by which "
+                f"{release.discloser.full_name} shared with {release.recipient.full_name}",
+                link,
             )
         # Last: the audit row above may have waited for the patient's chain; the stamp must
         # not be taken before that wait, or reads allowed meanwhile would post-date it.
@@ -405,7 +433,7 @@ def thread_post(
             _notify(
                 clinician,
                 "thread_post",
-                "A colleague posted about a shared patient",
+                f"{actor.full_name} posted in the team thread of a patient you share",
                 reverse("thread", args=[patient.uuid]),
             )
     return post

@@ -181,7 +181,9 @@ def release(request, signed):
         "view": view,
         "release": signed,
         "patient": signed.patient,
-        "statements": statements.statements(substance_use=signed.covers_substance_use),
+        "statements": statements.statements(
+            substance_use=signed.covers_substance_use, version=signed.statement_version
+        ),
         "revoke_form": RevokeForm(),
         "can_revoke": not view.revoked
         and access.can(request.user, Action.UPDATE, Category.RELEASES, signed),

@@ -403,7 +403,7 @@ class ClinicalTerms(ValidationError):
         words = ", ".join(f"“{hit.as_written}”" for hit in found)
         self.message = (
             f"This summary uses clinical terms or labels: {words}. {name} will read it. "
-            f"Could you say it the way {name} would, so that {name} would recognise "
+            f"Could you say it the way {name} would, so that {name} would recognize "
             "themselves in it? If these words are right here, save anyway."
         )
         super().__init__({"text": self.message})

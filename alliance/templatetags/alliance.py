@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 
 from alliance import outcomes
 from alliance.selectors import POINTS_SHOWN
+from core.dates import us_date
 
 register = template.Library()
 
@@ -67,7 +68,7 @@ def trend_chart(series) -> str:
                 5 if c.pk in flagged else 3.5,
                 "chart__flagged" if c.pk in flagged else "chart__dot",
                 "#a2262e" if c.pk in flagged else "#1f5f5b",
-                f"{timezone.localtime(c.submitted_at):%d %b %Y}",
+                us_date(timezone.localtime(c.submitted_at)),
                 _fmt(c.total),
             )
             for (xx, yy), c in zip(coords, points, strict=True)
@@ -76,7 +77,7 @@ def trend_chart(series) -> str:
     first_date, last_date = timezone.localtime(start), timezone.localtime(end)
     band = _band(series, low, high)
     label = (
-        f"{series.instrument.name}: {len(points)} scores from {first_date:%d %b %Y} to {last_date:%d %b %Y}; "
+        f"{series.instrument.name}: {len(points)} scores from {us_date(first_date)} to {us_date(last_date)}; "
         f"latest {_fmt(points[-1].total)}"
         + (f", cut-off {_fmt(cutoff)}" if cutoff is not None else "")
         + (
@@ -124,7 +125,7 @@ def trend_chart(series) -> str:
             '<text class="chart__label" x="{}" y="{}" text-anchor="middle">{}</text>',
             f"{x(halfway):.1f}",
             HEIGHT - 6,
-            f"{timezone.localtime(halfway):%d %b}",
+            us_date(halfway, "day"),
         )
     return format_html(
         '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" preserveAspectRatio="xMidYMid meet">'
@@ -152,9 +153,9 @@ def trend_chart(series) -> str:
         line=" ".join(f"{xx:.1f},{yy:.1f}" for xx, yy in coords),
         dots=dots,
         dy=HEIGHT - 6,
-        first=f"{first_date:%d %b}",
+        first=us_date(first_date, "day"),
         middle=middle,
-        last=f"{last_date:%d %b}",
+        last=us_date(last_date, "day"),
     )
 
 

@@ -48,3 +48,12 @@ def own_record(context, patient) -> bool:
 
     user = context.get("user")
     return bool(patient is not None and user is not None and access.is_self(user, patient))
+
+
+@register.filter(expects_localtime=True)
+def us_date(value, style: str = "date") -> str:
+    """`{{ when|us_date }}` → "Dec 7, 2026"; `|us_date:"time"`, `"day"`, `"day time"`, `"tz"`,
+    `"seconds"` for other precisions (core/dates.py). The only date format templates use."""
+    from core import dates
+
+    return dates.us_date(value, style)

@@ -139,7 +139,7 @@ class TestFlagRule:
 class TestDefinitions:
     def test_a_definition_without_licence_is_refused(self):
         bad = dict(ALLIANCE, licence_note=" ")
-        with pytest.raises(scoring.DefinitionError, match="licence"):
+        with pytest.raises(scoring.DefinitionError, match="license"):
             scoring.validate_definition(bad)
 
     def test_unknown_item_in_scoring_is_refused(self):

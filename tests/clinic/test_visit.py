@@ -431,3 +431,28 @@ def test_bad_input_to_the_visit_actions_is_explained_and_changes_nothing(
     assert med.status == "active"
     history["refill"].refresh_from_db()
     assert history["refill"].status == "requested"
+
+
+def test_two_open_concerns_read_as_one_line_with_a_count(client, patient, patient_user, prescriber):
+    """Two low alliance check-ins about the same clinician: one "Concern flagged 2 times" line
+    on the visit screen, not the same words twice."""
+    from alliance.models import Flag
+    from tests.alliance.conftest import answer_all
+
+    alliance.install_shipped()
+    instrument = next(
+        i for i in alliance_selectors.instruments_offered() if i.key == "concord-alliance"
+    )
+    for _ in range(2):
+        check_in = alliance.check_in_start(
+            actor=patient_user, patient=patient, instrument=instrument, clinician=prescriber
+        )
+        alliance.check_in_submit(
+            actor=patient_user, check_in=check_in, answers=answer_all(instrument, 2)
+        )
+    assert Flag.objects.filter(kind=Flag.Kind.ALLIANCE_CONCERN).count() == 2
+    client.force_login(prescriber)
+    page = " ".join(client.get(reverse("visit", args=[patient.uuid])).content.decode().split())
+    assert page.count("Concern flagged") == 1
+    assert "Concern flagged 2 times" in page
+    assert "Review them" in page

@@ -66,7 +66,7 @@ def test_a_release_recipient_listing_the_patient_shows_in_their_accounting(
     assert "Dr. Olu Outside" in page
     # The day as the clinic's clock says it (just after midnight UTC it is still yesterday).
     signed_at = timezone.localtime(release.signed_at)
-    signed = f"{signed_at.day} {signed_at:%b}"
+    signed = f"{signed_at:%b} {signed_at.day}"
     assert [(e["who"], e["what"], e["because"], e["disclosure"]) for e in api] == [
         (
             "Dr. Olu Outside",

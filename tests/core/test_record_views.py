@@ -118,9 +118,9 @@ def test_reads_are_grouped_by_person_and_day_in_plain_words(
     assert api["count"] == 3
     assert [g["sentence"] for g in groups] == [
         "Dr. Priya Raman printed or downloaded your medicines, and saw you in a list of "
-        "patients on 8 Dec",
-        "Dr. Priya Raman looked at your medicines and goals, twice on 7 Dec",
-        "Jordan Lee looked at your goals on 7 Dec",
+        "patients on Dec 8",
+        "Dr. Priya Raman looked at your medicines and goals, twice on Dec 7",
+        "Jordan Lee looked at your goals on Dec 7",
     ]
     assert {g["because"] for g in groups} == {"because they are on your care team"}
     assert {g["disclosure"] for g in groups} == {False}
@@ -130,7 +130,7 @@ def test_reads_are_grouped_by_person_and_day_in_plain_words(
     assert (groups[1]["day"], groups[1]["times"]) == ("2026-12-07", 2)
 
     shown = _main(page)
-    assert "looked at your medicines and goals, twice on 7 Dec" in shown
+    assert "looked at your medicines and goals, twice on Dec 7" in shown
     assert "Because they are on your care team" in shown
     for code in CODES:
         assert code not in shown, f"{code!r} shows on the page"
@@ -160,9 +160,9 @@ def test_a_release_recipients_reads_are_the_disclosures_not_the_care_teams_own(
     page, disclosures = _both(client, patient_user, show="disclosures")
     assert disclosures["count"] == 1
     (only,) = disclosures["results"]
-    assert only["sentence"] == "Dr. Olu Okafor looked at your medicines on 7 Dec"
+    assert only["sentence"] == "Dr. Olu Okafor looked at your medicines on Dec 7"
     assert only["times"] == 1  # two reads four minutes apart: one visit
-    assert only["because"] == "under the release you signed on 7 Dec"
+    assert only["because"] == "under the release you signed on Dec 7"
     # The API links the release as the page does.
     url = reverse("release", kwargs={"release_uuid": release.uuid})
     assert only["releases"] == [{"signed_on": "2026-12-07", "url": url}]
@@ -170,7 +170,7 @@ def test_a_release_recipients_reads_are_the_disclosures_not_the_care_teams_own(
     assert only["practice"] == reader.practice.name
     shown = _main(page)
     assert "Dr. Olu Okafor" in shown
-    assert "Under the release you signed on 7 Dec" in shown
+    assert "Under the release you signed on Dec 7" in shown
     assert "Dr. Priya Raman" not in shown
     assert str(release.uuid) not in shown
     # The link to the release itself is there, for the patient to read what they signed.
@@ -324,7 +324,7 @@ def test_pages_that_list_records_count_under_the_grant_that_opened_the_page(
     _, api = _both(client, patient_user)
     assert [(g["who"], g["reason"], g["because"]) for g in api["results"]] == [
         ("Jordan Lee", "care_team", "because they are on your care team"),
-        ("Dr. Olu Okafor", "release", "under the release you signed on 7 Dec"),
+        ("Dr. Olu Okafor", "release", "under the release you signed on Dec 7"),
     ]
 
 

@@ -85,6 +85,16 @@ def path_is(live_server, path: str) -> re.Pattern:
     return re.compile(re.escape(live_server.url + path) + r"(\?.*)?$")
 
 
+def main_menu_link(page, name: str):
+    """A link of the header's main menu, as a person reaches it: on a phone, open the folded
+    menu first, with the keyboard (its button says whether it is open)."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.focus()
+        page.keyboard.press("Enter")
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name)
+
+
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 

@@ -19,6 +19,7 @@ from .conftest import (
     DESKTOP,
     PHONE,
     assert_no_axe_violations,
+    main_menu_link,
     open_all_details,
     path_is,
     sign_in_as,
@@ -125,7 +126,7 @@ def test_patient_checks_in_about_the_prescriber_with_the_keyboard_and_she_acknow
     sign_in_with_keyboard(dan, live_server, patient.user)
 
     # Check-ins, from the header.
-    header_link = dan.get_by_role("navigation", name="Main").get_by_role("link", name="Check-ins")
+    header_link = main_menu_link(dan, "Check-ins")
     tab_to(dan, header_link)
     dan.keyboard.press("Enter")
     expect(dan).to_have_url(path_is(live_server, f"/patients/{patient.uuid}/check-ins/"))
@@ -385,7 +386,7 @@ def test_check_in_and_alliance_pages_have_no_axe_violations(
     expect(dan.get_by_role("alert")).to_contain_text("4 still unanswered")
     assert_no_axe_violations(dan, "the alliance check-in form with its errors")
 
-    dan.get_by_role("navigation", name="Main").get_by_role("link", name="Check-ins").click()
+    main_menu_link(dan, "Check-ins").click()
     dan.get_by_role("button", name="Start PHQ-9").click()
     expect(dan.get_by_role("radio")).to_have_count(36)
     assert_no_axe_violations(dan, "the PHQ-9 form")

@@ -16,6 +16,7 @@ from .conftest import (
     DESKTOP,
     PHONE,
     assert_no_axe_violations,
+    main_menu_link,
     open_all_details,
     path_is,
     sign_in_as,
@@ -31,8 +32,8 @@ def _messages(page):
 
 
 def _day(d) -> str:
-    """A date as the pages write it ("j M Y")."""
-    return f"{d.day} {d:%b %Y}"
+    """A date as the pages write it ("Dec 7, 2026")."""
+    return f"{d:%b} {d.day}, {d.year}"
 
 
 def test_a_medicine_from_first_decision_to_an_approved_refill(
@@ -145,7 +146,7 @@ def test_a_medicine_from_first_decision_to_an_approved_refill(
     # Dan, on his phone, opens his medicines and reads why he takes it, in his words.
     dan = open_page(PHONE)
     sign_in_as(dan, live_server, patient.user)
-    dan.get_by_role("navigation", name="Main").get_by_role("link", name="Medicines").click()
+    main_menu_link(dan, "Medicines").click()
     expect(dan.get_by_role("heading", level=1)).to_have_text("My medicines and why I take them")
     medicine = dan.locator(".med-list > li").filter(
         has=dan.get_by_role("heading", name="Sertraline 100 mg")
@@ -171,13 +172,13 @@ def test_a_medicine_from_first_decision_to_an_approved_refill(
     expect(medicine.get_by_role("link", name="Ask for a refill")).to_have_count(0)
 
     # The prescriber finds the request in her queue and approves it.
-    priya.get_by_role("navigation", name="Main").get_by_role("link", name="Refill requests").click()
+    main_menu_link(priya, "Refill requests").click()
     expect(priya.get_by_role("heading", level=1)).to_have_text("Refill requests")
     request = priya.locator(".refill-queue > li")
     expect(request).to_have_count(1)
     expect(request).to_contain_text("Sertraline 100 mg for Dan Brooks")
     expect(request).to_contain_text("“I'm away at the coast next week.”")
-    expect(request).to_contain_text(f"runs out {run_out.day} {run_out:%b}")
+    expect(request).to_contain_text(f"runs out {run_out:%b} {run_out.day}")
     assert_no_axe_violations(priya, "the refill queue")
     request.get_by_role("button", name="Approve").click()
 
@@ -220,7 +221,7 @@ def test_medication_pages_have_no_axe_violations(
     priya.goto(f"{live_server.url}/patients/{patient.uuid}/medications/new/")
     assert_no_axe_violations(priya, "the add-a-medication form")
 
-    priya.get_by_role("navigation", name="Main").get_by_role("link", name="Refill requests").click()
+    main_menu_link(priya, "Refill requests").click()
     expect(priya.locator(".refill-queue > li")).to_have_count(1)
     assert_no_axe_violations(priya, "the refill queue")
 

@@ -13,7 +13,14 @@ from messaging.models import Conversation
 from prescribing import services as rx
 from prescribing.models import Observation
 
-from .conftest import DESKTOP, PHONE, assert_no_axe_violations, open_all_details, sign_in_as
+from .conftest import (
+    DESKTOP,
+    PHONE,
+    assert_no_axe_violations,
+    main_menu_link,
+    open_all_details,
+    sign_in_as,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +59,7 @@ def test_a_patient_writes_on_a_phone_the_prescriber_answers_and_records_it(
     # Dan, on his phone, writes to his whole care team, with the keyboard only.
     dan = open_page(PHONE)
     sign_in_as(dan, live_server, patient_user)
-    dan.get_by_role("link", name="Messages").first.click()
+    main_menu_link(dan, "Messages").click()
     notice = dan.locator(".not-for-emergencies")
     expect(notice).to_contain_text("Messages are not for emergencies.")
     expect(notice.get_by_role("link", name="get help now")).to_have_attribute("href", "/help/")
@@ -77,7 +84,7 @@ def test_a_patient_writes_on_a_phone_the_prescriber_answers_and_records_it(
     # Dr. Raman sees one unread message in the header, answers and records it.
     priya = open_page(viewport)
     sign_in_as(priya, live_server, prescriber)
-    header_link = priya.get_by_role("navigation", name="Main").get_by_role("link", name="Messages")
+    header_link = main_menu_link(priya, "Messages")
     expect(header_link).to_contain_text("1")
     header_link.click()
     expect(priya.locator(".conversation-card")).to_contain_text(SUBJECT)

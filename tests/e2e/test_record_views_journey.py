@@ -97,8 +97,8 @@ def test_after_a_week_of_use_the_page_is_short_grouped_and_plain(
     texts = [re.sub(r"\s+", " ", t) for t in lines.all_inner_texts()]
     newest = texts[0]
     assert newest.startswith("Dr. Priya Raman")
-    assert "on 11 Dec" in newest
-    assert "twice on 11 Dec" in newest  # the morning visit and the afternoon, not 7 pages
+    assert "on Dec 11" in newest
+    assert "twice on Dec 11" in newest  # the morning visit and the afternoon, not 7 pages
     assert "looked at your" in newest and "medicines" in newest
     assert "saw you in a list of patients" in newest
     assert "Because they are on your care team" in newest
@@ -111,9 +111,9 @@ def test_after_a_week_of_use_the_page_is_short_grouped_and_plain(
     assert len(jordan) == 5
     assert all("goals" in t and "Because they are on your care team" in t for t in jordan)
     okafor_lines = [t for t in texts if t.startswith("Dr. Olu Okafor")]
-    signed = f"{release.signed_at.astimezone(NY).day} Dec"
+    signed = f"Dec {release.signed_at.astimezone(NY).day}"
     assert okafor_lines == [
-        f"Dr. Olu Okafor ({okafor.practice.name}) looked at your medicines on {d} Dec "
+        f"Dr. Olu Okafor ({okafor.practice.name}) looked at your medicines on Dec {d} "
         f"Under the release you signed on {signed}"
         for d in (10, 8)
     ]

@@ -23,6 +23,7 @@ from .conftest import (
     DESKTOP,
     PHONE,
     assert_no_axe_violations,
+    main_menu_link,
     open_all_details,
     path_is,
     sign_in_as,
@@ -97,7 +98,7 @@ def test_a_referral_then_sharing_under_a_release_until_it_is_revoked(
     assert priya.request.get(f"{base}{plan_path}").status == 404
 
     # She finds the referral under Referrals, reads it and accepts.
-    priya.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals").click()
+    main_menu_link(priya, "Referrals").click()
     expect(priya.get_by_role("heading", level=1)).to_have_text("Referrals")
     received = priya.get_by_role("region", name="Sent to you").locator(".referral-list > li")
     expect(received).to_have_count(1)
@@ -144,7 +145,7 @@ def test_a_referral_then_sharing_under_a_release_until_it_is_revoked(
     # Rosa, on her phone, opens Releases and fills in a release.
     rosa_page = open_page(PHONE)
     sign_in_as(rosa_page, live_server, rosa.user)
-    rosa_page.get_by_role("navigation", name="Main").get_by_role("link", name="Releases").click()
+    main_menu_link(rosa_page, "Releases").click()
     expect(rosa_page.get_by_role("heading", level=1)).to_have_text("My releases of information")
     expect(rosa_page.get_by_text("No releases yet.")).to_be_visible()
     rosa_page.get_by_role("link", name="Sign a new release").click()
@@ -269,7 +270,7 @@ def test_a_referral_then_sharing_under_a_release_until_it_is_revoked(
     expect(jordan.locator("main")).not_to_contain_text(ANSWER)
 
     # Rosa's Releases page: the release, revoked, and what Jordan looked at under it.
-    rosa_page.get_by_role("navigation", name="Main").get_by_role("link", name="Releases").click()
+    main_menu_link(rosa_page, "Releases").click()
     listed = rosa_page.locator("li.release")
     expect(listed).to_have_count(1)
     expect(listed).to_contain_text("Dr. Priya Raman ↔ Jordan Lee")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 
-from .conftest import sign_in_as
+from .conftest import main_menu_link, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +84,7 @@ def test_screenshots(browser, live_server, clinic, prescriber, size):
         _shoot(page, f"patient-detail-{size}")
 
         # Someone not yet signed up: the page leads to their invitation, at the address on file.
-        page.get_by_role("link", name="Patients").click()
+        main_menu_link(page, "Patients").click()
         page.get_by_role("link", name="Alma Reyes").click()
         expect(page.get_by_role("link", name="Invite or change the address")).to_be_visible()
         _shoot(page, f"patient-detail-invite-{size}")

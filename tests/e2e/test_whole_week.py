@@ -30,6 +30,7 @@ from .conftest import (
     DESKTOP,
     PHONE,
     assert_no_axe_violations,
+    main_menu_link,
     open_all_details,
     path_is,
     sign_in_as,
@@ -106,7 +107,7 @@ def test_a_week_of_care_ends_on_one_calm_visit_screen(
     # Monday. Dan, on his phone, writes what he wants from treatment, and where he is now.
     dan = open_page(PHONE)
     sign_in_as(dan, live_server, patient.user)
-    dan.get_by_role("navigation", name="Main").get_by_role("link", name="Goals").click()
+    main_menu_link(dan, "Goals").click()
     expect(dan.get_by_role("heading", level=1)).to_have_text("My goals")
     add = dan.get_by_role("region", name="Add a goal")
     add.get_by_label("What I want").fill(GOAL)
@@ -147,7 +148,7 @@ def test_a_week_of_care_ends_on_one_calm_visit_screen(
     assert [g.what for g in sertraline.goals.all()] == [GOAL]
 
     # Dan signs a release: Dr. Raman and Jordan may share medicines and observations.
-    dan.get_by_role("navigation", name="Main").get_by_role("link", name="Releases").click()
+    main_menu_link(dan, "Releases").click()
     dan.get_by_role("link", name="Sign a new release").click()
     expect(dan).to_have_url(path_is(live_server, f"/patients/{patient.uuid}/releases/new/"))
     form = dan.locator("form.release-form")
@@ -182,7 +183,7 @@ def test_a_week_of_care_ends_on_one_calm_visit_screen(
     expect(jordan.locator(".timeline > li").first).to_contain_text(ADHERENCE)
 
     # Thursday. Dan tells Concord how his work with Dr. Raman is going.
-    dan.get_by_role("navigation", name="Main").get_by_role("link", name="Check-ins").click()
+    main_menu_link(dan, "Check-ins").click()
     expect(dan.get_by_role("heading", level=1)).to_have_text("My check-ins")
     dan.get_by_role("button", name="Start check-in about Dr. Priya Raman").click()
     expect(dan.get_by_role("heading", level=1)).to_have_text(
@@ -211,7 +212,7 @@ def test_a_week_of_care_ends_on_one_calm_visit_screen(
     run_out = timezone.localdate() + timedelta(days=30)
 
     # Dan is going away: he asks for a refill from his medicines, and rates his goal again.
-    dan.get_by_role("navigation", name="Main").get_by_role("link", name="Medicines").click()
+    main_menu_link(dan, "Medicines").click()
     medicine = dan.locator(".med-list > li").filter(
         has=dan.get_by_role("heading", name="Sertraline 50 mg")
     )
@@ -221,13 +222,13 @@ def test_a_week_of_care_ends_on_one_calm_visit_screen(
     dan.get_by_role("button", name="Send my request").click()
     expect(_messages(dan)).to_contain_text("Your request is sent.")
     expect(medicine).to_contain_text("Refill requested")
-    dan.get_by_role("navigation", name="Main").get_by_role("link", name="Goals").click()
+    main_menu_link(dan, "Goals").click()
     goal_card = dan.get_by_role("article", name=GOAL)
     _rate(goal_card, "0 What I expected", "Slept five hours three nights")
     expect(goal_card).to_contain_text("Latest: 0")
 
     # Dan's home, on his phone and at a desk.
-    dan.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
+    main_menu_link(dan, "Home").click()
     expect(dan).to_have_url(path_is(live_server, "/me/"))
     expect(dan.get_by_role("heading", level=1)).to_have_text("Hello, Dan")
     assert_no_axe_violations(dan, "the patient's home (phone)")
@@ -250,7 +251,7 @@ def test_a_week_of_care_ends_on_one_calm_visit_screen(
     _shoot(jordan, "week-shared-laptop")
 
     # Monday: the visit. Dr. Raman's day first, then Dan's visit screen from it.
-    priya.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
+    main_menu_link(priya, "Today").click()
     expect(priya.get_by_role("heading", level=1)).to_have_text("Today")
     waiting = priya.get_by_role("region", name="Refill requests")
     expect(waiting).to_contain_text("Sertraline")
@@ -270,7 +271,7 @@ def test_a_week_of_care_ends_on_one_calm_visit_screen(
     expect(card.get_by_role("heading", name="Sertraline 50 mg")).to_be_visible()
     expect(card).to_contain_text(f"“{PURPOSE}”")
     expect(card).to_contain_text(GOAL)
-    expect(card).to_contain_text(f"Runs out {run_out.day} {run_out:%b %Y}")
+    expect(card).to_contain_text(f"Runs out {run_out:%b} {run_out.day}, {run_out.year}")
     expect(card).to_contain_text(f"“{TRIP}”")
     shared_with_me = priya.get_by_role("region", name=re.compile("other clinician"))
     expect(shared_with_me).to_contain_text(ADHERENCE)

@@ -295,7 +295,7 @@ def test_read_receipts_and_the_unread_count(client, patient, patient_user, presc
     client.force_login(patient_user)
     assert 'aria-label="1 unread"' in client.get(reverse("messages_inbox")).content.decode()
     mine = client.get(reverse("conversation", args=[conversation.uuid])).content.decode()
-    assert f"Read by Dr. Priya Raman, {timezone.localdate():%-d %b}" in mine
+    assert f"Read by Dr. Priya Raman, {timezone.localdate():%b} {timezone.localdate().day}" in mine
 
 
 def test_a_double_submit_makes_one_conversation_and_one_reply(

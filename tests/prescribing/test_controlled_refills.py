@@ -41,7 +41,7 @@ def test_the_prescriber_is_told_how_many_refills_fit_and_nothing_is_stored(
     assert response.status_code == 400
     page = response.content.decode()
     assert "only 2 refills can be filled" in page
-    assert "valid only until 10 July 2026" in page
+    assert "valid only until Jul 10, 2026" in page
     assert not Prescription.objects.filter(medication=clonazepam).exists()
     # What they typed is still in the form.
     assert 'name="days_supply" value="90"' in page

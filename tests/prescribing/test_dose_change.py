@@ -138,11 +138,11 @@ def test_run_out_follows_a_doubled_dose_on_pages_and_nudges(
 
     client.force_login(prescriber)
     plan = _text(client.get(reverse("medications", args=[patient.uuid])))
-    assert "Runs out 21 Mar 2026 · ask by 14 Mar 2026" in plan
+    assert "Runs out Mar 21, 2026 · ask by Mar 14, 2026" in plan
     client.force_login(patient_user)
     mine = _text(client.get(reverse("medications", args=[patient.uuid])))
-    assert "Runs out 21 Mar 2026 · ask by 14 Mar 2026" in mine
-    assert "31 Mar 2026" not in mine
+    assert "Runs out Mar 21, 2026 · ask by Mar 14, 2026" in mine
+    assert "Mar 31, 2026" not in mine
     api = client.get(reverse("api_medication_list", args=[patient.uuid])).json()
     rows = api["results"]
     assert rows[0]["supply"]["run_out"] == "2026-03-21"
@@ -160,7 +160,7 @@ def test_run_out_follows_a_doubled_dose_on_pages_and_nudges(
     med = _change(prescriber, med, dose="1 tablet")
     client.force_login(prescriber)
     queue = _text(client.get(reverse("refill_queue")))
-    assert f"runs out {med.run_out_on:%-d %b}" in queue
+    assert f"runs out {med.run_out_on:%b} {med.run_out_on.day}" in queue
     assert med.run_out_on != date(2026, 3, 21)
 
 

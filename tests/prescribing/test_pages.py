@@ -307,8 +307,8 @@ def test_pdf_contains_purpose_and_run_out_date(
     text = " ".join(text.split())
     assert "My medicines and why I take them" in text
     assert "So I can stop checking the locks all night" in text
-    assert "31 March 2026" in text  # runs out
-    assert "24 March 2026" in text  # ask by
+    assert "Mar 31, 2026" in text  # runs out
+    assert "Mar 24, 2026" in text  # ask by
 
 
 def test_pdf_export_is_audited(client, patient, patient_user, prescriber):

@@ -39,13 +39,13 @@ ACTIVE = Medication.Status.ACTIVE
 @pytest.mark.parametrize(
     "last, state, words, can_ask",
     [
-        (None, "ask_by", "Ask for more by 24 Mar 2026.", True),
-        (_request("requested"), "requested", "Refill requested on 20 Mar 2026", False),
+        (None, "ask_by", "Ask for more by Mar 24, 2026.", True),
+        (_request("requested"), "requested", "Refill requested on Mar 20, 2026", False),
         (_request("approved"), "approved", "Refill approved: being sent to the pharmacy.", False),
         (
             _request("sent", sent_at=datetime(2026, 3, 21, 15, tzinfo=NY)),
             "sent",
-            "Sent to the pharmacy on 21 Mar 2026.",
+            "Sent to the pharmacy on Mar 21, 2026.",
             False,
         ),
         (
@@ -83,7 +83,7 @@ def test_an_open_request_stays_whatever_was_filled():
 def test_past_the_ask_by_date_it_says_ask_now():
     late = SupplyStatus(**{**FILLED.__dict__, "is_late": True})
     prompt = refill_prompt(status=ACTIVE, supply_status=late, last=None)
-    assert prompt.text == "Ask now: the date to ask by, 24 Mar 2026, has passed."
+    assert prompt.text == "Ask now: the date to ask by, Mar 24, 2026, has passed."
     assert prompt.can_ask
 
 
@@ -150,7 +150,7 @@ def test_the_patients_pages_and_pdf_agree_on_one_state(
     ask = reverse("refill_request", args=[filled.uuid])
     client.force_login(patient_user)
     for page in _pages(client, patient, filled):
-        assert "Ask for more by 24 Mar 2026." in page
+        assert "Ask for more by Mar 24, 2026." in page
         assert f'href="{ask}"' in page
     request = services.refill_request_create(actor=patient_user, medication=filled)
     with django_capture_on_commit_callbacks(execute=True):
@@ -161,12 +161,12 @@ def test_the_patients_pages_and_pdf_agree_on_one_state(
         "Your refill request was declined: read why"
     )
     for page in _pages(client, patient, filled):
-        assert "Your request of 1 Mar 2026 was declined." in page
+        assert "Your request of Mar 1, 2026 was declined." in page
         assert "“Book a visit first”" in page
         assert "Ask for more by" not in page
     response = client.get(reverse("medications_pdf", args=[patient.uuid]))
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
-    assert "Your request of 1 Mar 2026 was declined." in " ".join(text.split())
+    assert "Your request of Mar 1, 2026 was declined." in " ".join(text.split())
 
 
 def test_a_medicine_never_filled_offers_no_refill(client, patient, patient_user, prescriber):

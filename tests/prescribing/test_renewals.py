@@ -68,8 +68,8 @@ def test_record_a_fill_offers_each_prescription_and_defaults_to_the_one_fillable
     )
     first, second, third = series.prescriptions.order_by("created_at")
     # Each labelled with its written date, quantity and days, and its earliest-fill date.
-    assert "Written 1 Mar 2026 · quantity 30, 30 days’ supply · can be filled today" in fill
-    assert "not before 31 Mar 2026" in fill and "not before 30 Apr 2026" in fill
+    assert "Written Mar 1, 2026 · quantity 30, 30 days’ supply · can be filled today" in fill
+    assert "not before Mar 31, 2026" in fill and "not before Apr 30, 2026" in fill
     checked = fill.split(" checked", 1)[0].rsplit("<input", 1)[1]
     assert str(first.uuid) in checked
     assert fill.count(" checked") == 1
@@ -99,7 +99,7 @@ def test_a_fill_of_a_prescription_not_yet_due_is_refused_with_its_date_and_nothi
         {"prescription": str(second.uuid), "filled_on": "2026-03-10"},
     )
     assert response.status_code == 400
-    assert "This prescription cannot be filled before 31 March 2026." in response.content.decode()
+    assert "This prescription cannot be filled before Mar 31, 2026." in response.content.decode()
     assert not Fill.objects.exists()
     # No prescription chosen at all: said, nothing saved.
     response = client.post(reverse("fill_create", args=[series.uuid]), {"filled_on": "2026-03-10"})
@@ -206,7 +206,7 @@ def test_the_queue_renews_in_one_step_and_the_patient_reads_renewal(
     client.force_login(patient_user)
     mine = client.get(reverse("medications", args=[patient.uuid])).content.decode()
     assert (
-        "Renewal requested on 20 Mar 2026: your prescriber will write a new prescription." in mine
+        "Renewal requested on Mar 20, 2026: your prescriber will write a new prescription." in mine
     )
     assert "Refill requested" not in mine
 
@@ -259,7 +259,7 @@ def test_the_medication_page_renews_too(client, ran_out, prescriber):
     med, old, request = ran_out
     client.force_login(prescriber)
     page = client.get(reverse("medication_detail", args=[med.uuid])).content.decode()
-    assert "Renewal requested, asked 20 Mar" in page
+    assert "Renewal requested, asked Mar 20" in page
     assert "Renew and approve" in page
     # The prescription without refills is spent: nothing is offered to fill.
     assert "Record a fill" not in page
@@ -374,12 +374,12 @@ def test_an_open_request_needing_renewal_says_renewal_requested_not_refill():
     renewal = RefillRequest(status="requested", requested_at=asked, needs_renewal=True)
     prompt = refill_prompt(status="active", supply_status=NO_REFILLS, last=renewal)
     assert prompt.text == (
-        "Renewal requested on 20 Mar 2026: your prescriber will write a new prescription."
+        "Renewal requested on Mar 20, 2026: your prescriber will write a new prescription."
     )
     assert not prompt.can_ask
     refill = RefillRequest(status="requested", requested_at=asked, needs_renewal=False)
     prompt = refill_prompt(status="active", supply_status=NO_REFILLS, last=refill)
-    assert prompt.text.startswith("Refill requested on 20 Mar 2026")
+    assert prompt.text.startswith("Refill requested on Mar 20, 2026")
     # Before asking, the button already says what it asks for.
     prompt = refill_prompt(status="active", supply_status=NO_REFILLS, last=None)
     assert (prompt.can_ask, prompt.ask_label) == (True, "Ask for a renewal")
@@ -427,5 +427,5 @@ def test_a_renewal_answered_by_a_prescription_written_by_hand_no_longer_says_ren
     prompt = refill_prompt(
         status="active", supply_status=NO_REFILLS, last=renewal, awaiting_renewal=False
     )
-    assert prompt.text.startswith("Refill requested on 20 Mar 2026")
+    assert prompt.text.startswith("Refill requested on Mar 20, 2026")
     assert "new prescription" not in prompt.text

@@ -271,4 +271,4 @@ def test_a_release_is_in_force_through_the_end_of_its_last_day_where_the_patient
     assert not sees(), "the first second of the next day where the patient lives"
     client.force_login(patient_user)
     page = client.get(reverse("release", args=[release.uuid])).content.decode()
-    assert "Ended on 10 March 2027" in page
+    assert "Ended on Mar 10, 2027" in page

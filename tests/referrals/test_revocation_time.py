@@ -142,7 +142,8 @@ def test_no_read_allowed_by_a_release_is_recorded_after_its_revocation_time(
                 )
         # The page says the same time as the API.
         page = patient_client.get(reverse("release", args=[release.uuid])).content.decode()
-        assert f"Revoked on {timezone.localtime(revoked_at):%-d %B %Y, %H:%M}" in page
+        shown = timezone.localtime(revoked_at)
+        assert f"Revoked on {shown:%b} {shown.day}, {shown:%Y, %-I:%M %p}" in page
     report(
         f"revocation time: {ROUNDS} revokes under {READERS} readers ({reads} reads), "
         f"{len(early)} stamped before their transaction's end, {in_commit} reads in flight "

@@ -148,7 +148,7 @@ def test_page_warns_names_the_words_and_saves_anyway_on_request(client, patient,
     assert response.status_code == 400
     page = response.content.decode()
     assert "Not saved yet." in page
-    assert "Dan would recognise" in page
+    assert "Dan would recognize" in page
     for word in ("MDD", "PTSD", "Hx", "SI", "non-compliant"):
         assert f"<strong>{word}</strong>" in page
     assert "Save anyway" in page
@@ -176,7 +176,7 @@ def test_api_answers_400_with_the_words_unless_confirmed(client, patient, prescr
     assert refused.status_code == 400
     body = refused.json()
     assert [t["term"] for t in body["terms_found"]] == ["MDD", "PTSD", "Hx", "SI", "non-compliant"]
-    assert "Dan would recognise" in body["text"][0]
+    assert "Dan would recognize" in body["text"][0]
     assert not PersonSummary.objects.filter(patient=patient).exists()
     saved = client.put(
         url,

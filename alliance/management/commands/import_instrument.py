@@ -25,5 +25,5 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(
-            self.style.SUCCESS(f"Installed {instrument}. Licence: {instrument.licence_note}")
+            self.style.SUCCESS(f"Installed {instrument}. License: {instrument.licence_note}")
         )

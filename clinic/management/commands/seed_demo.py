@@ -708,7 +708,7 @@ class Command(BaseCommand):
             why="It is where I feel like myself",
         )
         grounding = stories.goal_create(
-            actor=jordan, patient=patient, what="Practise grounding when I feel on guard"
+            actor=jordan, patient=patient, what="Practice grounding when I feel on guard"
         )
         dated(sleep, created_at=at(120, 10, 20), updated_at=at(120, 10, 20))
         dated(workshop, created_at=at(120, 10, 25), updated_at=at(120, 10, 25))
@@ -855,7 +855,7 @@ class Command(BaseCommand):
             ),
             (
                 75,
-                "Dan describes mornings as a little easier. We practised a grounding exercise he can "
+                "Dan describes mornings as a little easier. We practiced a grounding exercise he can "
                 "use at work.",
             ),
             (
