@@ -38,6 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from alliance.models import CheckIn, Flag
+from core.dates import us_date
 from core.models import Patient, SelfDescription
 from prescribing import doses
 from prescribing.models import DecisionRecord, DrugClass, Medication
@@ -433,8 +434,8 @@ def as_csv(table: EquityTable) -> str:
     writer = csv.writer(out)
     writer.writerow(
         [
-            f"Concord equity view · {table.dimension.label} · {table.since:%m/%d/%Y} to "
-            f"{table.until:%m/%d/%Y} · "
+            f"Concord equity view · {table.dimension.label} · {us_date(table.since)} to "
+            f"{us_date(table.until)} · "
             + ", ".join(p.name for p in table.practices)
             + f" · counts under {MIN_CELL} hidden"
         ]

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from core import access
 from core.access import Action, Category
+from core.dates import us_date
 
 from .models import LastLook
 
@@ -143,9 +144,8 @@ def message_refill_request(*, actor, message, medication, note: str = ""):
 
 def _from_message(message, note: str) -> str:
     """The request's note says where it came from (so the prescriber can read the message)."""
-    from django.utils import timezone
 
-    said = f"Asked in a message on {timezone.localtime(message.created_at):%-d %b %Y}."
+    said = f"Asked in a message on {us_date(message.created_at)}."
     note = " ".join((note or "").split())
     return f"{said} {note}"[:500] if note else said
 
