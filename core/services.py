@@ -776,34 +776,29 @@ def notification_mark_read(*, user: User, notification_uuid=None) -> int:
 
 
 def practice_crisis_help_update(*, actor: User, practice, data: dict) -> None:
-    """A clinic admin of this practice (or a clinic-wide one) sets its state and its
-    after-hours help and reply time. Raises Http404 (audited) for anyone else and
-    ValidationError for bad input (nothing saved)."""
+    """A clinic admin of this practice (or a clinic-wide one) sets its state, its after-hours
+    help and the reply time it promises (in words, and as days a message may wait unread).
+    Raises Http404 (audited) for anyone else and ValidationError for bad input (nothing saved).
+    """
     fields = ["state", "after_hours_phone", "after_hours_instructions", "reply_time"]
-    """A clinic admin of this practice (or a clinic-wide one) sets its after-hours help and
-    the reply time it promises (in words, and as days a message may wait unread).
-    Raises Http404 (audited) for anyone else and ValidationError for bad input (nothing saved)."""
-    fields = ["after_hours_phone", "after_hours_instructions", "reply_time"]
     if not access.administers_practice(actor, practice):
         access.refuse_practice(actor, Action.UPDATE, practice.uuid)
     with transaction.atomic():
         locked = type(practice).objects.select_for_update().get(pk=practice.pk)
-        before = {field: getattr(locked, field) for field in fields}
+        before = {field: getattr(locked, field) for field in [*fields, "reply_days"]}
         for field in fields:
             if field in data:  # what is not given is left as it is (a practice's state)
                 setattr(locked, field, (data.get(field) or "").strip())
+        if "reply_days" in data:
+            locked.reply_days = data.get("reply_days") or None
         locked.full_clean()
-        locked.save(update_fields=fields)
-        changed = [field for field in fields if getattr(locked, field) != before[field]]
+        locked.save(update_fields=[*fields, "reply_days"])
+        changed = [f for f in [*fields, "reply_days"] if getattr(locked, f) != before[f]]
         if before["state"] != locked.state:
             # The state decides which prescription limits apply: say from what to what.
             changed[changed.index("state")] = (
                 f"state {before['state'] or '-'} to {locked.state or '-'}"
             )
-            setattr(locked, field, (data.get(field) or "").strip())
-        locked.reply_days = data.get("reply_days") or None
-        locked.full_clean()
-        locked.save(update_fields=[*fields, "reply_days"])
         audit.record(
             actor=actor,
             patient=None,
