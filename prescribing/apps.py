@@ -34,9 +34,10 @@ class PrescribingConfig(AppConfig):
     def ready(self):
         from core.db import APPEND_ONLY_TABLES
 
-        # Decision records are the medication's immutable timeline.
-        if "prescribing_decisionrecord" not in APPEND_ONLY_TABLES:
-            APPEND_ONLY_TABLES.append("prescribing_decisionrecord")
+        # Decision records are the medication's immutable timeline, with the goals each served.
+        for table in ("prescribing_decisionrecord", "prescribing_decisionrecord_goals"):
+            if table not in APPEND_ONLY_TABLES:
+                APPEND_ONLY_TABLES.append(table)
         post_migrate.connect(
             _shipped_formulary_when_empty, sender=self, dispatch_uid="concord-formulary"
         )

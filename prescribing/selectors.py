@@ -27,7 +27,7 @@ from core import selectors as core_selectors
 from core.access import Action, Category
 from stories import selectors as stories_selectors
 
-from . import doses, supply
+from . import doses, review, supply
 from .models import (
     DecisionRecord,
     Fill,
@@ -243,11 +243,14 @@ def _plan_queryset(actor, patient=None) -> QuerySet:
         observations = access.visible(
             actor, Observation.objects.all(), Category.OBSERVATIONS, patient=patient
         )
+    visible_goals = stories_selectors.goals_visible(actor=actor, patient=patient)
     return Medication.objects.select_related("prescriber", "practice", "patient").prefetch_related(
-        Prefetch("goals", queryset=stories_selectors.goals_visible(actor=actor, patient=patient)),
+        Prefetch("goals", queryset=visible_goals),
         Prefetch(
             "decisions",
-            queryset=DecisionRecord.objects.select_related("author").order_by("-created_at", "-id"),
+            queryset=DecisionRecord.objects.select_related("author")
+            .prefetch_related(Prefetch("goals", queryset=visible_goals))
+            .order_by("-created_at", "-id"),
         ),
         Prefetch(
             "observations",
@@ -462,6 +465,17 @@ def medication_shown(*, actor, medication: Medication, fresh: bool = True) -> Me
 def medications() -> QuerySet:
     """Medications with what every page and answer about one names: for a door to fetch."""
     return Medication.objects.select_related("patient", "practice", "prescriber")
+
+
+def decisions_of(*, actor, medication: Medication) -> QuerySet:
+    """A medication's decisions, newest first, each with the goals it serves that the actor
+    may see: part of the medication, read with it."""
+    goals = stories_selectors.goals_visible(actor=actor, patient=medication.patient)
+    return (
+        medication.decisions.select_related("author")
+        .prefetch_related(Prefetch("goals", queryset=goals))
+        .order_by("-created_at", "-id")
+    )
 
 
 def prescriptions_of(medication: Medication) -> QuerySet:
@@ -703,3 +717,131 @@ def refill_nudge_candidates(*, on: date) -> list:
             )
         )
     return candidates
+
+
+# --- Deprescribing review ---------------------------------------------------------------------
+
+
+def _goals_known(actor, patient) -> bool:
+    """Whether the reader sees the patient's goals: otherwise "serves no open goal" is not
+    something this reader can say."""
+    return access.can(actor, Action.LIST, Category.GOALS, patient)
+
+
+def _reviewable(medication: Medication) -> bool:
+    return medication.status in (Medication.Status.ACTIVE, Medication.Status.PAUSED)
+
+
+def with_reviews(*, actor, patient, items: list[PlanItem], on: date | None = None) -> list:
+    """Set `item.review` (a `review.ReviewState`) on each item of a plan as `medication_plan`
+    gave it, from what it prefetched: no query of its own. Returns the items."""
+    on = on or timezone.localdate()
+    known = _goals_known(actor, patient)
+    count = sum(1 for item in items if _reviewable(item.medication))
+    for item in items:
+        item.review = review.review_state(
+            item.medication, current_count=count, on=on, goals_known=known
+        )
+    return items
+
+
+def _taken_count(actor, patient) -> int:
+    """How many medicines the patient takes now (active or paused) that the actor may see."""
+    return access.visible(
+        actor,
+        Medication.objects.filter(
+            patient=patient, status__in=[Medication.Status.ACTIVE, Medication.Status.PAUSED]
+        ),
+        Category.MEDICATIONS,
+        patient=patient,
+    ).count()
+
+
+def review_state_shown(*, actor, medication: Medication, on: date) -> review.ReviewState:
+    """The review state of a medication as `medication_shown` gives it (goals and decisions
+    prefetched): one query, the count of medicines taken."""
+    patient = medication.patient
+    return review.review_state(
+        medication,
+        current_count=_taken_count(actor, patient),
+        on=on,
+        goals_known=_goals_known(actor, patient),
+    )
+
+
+def review_state_for(*, actor, medication: Medication, on: date) -> review.ReviewState:
+    """One medicine's review state, read afresh for a service about to answer it: its goals
+    the actor may see, its decisions, and how many medicines the patient takes that the actor
+    may see."""
+    patient = medication.patient
+    shown = (
+        Medication.objects.filter(pk=medication.pk)
+        .prefetch_related(
+            Prefetch(
+                "goals", queryset=stories_selectors.goals_visible(actor=actor, patient=patient)
+            ),
+            Prefetch("decisions", queryset=DecisionRecord.objects.order_by("-created_at", "-id")),
+        )
+        .get()
+    )
+    return review.review_state(
+        shown,
+        current_count=_taken_count(actor, patient),
+        on=on,
+        goals_known=_goals_known(actor, patient),
+    )
+
+
+# --- Whose need: the prescriber's own pattern ------------------------------------------------
+
+
+# Whose need, as a decision form offers it: "not recorded" is for old decisions only.
+NEED_CHOICES = [
+    (key, label)
+    for key, label in DecisionRecord.Need.choices
+    if key != DecisionRecord.Need.NOT_RECORDED
+]
+
+
+@dataclass(frozen=True)
+class NeedCount:
+    need: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class NeedsPattern:
+    """How often each need drove a prescriber's own starts, increases and switches."""
+
+    decisions: int
+    counts: list
+    serving_no_goal: int
+    since: date | None
+
+
+def needs_pattern(actor, *, since: date | None = None) -> NeedsPattern:
+    """The needs the actor named in their own decisions that ask (starts, restarts, dose
+    increases, switches; a switch counted once), counted, with how many served none of the
+    patient's goals. Only ever the actor's own: one query, no patient information, never
+    anyone else's or a ranking (the policy's OWN_PATTERN)."""
+    decisions = DecisionRecord.objects.filter(author=actor).exclude(needs=[])
+    # A switch writes a start for the new medicine beside it: the switch is the decision.
+    decisions = decisions.exclude(
+        kind=DecisionRecord.Kind.START, medication__switched_from__isnull=False
+    )
+    if since is not None:
+        decisions = decisions.filter(decided_on__gte=since)
+    rows = list(decisions.values_list("needs", "no_goal_reason"))
+    tally = dict.fromkeys(DecisionRecord.Need.values, 0)
+    for needs, _ in rows:
+        for need in needs:
+            if need in tally:
+                tally[need] += 1
+    labels = dict(DecisionRecord.Need.choices)
+    return NeedsPattern(
+        decisions=len(rows),
+        counts=[NeedCount(n, labels[n], tally[n]) for n in DecisionRecord.Need.values],
+        serving_no_goal=sum(1 for _, why in rows if why),
+        since=since,
+    )

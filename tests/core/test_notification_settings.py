@@ -156,6 +156,10 @@ class TestTheAccountPage:
 def _medicine_due_a_refill_reminder(patient, prescriber) -> date:
     """A medicine filled on 1 March for 30 days; the day the patient is first due a reminder."""
     med = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

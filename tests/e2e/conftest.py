@@ -207,6 +207,8 @@ def dans_record(patient, patient_user, prescriber, therapist):
     )
 
     sertraline = prescribing.medication_start(
+        needs=["patient_goals"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
@@ -253,6 +255,8 @@ def dans_record(patient, patient_user, prescriber, therapist):
     )
 
     prazosin = prescribing.medication_start(
+        needs=["patient_goals"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Prazosin",
@@ -271,6 +275,10 @@ def dans_record(patient, patient_user, prescriber, therapist):
     prescribing.fill_record(actor=prescriber, prescription=rx, filled_on=today)
 
     trazodone = prescribing.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Trazodone",

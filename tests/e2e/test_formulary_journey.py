@@ -26,6 +26,10 @@ def test_a_combination_warns_before_saving_and_saves_with_a_reason(
     SHOTS.mkdir(parents=True, exist_ok=True)
     width = viewport["width"]
     services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Oxycodone",

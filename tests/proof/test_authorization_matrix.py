@@ -380,6 +380,10 @@ def _sign(w, recipient, categories, days=30, mutual=False, **extra):
 
 def _medication(w, name):
     return rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=w.users["prescriber"],
         patient=w.patient,
         drug_name=name,

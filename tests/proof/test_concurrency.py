@@ -88,6 +88,10 @@ def figure():
 @pytest.fixture
 def world(require_postgresql, patient, patient_user, prescriber, therapist):
     med = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
@@ -342,6 +346,10 @@ def test_simultaneous_edits_through_the_pages_keep_one_and_tell_the_other(world)
 
     # Two decisions about one medicine from two tabs: a dose change and a pause.
     med = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Lithium",
