@@ -234,6 +234,9 @@ def dans_record(patient, patient_user, prescriber, therapist):
         reason="Partial response after six weeks",
         patient_preference="Willing to try a higher dose before anything new",
         decided_together=True,
+        goal_uuids=[sleep.uuid],
+        needs=["patient_goals"],
+        need_reflection="Still up at night: his goal, not my impatience.",
     )
     rx = prescribing.prescription_write(
         actor=prescriber,

@@ -80,7 +80,7 @@ def test_a_dose_increase_names_a_goal_and_whose_need(
     _shoot(priya, "dose-increase-refused")
 
     form.get_by_label("Sleep through the night").check()
-    form.get_by_label("The patient's goals").check()
+    form.get_by_label("The patient's goals", exact=True).check()
     form.get_by_label("The clinician's own concern or worry").check()
     form.get_by_label("A one-line reflection").fill(
         "His sleep, and my worry after a hard visit."
@@ -155,7 +155,7 @@ def test_a_deprescribing_flag_answered_with_a_taper(
 
     review = priya.locator("#review form")
     expect(priya.locator("#review")).to_contain_text("Is Quetiapine still needed?")
-    review.get_by_label("Taper").check()
+    review.get_by_label("Taper", exact=True).check()
     review.get_by_label("Why it continues, or the taper plan, or why it stops").fill(
         "25 mg at bedtime for two weeks, then stop; call if sleep falls apart"
     )
@@ -167,7 +167,8 @@ def test_a_deprescribing_flag_answered_with_a_taper(
 
     expect(priya.get_by_text("Review recorded: taper.")).to_be_visible()
     latest = priya.locator(".timeline li").first
-    expect(latest).to_contain_text("Deprescribing review Taper")
+    expect(latest).to_contain_text("Deprescribing review")
+    expect(latest).to_contain_text("Review outcome: Taper")
     expect(latest).to_contain_text("25 mg at bedtime for two weeks")
     expect(priya.locator(".page-head h1")).to_contain_text("Quetiapine 25 mg")
     expect(priya.locator("#review")).to_have_count(0)

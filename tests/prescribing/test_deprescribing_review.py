@@ -270,7 +270,7 @@ class TestPages:
         )
         body = done.content.decode()
         assert "Review recorded: taper." in body
-        assert "Deprescribing review</span> Taper" in body
+        assert "Review outcome:</span> Taper" in body
         visit = client.get(reverse("visit", args=[patient.uuid])).content.decode()
         assert "to review" not in visit
 

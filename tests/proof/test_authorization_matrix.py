@@ -772,6 +772,7 @@ def _(c, w, a):
             "directions": "at night",
             "reason": "Sleep",
             "decided_together": True,
+            **factories.WHOSE_NEED,
         },
     )
     return Medication.objects.filter(drug_name=name).exists()
@@ -791,6 +792,7 @@ def _(c, w, a):
             "reason": "r",
             "dose": dose,
             "decided_together": True,
+            **factories.WHOSE_NEED,
         },
     )
     return Medication.objects.get(pk=medication.pk).dose == dose

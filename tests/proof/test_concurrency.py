@@ -40,6 +40,7 @@ from referrals import services as referrals
 from referrals.models import Referral, Release, ThreadPost
 from stories import services as stories
 from stories.models import Goal, GoalRating, GoalRevision, NarrativeNote, PersonSummary
+from tests import factories
 from tests.proof.figures import report
 
 pytestmark = [
@@ -564,6 +565,7 @@ def test_simultaneous_edits_through_the_api_answer_409_to_one(world):
                     "reason": typed[0],
                     "version": 1,
                     "decided_together": True,
+                    **factories.WHOSE_NEED,
                 },
                 **api,
             ),
