@@ -88,6 +88,21 @@ def _register_reminders():
         group="refill_requests",
         **swept,
     )
+    # A deprescribing review put off until a date: its prescriber is told that day (H-73).
+    nudges.group(
+        "reviews",
+        label="Medicine reviews",
+        about="A deprescribing review you put off has come due.",
+        audience=["clinician"],
+    )
+    nudges.register(
+        "review_due",
+        title="A medicine review you put off is due today",
+        link="/medications/{subject}/#review",
+        candidates=selectors.review_due_candidates,
+        every=15,
+        group="reviews",
+    )
     nudges.register(
         "refill_requested",
         title="A refill request is waiting for you",

@@ -792,6 +792,38 @@ def review_state_for(*, actor, medication: Medication, on: date) -> review.Revie
     )
 
 
+REVIEW_DUE_DAYS = 7
+
+
+def review_due_candidates(*, on: date) -> list:
+    """The prescriber who put a deprescribing review off until a day, told on that day (or
+    in the week after, should the sweeps have missed it: the reminder is sent once): one
+    query. A later review of the same medicine, or the medicine no longer taken, ends it."""
+    later = DecisionRecord.objects.filter(
+        medication=OuterRef("medication"), pk__gt=OuterRef("pk")
+    ).exclude(review_outcome="")
+    due = (
+        DecisionRecord.objects.filter(
+            review_outcome=DecisionRecord.Review.SNOOZE,
+            review_until__lte=on,
+            review_until__gt=on - timedelta(days=REVIEW_DUE_DAYS),
+            medication__status__in=[Medication.Status.ACTIVE, Medication.Status.PAUSED],
+        )
+        .exclude(Exists(later))
+        .values_list("medication__uuid", "author_id", "review_until")
+    )
+    return [
+        nudges.reminder(
+            "review_due",
+            subject=uuid,
+            due_on=until,
+            recipient_id=author_id,
+            reason=f"a review put off until {until}",
+        )
+        for uuid, author_id, until in due
+    ]
+
+
 # --- Whose need: the prescriber's own pattern ------------------------------------------------
 
 

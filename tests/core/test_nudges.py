@@ -143,6 +143,7 @@ class TestRegistry:
             "check_in_due",
             "referral_unanswered",
             "release_expiring",
+            "review_due",
         }
         sent_when_it_happens = {
             "refill_requested",
@@ -175,6 +176,7 @@ class TestRegistry:
             "refill_requested": "refill_requests",
             "refill_requested_late": "refill_requests",
             "referral_unanswered": "referrals",
+            "review_due": "reviews",
             "alliance_concern": "alliance",
             "message_received": "messages",
             "message_answered": "messages",

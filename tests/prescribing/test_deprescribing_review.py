@@ -323,3 +323,70 @@ class TestApiAndFhir:
             "no_purpose",
         ]
         assert all(i["implicated"][0]["reference"] == f"urn:uuid:{med.uuid}" for i in issues)
+
+
+class TestReviewDueReminder:
+    def _due(self, on):
+        return [
+            (c.kind, c.due_on, c.recipient_id, c.link)
+            for c in selectors.review_due_candidates(on=on)
+        ]
+
+    def test_the_prescriber_is_told_on_the_day_a_review_was_put_off_to(
+        self, prescriber, patient, time_machine
+    ):
+        time_machine.move_to("2026-12-07 10:00", tick=False)
+        med = _start(prescriber, patient, "Quetiapine", purpose="")
+        services.medication_review(
+            actor=prescriber,
+            medication=med,
+            version=1,
+            outcome="snooze",
+            review_until=date(2027, 1, 4),
+        )
+        assert self._due(date(2027, 1, 3)) == []
+        told = [("review_due", date(2027, 1, 4), prescriber.pk, f"/medications/{med.uuid}/#review")]
+        assert self._due(date(2027, 1, 4)) == told
+        # A sweep missed that day still tells them in the week after, once (the same due day).
+        assert self._due(date(2027, 1, 6)) == told
+
+    def test_a_review_made_since_or_a_medicine_stopped_ends_it(
+        self, prescriber, patient, time_machine
+    ):
+        time_machine.move_to("2026-12-07 10:00", tick=False)
+        med = _start(prescriber, patient, "Quetiapine", purpose="")
+        other = _start(prescriber, patient, "Mirtazapine", purpose="")
+        for m in (med, other):
+            services.medication_review(
+                actor=prescriber,
+                medication=m,
+                version=1,
+                outcome="snooze",
+                review_until=date(2027, 1, 4),
+            )
+        services.medication_review(
+            actor=prescriber, medication=med, version=2, outcome="continue", reason="Helps"
+        )
+        services.medication_set_status(
+            actor=prescriber, medication=other, version=2, status="stopped", reason="Done"
+        )
+        assert self._due(date(2027, 1, 4)) == []
+
+
+def test_the_flags_cost_no_query_of_their_own(prescriber, patient, goal):
+    """The visit screen's flags come from what the plan already read: with the policy's
+    decision for the patient remembered (the visit screen has it), no query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core import access, audit
+
+    for i in range(6):
+        _start(prescriber, patient, f"Medicine {i}", goal if i % 2 else None)
+    with audit.batch(), access.request_scope():
+        items = selectors.medication_plan(actor=prescriber, patient=patient)
+        selectors.with_reviews(actor=prescriber, patient=patient, items=items)
+        with CaptureQueriesContext(connection) as captured:
+            selectors.with_reviews(actor=prescriber, patient=patient, items=items)
+        assert captured.captured_queries == []
+    assert all(item.review.due for item in items)
