@@ -17,6 +17,11 @@ from prescribing.models import (
 
 class DecisionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.full_name", read_only=True)
+    review_outcome = serializers.CharField(
+        read_only=True,
+        help_text="A deprescribing review's answer (continue, taper, stop or snooze); empty "
+        "for a decision that is not a review.",
+    )
     goals = serializers.SerializerMethodField(
         help_text="The patient's goals this decision serves (those you may see)."
     )
