@@ -404,6 +404,7 @@ def test_simultaneous_edits_through_the_pages_keep_one_and_tell_the_other(world)
         "medication": med.uuid,
         "version": med.version,
         "decided_together": "yes",
+        **factories.WHOSE_NEED_POST,
     }
     new_status = "paused" if med.status == "active" else "active"
     edit_race(
@@ -669,6 +670,7 @@ def test_a_form_sent_twice_at_once_makes_one_record(world, time_machine):
                 "schedule": "none",
                 "reason": "Nightmares",
                 "decided_together": "yes",
+                **factories.WHOSE_NEED_POST,
             },
         ),
         count=lambda: Medication.objects.filter(drug_name="Prazosin").count(),
