@@ -80,6 +80,7 @@ class TestTheAccountPage:
         page = client.get(reverse("account_page")).content.decode()
         assert re.findall(r'name="email_groups" value="(\w+)"', page) == [
             "alliance",
+            "reviews",
             "messages",
             "referrals",
             "refill_requests",
@@ -95,7 +96,7 @@ class TestTheAccountPage:
             "America/Chicago",
             None,
         )
-        assert pref.email_off == ["alliance", "messages", "refill_requests", "releases"]
+        assert pref.email_off == ["alliance", "messages", "refill_requests", "releases", "reviews"]
 
     @pytest.mark.parametrize(
         "bad, says",
