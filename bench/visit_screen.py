@@ -68,6 +68,8 @@ def build(scale: int):
             directions="daily",
             purpose="In my words",
             goal_uuids=[goals[i].uuid],
+            needs=["patient_goals"],
+            need_reflection="In their words",
             reason="r",
         )
         for j in range(3 * scale):
@@ -77,6 +79,9 @@ def build(scale: int):
                 version=med.version + j,
                 dose=f"{j + 2}",
                 reason="r",
+                goal_uuids=[goals[i].uuid],
+                needs=["patient_goals"],
+                need_reflection="r",
             )
         prescription = rx.prescription_write(
             actor=prescriber,

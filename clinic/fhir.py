@@ -5,6 +5,8 @@ therapist without a release gets no medication resources) and each read is audit
 export itself is audited as an EXPORT of each category included.
 """
 
+import uuid
+
 from django.utils import timezone
 
 from alliance import selectors as alliance_selectors
@@ -78,6 +80,28 @@ def _rxnorm(med) -> dict:
     return {"coding": [{"system": RXNORM, "code": med.rxnorm_code, "display": med.drug_name}]}
 
 
+REVIEW_SYSTEM = f"{SYSTEM}:deprescribing-review"
+
+
+def _detected_issue(med, flag, subject) -> dict:
+    """A deprescribing review still to answer, as a DetectedIssue implicating the medicine:
+    why it may no longer be needed (no open goal it serves, no purpose in the patient's words,
+    a goal achieved or let go, one of five or more at once)."""
+    return {
+        "resourceType": "DetectedIssue",
+        "id": str(uuid.uuid5(med.uuid, flag.key)),
+        "status": "preliminary",
+        "code": {
+            "coding": [{"system": REVIEW_SYSTEM, "code": flag.kind}],
+            "text": "Deprescribing review",
+        },
+        "severity": "low",
+        "patient": subject,
+        "implicated": [{"reference": _ref(med.uuid), "display": med.label}],
+        "detail": flag.text,
+    }
+
+
 def patient_bundle(*, actor, patient) -> dict:
     """A FHIR R4 Bundle (collection) of what the actor may see of this patient."""
     pid = str(patient.uuid)
@@ -94,9 +118,12 @@ def patient_bundle(*, actor, patient) -> dict:
         )
     ]
     included = {Category.PROFILE}
-    for item in prescribing_selectors.medication_plan(actor=actor, patient=patient):
+    plan = prescribing_selectors.medication_plan(actor=actor, patient=patient)
+    prescribing_selectors.with_reviews(actor=actor, patient=patient, items=plan)
+    for item in plan:
         med = item.medication
         included.add(Category.MEDICATIONS)
+        entries += [_entry(_detected_issue(med, flag, subject)) for flag in item.review.flags]
         entries.append(
             _entry(
                 {

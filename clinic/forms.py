@@ -1,9 +1,23 @@
 """Input shape for the visit screen's in-place records."""
 
+import uuid
+
 from django import forms
 
 from core.access import STAFF_ROLES
 from core.text import no_bidi_controls
+from prescribing.models import DecisionRecord
+
+
+class UUIDListField(forms.MultipleChoiceField):
+    """Uuids of records the service checks (the patient's goals): the form checks the shape."""
+
+    def valid_value(self, value):
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            return False
+        return True
 
 
 class VisitActionForm(forms.Form):
@@ -36,6 +50,18 @@ class VisitActionForm(forms.Form):
     )
     dose = forms.CharField(required=False, max_length=100)
     strength = forms.CharField(required=False, max_length=100)
+    # Whose need a start, restart or dose increase serves (the service says when it must).
+    goals = UUIDListField(
+        required=False, error_messages={"invalid_choice": "Choose from the patient's goals."}
+    )
+    serves_no_goal = forms.BooleanField(required=False)
+    no_goal_reason = forms.CharField(required=False, max_length=1000)
+    needs = forms.MultipleChoiceField(
+        required=False,
+        choices=DecisionRecord.Need.choices,
+        error_messages={"invalid_choice": "Choose whose need from the list."},
+    )
+    need_reflection = forms.CharField(required=False, max_length=300)
 
     def clean(self):
         data = super().clean()

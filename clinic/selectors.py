@@ -14,6 +14,7 @@ from core import access, audit
 from core import selectors as core_selectors
 from core.access import Action, Category
 from messaging import selectors as messaging_selectors
+from prescribing import review as prescribing_review
 from prescribing import selectors as prescribing_selectors
 from referrals import selectors as referrals_selectors
 from stories import selectors as stories_selectors
@@ -37,6 +38,21 @@ class Visit:
     team: list = field(default_factory=list)
     safety_plan: object = None
     viewer_id: int | None = None
+
+    @property
+    def need_choices(self) -> list:
+        return prescribing_selectors.NEED_CHOICES
+
+    @property
+    def to_review(self) -> list:
+        """The medicines with deprescribing flags still to answer."""
+        return [item for item in self.medications if item.review.due]
+
+    @property
+    def many_medicines(self) -> int:
+        """How many medicines are taken at once, when that is itself a reason to review."""
+        taken = [i for i in self.medications if i.medication.status in ("active", "paused")]
+        return len(taken) if len(taken) >= prescribing_review.MANY_MEDICINES else 0
 
     @property
     def safety_alerts(self) -> list:
@@ -70,6 +86,8 @@ def visit(*, actor, patient, since) -> Visit:
         recent_ratings=stories_selectors.RATINGS_SHOWN,
     )
     plan = prescribing_selectors.medication_plan(actor=actor, patient=patient, glance_since=since)
+    # Deprescribing flags, from what the plan prefetched (prescribing.review).
+    prescribing_selectors.with_reviews(actor=actor, patient=patient, items=plan)
     for item in plan:
         item.new_observations = [o for o in item.observations if o.created_at >= since]
     series = alliance_selectors.trends(

@@ -242,6 +242,11 @@ def _record_at_visit(actor, data) -> None:
             strength=data["strength"] or None,
             decided_together=data["decided_together"] == "yes",
             patient_preference=data["patient_preference"],
+            goal_uuids=data["goals"],
+            serves_no_goal=data["serves_no_goal"],
+            no_goal_reason=data["no_goal_reason"],
+            needs=data["needs"],
+            need_reflection=data["need_reflection"],
         )
     else:
         refill = prescribing_selectors.refill_request_get(

@@ -660,6 +660,17 @@ def needs_second_factor(user) -> bool:
     return not user.is_patient
 
 
+def sees_prescribing_pattern(actor, of_user) -> bool:
+    """May the actor see whose needs drove this clinician's prescribing decisions, counted?
+    Only the clinician themselves, and only one who may prescribe: a pattern is for its
+    prescriber to reflect on, never a score for anyone else to rank (issue 18)."""
+    if not _signed_in(actor) or of_user is None:
+        return False
+    if actor.pk != of_user.pk:
+        return False
+    return Action.PRESCRIBE in CARE_TEAM_RULES.get(actor.role, {}).get(Category.MEDICATIONS, ())
+
+
 def may_care_for(user, role: str | None = None) -> bool:
     """Can this account be on a care team (a referral's recipient, a release's discloser or
     recipient, a consultation's prescriber or therapist), in this role if one is named?"""

@@ -34,9 +34,10 @@ class PrescribingConfig(AppConfig):
     def ready(self):
         from core.db import APPEND_ONLY_TABLES
 
-        # Decision records are the medication's immutable timeline.
-        if "prescribing_decisionrecord" not in APPEND_ONLY_TABLES:
-            APPEND_ONLY_TABLES.append("prescribing_decisionrecord")
+        # Decision records are the medication's immutable timeline, with the goals each served.
+        for table in ("prescribing_decisionrecord", "prescribing_decisionrecord_goals"):
+            if table not in APPEND_ONLY_TABLES:
+                APPEND_ONLY_TABLES.append(table)
         post_migrate.connect(
             _shipped_formulary_when_empty, sender=self, dispatch_uid="concord-formulary"
         )
@@ -86,6 +87,21 @@ def _register_reminders():
         link="/medications/{subject}/",
         group="refill_requests",
         **swept,
+    )
+    # A deprescribing review put off until a date: its prescriber is told that day (H-73).
+    nudges.group(
+        "reviews",
+        label="Medicine reviews",
+        about="A deprescribing review you put off has come due.",
+        audience=["clinician"],
+    )
+    nudges.register(
+        "review_due",
+        title="A medicine review you put off is due today",
+        link="/medications/{subject}/#review",
+        candidates=selectors.review_due_candidates,
+        every=15,
+        group="reviews",
     )
     nudges.register(
         "refill_requested",

@@ -6,7 +6,14 @@ from django.utils import timezone
 from core import access
 from core.dates import DateField
 
-from .models import InteractionRule, Medication, Observation, RefillRequest, ScheduleChoices
+from .models import (
+    DecisionRecord,
+    InteractionRule,
+    Medication,
+    Observation,
+    RefillRequest,
+    ScheduleChoices,
+)
 
 REQUIRED = "This is needed."
 
@@ -40,6 +47,49 @@ class DecisionFields(forms.Form):
         error_messages={"required": "Say whether you decided this together with the patient."},
     )
     participants = forms.CharField(label="Who took part", required=False, max_length=300)
+
+
+class WhoseNeedFields(forms.Form):
+    """What a start, restart, dose increase or switch asks before it is saved: the patient's
+    goals it serves (the form's `goals`, or "none of the patient's goals" with why), whose
+    need drives it, and a one-line reflection. Nothing is chosen for the prescriber; the
+    service says what is missing."""
+
+    serves_no_goal = forms.BooleanField(label="None of the patient's goals", required=False)
+    no_goal_reason = forms.CharField(
+        label="Then why, if it serves none of their goals?",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    needs = forms.MultipleChoiceField(
+        label="Whose need is driving this? (each that applies)",
+        required=False,
+        choices=[
+            (key, label)
+            for key, label in DecisionRecord.Need.choices
+            if key != DecisionRecord.Need.NOT_RECORDED
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    need_reflection = forms.CharField(
+        label="A one-line reflection",
+        required=False,
+        max_length=300,
+        help_text="For you: what is this decision answering, and for whom?",
+    )
+
+
+class ServedGoalFields(forms.Form):
+    goals = forms.MultipleChoiceField(
+        label="Which of the patient's goals does it serve?",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, goals=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["goals"].choices = [(str(g.uuid), g.what) for g in goals]
 
 
 class DrugFields(forms.Form):
@@ -134,11 +184,13 @@ class PurposeFields(forms.Form):
         self.fields["goals"].choices = [(str(g.uuid), g.what) for g in goals]
 
 
-class MedicationStartForm(DrugFields, PurposeFields, DecisionFields, WarningFields):
+class MedicationStartForm(
+    DrugFields, PurposeFields, WhoseNeedFields, DecisionFields, WarningFields
+):
     proposed = forms.BooleanField(label="Propose only: not started yet", required=False)
 
 
-class DecisionForm(DecisionFields, WarningFields):
+class DecisionForm(ServedGoalFields, WhoseNeedFields, DecisionFields, WarningFields):
     KINDS = [
         ("dose_change", "Change the dose"),
         ("active", "Start or restart"),
@@ -173,8 +225,35 @@ class DecisionForm(DecisionFields, WarningFields):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class SwitchForm(DrugFields, DecisionFields, WarningFields):
+class SwitchForm(DrugFields, ServedGoalFields, WhoseNeedFields, DecisionFields, WarningFields):
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReviewForm(DecisionFields):
+    """A deprescribing review's answer."""
+
+    outcome = forms.ChoiceField(
+        label="After reviewing it",
+        choices=DecisionRecord.Review.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose continue, taper, stop or review later."},
+    )
+    review_until = DateField(
+        label="Review again on (for “review later”)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date like 2027-03-01."},
+    )
+    strength = forms.CharField(label="First lower strength (taper)", required=False, max_length=100)
+    dose = forms.CharField(label="First lower dose (taper)", required=False, max_length=100)
+    directions = forms.CharField(label="New directions (taper)", required=False, max_length=300)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "Review later" needs no reason (the date is it); the others say why in the service.
+        self.fields["reason"].required = False
+        self.fields["reason"].label = "Why it continues, or the taper plan, or why it stops"
 
 
 class PurposeForm(PurposeFields):

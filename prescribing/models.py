@@ -294,6 +294,28 @@ class DecisionRecord(models.Model):
         STOP = "stop", "Stop"
         RESTART = "restart", "Restart"
         PURPOSE = "purpose", "Purpose and goals in the patient's words"
+        REVIEW = "review", "Deprescribing review"
+
+    class Need(models.TextChoices):
+        """Whose need is driving a decision (seed 000: countertransference prescribing, a
+        medicine kept for a relationship or for benefits). Counted for the prescriber's own
+        eyes, never scored."""
+
+        PATIENT_REQUEST = "patient_request", "The patient asked for it"
+        PATIENT_GOALS = "patient_goals", "The patient's goals"
+        CLINICIAN_CONCERN = "clinician_concern", "The clinician's own concern or worry"
+        FAMILY = "family", "A family member"
+        SCHOOL_WORK = "school_work", "School or work"
+        EXTERNAL = "external", "Benefits or other external pressure"
+        RELATIONSHIP = "relationship", "Keeping a difficult relationship going"
+        # Only on decisions made before Concord asked (migration); never offered.
+        NOT_RECORDED = "not_recorded", "Not recorded (decided before this was asked)"
+
+    class Review(models.TextChoices):
+        CONTINUE = "continue", "Continue, for a reason"
+        TAPER = "taper", "Taper"
+        STOP = "stop", "Stop"
+        SNOOZE = "snooze", "Review later"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="decisions")
@@ -315,6 +337,20 @@ class DecisionRecord(models.Model):
     # [{"rule", "message", "with"}], and why.
     warnings_confirmed = models.JSONField(default=list, blank=True)
     warning_reason = models.TextField("Why, despite the warnings", max_length=2000, blank=True)
+    # Whose need a start, restart, dose increase or switch serves: the patient's goals it
+    # serves (or none, explained), the needs driving it, and a one-line reflection. Empty for
+    # decisions that do not ask (a pause, a stop, a decrease, a rewording).
+    goals = models.ManyToManyField("stories.Goal", blank=True, related_name="+")
+    no_goal_reason = models.TextField(
+        "Why it serves none of the patient's goals", max_length=1000, blank=True
+    )
+    needs = models.JSONField(default=list, blank=True)
+    need_reflection = models.CharField("A one-line reflection", max_length=300, blank=True)
+    # A deprescribing review's answer: continue (the reason says why), taper, stop, or review
+    # later (until `review_until`), and the flags it answered (`review.flags_of` keys).
+    review_outcome = models.CharField(max_length=10, choices=Review.choices, blank=True)
+    review_flags = models.JSONField(default=list, blank=True)
+    review_until = models.DateField(null=True, blank=True, validators=[sensible_date])
     decided_on = models.DateField(default=timezone.localdate, validators=[sensible_date])
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -324,6 +360,19 @@ class DecisionRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} of {self.medication_id}"
+
+    def need_labels(self) -> list[str]:
+        labels = dict(self.Need.choices)
+        return [labels[n] for n in self.needs if n in labels]
+
+    @property
+    def need_not_recorded(self) -> bool:
+        return self.needs == [self.Need.NOT_RECORDED]
+
+    @property
+    def asked_whose_need(self) -> bool:
+        """Whether this decision carries the goal-and-need answer (or its "not recorded")."""
+        return bool(self.needs)
 
     CHANGE_LABELS = {
         "strength": "Strength",

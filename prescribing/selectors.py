@@ -29,7 +29,7 @@ from core.access import Action, Category
 from core.dates import us_date
 from stories import selectors as stories_selectors
 
-from . import doses, supply
+from . import doses, review, supply
 from .models import (
     DecisionRecord,
     Fill,
@@ -249,14 +249,20 @@ def _plan_queryset(actor, patient=None, *, glance_since=None) -> QuerySet:
         observations = access.visible(
             actor, Observation.objects.all(), Category.OBSERVATIONS, patient=patient
         )
-    decisions = DecisionRecord.objects.select_related("author").order_by("-created_at", "-id")
+    visible_goals = stories_selectors.goals_visible(actor=actor, patient=patient)
+    decisions = (
+        DecisionRecord.objects.select_related("author")
+        .prefetch_related(Prefetch("goals", queryset=visible_goals))
+        .order_by("-created_at", "-id")
+    )
     medications = Medication.objects.all()
     if glance_since is not None:
         medications = medications.filter(status__in=Medication.CURRENT)
         observations = observations.filter(created_at__gte=glance_since)
         # Of each medicine's decisions, what the glance uses: the newest clinical one (a
-        # rewording of the purpose is not one) and those since its last fill (the supply's
-        # dose changes, `dose_changes_since`), whatever the length of its history.
+        # rewording of the purpose is not one), those since its last fill (the supply's dose
+        # changes, `dose_changes_since`) and the newest review (which flags it answered, or
+        # until when it was put off: `review.review_state`), whatever the length of its history.
         mine = OuterRef("medication_id")
         last_fill_on = (
             Fill.objects.filter(prescription__medication_id=mine)
@@ -269,11 +275,19 @@ def _plan_queryset(actor, patient=None, *, glance_since=None) -> QuerySet:
             .order_by("-created_at", "-id")
             .values("pk")[:1]
         )
+        newest_review = (
+            DecisionRecord.objects.filter(medication_id=mine)
+            .exclude(review_outcome="")
+            .order_by("-created_at", "-id")
+            .values("pk")[:1]
+        )
         decisions = decisions.filter(
-            Q(decided_on__gte=Subquery(last_fill_on)) | Q(pk=Subquery(newest_clinical))
+            Q(decided_on__gte=Subquery(last_fill_on))
+            | Q(pk=Subquery(newest_clinical))
+            | Q(pk=Subquery(newest_review))
         )
     return medications.select_related("prescriber", "practice", "patient").prefetch_related(
-        Prefetch("goals", queryset=stories_selectors.goals_visible(actor=actor, patient=patient)),
+        Prefetch("goals", queryset=visible_goals),
         Prefetch("decisions", queryset=decisions),
         Prefetch(
             "observations",
@@ -495,6 +509,17 @@ def medication_shown(*, actor, medication: Medication, fresh: bool = True) -> Me
 def medications() -> QuerySet:
     """Medications with what every page and answer about one names: for a door to fetch."""
     return Medication.objects.select_related("patient", "practice", "prescriber")
+
+
+def decisions_of(*, actor, medication: Medication) -> QuerySet:
+    """A medication's decisions, newest first, each with the goals it serves that the actor
+    may see: part of the medication, read with it."""
+    goals = stories_selectors.goals_visible(actor=actor, patient=medication.patient)
+    return (
+        medication.decisions.select_related("author")
+        .prefetch_related(Prefetch("goals", queryset=goals))
+        .order_by("-created_at", "-id")
+    )
 
 
 def prescriptions_of(medication: Medication) -> QuerySet:
@@ -736,3 +761,163 @@ def refill_nudge_candidates(*, on: date) -> list:
             )
         )
     return candidates
+
+
+# --- Deprescribing review ---------------------------------------------------------------------
+
+
+def _goals_known(actor, patient) -> bool:
+    """Whether the reader sees the patient's goals: otherwise "serves no open goal" is not
+    something this reader can say."""
+    return access.can(actor, Action.LIST, Category.GOALS, patient)
+
+
+def _reviewable(medication: Medication) -> bool:
+    return medication.status in (Medication.Status.ACTIVE, Medication.Status.PAUSED)
+
+
+def with_reviews(*, actor, patient, items: list[PlanItem], on: date | None = None) -> list:
+    """Set `item.review` (a `review.ReviewState`) on each item of a plan as `medication_plan`
+    gave it, from what it prefetched: no query of its own. Returns the items."""
+    on = on or timezone.localdate()
+    known = _goals_known(actor, patient)
+    count = sum(1 for item in items if _reviewable(item.medication))
+    for item in items:
+        item.review = review.review_state(
+            item.medication, current_count=count, on=on, goals_known=known
+        )
+    return items
+
+
+def _taken_count(actor, patient) -> int:
+    """How many medicines the patient takes now (active or paused) that the actor may see."""
+    return access.visible(
+        actor,
+        Medication.objects.filter(
+            patient=patient, status__in=[Medication.Status.ACTIVE, Medication.Status.PAUSED]
+        ),
+        Category.MEDICATIONS,
+        patient=patient,
+    ).count()
+
+
+def review_state_shown(*, actor, medication: Medication, on: date) -> review.ReviewState:
+    """The review state of a medication as `medication_shown` gives it (goals and decisions
+    prefetched): one query, the count of medicines taken."""
+    patient = medication.patient
+    return review.review_state(
+        medication,
+        current_count=_taken_count(actor, patient),
+        on=on,
+        goals_known=_goals_known(actor, patient),
+    )
+
+
+def review_state_for(*, actor, medication: Medication, on: date) -> review.ReviewState:
+    """One medicine's review state, read afresh for a service about to answer it: its goals
+    the actor may see, its decisions, and how many medicines the patient takes that the actor
+    may see."""
+    patient = medication.patient
+    shown = (
+        Medication.objects.filter(pk=medication.pk)
+        .prefetch_related(
+            Prefetch(
+                "goals", queryset=stories_selectors.goals_visible(actor=actor, patient=patient)
+            ),
+            Prefetch("decisions", queryset=DecisionRecord.objects.order_by("-created_at", "-id")),
+        )
+        .get()
+    )
+    return review.review_state(
+        shown,
+        current_count=_taken_count(actor, patient),
+        on=on,
+        goals_known=_goals_known(actor, patient),
+    )
+
+
+REVIEW_DUE_DAYS = 7
+
+
+def review_due_candidates(*, on: date) -> list:
+    """The prescriber who put a deprescribing review off until a day, told on that day (or
+    in the week after, should the sweeps have missed it: the reminder is sent once): one
+    query. A later review of the same medicine, or the medicine no longer taken, ends it."""
+    later = DecisionRecord.objects.filter(
+        medication=OuterRef("medication"), pk__gt=OuterRef("pk")
+    ).exclude(review_outcome="")
+    due = (
+        DecisionRecord.objects.filter(
+            review_outcome=DecisionRecord.Review.SNOOZE,
+            review_until__lte=on,
+            review_until__gt=on - timedelta(days=REVIEW_DUE_DAYS),
+            medication__status__in=[Medication.Status.ACTIVE, Medication.Status.PAUSED],
+        )
+        .exclude(Exists(later))
+        .values_list("medication__uuid", "author_id", "review_until")
+    )
+    return [
+        nudges.reminder(
+            "review_due",
+            subject=uuid,
+            due_on=until,
+            recipient_id=author_id,
+            reason=f"a review put off until {until}",
+        )
+        for uuid, author_id, until in due
+    ]
+
+
+# --- Whose need: the prescriber's own pattern ------------------------------------------------
+
+
+# Whose need, as a decision form offers it: "not recorded" is for old decisions only.
+NEED_CHOICES = [
+    (key, label)
+    for key, label in DecisionRecord.Need.choices
+    if key != DecisionRecord.Need.NOT_RECORDED
+]
+
+
+@dataclass(frozen=True)
+class NeedCount:
+    need: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class NeedsPattern:
+    """How often each need drove a prescriber's own starts, increases and switches."""
+
+    decisions: int
+    counts: list
+    serving_no_goal: int
+    since: date | None
+
+
+def needs_pattern(actor, *, since: date | None = None) -> NeedsPattern:
+    """The needs the actor named in their own decisions that ask (starts, restarts, dose
+    increases, switches; a switch counted once), counted, with how many served none of the
+    patient's goals. Only ever the actor's own: one query, no patient information, never
+    anyone else's or a ranking (the policy's OWN_PATTERN)."""
+    decisions = DecisionRecord.objects.filter(author=actor).exclude(needs=[])
+    # A switch writes a start for the new medicine beside it: the switch is the decision.
+    decisions = decisions.exclude(
+        kind=DecisionRecord.Kind.START, medication__switched_from__isnull=False
+    )
+    if since is not None:
+        decisions = decisions.filter(decided_on__gte=since)
+    rows = list(decisions.values_list("needs", "no_goal_reason"))
+    tally = dict.fromkeys(DecisionRecord.Need.values, 0)
+    for needs, _ in rows:
+        for need in needs:
+            if need in tally:
+                tally[need] += 1
+    labels = dict(DecisionRecord.Need.choices)
+    return NeedsPattern(
+        decisions=len(rows),
+        counts=[NeedCount(n, labels[n], tally[n]) for n in DecisionRecord.Need.values],
+        serving_no_goal=sum(1 for _, why in rows if why),
+        since=since,
+    )

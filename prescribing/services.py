@@ -4,7 +4,8 @@ A medication changes only through a decision, which keeps before and after. Each
 checks access (audited) before opening its transaction, so a refusal's audit row stays.
 """
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,7 +20,7 @@ from core.dates import us_date
 from core.exceptions import Conflict, NotAllowed
 from stories import selectors as stories_selectors
 
-from . import coding, selectors, supply
+from . import coding, doses, review, selectors, supply
 from .models import (
     DecisionRecord,
     Fill,
@@ -86,6 +87,70 @@ def _goals_for(actor, patient, goal_uuids) -> list:
     return goals
 
 
+@dataclass(frozen=True)
+class WhoseNeed:
+    """A decision's answer to "which of the patient's goals does this serve, and whose need is
+    driving it?": checked, ready to record."""
+
+    goals: list = field(default_factory=list)
+    no_goal_reason: str = ""
+    needs: list = field(default_factory=list)
+    need_reflection: str = ""
+
+
+NOT_ASKED = WhoseNeed()
+ASKABLE_NEEDS = [n for n in DecisionRecord.Need.values if n != DecisionRecord.Need.NOT_RECORDED]
+
+
+def _whose_need(
+    *,
+    actor,
+    patient,
+    goal_uuids=None,
+    serves_no_goal: bool = False,
+    no_goal_reason: str = "",
+    needs=None,
+    need_reflection: str = "",
+) -> WhoseNeed:
+    """Check the answer a start, restart, dose increase or switch must give: at least one of
+    the patient's open goals, or "none of the patient's goals" with why; at least one need
+    driving it; a one-line reflection. Raises ValidationError naming each missing part."""
+    problems = {}
+    goals = _goals_for(actor, patient, goal_uuids)
+    if any(not g.is_open for g in goals):
+        problems["goals"] = "Choose from the patient's open goals."
+    no_goal_reason = (no_goal_reason or "").strip()
+    if serves_no_goal and goals:
+        problems["goals"] = (
+            "Choose the goals it serves, or “none of the patient's goals”, not both."
+        )
+    elif serves_no_goal and not no_goal_reason:
+        problems["no_goal_reason"] = (
+            "Say why it serves none of the patient's goals: the explanation is part of the record."
+        )
+    elif not serves_no_goal and not goals:
+        problems["goals"] = (
+            "Choose which of the patient's goals this serves, or “none of the patient's goals” "
+            "and say why."
+        )
+    needs = list(dict.fromkeys(needs or []))
+    if not needs:
+        problems["needs"] = "Say whose need is driving this decision."
+    elif set(needs) - set(ASKABLE_NEEDS):
+        problems["needs"] = "Choose whose need from the list."
+    need_reflection = (need_reflection or "").strip()
+    if not need_reflection:
+        problems["need_reflection"] = "Add a one-line reflection on whose need this serves."
+    if problems:
+        raise ValidationError(problems)
+    return WhoseNeed(
+        goals=goals,
+        no_goal_reason=no_goal_reason if serves_no_goal else "",
+        needs=needs,
+        need_reflection=need_reflection,
+    )
+
+
 def _decision(
     *,
     actor,
@@ -99,6 +164,10 @@ def _decision(
     decided_on=None,
     warnings_confirmed=(),
     warning_reason="",
+    whose_need: WhoseNeed = NOT_ASKED,
+    review_outcome: str = "",
+    review_flags=(),
+    review_until=None,
 ):
     reason = (reason or "").strip()
     if not reason:
@@ -123,9 +192,17 @@ def _decision(
         participants=(participants or "").strip(),
         warnings_confirmed=list(warnings_confirmed),
         warning_reason=(warning_reason or "").strip(),
+        no_goal_reason=whose_need.no_goal_reason,
+        needs=list(whose_need.needs),
+        need_reflection=whose_need.need_reflection,
+        review_outcome=review_outcome,
+        review_flags=list(review_flags),
+        review_until=review_until,
     )
     record.full_clean()
     record.save()
+    if whose_need.goals:
+        record.goals.set(whose_need.goals)
     return record
 
 
@@ -148,6 +225,10 @@ def medication_start(
     worries: str = "",
     concerns: list | None = None,
     goal_uuids: list | None = None,
+    serves_no_goal: bool = False,
+    no_goal_reason: str = "",
+    needs: list | None = None,
+    need_reflection: str = "",
     patient_preference: str = "",
     decided_together: bool = False,
     participants: str = "",
@@ -160,17 +241,40 @@ def medication_start(
     """Add a medication to the plan, with the decision that started (or proposed) it.
 
     A formulary medicine (by RxNorm `formulary_code` or name) takes its schedule from the
-    formulary; free text needs `not_coded` and a schedule. Raises coding.WarningsToConfirm
-    while a duplicate or combination rule is unconfirmed (nothing saved), ValidationError.
+    formulary; free text needs `not_coded` and a schedule. The goals it serves (or none, with
+    why), whose need drives it and a reflection are asked, as for every start. Raises
+    coding.WarningsToConfirm while a duplicate or combination rule is unconfirmed (nothing
+    saved), ValidationError.
     """
     permit = _may_prescribe(actor, patient)
-    goals = _goals_for(actor, patient, goal_uuids)
-    unknown = set(concerns or []) - set(Medication.Concern.values)
-    if unknown:
-        raise ValidationError({"concerns": "Choose concerns from the list."})
-    coded = coding.resolve(
-        drug_name=drug_name, formulary_code=formulary_code, not_coded=not_coded, schedule=schedule
-    )
+    # Everything wrong with the form said at once: the medicine, and whose need it serves.
+    problems: dict = {}
+    try:
+        whose_need = _whose_need(
+            actor=actor,
+            patient=patient,
+            goal_uuids=goal_uuids,
+            serves_no_goal=serves_no_goal,
+            no_goal_reason=no_goal_reason,
+            needs=needs,
+            need_reflection=need_reflection,
+        )
+    except ValidationError as exc:
+        problems = exc.update_error_dict(problems)
+    if set(concerns or []) - set(Medication.Concern.values):
+        problems.setdefault("concerns", []).append("Choose concerns from the list.")
+    try:
+        coded = coding.resolve(
+            drug_name=drug_name,
+            formulary_code=formulary_code,
+            not_coded=not_coded,
+            schedule=schedule,
+        )
+    except ValidationError as exc:
+        problems = exc.update_error_dict(problems)
+    if problems:
+        raise ValidationError(problems)
+    goals = whose_need.goals
     with transaction.atomic():
         medication = Medication(
             patient=patient,
@@ -219,6 +323,7 @@ def medication_start(
             decided_on=decided_on,
             warnings_confirmed=confirmed,
             warning_reason=warning_reason,
+            whose_need=whose_need,
         )
         permit.done(medication, action=Action.CREATE)
     return medication
@@ -265,8 +370,15 @@ def medication_change_dose(
     decided_together: bool = False,
     participants: str = "",
     decided_on: date | None = None,
+    goal_uuids: list | None = None,
+    serves_no_goal: bool = False,
+    no_goal_reason: str = "",
+    needs: list | None = None,
+    need_reflection: str = "",
 ) -> DecisionRecord:
-    """A dose change, recorded as a decision with before and after."""
+    """A dose change, recorded as a decision with before and after. An increase (or a change
+    whose amounts cannot be read) names the goals it serves and whose need drives it, as a
+    start does; a decrease does not. Raises ValidationError, Conflict."""
     permit = _may_prescribe(actor, medication)
     with transaction.atomic():
         locked = _lock(medication, version)
@@ -285,6 +397,17 @@ def medication_change_dose(
             raise ValidationError(
                 {"dose": "Nothing changed: enter the new strength, dose or directions."}
             )
+        whose_need = NOT_ASKED
+        if review.asks_whose_need(DecisionRecord.Kind.DOSE_CHANGE, before, _snapshot(locked)):
+            whose_need = _whose_need(
+                actor=actor,
+                patient=locked.patient,
+                goal_uuids=goal_uuids,
+                serves_no_goal=serves_no_goal,
+                no_goal_reason=no_goal_reason,
+                needs=needs,
+                need_reflection=need_reflection,
+            )
         locked.version += 1
         locked.full_clean()
         locked.save()
@@ -298,6 +421,7 @@ def medication_change_dose(
             patient_preference=patient_preference,
             decided_together=decided_together,
             participants=participants,
+            whose_need=whose_need,
         )
         # A new daily amount moves the run-out of the supply on hand, and so the nudges.
         _refresh_supply(locked)
@@ -317,8 +441,16 @@ def medication_set_status(
     participants: str = "",
     confirm_warnings: list | None = None,
     warning_reason: str = "",
+    goal_uuids: list | None = None,
+    serves_no_goal: bool = False,
+    no_goal_reason: str = "",
+    needs: list | None = None,
+    need_reflection: str = "",
+    review_flags: list | None = None,
 ) -> DecisionRecord:
-    """Start a proposed medication, pause, stop or restart it: a decision each time.
+    """Start a proposed medication, pause, stop or restart it: a decision each time. A start
+    or restart names the goals it serves and whose need drives it. `review_flags` (from
+    `medication_review`) marks a stop as a deprescribing review's answer.
 
     Starting or restarting is checked against the rest of the plan as a new start is: raises
     coding.WarningsToConfirm while a rule is unconfirmed (nothing saved).
@@ -337,6 +469,17 @@ def medication_set_status(
                 }
             )
         kind = Medication.TRANSITIONS[locked.status][status]
+        whose_need = NOT_ASKED
+        if review.asks_whose_need(kind):
+            whose_need = _whose_need(
+                actor=actor,
+                patient=locked.patient,
+                goal_uuids=goal_uuids,
+                serves_no_goal=serves_no_goal,
+                no_goal_reason=no_goal_reason,
+                needs=needs,
+                need_reflection=need_reflection,
+            )
         confirmed, confirmed_reason = [], ""
         if status == Medication.Status.ACTIVE:
             confirmed, confirmed_reason = coding.check(
@@ -372,6 +515,9 @@ def medication_set_status(
             participants=participants,
             warnings_confirmed=confirmed,
             warning_reason=confirmed_reason,
+            whose_need=whose_need,
+            review_outcome=DecisionRecord.Review.STOP if review_flags is not None else "",
+            review_flags=review_flags or (),
         )
         permit.done(locked, action=Action.UPDATE)
         return record
@@ -395,6 +541,11 @@ def medication_decide(
     participants: str = "",
     confirm_warnings: list | None = None,
     warning_reason: str = "",
+    goal_uuids: list | None = None,
+    serves_no_goal: bool = False,
+    no_goal_reason: str = "",
+    needs: list | None = None,
+    need_reflection: str = "",
 ) -> DecisionRecord:
     """Record a decision on a medication, as the plan's page, the visit screen and the API
     all send one: `kind` "dose_change" changes the dose, any status (active, paused, stopped)
@@ -407,12 +558,110 @@ def medication_decide(
         "patient_preference": patient_preference,
         "decided_together": decided_together,
         "participants": participants,
+        "goal_uuids": goal_uuids,
+        "serves_no_goal": serves_no_goal,
+        "no_goal_reason": no_goal_reason,
+        "needs": needs,
+        "need_reflection": need_reflection,
     }
     if kind == DOSE_CHANGE:
         return medication_change_dose(strength=strength, dose=dose, directions=directions, **common)
     return medication_set_status(
         status=kind, confirm_warnings=confirm_warnings, warning_reason=warning_reason, **common
     )
+
+
+def medication_review(
+    *,
+    actor,
+    medication: Medication,
+    version: int,
+    outcome: str,
+    reason: str = "",
+    review_until: date | None = None,
+    strength: str | None = None,
+    dose: str | None = None,
+    directions: str | None = None,
+    patient_preference: str = "",
+    decided_together: bool = False,
+    participants: str = "",
+) -> DecisionRecord:
+    """A deprescribing review's answer, recorded as a decision that names the flags it
+    answered: continue (the reason says why), taper (the plan in the reason, and the first
+    lower dose if given), stop (the medicine stops), or review later on `review_until` (after
+    today, at most `review.SNOOZE_MAX_DAYS` ahead). Raises ValidationError, Conflict."""
+    permit = _may_prescribe(actor, medication)
+    today = timezone.localdate()
+    Review = DecisionRecord.Review
+    if outcome not in Review.values:
+        raise ValidationError({"outcome": "Choose continue, taper, stop or review later."})
+    state = selectors.review_state_for(actor=actor, medication=medication, on=today)
+    flags = [f.key for f in state.raised]
+    reason = (reason or "").strip()
+    if outcome == Review.STOP:
+        return medication_set_status(
+            actor=actor,
+            medication=medication,
+            version=version,
+            status=Medication.Status.STOPPED,
+            reason=reason,
+            patient_preference=patient_preference,
+            decided_together=decided_together,
+            participants=participants,
+            review_flags=flags,
+        )
+    if outcome == Review.SNOOZE:
+        latest = today + timedelta(days=review.SNOOZE_MAX_DAYS)
+        if review_until is None:
+            raise ValidationError({"review_until": "Choose the day to review it again."})
+        if review_until <= today:
+            raise ValidationError({"review_until": "Choose a day after today."})
+        if review_until > latest:
+            raise ValidationError(
+                {"review_until": f"A review can wait at most six months: by {latest:%-d %b %Y}."}
+            )
+        reason = reason or f"To review again on {review_until:%-d %b %Y}."
+    else:
+        review_until = None
+    if outcome == Review.CONTINUE and not reason:
+        raise ValidationError({"reason": "Say why it continues: the reason is part of the record."})
+    if outcome == Review.TAPER and not reason:
+        raise ValidationError({"reason": "Write the taper plan: how much less, and how fast."})
+    with transaction.atomic():
+        locked = _lock(medication, version)
+        if not locked.is_current or locked.status == Medication.Status.PROPOSED:
+            raise ValidationError({"outcome": "Only a medicine being taken is reviewed."})
+        before = _snapshot(locked)
+        changed = False
+        if outcome == Review.TAPER:
+            new = {"strength": strength, "dose": dose, "directions": directions}
+            for name, value in new.items():
+                if value is not None and value.strip() and value.strip() != getattr(locked, name):
+                    setattr(locked, name, value.strip())
+                    changed = True
+            old_amount, new_amount = doses.daily_amounts(before, _snapshot(locked))
+            if changed and None not in (old_amount, new_amount) and new_amount >= old_amount:
+                raise ValidationError({"dose": "A taper lowers the dose: enter a smaller one."})
+        locked.version += 1
+        locked.full_clean()
+        locked.save()
+        record = _decision(
+            actor=actor,
+            medication=locked,
+            kind=DecisionRecord.Kind.REVIEW,
+            before=before,
+            reason=reason,
+            patient_preference=patient_preference,
+            decided_together=decided_together,
+            participants=participants,
+            review_outcome=outcome,
+            review_flags=flags,
+            review_until=review_until,
+        )
+        if changed:
+            _refresh_supply(locked)
+        permit.done(locked, action=Action.UPDATE)
+        return record
 
 
 def medication_switch(
@@ -435,12 +684,27 @@ def medication_switch(
     participants: str = "",
     confirm_warnings: list | None = None,
     warning_reason: str = "",
+    goal_uuids: list | None = None,
+    serves_no_goal: bool = False,
+    no_goal_reason: str = "",
+    needs: list | None = None,
+    need_reflection: str = "",
 ) -> Medication:
     """Stop one medication and start another in its place; the purpose and goals carry over.
 
-    The new medicine is coded and checked as in medication_start (raises the same).
+    The new medicine is coded and checked as in medication_start (raises the same); the switch
+    names the goals it serves and whose need drives it, recorded on both decisions.
     """
     permit = _may_prescribe(actor, medication)
+    whose_need = _whose_need(
+        actor=actor,
+        patient=medication.patient,
+        goal_uuids=goal_uuids,
+        serves_no_goal=serves_no_goal,
+        no_goal_reason=no_goal_reason,
+        needs=needs,
+        need_reflection=need_reflection,
+    )
     coded = coding.resolve(
         drug_name=drug_name, formulary_code=formulary_code, not_coded=not_coded, schedule=schedule
     )
@@ -494,6 +758,7 @@ def medication_switch(
             "participants": participants,
             "warnings_confirmed": confirmed,
             "warning_reason": warning_reason,
+            "whose_need": whose_need,
         }
         _decision(
             actor=actor, medication=old, kind=DecisionRecord.Kind.SWITCH, before=before, **common

@@ -19,6 +19,11 @@ urlpatterns = [
         name="medication_decide",
     ),
     path(
+        "medications/<uuid:medication_uuid>/review/",
+        views.medication_review,
+        name="medication_review",
+    ),
+    path(
         "medications/<uuid:medication_uuid>/switch/",
         views.medication_switch,
         name="medication_switch",
@@ -41,6 +46,11 @@ urlpatterns = [
     path("medications/<uuid:medication_uuid>/fills/", views.fill_create, name="fill_create"),
     path("medications/<uuid:medication_uuid>/refill/", views.refill_request, name="refill_request"),
     path("refills/", views.refill_queue, name="refill_queue"),
+    path(
+        "account/prescribing-pattern/",
+        views.my_prescribing_pattern,
+        name="my_prescribing_pattern",
+    ),
     path("refills/<uuid:request_uuid>/decide/", views.refill_decide, name="refill_decide"),
     path("refills/<uuid:request_uuid>/renew/", views.refill_renew, name="refill_renew"),
 ]

@@ -1,8 +1,10 @@
 """Pages of the medication plan: access → form → service → render."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,6 +25,7 @@ from .forms import (
     RefillDecisionForm,
     RefillRequestForm,
     RenewalForm,
+    ReviewForm,
     SwitchForm,
 )
 from .models import Medication, RefillRequest
@@ -47,9 +50,10 @@ def _nav(user) -> str:
 @require_GET
 @access.patient_view(Category.MEDICATIONS, Action.LIST)
 def medications(request, patient):
+    items = selectors.medication_plan(actor=request.user, patient=patient)
     context = {
         "patient": patient,
-        "items": selectors.medication_plan(actor=request.user, patient=patient),
+        "items": selectors.with_reviews(actor=request.user, patient=patient, items=items),
         "today": timezone.localdate(),
         "nav": _nav(request.user),
     }
@@ -108,6 +112,13 @@ def _purpose_initial(medication) -> dict:
     }
 
 
+def _with_goal_uuids(data: dict) -> dict:
+    """A form's `goals` as the services name them."""
+    data = dict(data)
+    data["goal_uuids"] = data.pop("goals", [])
+    return data
+
+
 def _detail_context(request, medication, **forms):
     goals = _open_goals(request.user, medication.patient)
     current = next(iter(medication.prescriptions.all()), None)
@@ -125,9 +136,13 @@ def _detail_context(request, medication, **forms):
         "current_prescription": current,
         "timeline": selectors.medication_timeline(actor=request.user, medication=medication),
         "decision_form": DecisionForm(
-            initial={"version": medication.version}, medication=medication
+            initial={"version": medication.version}, medication=medication, goals=goals
         ),
-        "switch_form": SwitchForm(initial={"version": medication.version}),
+        "switch_form": SwitchForm(initial={"version": medication.version}, goals=goals),
+        "review_form": ReviewForm(initial={"version": medication.version}),
+        "review": selectors.review_state_shown(actor=request.user, medication=medication, on=today)
+        if may_prescribe
+        else None,
         "switch_warnings": [],
         "decision_warnings": [],
         "formulary": coding.formulary_entries() if may_prescribe else [],
@@ -204,6 +219,8 @@ def _page_again(request, medication, form_name, form, *, status, conflict=None, 
     medication = selectors.medication_shown(actor=request.user, medication=medication)
     if conflict is not None:
         kwargs = {"medication": medication} if isinstance(form, DecisionForm) else {}
+        if isinstance(form, DecisionForm | SwitchForm):
+            kwargs["goals"] = _open_goals(request.user, medication.patient)
         form = rebind_with_version(type(form), form.data, medication.version, **kwargs)
         form.add_error(None, conflict)
     forms = {form_name: form, f"{form_name.removesuffix('_form')}_warnings": list(warnings)}
@@ -224,9 +241,32 @@ def medication_decide(request, medication):
         request,
         medication,
         "decision_form",
-        DecisionForm(request.POST, medication=medication),
-        lambda data: services.medication_decide(actor=request.user, medication=medication, **data),
+        DecisionForm(
+            request.POST,
+            medication=medication,
+            goals=_open_goals(request.user, medication.patient),
+        ),
+        lambda data: services.medication_decide(
+            actor=request.user, medication=medication, **_with_goal_uuids(data)
+        ),
         lambda _: _back_to(medication, "Decision recorded.", request),
+    )
+
+
+@login_required
+@require_POST
+@medication_page
+def medication_review(request, medication):
+    """A deprescribing review's answer: continue, taper, stop, or review later."""
+    return _on_medication_page(
+        request,
+        medication,
+        "review_form",
+        ReviewForm(request.POST),
+        lambda data: services.medication_review(actor=request.user, medication=medication, **data),
+        lambda record: _back_to(
+            medication, f"Review recorded: {record.get_review_outcome_display().lower()}.", request
+        ),
     )
 
 
@@ -235,14 +275,14 @@ def medication_decide(request, medication):
 @medication_page
 def medication_switch(request, medication):
     def save(data):
-        data = dict(data, schedule=data["schedule"] or None)
+        data = _with_goal_uuids(dict(data, schedule=data["schedule"] or None))
         return services.medication_switch(actor=request.user, medication=medication, **data)
 
     return _on_medication_page(
         request,
         medication,
         "switch_form",
-        SwitchForm(request.POST),
+        SwitchForm(request.POST, goals=_open_goals(request.user, medication.patient)),
         save,
         lambda new: _back_to(
             new, f"Switched to {new.drug_name}. {medication.drug_name} is stopped.", request
@@ -489,3 +529,24 @@ def refill_renew(request, refill):
         status=result.status,
         explained=result.error is not None,
     )
+
+
+@login_required
+@access.declare(
+    "the prescriber's own pattern: access.sees_prescribing_pattern; counts, no patient data"
+)
+@require_GET
+def my_prescribing_pattern(request):
+    """Whose needs drove my own starts, increases and switches, counted: for me alone."""
+    if not access.sees_prescribing_pattern(request.user, request.user):
+        raise Http404
+    today = timezone.localdate()
+    year = selectors.needs_pattern(request.user, since=today - timedelta(days=365))
+    ever = selectors.needs_pattern(request.user)
+    rows = [
+        (mine.label, recent.count, mine.count, mine.need)
+        for recent, mine in zip(year.counts, ever.counts, strict=True)
+        if mine.count or mine.need != "not_recorded"
+    ]
+    context = {"year": year, "ever": ever, "rows": rows, "nav": "account"}
+    return render(request, "prescribing/my_pattern.html", context)

@@ -103,3 +103,20 @@ def totp_code(secret: str) -> str:
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+# What a start, restart, dose increase or switch must say (which goals it serves, whose need
+# drives it): for tests about something else, "none of the patient's goals", explained.
+WHOSE_NEED = {
+    "serves_no_goal": True,
+    "no_goal_reason": "No goal written yet.",
+    "needs": ["patient_request"],
+    "need_reflection": "What the patient asked for.",
+}
+# The same, as a page's form posts it.
+WHOSE_NEED_POST = {
+    "serves_no_goal": "on",
+    "no_goal_reason": "No goal written yet.",
+    "needs": ["patient_request"],
+    "need_reflection": "What the patient asked for.",
+}

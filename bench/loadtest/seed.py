@@ -182,6 +182,8 @@ def seed(*, patients: int = 20, prescribers: int = 15, therapists: int = 15) -> 
                 directions=directions,
                 purpose=purpose,
                 goal_uuids=[goals[n].uuid],
+                needs=["patient_goals"],
+                need_reflection="What they want from it.",
                 reason="Agreed at the visit",
                 decided_together=True,
                 start_date=today - timedelta(days=60),

@@ -17,6 +17,20 @@ from prescribing.models import (
 
 class DecisionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.full_name", read_only=True)
+    review_outcome = serializers.CharField(
+        read_only=True,
+        help_text="A deprescribing review's answer (continue, taper, stop or snooze); empty "
+        "for a decision that is not a review.",
+    )
+    goals = serializers.SerializerMethodField(
+        help_text="The patient's goals this decision serves (those you may see)."
+    )
+    needs = serializers.ListField(
+        child=serializers.ChoiceField(choices=DecisionRecord.Need.choices),
+        read_only=True,
+        help_text="Whose need drove a start, restart, dose increase or switch; empty for a "
+        "decision that does not ask; ['not_recorded'] for one made before Concord asked.",
+    )
 
     class Meta:
         model = DecisionRecord
@@ -31,10 +45,43 @@ class DecisionSerializer(serializers.ModelSerializer):
             "participants",
             "warnings_confirmed",
             "warning_reason",
+            "goals",
+            "no_goal_reason",
+            "needs",
+            "need_reflection",
+            "review_outcome",
+            "review_flags",
+            "review_until",
             "decided_on",
             "author",
         ]
         read_only_fields = fields
+
+    def get_goals(self, decision) -> list[str]:
+        return [str(g.uuid) for g in decision.goals.all()]
+
+
+class WhoseNeedInput(serializers.Serializer):
+    """Asked of every start, restart, dose increase and switch: the patient's goals it serves
+    (or serves_no_goal with no_goal_reason), whose need drives it, a one-line reflection."""
+
+    serves_no_goal = serializers.BooleanField(
+        default=False, help_text="It serves none of the patient's goals: say why."
+    )
+    no_goal_reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default=""
+    )
+    needs = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=[c for c in DecisionRecord.Need.choices if c[0] != "not_recorded"]
+        ),
+        required=False,
+        default=list,
+        help_text="Whose need is driving it: at least one, for a decision that asks.",
+    )
+    need_reflection = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
 
 
 class ObservationSerializer(serializers.ModelSerializer):
@@ -110,13 +157,28 @@ class MedicationSerializer(serializers.ModelSerializer):
         return [str(g.uuid) for g in medication.goals.all()]
 
 
+class ReviewFlagSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="What a review answers; a goal's flag names the goal.")
+    kind = serializers.ChoiceField(
+        choices=["no_open_goal", "no_purpose", "goal_closed", "many_medicines"]
+    )
+    text = serializers.CharField()
+
+
+class ReviewStateSerializer(serializers.Serializer):
+    due = serializers.BooleanField(help_text="Flags a review has not answered yet.")
+    flags = ReviewFlagSerializer(many=True, help_text="The flags still to answer.")
+    snoozed_until = serializers.DateField(allow_null=True)
+
+
 class PlanItemSerializer(MedicationSerializer):
-    """A medication of the plan: its fields, and its supply beside them."""
+    """A medication of the plan: its fields, and its supply and review beside them."""
 
     supply = SupplySerializer(read_only=True)
+    review = ReviewStateSerializer(read_only=True)
 
     class Meta(MedicationSerializer.Meta):
-        fields = [*MedicationSerializer.Meta.fields, "supply"]
+        fields = [*MedicationSerializer.Meta.fields, "supply", "review"]
         read_only_fields = fields
 
 
@@ -139,7 +201,7 @@ class WarningConfirmation(serializers.Serializer):
     )
 
 
-class MedicationStartSerializer(WarningConfirmation):
+class MedicationStartSerializer(WhoseNeedInput, WarningConfirmation):
     formulary_code = serializers.CharField(
         max_length=20,
         required=False,
@@ -208,8 +270,14 @@ class WarningsToConfirmSerializer(serializers.Serializer):
     warnings = RuleWarningSerializer(many=True, required=False)
 
 
-class DecisionInputSerializer(WarningConfirmation):
+class DecisionInputSerializer(WhoseNeedInput, WarningConfirmation):
     kind = serializers.ChoiceField(choices=["dose_change", "active", "paused", "stopped"])
+    goal_uuids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        help_text="The patient's open goals a start, restart or dose increase serves.",
+    )
     version = serializers.IntegerField(min_value=1)
     reason = serializers.CharField(max_length=2000)
     strength = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -223,6 +291,24 @@ class DecisionInputSerializer(WarningConfirmation):
     )
     participants = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
+    )
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    outcome = serializers.ChoiceField(choices=DecisionRecord.Review.choices)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    review_until = DateSerializerField(
+        required=False, allow_null=True, default=None, help_text="For outcome snooze."
+    )
+    strength = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    dose = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    directions = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    patient_preference = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+    decided_together = serializers.BooleanField(
+        help_text="Was it decided together with the patient? Asked every time: no default."
     )
 
 

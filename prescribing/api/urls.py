@@ -24,6 +24,11 @@ urlpatterns = [
         name="api_medication_decisions",
     ),
     path(
+        "medications/<uuid:medication_uuid>/review/",
+        views.ReviewView.as_view(),
+        name="api_medication_review",
+    ),
+    path(
         "medications/<uuid:medication_uuid>/prescriptions/",
         views.PrescriptionListView.as_view(),
         name="api_prescriptions",

@@ -6,6 +6,7 @@ Refusals, conflicts and bad input become 403, 409 and 400 in the exception handl
 (core/api/errors.py); rule warnings to confirm, 409 with the warnings, here."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -59,11 +60,13 @@ class MedicationListView(PaginatedList, PatientAPIView):
         summary="A patient's medication plan with supply",
     )
     def get(self, request, patient_uuid):
+        items = selectors.medication_plan(actor=request.user, patient=self.patient)
         return self.listed(
-            selectors.medication_plan(actor=request.user, patient=self.patient),
+            selectors.with_reviews(actor=request.user, patient=self.patient, items=items),
             shown=lambda i: (
                 s.MedicationSerializer(i.medication).data
                 | {"supply": s.SupplySerializer(i.supply).data}
+                | {"review": s.ReviewStateSerializer(i.review).data}
             ),
         )
 
@@ -94,7 +97,10 @@ class DecisionView(PaginatedList, _MedicationView):
         summary="A medication's decisions, newest first",
     )
     def get(self, request, medication_uuid):
-        return self.listed(self.record.decisions.all(), s.DecisionSerializer)
+        return self.listed(
+            selectors.decisions_of(actor=request.user, medication=self.record),
+            s.DecisionSerializer,
+        )
 
     @extend_schema(
         request=s.DecisionInputSerializer,
@@ -106,6 +112,30 @@ class DecisionView(PaginatedList, _MedicationView):
         for field in ("strength", "dose", "directions"):
             data[field] = data[field] or None
         decision = services.medication_decide(actor=request.user, medication=self.record, **data)
+        return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewView(_MedicationView):
+    @extend_schema(
+        responses={200: s.ReviewStateSerializer, **errors(404)},
+        summary="Whether the medicine is due a deprescribing review, and why",
+    )
+    def get(self, request, medication_uuid):
+        state = selectors.review_state_for(
+            actor=request.user, medication=self.record, on=timezone.localdate()
+        )
+        return Response(s.ReviewStateSerializer(state).data)
+
+    @extend_schema(
+        request=s.ReviewInputSerializer,
+        responses={201: s.DecisionSerializer, **errors(400, 403, 404, 409)},
+        summary="Answer a deprescribing review: continue, taper, stop, or review later",
+    )
+    def post(self, request, medication_uuid):
+        data = valid(s.ReviewInputSerializer, request.data)
+        for field in ("strength", "dose", "directions"):
+            data[field] = data[field] or None
+        decision = services.medication_review(actor=request.user, medication=self.record, **data)
         return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 

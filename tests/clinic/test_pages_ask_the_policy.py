@@ -98,6 +98,10 @@ def test_the_visit_offers_decisions_to_the_patients_prescriber(
     from prescribing import services as rx
 
     rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

@@ -30,6 +30,8 @@ def history(patient, patient_user, prescriber, therapist):
         actor=prescriber, patient=patient, text="Dan builds furniture.", version=None
     )
     med = rx.medication_start(
+        needs=["patient_goals"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
@@ -168,6 +170,7 @@ def test_visit_screen_query_count_does_not_grow_with_history(
             version=med.version + i,
             dose=f"{i % 3 + 1} tablets",
             reason="r",
+            **factories.WHOSE_NEED,
         )
     for _ in range(150):
         check_in = alliance.check_in_start(
@@ -246,6 +249,7 @@ def test_shared_view_shows_changes_since_last_look(client, history, therapist, p
         version=history["med"].version,
         strength="100 mg",
         reason="partial response",
+        **factories.WHOSE_NEED,
     )
     again = client.get(reverse("shared", args=[patient.uuid])).content.decode()
     assert "50 mg → 100 mg" in again
@@ -288,6 +292,10 @@ class TestFhir:
         from fhir.resources.R4B.bundle import Bundle
 
         rx.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Lithium",

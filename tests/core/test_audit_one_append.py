@@ -19,6 +19,10 @@ HEAD_LOCK = "INSERT INTO core_auditchainhead"
 @pytest.fixture
 def medicine(prescriber, patient):
     return rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

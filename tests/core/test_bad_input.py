@@ -28,6 +28,10 @@ UNSTORABLE = ["Dan\x00", "\x00", "Dan\ud800", "\udfff"]
 @pytest.fixture
 def medication(patient, prescriber):
     return rx_services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

@@ -64,6 +64,10 @@ def test_the_api_refuses_them_in_short_fields_too(client, patient, patient_user)
 def test_a_drug_name_or_dose_with_an_override_is_refused(patient, prescriber):
     with pytest.raises(ValidationError, match="text-direction characters"):
         rx_services.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Sertraline",

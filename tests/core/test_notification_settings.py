@@ -80,6 +80,7 @@ class TestTheAccountPage:
         page = client.get(reverse("account_page")).content.decode()
         assert re.findall(r'name="email_groups" value="(\w+)"', page) == [
             "alliance",
+            "reviews",
             "messages",
             "referrals",
             "refill_requests",
@@ -95,7 +96,7 @@ class TestTheAccountPage:
             "America/Chicago",
             None,
         )
-        assert pref.email_off == ["alliance", "messages", "refill_requests", "releases"]
+        assert pref.email_off == ["alliance", "messages", "refill_requests", "releases", "reviews"]
 
     @pytest.mark.parametrize(
         "bad, says",
@@ -156,6 +157,10 @@ class TestTheAccountPage:
 def _medicine_due_a_refill_reminder(patient, prescriber) -> date:
     """A medicine filled on 1 March for 30 days; the day the patient is first due a reminder."""
     med = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

@@ -144,6 +144,7 @@ class TestRegistry:
             "referral_unanswered",
             "release_expiring",
             "message_overdue",
+            "review_due",
         }
         sent_when_it_happens = {
             "refill_requested",
@@ -176,6 +177,7 @@ class TestRegistry:
             "refill_requested": "refill_requests",
             "refill_requested_late": "refill_requests",
             "referral_unanswered": "referrals",
+            "review_due": "reviews",
             "alliance_concern": "alliance",
             "message_received": "messages",
             "message_answered": "messages",

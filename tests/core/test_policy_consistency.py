@@ -50,6 +50,8 @@ def world(patient, patient_user, prescriber, therapist):
         ),
     ]
     medication = rx.medication_start(
+        needs=["patient_goals"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

@@ -35,6 +35,10 @@ COLUMNS = (
 
 def _filled(prescriber, patient, *, name, schedule="none", refills=3, filled=date(2026, 3, 1)):
     med = services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name=name,

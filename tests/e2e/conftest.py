@@ -217,6 +217,8 @@ def dans_record(patient, patient_user, prescriber, therapist):
     )
 
     sertraline = prescribing.medication_start(
+        needs=["patient_goals"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
@@ -242,6 +244,9 @@ def dans_record(patient, patient_user, prescriber, therapist):
         reason="Partial response after six weeks",
         patient_preference="Willing to try a higher dose before anything new",
         decided_together=True,
+        goal_uuids=[sleep.uuid],
+        needs=["patient_goals"],
+        need_reflection="Still up at night: his goal, not my impatience.",
     )
     rx = prescribing.prescription_write(
         actor=prescriber,
@@ -263,6 +268,8 @@ def dans_record(patient, patient_user, prescriber, therapist):
     )
 
     prazosin = prescribing.medication_start(
+        needs=["patient_goals"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Prazosin",
@@ -281,6 +288,10 @@ def dans_record(patient, patient_user, prescriber, therapist):
     prescribing.fill_record(actor=prescriber, prescription=rx, filled_on=today)
 
     trazodone = prescribing.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Trazodone",

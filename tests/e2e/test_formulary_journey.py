@@ -26,6 +26,10 @@ def test_a_combination_warns_before_saving_and_saves_with_a_reason(
     SHOTS.mkdir(parents=True, exist_ok=True)
     width = viewport["width"]
     services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Oxycodone",
@@ -47,6 +51,12 @@ def test_a_combination_warns_before_saving_and_saves_with_a_reason(
     page.get_by_label("Directions", exact=True).fill("at night when panic wakes me")
     page.get_by_label("What it is for, in the patient's words").fill("To stop the 3 am panic")
     page.get_by_label("Why", exact=True).fill("Panic attacks at night")
+    page.get_by_label("None of the patient's goals").check()
+    page.get_by_label("Then why, if it serves none of their goals?").fill(
+        "The panic came before any goal was written"
+    )
+    page.get_by_label("The patient asked for it").check()
+    page.get_by_label("A one-line reflection").fill("She asked for something for the nights")
     page.get_by_label("Yes, we decided it together").check()
     page.screenshot(path=str(SHOTS / f"medication-new-{width}.png"), full_page=True)
     page.get_by_role("button", name="Add to the plan").click()
@@ -81,6 +91,10 @@ def test_a_combination_warns_before_saving_and_saves_with_a_reason(
     switch.get_by_label("Dose", exact=True).fill("1 tablet")
     switch.get_by_label("Directions", exact=True).fill("at night")
     switch.get_by_label("Why", exact=True).fill("Longer acting, fewer night wakings")
+    switch.get_by_label("None of the patient's goals").check()
+    switch.get_by_label("Then why, if it serves none of their goals?").fill("None written yet")
+    switch.get_by_label("The patient asked for it").check()
+    switch.get_by_label("A one-line reflection").fill("Her nights, as she asked")
     switch.get_by_label("No", exact=True).check()
     switch.get_by_role("button", name="Switch").click()
     switch = page.locator("#switch")

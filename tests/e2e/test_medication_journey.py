@@ -69,6 +69,8 @@ def test_a_medicine_from_first_decision_to_an_approved_refill(
         "To feel less on edge, so I can sleep"
     )
     priya.get_by_label("Sleep through the night").check()
+    priya.get_by_label("The patient's goals", exact=True).check()
+    priya.get_by_label("A one-line reflection").fill("His sleep, in his words")
     priya.get_by_label("Becoming dependent on it").check()
     priya.get_by_label("Why", exact=True).fill("Nightmares and being on guard at night")
     priya.get_by_label("What the patient said they prefer").fill(
@@ -97,6 +99,9 @@ def test_a_medicine_from_first_decision_to_an_approved_refill(
     decide.get_by_label("What the patient said they prefer").fill(
         "Willing to try a higher dose before anything new"
     )
+    decide.get_by_label("Sleep through the night").check()
+    decide.get_by_label("The patient's goals", exact=True).check()
+    decide.get_by_label("A one-line reflection").fill("Still up at night: his goal")
     decide.get_by_label("Yes, we decided it together").check()
     decide.get_by_role("button", name="Record decision").click()
 

@@ -44,6 +44,10 @@ def test_a_patient_writes_on_a_phone_the_prescriber_answers_and_records_it(
     riverside.reply_time = "within one business day"
     riverside.save()
     medication = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

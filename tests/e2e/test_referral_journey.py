@@ -126,6 +126,10 @@ def test_a_referral_then_sharing_under_a_release_until_it_is_revoked(
 
     # Dr. Raman starts a medicine: written in Riverside, so not Jordan's to read yet.
     prescribing.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=rosa,
         drug_name="Sertraline",

@@ -90,6 +90,10 @@ def test_screenshots_of_referrals_releases_and_the_thread(
         _shoot(priya, f"referral-accepted-{size}")
 
         sertraline = prescribing.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=rosa,
             drug_name="Sertraline",

@@ -18,6 +18,10 @@ pytestmark = pytest.mark.e2e
 
 def _start(prescriber, patient, name, schedule):
     return services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name=name,

@@ -135,6 +135,8 @@ def test_a_week_of_care_ends_on_one_calm_visit_screen(
     priya.get_by_label("Directions", exact=True).fill("once a day in the morning")
     priya.get_by_label("What it is for, in the patient's words").fill(PURPOSE)
     priya.get_by_label(GOAL).check()
+    priya.get_by_label("The patient's goals", exact=True).check()
+    priya.get_by_label("A one-line reflection").fill("His goal, in his words")
     priya.get_by_label("Why", exact=True).fill("Nightmares and being on guard at night")
     priya.get_by_label("What the patient said they prefer").fill(
         "Nothing that makes me groggy at work"

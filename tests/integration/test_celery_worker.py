@@ -129,6 +129,10 @@ def due_refill(patient_user, prescriber):
     patient = factories.PatientFactory(user=patient_user)
     factories.MembershipFactory(patient=patient, clinician=prescriber)
     med = services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

@@ -348,6 +348,10 @@ def test_a_message_becomes_an_observation_in_one_step_and_links_to_it(
     client, patient, patient_user, prescriber
 ):
     medication = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Zqlithium",

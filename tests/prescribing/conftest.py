@@ -14,6 +14,8 @@ def goal(patient, patient_user):
 @pytest.fixture
 def sertraline(patient, prescriber, goal):
     return services.medication_start(
+        needs=["patient_goals"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

@@ -14,6 +14,10 @@ pytestmark = pytest.mark.django_db
 def clonazepam(patient, prescriber, time_machine):
     time_machine.move_to("2026-01-10 10:00")
     return services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Clonazepam",

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from prescribing import services
 from prescribing.models import DecisionRecord
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +16,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def sertraline(patient, prescriber):
     return services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
@@ -60,6 +65,7 @@ def test_the_answer_given_is_the_one_recorded(client, sertraline, prescriber, an
             "reason": "Only partly better",
             "version": 1,
             "decided_together": answer,
+            **factories.WHOSE_NEED_POST,
         },
     )
     assert response.status_code == 302

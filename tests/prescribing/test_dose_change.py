@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from prescribing import selectors, services
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +18,10 @@ LABEL = "Sertraline 50 mg (1/2 of a 100 mg tablet)"
 
 def _start(prescriber, patient, *, strength="100 mg", dose="1 tablet", directions="once a day"):
     return services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
@@ -49,6 +54,7 @@ def _change(prescriber, med, **fields):
         reason="Too activating at the full dose",
         decided_together=True,
         **fields,
+        **factories.WHOSE_NEED,
     )
     med.refresh_from_db()
     return med

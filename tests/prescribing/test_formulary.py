@@ -21,6 +21,7 @@ from prescribing.models import (
     Medication,
     ScheduleChoices,
 )
+from tests import factories
 
 # --- the rules, as pure functions --------------------------------------------------------------
 
@@ -166,6 +167,12 @@ def test_import_formulary_updates_the_clinic_list_and_refuses_a_bad_file_whole(d
 
 
 def _start(prescriber, patient, name, strength="1 mg", **extra):
+    # Which goals it serves and whose need: asked of every start.
+    if not extra.get("goal_uuids"):
+        extra.setdefault("serves_no_goal", True)
+        extra.setdefault("no_goal_reason", "No goal written yet.")
+    extra.setdefault("needs", ["patient_request"])
+    extra.setdefault("need_reflection", "What the patient asked for.")
     return services.medication_start(
         actor=prescriber,
         patient=patient,
@@ -266,6 +273,10 @@ class TestServices:
         sertraline = _start(prescriber, patient, "Sertraline", "50 mg")
         # Clonazepam to lorazepam: the one it replaces is not counted.
         lorazepam = services.medication_switch(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             medication=clonazepam,
             version=1,
@@ -279,6 +290,10 @@ class TestServices:
         assert lorazepam.schedule == "IV"
         with pytest.raises(coding.WarningsToConfirm) as raised:
             services.medication_switch(
+                serves_no_goal=True,
+                no_goal_reason="No goal written yet.",
+                needs=["patient_request"],
+                need_reflection="What the patient asked for.",
                 actor=prescriber,
                 medication=sertraline,
                 version=1,
@@ -305,6 +320,7 @@ FORM = {
     "directions": "at night when anxious",
     "reason": "Panic at night",
     "decided_together": "yes",
+    **factories.WHOSE_NEED_POST,
 }
 
 
@@ -422,6 +438,7 @@ API_BODY = {
     "directions": "at night",
     "reason": "Panic at night",
     "decided_together": True,
+    **factories.WHOSE_NEED,
 }
 
 
@@ -588,7 +605,12 @@ class TestRestart:
         lorazepam = self._stopped_lorazepam_beside_oxycodone(prescriber, patient)
         with pytest.raises(coding.WarningsToConfirm) as raised:
             services.medication_set_status(
-                actor=prescriber, medication=lorazepam, version=2, status="active", reason="Back"
+                actor=prescriber,
+                medication=lorazepam,
+                version=2,
+                status="active",
+                reason="Back",
+                **factories.WHOSE_NEED,
             )
         assert [w.rule for w in raised.value.warnings] == ["opioid-benzodiazepine"]
         lorazepam.refresh_from_db()
@@ -601,6 +623,7 @@ class TestRestart:
             reason="Back",
             confirm_warnings=["opioid-benzodiazepine"],
             warning_reason="Oxycodone ends tomorrow",
+            **factories.WHOSE_NEED,
         )
         assert decision.kind == "restart"
         assert decision.warnings_confirmed[0]["with"] == "Oxycodone 5 mg"
@@ -626,6 +649,7 @@ class TestRestart:
             "version": 2,
             "reason": "Panic is back",
             "decided_together": "yes",
+            **factories.WHOSE_NEED_POST,
         }
         url = reverse("medication_decide", args=[lorazepam.uuid])
         response = client.post(url, typed)
@@ -636,7 +660,13 @@ class TestRestart:
         lorazepam.refresh_from_db()
         assert lorazepam.status == "stopped"
         api = reverse("api_medication_decisions", args=[lorazepam.uuid])
-        body = {"kind": "active", "version": 2, "reason": "Panic is back", "decided_together": True}
+        body = {
+            "kind": "active",
+            "version": 2,
+            "reason": "Panic is back",
+            "decided_together": True,
+            **factories.WHOSE_NEED,
+        }
         response = client.post(api, body, content_type="application/json")
         assert response.status_code == 409
         assert response.json()["warnings"][0]["rule"] == "opioid-benzodiazepine"

@@ -16,6 +16,10 @@ def _filled(
     prescriber, patient, *, schedule="none", refills=3, filled=date(2026, 3, 1), name="Sertraline"
 ):
     med = services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name=name,

@@ -14,6 +14,7 @@ from core.exceptions import Conflict, NotAllowed
 from core.models import AuditEvent
 from prescribing import services
 from prescribing.models import Medication
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,12 @@ def _writes_allowed(actor):
 
 
 def _start(actor, patient, **extra):
+    # Which goals it serves and whose need: asked of every start.
+    if not extra.get("goal_uuids"):
+        extra.setdefault("serves_no_goal", True)
+        extra.setdefault("no_goal_reason", "No goal written yet.")
+    extra.setdefault("needs", ["patient_request"])
+    extra.setdefault("need_reflection", "What the patient asked for.")
     return services.medication_start(
         actor=actor,
         patient=patient,
@@ -56,7 +63,12 @@ def test_a_therapists_attempt_to_prescribe_is_refused_and_audited(
         _start(therapist, patient)
     with pytest.raises(Http404):
         services.medication_change_dose(
-            actor=therapist, medication=sertraline, version=1, dose="2 tablets", reason="r"
+            actor=therapist,
+            medication=sertraline,
+            version=1,
+            dose="2 tablets",
+            reason="r",
+            **factories.WHOSE_NEED,
         )
     with pytest.raises(Http404):
         services.prescription_write(
@@ -72,7 +84,12 @@ def test_a_therapists_attempt_to_prescribe_is_refused_and_audited(
 def test_the_patient_is_told_only_a_prescriber_changes_the_dose(sertraline, patient_user):
     with pytest.raises(NotAllowed, match="Only a prescriber can make this decision."):
         services.medication_change_dose(
-            actor=patient_user, medication=sertraline, version=1, dose="2 tablets", reason="r"
+            actor=patient_user,
+            medication=sertraline,
+            version=1,
+            dose="2 tablets",
+            reason="r",
+            **factories.WHOSE_NEED,
         )
     assert _rows(sertraline, actor=patient_user, outcome=DENIED, action="prescribe").exists()
     assert not _rows(sertraline, actor=patient_user, outcome=ALLOWED, action__in=WRITES).exists()
@@ -112,7 +129,12 @@ def test_a_conflicted_dose_change_leaves_no_allowed_update_row(sertraline, presc
     before = _rows(sertraline, outcome=ALLOWED, action="update").count()
     with pytest.raises(Conflict):
         services.medication_change_dose(
-            actor=prescriber, medication=sertraline, version=1, dose="2 tablets", reason="r"
+            actor=prescriber,
+            medication=sertraline,
+            version=1,
+            dose="2 tablets",
+            reason="r",
+            **factories.WHOSE_NEED,
         )
     assert _rows(sertraline, outcome=ALLOWED, action="update").count() == before == 1
 
@@ -142,7 +164,12 @@ def test_a_conflicted_dose_change_on_the_page_is_a_409_with_no_allowed_update_ro
 def test_bad_input_leaves_no_allowed_row(sertraline, prescriber):
     with pytest.raises(ValidationError):
         services.medication_change_dose(
-            actor=prescriber, medication=sertraline, version=1, dose="2 tablets", reason=" "
+            actor=prescriber,
+            medication=sertraline,
+            version=1,
+            dose="2 tablets",
+            reason=" ",
+            **factories.WHOSE_NEED,
         )
     assert not _rows(sertraline, outcome=ALLOWED, action="update").exists()
 
@@ -162,13 +189,23 @@ def test_each_write_leaves_one_allowed_row_naming_it(
     med = _start(prescriber, patient)
     _one(med, "create")
     services.medication_change_dose(
-        actor=prescriber, medication=med, version=1, dose="2 tablets", reason="More"
+        actor=prescriber,
+        medication=med,
+        version=1,
+        dose="2 tablets",
+        reason="More",
+        **factories.WHOSE_NEED,
     )
     services.medication_set_status(
         actor=prescriber, medication=med, version=2, status="paused", reason="Travel"
     )
     services.medication_decide(
-        actor=prescriber, medication=med, kind="active", version=3, reason="Back"
+        actor=prescriber,
+        medication=med,
+        kind="active",
+        version=3,
+        reason="Back",
+        **factories.WHOSE_NEED,
     )
     assert _rows(med, outcome=ALLOWED, action="update").count() == 3  # one per decision
     services.medication_set_purpose(
@@ -199,6 +236,10 @@ def test_each_write_leaves_one_allowed_row_naming_it(
     services.refill_request_decide(actor=prescriber, request=request, status="sent")
     assert _rows(request, outcome=ALLOWED, action="update", category="refills").count() == 2
     new = services.medication_switch(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         medication=med,
         version=5,

@@ -16,6 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _start(prescriber, patient, name="Sertraline", **extra):
+    # Which goals it serves and whose need: asked of every start.
+    if not extra.get("goal_uuids"):
+        extra.setdefault("serves_no_goal", True)
+        extra.setdefault("no_goal_reason", "No goal written yet.")
+    extra.setdefault("needs", ["patient_request"])
+    extra.setdefault("need_reflection", "What the patient asked for.")
     return services.medication_start(
         actor=prescriber,
         patient=patient,
@@ -45,6 +51,8 @@ def test_prescriber_adds_a_medication_with_purpose_linked_to_a_goal(
             "schedule": "none",
             "purpose": "So I can sleep",
             "goals": [str(goal.uuid)],
+            "needs": ["patient_goals"],
+            "need_reflection": "His sleep, as he asked.",
             "reason": "Nightmares",
             "decided_together": "yes",
         },
@@ -81,6 +89,7 @@ def test_dose_change_through_the_decision_form(client, patient, prescriber):
             "reason": "Partial response",
             "decided_together": "yes",
             "version": med.version,
+            **factories.WHOSE_NEED_POST,
         },
         follow=True,
     )
@@ -222,6 +231,9 @@ def test_plan_page_query_count_is_the_same_for_1_and_50_medications(
                     version=med.version + j,
                     dose=f"{j + 2} tablets",
                     reason="r",
+                    goal_uuids=[goal.uuid],
+                    needs=["patient_goals"],
+                    need_reflection="r",
                 )
             services.observation_create(
                 actor=patient_user, medication=med, kind="response", text="ok"
@@ -264,7 +276,14 @@ def test_medication_page_query_count_is_the_same_for_a_short_and_a_long_history(
             med.refresh_from_db()
             dose = f"{DecisionRecord.objects.filter(medication=med).count() + 1} tablets"
             services.medication_change_dose(
-                actor=writer, medication=med, version=med.version, dose=dose, reason="r"
+                actor=writer,
+                medication=med,
+                version=med.version,
+                dose=dose,
+                reason="r",
+                goal_uuids=[goal.uuid],
+                needs=["patient_goals", "clinician_concern"],
+                need_reflection="r",
             )
             rx = services.prescription_write(
                 actor=writer, medication=med, quantity=30, days_supply=30, refills_authorised=0
@@ -285,8 +304,9 @@ def test_medication_page_query_count_is_the_same_for_a_short_and_a_long_history(
     one = count()
     build(12)
     assert count() == one
-    # 20, and the header's count of unopened messages.
-    assert one <= 21
+    # 20, the header's count of unopened messages, the goals each decision served (one
+    # query for all of them) and how many medicines the patient takes (the review's count).
+    assert one <= 23
 
 
 def test_pdf_contains_purpose_and_run_out_date(
@@ -368,6 +388,7 @@ class TestAPI:
                 "reason": "r",
                 "version": 1,
                 "decided_together": False,
+                **factories.WHOSE_NEED,
             },
             content_type="application/json",
         )

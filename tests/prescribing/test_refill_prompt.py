@@ -110,6 +110,10 @@ def test_never_filled_or_not_taken_now_offers_no_refill():
 def filled(patient, prescriber, time_machine):
     time_machine.move_to("2026-03-01 10:00")
     med = services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
@@ -171,6 +175,10 @@ def test_the_patients_pages_and_pdf_agree_on_one_state(
 
 def test_a_medicine_never_filled_offers_no_refill(client, patient, patient_user, prescriber):
     med = services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Melatonin",

@@ -34,6 +34,7 @@ def test_dose_change_keeps_before_and_after(sertraline, prescriber):
         strength="100 mg",
         reason="Partial response after 6 weeks",
         decided_together=True,
+        **factories.WHOSE_NEED,
     )
     sertraline.refresh_from_db()
     assert sertraline.strength == "100 mg"
@@ -47,7 +48,12 @@ def test_dose_change_keeps_before_and_after(sertraline, prescriber):
 def test_decision_without_a_reason_is_refused_and_changes_nothing(sertraline, prescriber):
     with pytest.raises(ValidationError, match="Say why"):
         services.medication_change_dose(
-            actor=prescriber, medication=sertraline, version=1, strength="100 mg", reason=" "
+            actor=prescriber,
+            medication=sertraline,
+            version=1,
+            strength="100 mg",
+            reason=" ",
+            **factories.WHOSE_NEED,
         )
     sertraline.refresh_from_db()
     assert sertraline.strength == "50 mg"
@@ -60,7 +66,12 @@ def test_stale_decision_conflicts(sertraline, prescriber):
     )
     with pytest.raises(Conflict):
         services.medication_change_dose(
-            actor=prescriber, medication=sertraline, version=1, strength="25 mg", reason="x"
+            actor=prescriber,
+            medication=sertraline,
+            version=1,
+            strength="25 mg",
+            reason="x",
+            **factories.WHOSE_NEED,
         )
 
 
@@ -74,7 +85,12 @@ def test_status_changes_are_decisions(sertraline, prescriber, path, kinds):
     med = sertraline
     for status in path:
         services.medication_set_status(
-            actor=prescriber, medication=med, version=med.version, status=status, reason="r"
+            actor=prescriber,
+            medication=med,
+            version=med.version,
+            status=status,
+            reason="r",
+            **factories.WHOSE_NEED,
         )
         med.refresh_from_db()
     assert [d.kind for d in med.decisions.order_by("created_at", "id")][1:] == kinds
@@ -83,12 +99,21 @@ def test_status_changes_are_decisions(sertraline, prescriber, path, kinds):
 def test_bad_status_change_refused(sertraline, prescriber):
     with pytest.raises(ValidationError, match="cannot be changed to proposed"):
         services.medication_set_status(
-            actor=prescriber, medication=sertraline, version=1, status="proposed", reason="r"
+            actor=prescriber,
+            medication=sertraline,
+            version=1,
+            status="proposed",
+            reason="r",
+            **factories.WHOSE_NEED,
         )
 
 
 def test_switch_stops_one_and_starts_another_with_the_same_purpose(sertraline, prescriber, goal):
     new = services.medication_switch(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         medication=sertraline,
         version=1,
@@ -117,6 +142,10 @@ def test_therapist_and_patient_cannot_prescribe(patient, therapist, patient_user
     for actor in (therapist, patient_user):
         with pytest.raises(Http404):
             services.medication_start(
+                serves_no_goal=True,
+                no_goal_reason="No goal written yet.",
+                needs=["patient_request"],
+                need_reflection="What the patient asked for.",
                 actor=actor,
                 patient=patient,
                 drug_name="X",
@@ -148,7 +177,12 @@ def test_patient_writes_purpose_in_their_words(sertraline, patient_user):
 def test_patient_cannot_change_the_dose(sertraline, patient_user):
     with pytest.raises(NotAllowed):
         services.medication_change_dose(
-            actor=patient_user, medication=sertraline, version=1, strength="500 mg", reason="more"
+            actor=patient_user,
+            medication=sertraline,
+            version=1,
+            strength="500 mg",
+            reason="more",
+            **factories.WHOSE_NEED,
         )
 
 
@@ -187,6 +221,10 @@ class TestSupplyThroughServices:
     def test_schedule_ii_second_fill_refused(self, patient, prescriber, time_machine):
         time_machine.move_to("2026-03-01 10:00")
         med = services.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Methylphenidate",
@@ -212,6 +250,10 @@ class TestSupplyThroughServices:
     def test_schedule_ii_series_with_earliest_fill_dates(self, patient, prescriber, time_machine):
         time_machine.move_to("2026-03-01 10:00")
         med = services.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Amphetamine",
@@ -248,6 +290,10 @@ class TestSupplyThroughServices:
     ):
         time_machine.move_to("2026-01-10 10:00")
         med = services.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Testosterone",
@@ -279,6 +325,10 @@ class TestSupplyThroughServices:
             state="XX", schedule="IV", lead_days=5, max_refills=1, validity_months=3
         )
         med = services.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Lorazepam",
@@ -370,6 +420,10 @@ def test_twenty_simultaneous_refill_requests_make_one(require_postgresql):
     patient = factories.PatientFactory(user=patient_user)
     factories.MembershipFactory(patient=patient, clinician=prescriber)
     med = services.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
@@ -421,6 +475,10 @@ class TestReviewedRules:
     def test_first_fill_checks_validity(self, patient, prescriber, time_machine):
         time_machine.move_to("2026-01-10 10:00")
         med = services.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Clonazepam",
@@ -472,6 +530,10 @@ class TestReviewedRules:
 
     def test_schedule_ii_series_needs_dates_and_stays_within_90_days(self, patient, prescriber):
         med = services.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Methylphenidate",
@@ -518,6 +580,10 @@ class TestReviewedRules:
     ):
         time_machine.move_to("2026-03-01 10:00")
         med = services.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Lisdexamfetamine",
@@ -557,5 +623,10 @@ class TestReviewedRules:
         )  # still sees it
         with pytest.raises(Http404):
             services.medication_change_dose(
-                actor=prescriber, medication=sertraline, version=1, strength="100 mg", reason="x"
+                actor=prescriber,
+                medication=sertraline,
+                version=1,
+                strength="100 mg",
+                reason="x",
+                **factories.WHOSE_NEED,
             )

@@ -388,6 +388,10 @@ def _sign(w, recipient, categories, days=30, mutual=False, **extra):
 
 def _medication(w, name):
     return rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=w.users["prescriber"],
         patient=w.patient,
         drug_name=name,
@@ -779,6 +783,7 @@ def _(c, w, a):
             "directions": "at night",
             "reason": "Sleep",
             "decided_together": True,
+            **factories.WHOSE_NEED,
         },
     )
     return Medication.objects.filter(drug_name=name).exists()
@@ -798,6 +803,7 @@ def _(c, w, a):
             "reason": "r",
             "dose": dose,
             "decided_together": True,
+            **factories.WHOSE_NEED,
         },
     )
     return Medication.objects.get(pk=medication.pk).dose == dose

@@ -104,6 +104,10 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
 
     with django_capture_on_commit_callbacks(execute=True):
         medication = rx.medication_start(
+            serves_no_goal=True,
+            no_goal_reason="No goal written yet.",
+            needs=["patient_request"],
+            need_reflection="What the patient asked for.",
             actor=prescriber,
             patient=patient,
             drug_name="Zqcanarydrug",

@@ -40,6 +40,7 @@ from referrals import services as referrals
 from referrals.models import Referral, Release, ThreadPost
 from stories import services as stories
 from stories.models import Goal, GoalRating, GoalRevision, NarrativeNote, PersonSummary
+from tests import factories
 from tests.proof.figures import report
 
 pytestmark = [
@@ -88,6 +89,10 @@ def figure():
 @pytest.fixture
 def world(require_postgresql, patient, patient_user, prescriber, therapist):
     med = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
@@ -342,6 +347,10 @@ def test_simultaneous_edits_through_the_pages_keep_one_and_tell_the_other(world)
 
     # Two decisions about one medicine from two tabs: a dose change and a pause.
     med = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Lithium",
@@ -395,6 +404,7 @@ def test_simultaneous_edits_through_the_pages_keep_one_and_tell_the_other(world)
         "medication": med.uuid,
         "version": med.version,
         "decided_together": "yes",
+        **factories.WHOSE_NEED_POST,
     }
     new_status = "paused" if med.status == "active" else "active"
     edit_race(
@@ -556,6 +566,7 @@ def test_simultaneous_edits_through_the_api_answer_409_to_one(world):
                     "reason": typed[0],
                     "version": 1,
                     "decided_together": True,
+                    **factories.WHOSE_NEED,
                 },
                 **api,
             ),
@@ -659,6 +670,7 @@ def test_a_form_sent_twice_at_once_makes_one_record(world, time_machine):
                 "schedule": "none",
                 "reason": "Nightmares",
                 "decided_together": "yes",
+                **factories.WHOSE_NEED_POST,
             },
         ),
         count=lambda: Medication.objects.filter(drug_name="Prazosin").count(),

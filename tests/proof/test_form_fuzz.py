@@ -349,6 +349,10 @@ def world(db, patient, patient_user, prescriber, therapist):
         actor=prescriber, patient=patient, kind="clinician", audience="care_team", body="n"
     )
     med = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",

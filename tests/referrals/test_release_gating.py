@@ -32,6 +32,10 @@ SECRET = {
 def written(patient, prescriber, therapist):
     """What Riverside wrote about the patient, one item per category."""
     rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name=SECRET["medications"],

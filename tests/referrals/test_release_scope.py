@@ -177,6 +177,10 @@ def test_the_care_team_and_the_patient_still_see_summary_and_response(
 
 def _start_medicine(prescriber, patient):
     rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Zqlithium",

@@ -45,6 +45,10 @@ def world(patient, patient_user, prescriber, therapist):
         body="The workshop again.",
     )
     medication = rx.medication_start(
+        serves_no_goal=True,
+        no_goal_reason="No goal written yet.",
+        needs=["patient_request"],
+        need_reflection="What the patient asked for.",
         actor=prescriber,
         patient=patient,
         drug_name="Sertraline",
