@@ -181,6 +181,7 @@ def _cohort(practice_prescriber, *, group, n, race=None, declined=False, start=N
                 directions="each morning",
                 reason="Low mood most days",
                 not_coded=True,
+                **factories.WHOSE_NEED,
             )
         made.append(patient)
     return made
