@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("alliance.urls")),
     path("", include("referrals.urls")),
     path("", include("messaging.urls")),
+    path("", include("appointments.urls")),
     path("api/v1/", include("stories.api.urls")),
     path("api/v1/", include("prescribing.api.urls")),
     path("api/v1/", include("alliance.api.urls")),

@@ -43,6 +43,7 @@ class TestTheAccountPage:
             "messages",
             "refills",
             "releases",
+            "visits",
         ]
         assert "referrals" not in re.findall(r'name="email_groups" value="(\w+)"', page)
         assert "safety" not in " ".join(re.findall(r'<input[^>]*type="checkbox"[^>]*>', page))
@@ -53,7 +54,7 @@ class TestTheAccountPage:
             SETTINGS,
             {
                 "email_enabled": "on",
-                "email_groups": ["check_ins", "messages", "releases"],
+                "email_groups": ["check_ins", "messages", "releases", "visits"],
                 "quiet_from": "22:00",
                 "quiet_until": "07:00",
             },
@@ -84,6 +85,7 @@ class TestTheAccountPage:
             "referrals",
             "refill_requests",
             "releases",
+            "visit_requests",
         ]
         client.post(
             SETTINGS,
@@ -95,7 +97,13 @@ class TestTheAccountPage:
             "America/Chicago",
             None,
         )
-        assert pref.email_off == ["alliance", "messages", "refill_requests", "releases"]
+        assert pref.email_off == [
+            "alliance",
+            "messages",
+            "refill_requests",
+            "releases",
+            "visit_requests",
+        ]
 
     @pytest.mark.parametrize(
         "bad, says",

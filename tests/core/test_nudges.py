@@ -143,6 +143,7 @@ class TestRegistry:
             "check_in_due",
             "referral_unanswered",
             "release_expiring",
+            "visit_tomorrow",
         }
         sent_when_it_happens = {
             "refill_requested",
@@ -151,6 +152,9 @@ class TestRegistry:
             "alliance_concern",
             "message_received",
             "message_answered",
+            "visit_booked",
+            "visit_changed",
+            "visit_change_asked",
         }
         assert set(registered) == swept | sent_when_it_happens
         assert {k for k, e in registered.items() if e.candidates} == swept
@@ -178,6 +182,10 @@ class TestRegistry:
             "alliance_concern": "alliance",
             "message_received": "messages",
             "message_answered": "messages",
+            "visit_tomorrow": "visits",
+            "visit_booked": "visits",
+            "visit_changed": "visits",
+            "visit_change_asked": "visit_requests",
             "safety_alert": "",
         }
         with pytest.raises(ValueError, match="cannot be turned off"):
