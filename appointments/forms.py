@@ -32,14 +32,6 @@ class _When(forms.Form):
 
 
 class BookForm(_When):
-    clinician = forms.ChoiceField(
-        label="With",
-        choices=[],
-        error_messages={
-            "required": "Choose who the visit is with.",
-            "invalid_choice": "Choose someone on the patient's care team.",
-        },
-    )
     kind = forms.ChoiceField(
         label="Kind of visit",
         choices=Visit.Kind.choices,
@@ -82,7 +74,6 @@ class BookForm(_When):
             (str(m.clinician.uuid), f"{m.clinician.full_name} ({m.get_role_display().lower()})")
             for m in team
         ]
-        self.fields["clinician"].choices = choices
         self.fields["also_with"].choices = [(NOBODY, "Nobody else")] + choices
 
     def clean(self):

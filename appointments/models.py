@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.dates import sensible_date
+
 PLACE_MAX = 200
 NOTE_MAX = 300
 
@@ -51,17 +53,16 @@ class Visit(models.Model):
     patient = models.ForeignKey("core.Patient", on_delete=models.PROTECT, related_name="+")
     # The practice of the clinician it is booked with.
     practice = models.ForeignKey("core.Practice", on_delete=models.PROTECT, related_name="+")
-    # For the policy, whose the record is: always the clinician it is booked with (whoever
-    # booked it), so that the one who booked it for a colleague gains nothing by having typed it.
+    # A clinician books their own visits (a joint one names the other in `also_with`): who
+    # wrote the record and whom it is with are one person, a constraint below.
     author = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     clinician = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
-    booked_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     # A joint visit: the other clinician in the room (shown, not a second owner).
     also_with = models.ForeignKey(
         "core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    starts_at = models.DateTimeField()
+    starts_at = models.DateTimeField(validators=[sensible_date])
     minutes = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(5), MaxValueValidator(240)]
     )

@@ -246,3 +246,13 @@ def visit_reminder_candidates(*, on):
             )
         )
     return due
+
+
+def visits_for_export(*, actor, patient) -> list[Visit]:
+    """Every visit of the patient the actor may export (FHIR Appointment), oldest first. The
+    caller audits the export of the patient."""
+    return list(
+        access.visible(actor, VISITS.all(), Category.VISITS, Action.EXPORT, patient=patient)
+        .select_related("cancelled_by")
+        .order_by("starts_at", "pk")
+    )

@@ -47,11 +47,17 @@ def visit_book(
     video_link: str = "",
     also_with=None,
 ) -> Visit:
-    """Book a visit for the patient with a clinician of their care team; the patient is told.
+    """Book a visit of the patient with the clinician booking it (a joint visit names the other
+    clinician of the team in `also_with`); the patient is told.
 
     Raises Http404 (audited) for anyone but the care team (a patient asks their clinic),
-    ValidationError for a clinician not on the team, no place and no link, or a time long past."""
+    ValidationError for a visit booked for a colleague, someone not on the team, no place and
+    no link, or a time long past."""
     permit = access.guard(actor, Action.CREATE, Category.VISITS, patient)
+    if clinician.pk != actor.pk:
+        raise ValidationError(
+            {"clinician": "Book your own visits; for a joint visit, name the other clinician."}
+        )
     membership = _membership(patient, clinician, field="clinician")
     if also_with is not None:
         _membership(patient, also_with, field="also_with")
@@ -71,9 +77,8 @@ def visit_book(
         visit = Visit(
             patient=patient,
             practice=membership.practice,
-            author=clinician,
+            author=actor,
             clinician=clinician,
-            booked_by=actor,
             also_with=also_with,
             kind=kind,
             starts_at=starts_at,
@@ -82,7 +87,7 @@ def visit_book(
             video_link=video_link,
         )
         visit.full_clean()
-        earlier = resubmit.earlier_copy(visit, "booked_by_id", "starts_at", "kind")
+        earlier = resubmit.earlier_copy(visit, "starts_at", "kind")
         if earlier is not None:
             return earlier
         visit.save()

@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/v1/", include("alliance.api.urls")),
     path("api/v1/", include("referrals.api.urls")),
     path("api/v1/", include("messaging.api.urls")),
+    path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("clinic.api.urls")),
     path("", include("clinic.urls")),
 ]

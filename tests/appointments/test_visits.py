@@ -1,6 +1,7 @@
 """Visits: booking, what the patient sees, the visit screen and Today, the reminder the day
 before, the calendar file, and the patient's request to move or cancel one."""
 
+import json
 import zoneinfo
 from datetime import datetime, timedelta
 
@@ -48,7 +49,6 @@ class TestBooking:
         response = client.post(
             reverse("visit_book", args=[patient.uuid]),
             {
-                "clinician": str(prescriber.uuid),
                 "kind": "medication",
                 "also_with": "",
                 "on": soon.isoformat(),
@@ -60,7 +60,7 @@ class TestBooking:
         )
         assert response.status_code == 302
         visit = Visit.objects.get(patient=patient)
-        assert (visit.clinician, visit.booked_by, visit.status) == (
+        assert (visit.clinician, visit.author, visit.status) == (
             prescriber,
             prescriber,
             "booked",
@@ -105,7 +105,6 @@ class TestBooking:
     ):
         client.force_login(prescriber)
         data = {
-            "clinician": str(prescriber.uuid),
             "kind": "medication",
             "on": (timezone.localdate() + timedelta(days=2)).isoformat(),
             "at": "10:00",
@@ -119,11 +118,32 @@ class TestBooking:
         stranger = factories.PrescriberFactory()
         response = client.post(
             reverse("visit_book", args=[patient.uuid]),
-            {**data, "place": "Room 4", "clinician": str(stranger.uuid)},
+            {**data, "place": "Room 4", "also_with": str(stranger.uuid)},
         )
         assert response.status_code == 400
         assert "Choose someone on the patient&#x27;s care team." in response.content.decode()
         assert not Visit.objects.exists()
+
+    def test_a_clinician_books_their_own_visits_not_a_colleague_s(
+        self, prescriber, therapist, patient
+    ):
+        from django.core.exceptions import ValidationError
+
+        with pytest.raises(ValidationError, match="Book your own visits"):
+            book(therapist, patient, timezone.now() + timedelta(days=3), clinician=prescriber)
+        joint = book(
+            therapist,
+            patient,
+            timezone.now() + timedelta(days=3),
+            clinician=therapist,
+            kind=Visit.Kind.JOINT,
+            also_with=prescriber,
+        )
+        assert (joint.clinician, joint.author, joint.also_with) == (
+            therapist,
+            therapist,
+            prescriber,
+        )
 
     def test_the_visit_of_one_practice_crosses_to_another_only_under_a_release(
         self, prescriber, therapist, patient
@@ -430,3 +450,77 @@ class TestMoveOrCancel:
         assert "Say which days or times would suit you." in response.content.decode()
         visit.refresh_from_db()
         assert visit.change_asked == ""
+
+
+class TestApiAndFhir:
+    def test_the_team_books_through_the_api_and_the_patient_asks_to_move(
+        self, client, prescriber, patient, patient_user
+    ):
+        client.force_login(prescriber)
+        url = reverse("api_patient_visits", args=[patient.uuid])
+        response = client.post(
+            url,
+            {
+                "kind": "therapy",
+                "starts_at": "2030-03-05T14:30:00-05:00",
+                "video_link": "https://video.example.test/room/7",
+            },
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+        visit = response.json()
+        assert (visit["status"], visit["minutes"], visit["clinician"]) == (
+            "booked",
+            30,
+            "Dr. Priya Raman",
+        )
+        client.force_login(patient_user)
+        refused = client.post(
+            url,
+            {"kind": "therapy", "starts_at": visit["starts_at"]},
+            content_type="application/json",
+        )
+        assert refused.status_code == 404
+        listed = client.get(url).json()
+        assert [v["uuid"] for v in listed["results"]] == [visit["uuid"]]
+        asked = client.post(
+            reverse("api_visit_change", args=[visit["uuid"]]),
+            {"change": "move", "note": "A week later"},
+            content_type="application/json",
+        )
+        assert asked.status_code == 200
+        assert asked.json()["change_asked"] == "move"
+
+    def test_the_fhir_export_carries_each_visit_as_an_appointment(
+        self, client, prescriber, patient, patient_user
+    ):
+        from fhir.resources.R4B.bundle import Bundle
+
+        attended = book(prescriber, patient, timezone.now() - timedelta(days=7))
+        services.visit_record(actor=prescriber, visit=attended, status="attended")
+        missed = book(prescriber, patient, timezone.now() - timedelta(days=2))
+        services.visit_record(actor=prescriber, visit=missed, status="missed")
+        cancelled = book(prescriber, patient, timezone.now() + timedelta(days=2))
+        services.visit_change_ask(actor=patient_user, visit=cancelled, change="cancel")
+        services.visit_change_confirm(actor=prescriber, visit=cancelled)
+        booked = book(prescriber, patient, timezone.now() + timedelta(days=9))
+        client.force_login(patient_user)
+        response = client.get(reverse("fhir_export", args=[patient.uuid]))
+        bundle = Bundle.model_validate(json.loads(response.content))
+        appointments = {
+            e.resource.id: e.resource
+            for e in bundle.entry
+            if e.resource.__resource_type__ == "Appointment"
+        }
+        assert {k: a.status for k, a in appointments.items()} == {
+            str(attended.uuid): "fulfilled",
+            str(missed.uuid): "noshow",
+            str(cancelled.uuid): "cancelled",
+            str(booked.uuid): "booked",
+        }
+        assert appointments[str(cancelled.uuid)].cancelationReason.text == (
+            "Cancelled by the patient"
+        )
+        assert AuditEvent.objects.filter(
+            actor=patient_user, category="visits", action="export", object_type="fhir.Bundle"
+        ).exists()

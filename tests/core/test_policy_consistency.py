@@ -98,7 +98,7 @@ def world(patient, patient_user, prescriber, therapist):
     ]
     visits = [
         appointments.visit_book(
-            actor=prescriber,
+            actor=clinician,
             patient=patient,
             clinician=clinician,
             kind="medication",
