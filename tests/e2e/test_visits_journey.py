@@ -94,6 +94,16 @@ def test_the_prescriber_books_the_patient_downloads_and_asks_to_move_and_it_is_c
     expect(priya.get_by_text("Answered. The patient has been told.")).to_be_visible()
     assert_no_axe_violations(priya, f"the moved visit at {width} px")
     priya.screenshot(path=str(SHOTS / f"visits-moved-{width}.png"), full_page=True)
+    # The visit screen names the next visit; the patient's Visits tab lists it and books.
+    priya.goto(f"{live_server.url}/patients/{patient.uuid}/visit/")
+    expect(priya.locator(".visit-visits")).to_contain_text(f"next {moved.day} {moved:%b %Y}, 09:00")
+    assert_no_axe_violations(priya, f"the visit screen at {width} px")
+    _fits(priya, width)
+    priya.screenshot(path=str(SHOTS / f"visits-visit-screen-{width}.png"), full_page=True)
+    priya.goto(f"{live_server.url}/patients/{patient.uuid}/visits/")
+    assert_no_axe_violations(priya, f"the patient's visits at {width} px")
+    _fits(priya, width)
+    priya.screenshot(path=str(SHOTS / f"visits-list-{width}.png"), full_page=True)
 
     # Dan sees the new time, and the request is gone.
     dan.goto(f"{live_server.url}/visits/{visit.uuid}/")
