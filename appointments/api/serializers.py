@@ -11,6 +11,14 @@ class VisitSerializer(serializers.ModelSerializer):
         source="also_with.full_name", read_only=True, allow_null=True, default=None
     )
     ends_at = serializers.DateTimeField(read_only=True)
+    video_link = serializers.CharField(
+        read_only=True, help_text="The video link, or empty for a visit in person."
+    )
+    change_asked = serializers.CharField(
+        read_only=True,
+        help_text='What the patient asked and the clinic has not yet answered: "move", '
+        '"cancel", or empty.',
+    )
     cancelled_by_patient = serializers.SerializerMethodField(
         help_text="True when the patient cancelled it (through a request the clinic confirmed)."
     )
