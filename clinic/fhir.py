@@ -10,6 +10,7 @@ import uuid
 from django.utils import timezone
 
 from alliance import selectors as alliance_selectors
+from appointments import selectors as appointments_selectors
 from core import audit
 from core.access import Action, Category
 from messaging import selectors as messaging_selectors
@@ -360,6 +361,9 @@ def patient_bundle(*, actor, patient) -> dict:
             )
         )
         previous[conversation.pk] = message.uuid
+    for visit in appointments_selectors.visits_for_export(actor=actor, patient=patient):
+        included.add(Category.VISITS)
+        entries.append(_entry(_appointment(visit, patient, subject)))
     for category in sorted(included):
         audit.record(
             actor=actor,
@@ -425,3 +429,45 @@ def equity_measure_report(table) -> dict:
         "reporter": {"display": ", ".join(p.name for p in table.practices)},
         "group": groups,
     }
+# A visit's status in FHIR R4's words (Appointment.status).
+APPOINTMENT_STATUS = {
+    "booked": "booked",
+    "attended": "fulfilled",
+    "cancelled": "cancelled",
+    "missed": "noshow",
+}
+
+
+def _appointment(visit, patient, subject) -> dict:
+    """One visit as a FHIR R4 Appointment: who, when, where, and what became of it."""
+    participants = [
+        {"actor": subject, "status": "accepted"},
+        {"actor": {"display": visit.clinician.full_name}, "status": "accepted"},
+    ]
+    if visit.also_with is not None:
+        participants.append({"actor": {"display": visit.also_with.full_name}, "status": "accepted"})
+    resource = {
+        "resourceType": "Appointment",
+        "id": str(visit.uuid),
+        "identifier": [{"system": f"{SYSTEM}:visit", "value": str(visit.uuid)}],
+        "status": APPOINTMENT_STATUS[visit.status],
+        "serviceType": [{"text": visit.get_kind_display()}],
+        "start": visit.starts_at.isoformat(),
+        "end": visit.ends_at.isoformat(),
+        "minutesDuration": visit.minutes,
+        "created": visit.created_at.isoformat(),
+        "participant": participants,
+    }
+    where = ", ".join(part for part in (visit.place, visit.video_link) if part)
+    if where:
+        resource["comment"] = where
+    if visit.status == "cancelled":
+        by_patient = visit.cancelled_by_id == patient.user_id
+        resource["cancelationReason"] = {
+            "text": "Cancelled by the patient" if by_patient else "Cancelled by the clinic"
+        }
+    if visit.change_asked:
+        resource["patientInstruction"] = (
+            f"The patient asked to {visit.change_asked} it: {visit.change_note}".rstrip(": ")
+        )
+    return resource

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance import outcomes
 from alliance import selectors as alliance_selectors
+from appointments import selectors as appointments_selectors
 from core import access, pages
 from core import selectors as core_selectors
 from core.access import Action, Category
@@ -135,6 +136,7 @@ def patient_home(request):
             for v in referrals_selectors.releases_for_patient(actor=request.user, patient=patient)
             if v.in_force
         ],
+        "visits": appointments_selectors.upcoming_for_patient(actor=request.user, patient=patient),
         "notifications": core_selectors.notification_list(user=request.user, limit=5),
         "nav": "home",
     }
@@ -200,10 +202,27 @@ def thread(request, patient):
 # --- The visit screen ------------------------------------------------------------------------
 
 
+# `?since=last-visit`: what happened since the last visit the patient attended, instead of
+# since this clinician last looked.
+SINCE_LAST_VISIT = "last-visit"
+
+
 def _visit_context(request, patient, **extra):
     since = clinic_services.look_begin(user=request.user, patient=patient, screen="visit")
+    around = appointments_selectors.visits_around(actor=request.user, patient=patient)
+    from_last_visit = request.GET.get("since") == SINCE_LAST_VISIT and around.last is not None
+    if from_last_visit:
+        since = around.last.starts_at
     data = clinic_selectors.visit(actor=request.user, patient=patient, since=since)
-    return {"v": data, "patient": patient, "nav": "patients", "section": "visit", **extra}
+    return {
+        "v": data,
+        "around": around,
+        "from_last_visit": from_last_visit,
+        "patient": patient,
+        "nav": "patients",
+        "section": "visit",
+        **extra,
+    }
 
 
 @login_required
@@ -323,11 +342,14 @@ def shared(request, patient):
 @login_required
 @require_GET
 @access.declare(
-    "lists: alliance, prescribing and referrals selectors filter by the policy and audit"
+    "lists: alliance, prescribing, referrals and appointments selectors filter by the policy "
+    "and audit"
 )
 def today(request):
     _for_clinicians(request)
     day = clinic_selectors.prescriber_day(actor=request.user)
+    day.update(appointments_selectors.visits_waiting(actor=request.user))
+    day["overdue"] = appointments_selectors.overdue_patients(actor=request.user)
     # Who does not prescribe starts from their caseload, each patient's shared view.
     caseload = []
     if not access.can(request.user, Action.PRESCRIBE, Category.MEDICATIONS):

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "alliance",
     "referrals",
     "messaging",
+    "appointments",
     "prescribing",
     "clinic",
 ]
@@ -253,9 +254,7 @@ CONCORD_INVITATION_VALID = timedelta(hours=72)
 # Where links in e-mails and notifications point. Embedded (`make run`), they follow the
 # address served: `make run` passes its HOST and PORT as CONCORD_HOST and CONCORD_PORT.
 _SERVED = f"http://{env('CONCORD_HOST', default='127.0.0.1')}:{env('CONCORD_PORT', default='8000')}"
-CONCORD_SITE_URL = env(
-    "CONCORD_SITE_URL", default=_SERVED if EMBEDDED else "http://127.0.0.1:8000"
-)
+CONCORD_SITE_URL = env("CONCORD_SITE_URL", default=_SERVED if EMBEDDED else "http://127.0.0.1:8000")
 
 # Access policy: grant providers, asked in order (see core/access.py).
 CONCORD_GRANT_PROVIDERS = [

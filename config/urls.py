@@ -37,11 +37,13 @@ urlpatterns = [
     path("", include("alliance.urls")),
     path("", include("referrals.urls")),
     path("", include("messaging.urls")),
+    path("", include("appointments.urls")),
     path("api/v1/", include("stories.api.urls")),
     path("api/v1/", include("prescribing.api.urls")),
     path("api/v1/", include("alliance.api.urls")),
     path("api/v1/", include("referrals.api.urls")),
     path("api/v1/", include("messaging.api.urls")),
+    path("api/v1/", include("appointments.api.urls")),
     path("api/v1/", include("clinic.api.urls")),
     path("", include("clinic.urls")),
 ]

@@ -70,6 +70,10 @@ class Category(StrEnum):
     # Secure messages between the patient and their care team (messaging): a conversation
     # addressed to one clinician is that clinician's, as if they wrote it in their practice.
     MESSAGES = "messages"
+    # Booked visits and the follow-up cadence (appointments): a visit is the clinician's it is
+    # booked with, as if they wrote it in their practice. The team books and records them; the
+    # patient reads theirs and asks to move or cancel one (answer), which the team confirms.
+    VISITS = "visits"
     NARRATIVE_NOTES = "narrative_notes"
     PSYCHOTHERAPY_NOTES = "psychotherapy_notes"
     REFERRALS = "referrals"
@@ -142,6 +146,8 @@ SELF_RULES: dict[Category, frozenset[Action]] = {
     # (answer), and reads what they wrote and were answered.
     Category.MESSAGES: READS | {Action.CREATE, Action.ANSWER},
     Category.SELF_DESCRIPTION: ALL,
+    # The patient reads their visits and asks to move or cancel one; booking is the team's.
+    Category.VISITS: READS | {Action.ANSWER},
 }
 
 # What an active care-team member may do, by their role on the team. Psychotherapy notes
@@ -173,6 +179,9 @@ _CLINICIAN_COMMON: dict[Category, frozenset[Action]] = {
     # Making a message a record (an observation, a refill request, a goal proposal, linked
     # from the message) updates it: the team's, not the patient's, and no release's.
     Category.MESSAGES: READS | {Action.ANSWER, Action.UPDATE},
+    # The team books visits, sets how often to see the patient, says whether a visit happened
+    # and confirms the patient's request to move or cancel one.
+    Category.VISITS: READS | {Action.CREATE, Action.UPDATE},
     Category.SUBSTANCE_USE: ALL,
     # A clinician may write (and correct) process notes; reading them is their author's alone.
     Category.PSYCHOTHERAPY_NOTES: frozenset({Action.CREATE, Action.UPDATE}),

@@ -125,6 +125,7 @@ INFORMATION = {
     Category.CONSULTATIONS: "your check-ins",
     Category.SAFETY_PLAN: "your goals",
     Category.MESSAGES: "your messages",
+    Category.VISITS: "your visits",
 }
 # The order a person reads them in: what matters most to them first, who they are last.
 _ORDER = {
@@ -137,6 +138,7 @@ _ORDER = {
             Category.SAFETY_PLAN,
             Category.NARRATIVE_NOTES,
             Category.MESSAGES,
+            Category.VISITS,
             Category.ALLIANCE,
             Category.CONSULTATIONS,
             Category.OUTCOMES,

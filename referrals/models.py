@@ -36,6 +36,7 @@ RELEASABLE = [
     ("goals", "My goals and progress"),
     ("narrative_notes", "Notes marked as shareable under a release"),
     ("messages", "My messages to the clinician who shares, and their replies"),
+    ("visits", "My visits with the clinician who shares (when, where, whether I came)"),
     ("referrals", "Referrals"),
     ("substance_use", "Substance-use disorder information (42 CFR Part 2)"),
 ]

@@ -43,6 +43,7 @@ class TestTheAccountPage:
             "messages",
             "refills",
             "releases",
+            "visits",
         ]
         assert "referrals" not in re.findall(r'name="email_groups" value="(\w+)"', page)
         assert "safety" not in " ".join(re.findall(r'<input[^>]*type="checkbox"[^>]*>', page))
@@ -53,7 +54,7 @@ class TestTheAccountPage:
             SETTINGS,
             {
                 "email_enabled": "on",
-                "email_groups": ["check_ins", "messages", "releases"],
+                "email_groups": ["check_ins", "messages", "releases", "visits"],
                 "quiet_from": "22:00",
                 "quiet_until": "07:00",
             },
@@ -85,6 +86,7 @@ class TestTheAccountPage:
             "referrals",
             "refill_requests",
             "releases",
+            "visit_requests",
         ]
         client.post(
             SETTINGS,
@@ -96,7 +98,14 @@ class TestTheAccountPage:
             "America/Chicago",
             None,
         )
-        assert pref.email_off == ["alliance", "messages", "refill_requests", "releases", "reviews"]
+        assert pref.email_off == [
+            "alliance",
+            "messages",
+            "refill_requests",
+            "releases",
+            "reviews",
+            "visit_requests",
+        ]
 
     @pytest.mark.parametrize(
         "bad, says",

@@ -145,6 +145,7 @@ class TestRegistry:
             "release_expiring",
             "message_overdue",
             "review_due",
+            "visit_tomorrow",
         }
         sent_when_it_happens = {
             "refill_requested",
@@ -153,6 +154,9 @@ class TestRegistry:
             "alliance_concern",
             "message_received",
             "message_answered",
+            "visit_booked",
+            "visit_changed",
+            "visit_change_asked",
         }
         assert set(registered) == swept | sent_when_it_happens
         assert {k for k, e in registered.items() if e.candidates} == swept
@@ -182,6 +186,10 @@ class TestRegistry:
             "message_received": "messages",
             "message_answered": "messages",
             "message_overdue": "messages",
+            "visit_tomorrow": "visits",
+            "visit_booked": "visits",
+            "visit_changed": "visits",
+            "visit_change_asked": "visit_requests",
             "safety_alert": "",
         }
         with pytest.raises(ValueError, match="cannot be turned off"):

@@ -7,10 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
 from alliance.models import CheckIn, Consultation, Flag
+from appointments import services as appointments
+from appointments.models import Visit
 from core import access
 from core.access import Action, Category
 from core.models import AuditEvent
@@ -95,8 +98,21 @@ def world(patient, patient_user, prescriber, therapist):
         )
         for to in (prescriber, therapist, None)
     ]
+    visits = [
+        appointments.visit_book(
+            actor=clinician,
+            patient=patient,
+            clinician=clinician,
+            kind="medication",
+            starts_at=timezone.now() + timedelta(days=2),
+            place="Room 4",
+        )
+        for clinician in (prescriber, therapist)
+    ]
     return {
         "patient_uuid": patient.uuid,
+        "visit_uuid": visits[0].uuid,
+        "visits": visits,
         "conversation_uuid": conversations[0].uuid,
         "conversations": conversations,
         "referral_uuid": referral.uuid,
@@ -136,7 +152,7 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
         patient=world["goals"][0].patient,
         discloser=prescriber,
         recipient=recipient,
-        categories=["goals", "narrative_notes", "alliance", "messages"],
+        categories=["goals", "narrative_notes", "alliance", "messages", "visits"],
         purpose="p",
         expires_on=date.today() + timedelta(days=30),
         signed_name="Daniel Brooks",
@@ -274,6 +290,7 @@ def test_lists_and_single_records_agree(world, patient_user, prescriber, therapi
         (Flag, Category.ALLIANCE, concerns),
         (Flag, Category.OUTCOMES, alerts),
         (Conversation, Category.MESSAGES, world["conversations"]),
+        (Visit, Category.VISITS, world["visits"]),
     ]
     checked = 0
     for actor, (model, category, records), action in itertools.product(

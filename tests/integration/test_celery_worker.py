@@ -340,3 +340,42 @@ def test_beat_s_audit_checkpoint_is_written_by_a_worker(broker, workers, setting
     out = io.StringIO()
     call_command("audit_verify", "--require-checkpoint", stdout=out)
     assert "It matches checkpoint #1" in out.getvalue()
+
+
+def test_a_visit_tomorrow_is_reminded_once_whatever_the_sweeps_and_workers(broker, workers):
+    """The day-before reminder of a visit, swept again and again by two workers: one
+    notification and one reminder e-mail. The patient lives where it is midday now, so the
+    reminder is due (from 09:00 their time) whatever hour the test runs at."""
+    import zoneinfo
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from appointments import services as appointments
+
+    offset = 12 - timezone.now().astimezone(zoneinfo.ZoneInfo("UTC")).hour  # -11 … +12
+    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # Etc/GMT-3 is UTC+3
+    prescriber = factories.PrescriberFactory()
+    patient_user = factories.PatientUserFactory(email="visit@example.test")
+    patient = factories.PatientFactory(user=patient_user, time_zone=zone)
+    factories.MembershipFactory(patient=patient, clinician=prescriber)
+    here = zoneinfo.ZoneInfo(zone)
+    tomorrow = timezone.now().astimezone(here).date() + timedelta(days=1)
+    appointments.visit_book(
+        actor=prescriber,
+        patient=patient,
+        clinician=prescriber,
+        kind="medication",
+        starts_at=datetime.combine(tomorrow, datetime.min.time(), tzinfo=here).replace(hour=15),
+        place="Room 4",
+    )
+    workers("one")
+    workers("two")
+    sweep(broker, times=6)
+    wait_until(lambda: Nudge.objects.filter(kind="visit_tomorrow", status="sent").exists())
+    time.sleep(3)  # let the repeated sweeps run to the end
+    assert Nudge.objects.filter(kind="visit_tomorrow").count() == 1
+    assert Notification.objects.filter(recipient=patient_user, kind="visit_tomorrow").count() == 1
+    # One e-mail for the booking, one for the reminder; none twice.
+    wait_until(lambda: len(emails(workers.mail_dir)) >= 2)
+    assert emails(workers.mail_dir) == ["visit@example.test", "visit@example.test"]

@@ -22,6 +22,8 @@ from time_machine import travel
 
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
+from appointments import services as appointments
+from appointments.models import Visit
 from core.models import AuditEvent, Practice, SelfDescription
 from messaging import services as messaging
 from messaging.models import Conversation, Message
@@ -294,6 +296,21 @@ POLICY: dict[str, Kind] = {
         category="messages",
         origin="patient",
     ),
+    # A visit booked with the prescriber is hers, as if she wrote it at Riverside: the patient
+    # and her practice's colleagues on the team see it, Harbor's therapist and Lakeside only
+    # under a release in force from her that names visits. A clinician books their own visits
+    # (the therapist books hers, not the prescriber's); only those who see it record what
+    # became of it.
+    "visit with the prescriber": Kind(
+        _may(
+            list="patient prescriber",
+            read="patient prescriber",
+            create="prescriber",
+            update="prescriber",
+            export="patient prescriber",
+        ),
+        category="visits",
+    ),
     # The accounting of who has looked at the record: the patient's, and the clinic admin's.
     "audit trail": Kind(_may(read="patient", list="admin")),
     # How the patient describes themselves: theirs alone to read and write; in no export, no
@@ -367,6 +384,7 @@ ALL_RELEASED = [
     "summary",
     "summary_response",
     "messages",
+    "visits",
 ]
 RELEASED_IN.update(in_force=frozenset(ALL_RELEASED), profile_only=frozenset({"profile"}))
 
@@ -402,6 +420,17 @@ def _medication(w, name):
         dose="1",
         directions="twice a day",
         reason="Mood stability",
+    )
+
+
+def _visit(w, place):
+    return appointments.visit_book(
+        actor=w.users["prescriber"],
+        patient=w.patient,
+        clinician=w.users["prescriber"],
+        kind="medication",
+        starts_at=timezone.now() + timedelta(days=3),
+        place=place,
     )
 
 
@@ -519,6 +548,7 @@ def build_world(state: str, users: dict) -> World:
     r["message to the care team"] = messaging.conversation_start(
         actor=patient_user, patient=patient, subject="Zqmsgsubjectteam", text="Zqmsgteam"
     )
+    r["visit with the prescriber"] = _visit(w, "Zqvisitplace")
     r["release"] = referrals.release_sign(
         actor=patient_user,
         patient=patient,
@@ -1298,6 +1328,94 @@ def _(c, w, a):
 @probe("self-description", "list", "api", scoped=False)
 def _(c, w, a):
     return _shows(c.get(reverse("api_equity")), '"nhpi"')
+# Visits
+_VISIT = "visit with the prescriber"
+
+
+@probe(_VISIT, "list", "page")
+def _(c, w, a):
+    # The list links each visit it shows.
+    return _shows(c.get(_url("patient_visits", w.patient.uuid)), str(w.records[_VISIT].uuid))
+
+
+@probe(_VISIT, "list", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_patient_visits", w.patient.uuid)), "Zqvisitplace")
+
+
+@probe(_VISIT, "read", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("visit_detail", w.records[_VISIT].uuid)), "Zqvisitplace")
+
+
+@probe(_VISIT, "read", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_visit", w.records[_VISIT].uuid)), "Zqvisitplace")
+
+
+@probe(_VISIT, "export", "page")
+def _(c, w, a):
+    return _shows(c.get(_url("visit_calendar", w.records[_VISIT].uuid)), "Zqvisitplace")
+
+
+@probe(_VISIT, "export", "api")
+def _(c, w, a):
+    return _shows(c.get(_url("api_fhir_export", w.patient.uuid)), "Zqvisitplace")
+
+
+@probe(_VISIT, "create", "page")
+def _(c, w, a):
+    place = w.marker("visitplace")
+    day = timezone.localdate() + timedelta(days=5)
+    c.post(
+        _url("visit_book", w.patient.uuid),
+        {
+            "kind": "medication",
+            "also_with": "",
+            "on": day.isoformat(),
+            "at": "10:00",
+            "minutes": "30",
+            "place": place,
+        },
+    )
+    return Visit.objects.filter(
+        patient=w.patient, place=place, clinician=w.users["prescriber"]
+    ).exists()
+
+
+@probe(_VISIT, "create", "api")
+def _(c, w, a):
+    place = w.marker("apivisitplace")
+    _api(
+        c,
+        "post",
+        _url("api_patient_visits", w.patient.uuid),
+        {
+            "kind": "medication",
+            "starts_at": (timezone.now() + timedelta(days=6)).isoformat(),
+            "place": place,
+        },
+    )
+    return Visit.objects.filter(
+        patient=w.patient, place=place, clinician=w.users["prescriber"]
+    ).exists()
+
+
+@probe(_VISIT, "update", "page")
+def _(c, w, a):
+    # A visit of its own for each case: cancelling one is for good.
+    visit = _visit(w, w.marker("visitplace"))
+    c.post(_url("visit_record", visit.uuid), {"status": "cancelled"})
+    visit.refresh_from_db()
+    return visit.status == "cancelled"
+
+
+@probe(_VISIT, "update", "api")
+def _(c, w, a):
+    visit = _visit(w, w.marker("visitplace"))
+    _api(c, "post", _url("api_visit_status", visit.uuid), {"status": "cancelled"})
+    visit.refresh_from_db()
+    return visit.status == "cancelled"
 
 
 # The audit trail

@@ -29,7 +29,19 @@ CANARIES = [
     "Zqcanarypurpose",
     "Zqcanarysubject",
     "Zqcanarymessage",
+    "Zqcanaryvisitnote",
     "1979-02-03",
+]
+# A calendar file leaves Concord for phones and shared calendars: beyond the patient's
+# details, it names no kind of visit, no clinician and no medicine.
+CLINICAL_WORDS = [
+    "Zqcanarydrug",
+    "medication",
+    "therapy",
+    "therapist",
+    "prescri",
+    "Raman",
+    "Jordan",
 ]
 
 
@@ -94,6 +106,7 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
     factories.MembershipFactory(patient=patient, clinician=prescriber)
     factories.MembershipFactory(patient=patient, clinician=therapist)
     urls: list[str] = []
+    calendars: list[str] = []
 
     def visit(who, method, name, *args, data=None, **kw):
         client.force_login(who)
@@ -228,6 +241,44 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
         )
         from core import nudges
 
+        # A visit booked, asked to be moved (in the patient's words), moved, and downloaded
+        # as a calendar file by the patient before and after.
+        visit(
+            prescriber,
+            "post",
+            "visit_book",
+            p,
+            data={
+                "kind": "medication",
+                "also_with": str(therapist.uuid),
+                "on": "2026-03-20",
+                "at": "11:00",
+                "minutes": "30",
+                "place": "Riverside, 2nd floor",
+            },
+        )
+        visit(prescriber, "post", "visit_book", p, data={"kind": "nonsense", "on": "x"})
+        booked = _visit_of(patient)
+        calendars.append(visit(user, "get", "visit_calendar", booked).content.decode())
+        visit(user, "post", "visit_change_ask", booked, data={"change": "move", "note": ""})
+        visit(
+            user,
+            "post",
+            "visit_change_ask",
+            booked,
+            data={"change": "move", "note": "Zqcanaryvisitnote"},
+        )
+        visit(prescriber, "get", "today")
+        visit(prescriber, "get", "visit_detail", booked)
+        visit(
+            prescriber,
+            "post",
+            "visit_change_confirm",
+            booked,
+            data={"answer": "confirm", "on": "2026-03-23", "at": "11:00"},
+        )
+        visit(outsider, "get", "visit_calendar", booked)
+        calendars.append(visit(user, "get", "visit_calendar", booked).content.decode())
         nudges.deliver()
         client.logout()
         urls.extend(_urls(client.get(reverse("patient_detail", args=[p]))))
@@ -244,6 +295,8 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
         from prescribing.tasks import sweep_refill_nudges
 
         sweep_refill_nudges()
+        nudges.sweep()  # the visit of the 23rd: reminded on the 22nd, from 09:00
+        nudges.deliver()
         time_machine.move_to(timezone_now_plus(days=1))
         sweep_refill_nudges()
         visit(prescriber, "get", "today")
@@ -270,10 +323,25 @@ def test_no_patient_detail_reaches_logs_emails_or_urls(
         if canary.lower() in text.lower()
     ]
     assert not leaks, "\n".join(leaks)
+    assert len(calendars) == 2 and all("BEGIN:VEVENT" in c for c in calendars)
+    assert any("visit tomorrow" in m.subject for m in mail.outbox), "and reminded of the visit"
+    in_calendars = [
+        f"{word} in a calendar file"
+        for text in calendars
+        for word in CANARIES + CLINICAL_WORDS
+        if word.lower() in text.lower()
+    ]
+    assert not in_calendars, "\n".join(in_calendars)
     report(
         f"canary: {len(every_log_line)} log lines, {len(mail.outbox)} e-mails, {len(urls)} URLs, "
         f"{len(leaks)} with patient information"
     )
+
+
+def _visit_of(patient):
+    from appointments.models import Visit
+
+    return Visit.objects.get(patient=patient).uuid
 
 
 def _conversation_of(patient):

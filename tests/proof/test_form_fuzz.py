@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 from alliance import scoring
 from alliance import selectors as alliance_selectors
 from alliance import services as alliance
+from appointments import services as appointments
 from core import credentials
 from core import services as core_services
 from messaging import services as messaging
@@ -50,7 +51,16 @@ from tests import factories
 from tests.proof.figures import report
 
 EXAMPLES = int(os.environ.get("CONCORD_PROOF_EXAMPLES", "10"))
-OUR_APPS = ("core", "stories", "prescribing", "alliance", "referrals", "messaging", "clinic")
+OUR_APPS = (
+    "core",
+    "stories",
+    "prescribing",
+    "alliance",
+    "referrals",
+    "messaging",
+    "appointments",
+    "clinic",
+)
 # Rows every request may write, refused or not: the audit trail, and when a clinician last
 # looked at a screen.
 BOOKKEEPING = {"core.AuditEvent", "core.AuditChainHead", "clinic.LastLook"}
@@ -131,6 +141,15 @@ FIELDS = [
     "subject",
     "message",
     "make",
+    "on",
+    "at",
+    "minutes",
+    "place",
+    "video_link",
+    "also_with",
+    "every_weeks",
+    "change",
+    "answer",
 ]
 values = st.one_of(
     st.text(alphabet=string.printable + "éß–—“”\u200b", max_size=60),
@@ -410,10 +429,20 @@ def world(db, patient, patient_user, prescriber, therapist):
         role="therapist",
         practice=prescriber.practice,
     )
+    # Booked by the prescriber, coming up: the patient may ask to move it, she may record it.
+    visit = appointments.visit_book(
+        actor=prescriber,
+        patient=patient,
+        clinician=prescriber,
+        kind="medication",
+        starts_at=timezone.now() + timedelta(days=3),
+        place="Riverside, room 4",
+    )
     return {
         "patient_uuid": patient.uuid,
         "person_uuid": colleague.uuid,
         "invitation_uuid": invitation.uuid,
+        "visit_uuid": visit.uuid,
         "conversation_uuid": conversation.uuid,
         "goal_uuid": goal.uuid,
         "note_uuid": note.uuid,
@@ -522,6 +551,18 @@ RULES = {
         ("the address as typed, in lower case", lambda o: o.email == o.email.strip().lower()),
         ("a staff invitation names who it is for", lambda o: bool(o.patient_id or o.role)),
     ],
+    "appointments.Visit": [
+        ("it has a place or a link", lambda o: _written(o.place) or _written(o.video_link)),
+        (
+            "a video link is https",
+            lambda o: not o.video_link or o.video_link.startswith("https://"),
+        ),
+        (
+            "a move asked says when suits",
+            lambda o: o.change_asked != "move" or _written(o.change_note),
+        ),
+    ],
+    "appointments.Cadence": [("every 1 to 52 weeks", lambda o: 1 <= o.every_weeks <= 52)],
 }
 
 

@@ -893,6 +893,7 @@ class Command(BaseCommand):
         )
         dated(story, created_at=at(12, 19), updated_at=at(12, 19))
         self._messages(dan, patient, priya, at)
+        self._visits(patient, priya, jordan, at)
         self._check_ins(dan, patient, priya, jordan, at)
 
     @staticmethod
@@ -927,6 +928,51 @@ class Command(BaseCommand):
         Conversation.objects.filter(pk=conversation.pk).update(
             created_at=at(3, 7, 40), last_message_at=at(2, 9, 5)
         )
+
+    @staticmethod
+    def _visits(patient, priya, jordan, at) -> None:
+        """Dan saw Dr. Raman a week ago and sees her again in five days (every four weeks);
+        his next session with Jordan is by video. Aisha, due every four weeks with nothing
+        booked since the autumn, is on Dr. Raman's Today as overdue."""
+        from appointments import services as appointments
+        from appointments.models import Cadence
+
+        today = timezone.localdate()
+        last = appointments.visit_book(
+            actor=priya,
+            patient=patient,
+            clinician=priya,
+            kind="medication",
+            starts_at=at(7, 10),
+            place="Riverside Psychiatry, 2nd floor, room 4",
+        )
+        appointments.visit_record(actor=priya, visit=last, status="attended")
+        appointments.visit_book(
+            actor=priya,
+            patient=patient,
+            clinician=priya,
+            kind="medication",
+            starts_at=at(-5, 10, 30),
+            minutes=45,
+            place="Riverside Psychiatry, 2nd floor, room 4",
+        )
+        appointments.visit_book(
+            actor=jordan,
+            patient=patient,
+            clinician=jordan,
+            kind="therapy",
+            starts_at=at(-2, 17),
+            minutes=50,
+            place="Harbor Counseling",
+            video_link="https://video.example.org/harbor/jordan-lee",
+        )
+        appointments.cadence_set(actor=priya, patient=patient, every_weeks=4)
+        aisha = Patient.objects.get(given_name="Aisha", family_name="Karim")
+        if CareTeamMembership.objects.filter(patient=aisha, clinician=priya).exists():
+            appointments.cadence_set(actor=priya, patient=aisha, every_weeks=4)
+            Cadence.objects.filter(patient=aisha, clinician=priya).update(
+                set_on=today - timedelta(days=40)
+            )
 
     def _others(self, staff) -> None:
         """The other patients: a medicine each, started months ago, filled every month, and
