@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core import access, pages
@@ -32,6 +33,7 @@ def _visits_context(request, patient, **extra):
         ),
         "nav": "home" if mine else "patients",
         "section": "visits",
+        "clinic_now": timezone.now(),  # for the clinic's time zone, named beside the times
     }
     context.update(extra)
     return context

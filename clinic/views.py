@@ -349,7 +349,7 @@ def today(request):
     _for_clinicians(request)
     day = clinic_selectors.prescriber_day(actor=request.user)
     day.update(appointments_selectors.visits_waiting(actor=request.user))
-    day["overdue"] = appointments_selectors.overdue_patients(actor=request.user)
+    day["visits_due"] = appointments_selectors.overdue_patients(actor=request.user)
     # Who does not prescribe starts from their caseload, each patient's shared view.
     caseload = []
     if not access.can(request.user, Action.PRESCRIBE, Category.MEDICATIONS):

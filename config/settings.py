@@ -396,6 +396,10 @@ SPECTACULAR_SETTINGS = {
         "ConsultationAudienceEnum": "alliance.models.Consultation.Audience",
         "MedicationStatusEnum": "prescribing.models.Medication.Status",
         "DecisionKindEnum": "prescribing.models.DecisionRecord.Kind",
+        "DecisionNeedEnum": "prescribing.models.DecisionRecord.Need",
+        # What a decision may be given: every need but "not recorded" (only old decisions).
+        "DecisionNeedInputEnum": "prescribing.models.NEEDS_ASKED",
+        "VisitKindEnum": "appointments.models.Visit.Kind",
         "DecisionInputKindEnum": ["dose_change", "active", "paused", "stopped"],
         "ObservationKindEnum": "prescribing.models.Observation.Kind",
         "RefillStatusEnum": "prescribing.models.RefillRequest.Status",

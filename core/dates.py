@@ -78,6 +78,10 @@ FORMATS = {
     "day time": "M j, g:i A",  # Dec 7, 4:43 PM
     "tz": "M j, Y, g:i A T",  # Dec 7, 2026, 4:43 PM EST
     "seconds": "M j, Y, g:i:s A",  # Dec 7, 2026, 4:43:07 PM (the audit trail)
+    "weekday": "l, M j, g:i A",  # Sunday, Dec 13, 10:30 AM (a visit coming up)
+    "weekday year": "l, M j, Y, g:i A",  # Sunday, Dec 13, 2026, 10:30 AM
+    "clock": "g:i A",  # 11:00 AM (the end of a visit that began the same day)
+    "zone": "T",  # EST (the time zone a time is in)
 }
 
 

@@ -582,3 +582,8 @@ class RefillRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+
+# The needs a decision may be given: every one but "not recorded", which only decisions made
+# before Concord asked carry (the API's input and its schema name it).
+NEEDS_ASKED = [c for c in DecisionRecord.Need.choices if c[0] != DecisionRecord.Need.NOT_RECORDED]

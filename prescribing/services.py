@@ -618,9 +618,9 @@ def medication_review(
             raise ValidationError({"review_until": "Choose a day after today."})
         if review_until > latest:
             raise ValidationError(
-                {"review_until": f"A review can wait at most six months: by {latest:%-d %b %Y}."}
+                {"review_until": f"A review can wait at most six months: by {us_date(latest)}."}
             )
-        reason = reason or f"To review again on {review_until:%-d %b %Y}."
+        reason = reason or f"To review again on {us_date(review_until)}."
     else:
         review_until = None
     if outcome == Review.CONTINUE and not reason:

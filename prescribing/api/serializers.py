@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from core.dates import DateSerializerField
 from prescribing.models import (
+    NEEDS_ASKED,
     DecisionRecord,
     Fill,
     FormularyEntry,
@@ -73,7 +74,7 @@ class WhoseNeedInput(serializers.Serializer):
     )
     needs = serializers.ListField(
         child=serializers.ChoiceField(
-            choices=[c for c in DecisionRecord.Need.choices if c[0] != "not_recorded"]
+            choices=NEEDS_ASKED
         ),
         required=False,
         default=list,

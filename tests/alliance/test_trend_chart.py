@@ -34,7 +34,7 @@ def test_scores_are_placed_by_their_dates_not_one_step_each():
     first, second, last = xs(svg)
     assert (first, last) == (LEFT, WIDTH - RIGHT)
     assert second - first == round((last - first) / 8, 1)
-    assert "01 Sep" in svg and "27 Oct" in svg  # first and last dates on the x-axis
+    assert "Sep 1" in svg and "Oct 27" in svg  # first and last dates on the x-axis
 
 
 def test_outcome_chart_draws_the_cut_off_and_the_reliable_change_band():

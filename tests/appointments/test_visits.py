@@ -16,6 +16,7 @@ from appointments import selectors, services
 from appointments.models import Visit
 from core import nudges
 from core.models import AuditEvent, NotificationPreference, Nudge
+from core.dates import us_date
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -205,7 +206,7 @@ class TestOverdue:
             assert [o.patient for o in overdue] == ([patient] if listed else [])
             client.force_login(prescriber)
             page = client.get(reverse("today")).content.decode()
-        section = page.split('id="overdue-h"')[1].split("</section>")[0]
+        section = page.split('id="visits-due-h"')[1].split("</section>")[0]
         assert (patient.display_name in section) is listed
         if says:
             assert says in section
@@ -247,6 +248,7 @@ class TestVisitScreen:
                 dose="1",
                 directions="daily",
                 reason="r",
+                **factories.WHOSE_NEED,
             )
         with time_machine.travel(now - timedelta(days=40)):
             rx.observation_create(
@@ -259,7 +261,7 @@ class TestVisitScreen:
         url = reverse("visit", args=[patient.uuid])
         # A first look counts the last 30 days as new: the observation is older.
         page = client.get(url).content.decode()
-        assert f"Last visit {timezone.localtime(last.starts_at):%-d %b %Y}" in page
+        assert f"Last visit {us_date(last.starts_at)}" in page
         assert reverse("visit_detail", args=[nxt.uuid]) in page
         assert "Missed visit" in page and "none attended since" in page
         assert "What happened since the last visit" in page

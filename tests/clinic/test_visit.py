@@ -195,8 +195,9 @@ def test_visit_screen_query_count_does_not_grow_with_history(
 # last decisions, recent observations, prescriptions, fills and refill requests; the
 # check-ins, their instruments, the open flags; the posts shared since, the patient's
 # releases and those the actor may read; the summary; the referrals; the safety plan; the
-# header's notices; and the audit rows.
-VISIT_QUERIES = 33
+# header's notices; and the audit rows. Then the visits around today (the last attended, the
+# next, any missed since: two) and the goals each medicine's decisions served (one).
+VISIT_QUERIES = 36
 
 
 def test_the_visit_screen_shows_the_same_of_a_long_history_as_it_reads_of_it(

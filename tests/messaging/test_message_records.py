@@ -34,6 +34,7 @@ def medication(patient, prescriber):
         dose="1",
         directions="every morning",
         reason="Low mood",
+        **factories.WHOSE_NEED,
     )
 
 
