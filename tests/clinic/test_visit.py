@@ -214,6 +214,7 @@ def test_the_visit_screen_shows_the_same_of_a_long_history_as_it_reads_of_it(
             version=med.version + i,
             dose=f"{i + 2} tablets",
             reason=f"change {i}",
+            **factories.WHOSE_NEED,
         )
     med.refresh_from_db()
     # A rewording of what the medicine is for, after them, is not the last decision.
