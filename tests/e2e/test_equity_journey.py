@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from core.models import SelfDescription
 from tests import factories
 
-from .conftest import assert_no_axe_violations, open_all_details, sign_in_as
+from .conftest import assert_no_axe_violations, main_menu_link, open_all_details, sign_in_as
 from .test_screenshots import SHOTS, VIEWPORTS, _shoot
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +68,7 @@ def test_a_patient_describes_themselves_and_the_admin_sees_groups_not_people(
     )
     context, page = signed_in(admin)
     try:
-        page.get_by_role("link", name="Equity").click()
+        main_menu_link(page, "Equity").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Equity view")
         table = page.get_by_role("table")
         expect(table.get_by_role("row", name="White")).to_contain_text("13")
