@@ -85,6 +85,16 @@ def path_is(live_server, path: str) -> re.Pattern:
     return re.compile(re.escape(live_server.url + path) + r"(\?.*)?$")
 
 
+def header_link(page, name: str):
+    """A link anywhere in the header's menu (the main links, or one's own name for the account
+    page), opening the folded menu first on a phone, with the keyboard."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.focus()
+        page.keyboard.press("Enter")
+    return page.locator("#site-menu").get_by_role("link", name=name)
+
+
 def main_menu_link(page, name: str):
     """A link of the header's main menu, as a person reaches it: on a phone, open the folded
     menu first, with the keyboard (its button says whether it is open)."""

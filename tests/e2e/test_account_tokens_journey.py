@@ -14,7 +14,7 @@ from core.models import ApiToken
 from tests import factories
 from tests.factories import PASSWORD
 
-from .conftest import sign_in_as
+from .conftest import header_link, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ def test_make_copy_and_revoke_a_token(browser, live_server, prescriber, width):
     page.set_default_timeout(10_000)
     try:
         sign_in_as(page, live_server, prescriber)
-        page.get_by_role("link", name=prescriber.full_name).click()
+        header_link(page, prescriber.full_name).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
 
         page.get_by_label("Name").fill("Weekly outcomes report")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from core.models import NotificationPreference
 
-from .conftest import sign_in_as
+from .conftest import header_link, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def test_a_patient_sets_quiet_hours_and_turns_off_refill_emails(
     page.set_default_timeout(10_000)
     try:
         sign_in_as(page, live_server, patient_user)
-        page.get_by_role("link", name=patient_user.full_name).click()
+        header_link(page, patient_user.full_name).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
         settings = page.locator("#notifications")
         expect(settings.get_by_text("Safety alerts cannot be turned off")).to_be_visible()
