@@ -15,8 +15,8 @@ from django.utils import timezone
 from appointments import selectors, services
 from appointments.models import Visit
 from core import nudges
-from core.models import AuditEvent, NotificationPreference, Nudge
 from core.dates import us_date
+from core.models import AuditEvent, NotificationPreference, Nudge
 from tests import factories
 
 pytestmark = pytest.mark.django_db
