@@ -402,9 +402,25 @@ def invitation_accept(
     return user
 
 
+def _login_from_invitation(invitation: Invitation, password, **fields) -> User:
+    """The account an invitation makes, and the invitation used up. The link reached this
+    mailbox: the address is verified, and allauth's record agrees with User.email from the
+    start. ValidationError (nothing made) for a password the validators refuse."""
+    from allauth.account.models import EmailAddress
+
+    user = User(email=invitation.email, **fields)
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    return user
+
+
 def _create_patient_login(invitation: Invitation, patient: Patient, full_name, password) -> User:
     """Call holding the invitation's and the patient's row locks."""
-    from allauth.account.models import EmailAddress
 
     if email_in_use(invitation.email, patient=patient):
         raise ValidationError(
@@ -412,22 +428,14 @@ def _create_patient_login(invitation: Invitation, patient: Patient, full_name, p
             "your clinic to check the address they have for you.",
             code="address_taken",
         )
-    user = User(
-        email=invitation.email,
+    user = _login_from_invitation(
+        invitation,
+        password,
         full_name=full_name.strip() or patient.display_name,
         role=Role.PATIENT,
     )
-    validate_password(password, user)
-    user.set_password(password)
-    user.full_clean()
-    user.save()
-    # The link reached this mailbox: the address is verified, and allauth's record agrees
-    # with User.email from the start.
-    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     patient.user = user
     patient.save(update_fields=["user"])
-    invitation.used_at = timezone.now()
-    invitation.save(update_fields=["used_at"])
     audit.record(
         actor=user,
         patient=patient,
@@ -450,7 +458,6 @@ def _create_patient_login(invitation: Invitation, patient: Patient, full_name, p
 
 def _create_staff_login(invitation: Invitation, full_name, password) -> User:
     """Call holding the invitation's row lock."""
-    from allauth.account.models import EmailAddress
 
     if email_in_use(invitation.email):
         raise ValidationError(
@@ -458,19 +465,13 @@ def _create_staff_login(invitation: Invitation, full_name, password) -> User:
             "your clinic admin to check the address.",
             code="address_taken",
         )
-    user = User(
-        email=invitation.email,
+    user = _login_from_invitation(
+        invitation,
+        password,
         full_name=full_name.strip() or invitation.full_name,
         role=invitation.role,
         practice=invitation.practice,
     )
-    validate_password(password, user)
-    user.set_password(password)
-    user.full_clean()
-    user.save()
-    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
-    invitation.used_at = timezone.now()
-    invitation.save(update_fields=["used_at"])
     audit.record(
         actor=user,
         patient=None,
