@@ -5,7 +5,6 @@ query count does not grow with the patient's history."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.http import Http404
 from django.utils import timezone
 
 from alliance import outcomes
@@ -195,19 +194,11 @@ def prescriber_day(*, actor) -> dict:
 def equity_practices(*, actor):
     """The practices whose equity view the actor may see (the policy's `equity_practices_q`);
     anyone else is refused, audited, not found."""
-    from core.models import AuditEvent, Practice
+    from core.models import Practice
 
     q = access.equity_practices_q(actor)
     if q is None:
-        audit.record(
-            actor=actor,
-            patient=None,
-            category=Category.SELF_DESCRIPTION,
-            action=Action.LIST,
-            outcome=AuditEvent.Outcome.DENIED,
-            object_type="clinic.EquityView",
-        )
-        raise Http404("Not found.")
+        access.refuse_equity(actor)
     return Practice.objects.filter(q).order_by("name")
 
 

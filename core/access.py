@@ -652,6 +652,20 @@ def may_lead(person) -> bool:
     return person.is_clinician
 
 
+def refuse_equity(actor):
+    """Audit a refused look at the equity view and raise Http404, as for a page that is not
+    there: a clinician or a patient learns nothing from it."""
+    audit.record(
+        actor=actor,
+        patient=None,
+        category=Category.SELF_DESCRIPTION,
+        action=Action.LIST,
+        outcome=AuditEvent.Outcome.DENIED,
+        object_type="clinic.EquityView",
+    )
+    raise Http404("Not found.")
+
+
 def reads_equity(actor) -> bool:
     """May the actor open the equity view at all? What the header offers; the view asks
     `equity_practices_q` for which practices."""
