@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -207,7 +207,6 @@ class EquityTable:
     rows: dict[str, dict]  # group -> column -> value or HIDDEN
     total: dict
     columns: tuple[Column, ...] = COLUMNS
-    hidden_any: bool = field(default=False)
 
 
 def _group(dimension: str, prefix: str, until: date):
@@ -386,7 +385,6 @@ def equity_table(*, practices, dimension: str, since: date, until: date) -> Equi
         groups=[(g, labels[g]) for g in order],
         rows=shown,
         total=shown_total,
-        hidden_any=any(v == HIDDEN for r in [*shown.values(), shown_total] for v in r.values()),
     )
 
 
